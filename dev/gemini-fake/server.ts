@@ -1,0 +1,183 @@
+import { createHash } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import { encodePng } from "./png.ts";
+
+/**
+ * A Gemini-protocol HTTP server for tests and benchmarks. It answers
+ * `POST /{version}/models/{model}:generateContent` as the real API does, and is scripted by
+ * directives written into the prompt, so parallel tests never share state:
+ *
+ * - `[fake:delay=500]` waits 500 ms before answering
+ * - `[fake:status=429]` (or 500, 503, ...) answers with Google's error body and that status
+ * - `[fake:fail-first=2]` fails the first 2 calls with this exact prompt with 503, then succeeds
+ * - `[fake:block=SAFETY]` answers with `promptFeedback.blockReason` and no candidates
+ * - `[fake:finish=IMAGE_SAFETY]` answers with that finishReason and no image
+ * - `[fake:text-only]` answers STOP with text and no image
+ * - `[fake:reply=...]` answers a text request with exactly this text (up to the closing bracket)
+ *
+ * Every call is recorded; `GET /__fake/requests` returns them and `POST /__fake/reset` clears them.
+ */
+
+export interface RecordedRequest {
+  model: string;
+  apiKey: string | undefined;
+  body: GenerateContentRequest;
+}
+
+interface GenerateContentRequest {
+  contents?: { role?: string; parts?: { text?: string }[] }[];
+  systemInstruction?: unknown;
+  generationConfig?: {
+    responseModalities?: string[];
+    responseMimeType?: string;
+    imageConfig?: { aspectRatio?: string };
+  };
+}
+
+export interface GeminiFake {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  stop(): Promise<void>;
+}
+
+/** Pixel sizes Gemini 2.5 Flash Image returns per aspect ratio. */
+const SIZES: Record<string, [number, number]> = {
+  "1:1": [1024, 1024],
+  "2:3": [832, 1248],
+  "3:2": [1248, 832],
+  "3:4": [864, 1184],
+  "4:3": [1184, 864],
+  "4:5": [896, 1152],
+  "5:4": [1152, 896],
+  "9:16": [768, 1344],
+  "16:9": [1344, 768],
+  "21:9": [1536, 672],
+};
+
+const STATUS_NAMES: Record<number, string> = {
+  400: "INVALID_ARGUMENT",
+  403: "PERMISSION_DENIED",
+  404: "NOT_FOUND",
+  429: "RESOURCE_EXHAUSTED",
+  500: "INTERNAL",
+  503: "UNAVAILABLE",
+  504: "DEADLINE_EXCEEDED",
+};
+
+function directive(prompt: string, name: string): string | undefined {
+  return (
+    prompt.match(new RegExp(`\\[fake:${name}(?:=([^\\]]*))?\\]`))?.[1] ?? (prompt.includes(`[fake:${name}]`) ? "" : undefined)
+  );
+}
+
+function errorBody(status: number, message: string) {
+  return { error: { code: status, message, status: STATUS_NAMES[status] ?? "UNKNOWN" } };
+}
+
+function usage(prompt: string) {
+  const promptTokenCount = Math.ceil(prompt.length / 4);
+  return { promptTokenCount, candidatesTokenCount: 1290, totalTokenCount: promptTokenCount + 1290 };
+}
+
+export async function startGeminiFake(options: { port?: number; apiKey?: string } = {}): Promise<GeminiFake> {
+  const requests: RecordedRequest[] = [];
+  const failuresSoFar = new Map<string, number>();
+
+  const server = http.createServer(async (req, res) => {
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json; charset=UTF-8" });
+      res.end(JSON.stringify(body));
+    };
+    const url = new URL(req.url ?? "/", "http://fake");
+
+    if (req.method === "GET" && url.pathname === "/__fake/requests") return send(200, requests);
+    if (req.method === "POST" && url.pathname === "/__fake/reset") {
+      requests.length = 0;
+      failuresSoFar.clear();
+      return send(200, { ok: true });
+    }
+
+    const route = url.pathname.match(/^\/(v1|v1beta|v1alpha)\/models\/([\w.-]+):generateContent$/);
+    if (req.method !== "POST" || !route) return send(404, errorBody(404, `No route for ${req.method} ${url.pathname}`));
+
+    let body: GenerateContentRequest;
+    try {
+      const chunks: Buffer[] = [];
+      for await (const part of req) chunks.push(part as Buffer);
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as GenerateContentRequest;
+    } catch {
+      return send(400, errorBody(400, "Invalid JSON payload received."));
+    }
+    const apiKey = req.headers["x-goog-api-key"] as string | undefined;
+    const model = route[2] ?? "";
+    requests.push({ model, apiKey, body });
+
+    if (!apiKey || (options.apiKey && apiKey !== options.apiKey)) {
+      return send(400, errorBody(400, "API key not valid. Please pass a valid API key."));
+    }
+
+    const prompt = (body.contents ?? [])
+      .flatMap((content) => content.parts ?? [])
+      .map((part) => part.text ?? "")
+      .join("\n");
+    const delay = Number(directive(prompt, "delay") ?? 0);
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+
+    const status = Number(directive(prompt, "status") ?? 0);
+    if (status >= 400) return send(status, errorBody(status, `Scripted failure ${status}`));
+
+    const failFirst = Number(directive(prompt, "fail-first") ?? 0);
+    if (failFirst > 0) {
+      const seen = failuresSoFar.get(prompt) ?? 0;
+      if (seen < failFirst) {
+        failuresSoFar.set(prompt, seen + 1);
+        return send(503, errorBody(503, "The model is overloaded. Please try again later."));
+      }
+    }
+
+    const base = {
+      usageMetadata: usage(prompt),
+      modelVersion: model,
+      responseId: createHash("sha1").update(prompt).digest("hex").slice(0, 20),
+    };
+    const blockReason = directive(prompt, "block");
+    if (blockReason !== undefined) return send(200, { promptFeedback: { blockReason: blockReason || "SAFETY" }, ...base });
+
+    const finishReason = directive(prompt, "finish");
+    if (finishReason !== undefined) {
+      return send(200, {
+        candidates: [{ content: { role: "model", parts: [] }, finishReason: finishReason || "IMAGE_SAFETY", index: 0 }],
+        ...base,
+      });
+    }
+
+    const wantsImage = body.generationConfig?.responseModalities?.includes("IMAGE") ?? false;
+    const reply = directive(prompt, "reply");
+    const text = reply ?? `A rendering of: ${prompt.slice(0, 200)}`;
+    const parts: object[] = [{ text }];
+    if (wantsImage && directive(prompt, "text-only") === undefined) {
+      const [width, height] = SIZES[body.generationConfig?.imageConfig?.aspectRatio ?? "1:1"] ?? [1024, 1024];
+      const seed = createHash("sha256").update(prompt).digest().readUInt32BE(0);
+      parts.push({ inlineData: { mimeType: "image/png", data: encodePng(width, height, seed).toString("base64") } });
+    }
+    return send(200, { candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }], ...base });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

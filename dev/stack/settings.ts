@@ -1,0 +1,24 @@
+import { fileURLToPath } from "node:url";
+
+/** The repository root, wherever a script is started from. */
+export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Ports of `npm run dev`, each overridable by its variable. */
+export const DEV_PORTS = {
+  api: { variable: "BANATIE_PORT", fallback: 8787, service: "the API and site (wrangler dev)" },
+  inspector: { variable: "BANATIE_INSPECTOR_PORT", fallback: 9230, service: "the Worker inspector" },
+  postgres: { variable: "BANATIE_PG_PORT", fallback: 54329, service: "PostgreSQL" },
+  wsProxy: { variable: "BANATIE_WS_PORT", fallback: 54330, service: "the Neon WebSocket proxy" },
+  s3: { variable: "BANATIE_S3_PORT", fallback: 54331, service: "the S3-protocol server" },
+} as const;
+
+export type PortName = keyof typeof DEV_PORTS;
+
+export function devPort(name: PortName): number {
+  const { variable, fallback } = DEV_PORTS[name];
+  const raw = process.env[variable];
+  if (raw === undefined || raw === "") return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${variable} must be a port number (1-65535)`);
+  return port;
+}

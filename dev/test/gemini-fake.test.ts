@@ -1,0 +1,83 @@
+import { ApiError, GoogleGenAI } from "@google/genai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type GeminiFake, startGeminiFake } from "../gemini-fake/server.ts";
+
+let fake: GeminiFake;
+let ai: GoogleGenAI;
+const MODEL = "gemini-2.5-flash-image";
+
+beforeAll(async () => {
+  fake = await startGeminiFake({ apiKey: "fake-key" });
+  // The official SDK, as the Worker will use it: the fake must satisfy the real client.
+  ai = new GoogleGenAI({ apiKey: "fake-key", httpOptions: { baseUrl: fake.url } });
+});
+
+afterAll(() => fake?.stop());
+
+function generateImage(prompt: string, aspectRatio = "1:1") {
+  return ai.models.generateContent({
+    model: MODEL,
+    contents: prompt,
+    config: { responseModalities: ["IMAGE"], imageConfig: { aspectRatio } },
+  });
+}
+
+function pngSize(base64: string): { width: number; height: number } {
+  const bytes = Buffer.from(base64, "base64");
+  expect(bytes.subarray(1, 4).toString("ascii")).toBe("PNG");
+  return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+}
+
+describe("Gemini-protocol fake", () => {
+  it("answers generateContent with a PNG of the size Gemini returns for the aspect ratio", async () => {
+    const response = await generateImage("a red bicycle", "16:9");
+    const image = response.candidates?.[0]?.content?.parts?.find((part) => part.inlineData)?.inlineData;
+
+    expect(response.candidates?.[0]?.finishReason).toBe("STOP");
+    expect(image?.mimeType).toBe("image/png");
+    expect(pngSize(image?.data ?? "")).toEqual({ width: 1344, height: 768 });
+    expect(response.usageMetadata?.totalTokenCount).toBeGreaterThan(0);
+    expect(fake.requests.at(-1)).toMatchObject({ model: MODEL, apiKey: "fake-key" });
+  });
+
+  it("rejects a wrong API key as the real API does", async () => {
+    const stranger = new GoogleGenAI({ apiKey: "wrong", httpOptions: { baseUrl: fake.url } });
+    const attempt = stranger.models.generateContent({ model: MODEL, contents: "x" });
+    await expect(attempt).rejects.toBeInstanceOf(ApiError);
+    await expect(attempt).rejects.toMatchObject({ status: 400 });
+  });
+
+  it("follows the scripted behaviours written into the prompt", async () => {
+    await expect(generateImage("busy [fake:status=429]")).rejects.toMatchObject({ status: 429 });
+    await expect(generateImage("broken [fake:status=503]")).rejects.toMatchObject({ status: 503 });
+
+    const blocked = await generateImage("bad [fake:block=PROHIBITED_CONTENT]");
+    expect(blocked.promptFeedback?.blockReason).toBe("PROHIBITED_CONTENT");
+    expect(blocked.candidates).toBeUndefined();
+
+    const unsafe = await generateImage("unsafe [fake:finish=IMAGE_SAFETY]");
+    expect(unsafe.candidates?.[0]?.finishReason).toBe("IMAGE_SAFETY");
+    expect(unsafe.candidates?.[0]?.content?.parts ?? []).toHaveLength(0);
+
+    const textOnly = await generateImage("chatty [fake:text-only]");
+    expect(textOnly.candidates?.[0]?.content?.parts?.some((part) => part.inlineData)).toBe(false);
+    expect(textOnly.text).toContain("chatty");
+
+    const reply = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: 'x [fake:reply={"ok":true}]' });
+    expect(reply.text).toBe('{"ok":true}');
+  });
+
+  it("fails the first calls of a prompt when asked, then succeeds (for retry tests)", async () => {
+    const prompt = `flaky ${Math.random()} [fake:fail-first=2]`;
+    await expect(generateImage(prompt)).rejects.toMatchObject({ status: 503 });
+    await expect(generateImage(prompt)).rejects.toMatchObject({ status: 503 });
+    const third = await generateImage(prompt);
+    expect(third.candidates?.[0]?.finishReason).toBe("STOP");
+  });
+
+  it("waits as long as a delay directive says", async () => {
+    const started = performance.now();
+    await generateImage("slow [fake:delay=300]");
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+});

@@ -1,0 +1,101 @@
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { applyMigrations, withNeonPool } from "../stack/migrations.ts";
+import { freePort } from "../stack/ports.ts";
+import { type LocalPostgres, localPostgresUrl, startPostgres } from "../stack/postgres.ts";
+import { ROOT } from "../stack/settings.ts";
+import { tempDir } from "./support/temp-dir.ts";
+
+const TABLES = [
+  "api_keys",
+  "audit_events",
+  "generations",
+  "images",
+  "organizations",
+  "projects",
+  "prompt_cache",
+  "rate_limit_windows",
+];
+
+let postgres: LocalPostgres;
+let dir: Awaited<ReturnType<typeof tempDir>>;
+
+/** Runs SQL through the same driver as the Worker. */
+async function query<T>(database: string, sql: string): Promise<T[]> {
+  return withNeonPool(localPostgresUrl(postgres.port, database), undefined, async (pool) => (await pool.query(sql)).rows as T[]);
+}
+
+async function createEmptyDatabase(): Promise<string> {
+  const name = `empty_${Math.random().toString(36).slice(2, 10)}`;
+  await query("postgres", `create database ${name}`);
+  return name;
+}
+
+function runMigrateCommand(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ["dev/migrate.ts"], { cwd: ROOT, env: { ...process.env, ...env } });
+    let output = "";
+    child.stdout.on("data", (chunk) => (output += chunk));
+    child.stderr.on("data", (chunk) => (output += chunk));
+    child.on("exit", (code) => resolve({ code, output }));
+  });
+}
+
+beforeAll(async () => {
+  dir = await tempDir("migrations");
+  postgres = await startPostgres({ dataDir: `${dir.path}/pg`, port: await freePort(), database: "banatie", persistent: false });
+});
+
+afterAll(async () => {
+  await postgres?.stop();
+  await dir?.remove();
+});
+
+describe("migrations", () => {
+  it("apply cleanly to an empty database, creating every table and the indexes later queries need", async () => {
+    const database = await createEmptyDatabase();
+    await applyMigrations(localPostgresUrl(postgres.port, database));
+
+    const tables = await query<{ table_name: string }>(
+      database,
+      "select table_name from information_schema.tables where table_schema = 'public' order by table_name",
+    );
+    expect(tables.map((row) => row.table_name)).toEqual(TABLES);
+
+    const indexes = (
+      await query<{ indexname: string }>(database, "select indexname from pg_indexes where schemaname = 'public'")
+    ).map((row) => row.indexname);
+    expect(indexes).toEqual(
+      expect.arrayContaining([
+        "api_keys_key_hash_unique",
+        "images_project_category_created_idx",
+        "generations_api_key_created_idx",
+        "audit_events_created_idx",
+        "rate_limit_windows_api_key_id_window_start_pk",
+      ]),
+    );
+  });
+
+  it("are applied once: a second run changes nothing", async () => {
+    const database = await createEmptyDatabase();
+    const url = localPostgresUrl(postgres.port, database);
+    await applyMigrations(url);
+    await applyMigrations(url);
+
+    const applied = await query<{ count: string }>(database, "select count(*) from drizzle.__drizzle_migrations");
+    expect(Number(applied[0]?.count)).toBe(1);
+  });
+
+  it("`npm run db:migrate` migrates any DATABASE_URL, reporting failures without the password", async () => {
+    const database = await createEmptyDatabase();
+    const ok = await runMigrateCommand({ DATABASE_URL: localPostgresUrl(postgres.port, database) });
+    expect(ok.output).toContain("migrations applied");
+    expect(ok.code).toBe(0);
+    expect(await query(database, "select 1 from api_keys")).toEqual([]);
+
+    const failed = await runMigrateCommand({ DATABASE_URL: localPostgresUrl(await freePort(), database) });
+    expect(failed.code).toBe(1);
+    expect(failed.output).toContain("migration failed");
+    expect(failed.output).not.toContain("banatie-local");
+  });
+});

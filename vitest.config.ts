@@ -1,0 +1,38 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    // At the root, not in the worker project, so it loads with Node's module resolution
+    // rather than the workerd conditions the Cloudflare plugin sets.
+    globalSetup: ["./dev/test/global-setup.ts"],
+    projects: [
+      {
+        // Worker tests run inside workerd against the real PostgreSQL and S3 server of the global setup.
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: { ...inject("workerVars"), DEAD_PORT: String(inject("deadPort")), GEMINI_BASE_URL: inject("geminiUrl") },
+              r2Buckets: ["IMAGES_BUCKET"],
+            },
+          })),
+        ],
+        test: {
+          name: "worker",
+          include: ["worker/test/**/*.test.ts"],
+        },
+      },
+      {
+        // The local tooling (dev stack, migrations, Gemini fake) runs in Node, as it does for people.
+        test: {
+          name: "tooling",
+          include: ["dev/test/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});

@@ -1,0 +1,35 @@
+import { requestId } from "hono/request-id";
+import { version } from "../../package.json";
+import { createApp } from "./lib/create-app";
+import { services } from "./middleware/services";
+import { healthRoutes } from "./routes/health";
+import { infoRoutes } from "./routes/info";
+
+/** Builds the Banatie API: middleware, every resource's routes and the OpenAPI document. */
+export function buildApp() {
+  const app = createApp();
+  // A caller's id is kept only when it is at most 128 of [A-Za-z0-9_=-], so it is safe to log and echo.
+  app.use(
+    "*",
+    requestId({
+      headerName: "X-Request-Id",
+      limitLength: 128,
+      generator: () => crypto.randomUUID(),
+    }),
+  );
+  app.use("*", services);
+
+  app.route("/", healthRoutes);
+  app.route("/", infoRoutes);
+
+  app.doc31("/api/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Banatie API",
+      version,
+      description: "Image generation for developers: prompt enhancement, Gemini image generation, storage and delivery.",
+    },
+    tags: [{ name: "System", description: "Health and platform information" }],
+  });
+  return app;
+}

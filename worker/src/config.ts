@@ -1,0 +1,106 @@
+import { z } from "zod";
+import { AppError } from "./lib/errors";
+
+/** Empty strings in .dev.vars or the dashboard mean "not set", not "set to nothing". */
+const optional = <T extends z.ZodType>(schema: T) =>
+  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+
+const postgresUrl = z
+  .string({ error: "is required" })
+  .refine((value) => /^postgres(ql)?:\/\/[^\s]+$/.test(value), "must be a postgres:// URL");
+
+const httpUrl = z
+  .string()
+  .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL");
+
+const hostAndPort = z.string().refine((value) => /^[\w.-]+:\d{1,5}$/.test(value), "must be host:port");
+
+const settingsSchema = z
+  .object({
+    ENVIRONMENT: z
+      .preprocess(
+        (value) => (value === "" ? undefined : value),
+        z.enum(["development", "test", "staging", "production"], {
+          error: "must be development, test, staging or production",
+        }),
+      )
+      .default("development"),
+    DATABASE_URL: postgresUrl,
+    DATABASE_WS_PROXY: optional(hostAndPort),
+    STORAGE_DRIVER: z
+      .preprocess((value) => (value === "" ? undefined : value), z.enum(["s3", "r2"], { error: "must be s3 or r2" }))
+      .default("s3"),
+    S3_ENDPOINT: optional(httpUrl),
+    S3_BUCKET: optional(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name")),
+    S3_REGION: optional(z.string().regex(/^[a-z0-9-]+$/, "must be a region name such as auto or us-east-1")),
+    S3_ACCESS_KEY_ID: optional(z.string()),
+    S3_SECRET_ACCESS_KEY: optional(z.string()),
+    GEMINI_API_KEY: optional(z.string()),
+    GEMINI_BASE_URL: optional(httpUrl),
+    PUBLIC_BASE_URL: optional(httpUrl),
+  })
+  .superRefine((settings, ctx) => {
+    if (settings.STORAGE_DRIVER !== "s3") return;
+    for (const name of ["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
+      if (!settings[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required when STORAGE_DRIVER is s3" });
+    }
+  });
+
+export type S3Settings = { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
+
+/** The validated configuration of one deployment, derived from its bindings and variables. */
+export interface Config {
+  environment: "development" | "test" | "staging" | "production";
+  databaseUrl: string;
+  /** host:port of a Neon-protocol WebSocket proxy in front of a plain PostgreSQL (local stacks). */
+  databaseWsProxy?: string;
+  storage: { driver: "s3"; s3: S3Settings } | { driver: "r2"; bucket: R2Bucket };
+  gemini: { apiKey?: string; baseUrl?: string };
+  publicBaseUrl?: string;
+}
+
+const parsed = new WeakMap<object, Config>();
+
+/**
+ * Validates the Worker's environment. Errors name each bad setting and why, never its value,
+ * since values are often secrets. The result is memoised per env object, which is stable for
+ * the life of an isolate.
+ */
+export function loadConfig(env: Env): Config {
+  const cached = parsed.get(env);
+  if (cached) return cached;
+
+  const result = settingsSchema.safeParse(env);
+  const problems = result.success ? [] : result.error.issues.map((issue) => `${issue.path.join(".")} ${issue.message}`);
+  const bucket = (env as { IMAGES_BUCKET?: R2Bucket }).IMAGES_BUCKET;
+  if (result.success && result.data.STORAGE_DRIVER === "r2" && !bucket) {
+    problems.push("IMAGES_BUCKET binding is required when STORAGE_DRIVER is r2");
+  }
+  if (!result.success || problems.length > 0) {
+    throw new AppError("CONFIGURATION_ERROR", `Invalid server configuration: ${problems.join("; ")}`);
+  }
+
+  const settings = result.data;
+  const config: Config = {
+    environment: settings.ENVIRONMENT,
+    databaseUrl: settings.DATABASE_URL,
+    databaseWsProxy: settings.DATABASE_WS_PROXY,
+    storage:
+      settings.STORAGE_DRIVER === "r2" && bucket
+        ? { driver: "r2", bucket }
+        : {
+            driver: "s3",
+            s3: {
+              endpoint: settings.S3_ENDPOINT ?? "",
+              bucket: settings.S3_BUCKET ?? "",
+              region: settings.S3_REGION ?? "auto",
+              accessKeyId: settings.S3_ACCESS_KEY_ID ?? "",
+              secretAccessKey: settings.S3_SECRET_ACCESS_KEY ?? "",
+            },
+          },
+    gemini: { apiKey: settings.GEMINI_API_KEY, baseUrl: settings.GEMINI_BASE_URL },
+    publicBaseUrl: settings.PUBLIC_BASE_URL,
+  };
+  parsed.set(env, config);
+  return config;
+}

@@ -1,0 +1,25 @@
+/**
+ * Settings that let @neondatabase/serverless reach a plain PostgreSQL through a local
+ * Neon-protocol WebSocket proxy (dev stack, tests, docker-compose). Neon itself needs none of
+ * them. Kept free of imports so the Node tooling (migrations, dev stack) can share it.
+ */
+export interface NeonSocketSettings {
+  wsProxy: string | ((host: string, port: number | string) => string) | undefined;
+  useSecureWebSocket: boolean;
+  pipelineTLS: boolean;
+  pipelineConnect: "password" | false;
+}
+
+export function neonSocketSettings(proxy: string | undefined): NeonSocketSettings {
+  if (!proxy) {
+    return { wsProxy: undefined, useSecureWebSocket: true, pipelineTLS: false, pipelineConnect: "password" };
+  }
+  // Pipelining the password with the startup message fails against SCRAM auth ("invalid SASL
+  // authentication mechanism"), and the local proxy speaks plain ws.
+  return {
+    wsProxy: (host, port) => `${proxy}/v1?address=${host}:${port}`,
+    useSecureWebSocket: false,
+    pipelineTLS: false,
+    pipelineConnect: false,
+  };
+}

@@ -1,0 +1,28 @@
+import { index, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { apiKeys } from "./api-keys";
+import { createdAt, id } from "./columns";
+
+/** Who did what to which resource. `metadata` never holds secrets (no keys, no hashes). */
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    id: id(),
+    actorKeyId: uuid().references(() => apiKeys.id, { onDelete: "set null" }),
+    action: text().notNull(),
+    targetType: text(),
+    targetId: text(),
+    organizationId: uuid(),
+    projectId: uuid(),
+    ip: text(),
+    userAgent: text(),
+    metadata: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (table) => [
+    index("audit_events_created_idx").on(table.createdAt.desc(), table.id.desc()),
+    index("audit_events_actor_created_idx").on(table.actorKeyId, table.createdAt.desc()),
+    index("audit_events_project_created_idx").on(table.projectId, table.createdAt.desc()),
+  ],
+);
+
+export type AuditEvent = typeof auditEvents.$inferSelect;

@@ -1,0 +1,58 @@
+import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { apiKeys } from "./api-keys";
+import { createdAt, id, timestampTz } from "./columns";
+import { images } from "./images";
+import { projects } from "./projects";
+
+export const generationStatus = pgEnum("generation_status", ["pending", "succeeded", "failed"]);
+
+/** Milliseconds spent in each stage of a generation. */
+export interface GenerationTimings {
+  enhanceMs?: number;
+  generateMs?: number;
+  encodeMs?: number;
+  storeMs?: number;
+  totalMs?: number;
+}
+
+export interface TokenUsage {
+  promptTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+}
+
+export const generations = pgTable(
+  "generations",
+  {
+    id: id(),
+    projectId: uuid()
+      .notNull()
+      .references(() => projects.id, { onDelete: "restrict" }),
+    apiKeyId: uuid()
+      .notNull()
+      .references(() => apiKeys.id, { onDelete: "restrict" }),
+    status: generationStatus().notNull().default("pending"),
+    originalPrompt: text().notNull(),
+    finalPrompt: text(),
+    template: text(),
+    detectedLanguage: text(),
+    aspectRatio: text().notNull(),
+    outputFormat: text().notNull(),
+    provider: text(),
+    model: text(),
+    imageId: uuid().references(() => images.id, { onDelete: "set null" }),
+    errorCode: text(),
+    errorMessage: text(),
+    timings: jsonb().$type<GenerationTimings>().notNull().default({}),
+    tokenUsage: jsonb().$type<TokenUsage>(),
+    attempts: integer().notNull().default(0),
+    createdAt: createdAt(),
+    completedAt: timestampTz(),
+  },
+  (table) => [
+    index("generations_api_key_created_idx").on(table.apiKeyId, table.createdAt.desc()),
+    index("generations_project_created_idx").on(table.projectId, table.createdAt.desc()),
+  ],
+);
+
+export type Generation = typeof generations.$inferSelect;

@@ -1,0 +1,38 @@
+import { sql } from "drizzle-orm";
+import { type AnyPgColumn, index, integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { IMAGE_CATEGORIES } from "../../domain/catalog";
+import { createdAt, id, timestampTz } from "./columns";
+import { generations } from "./generations";
+import { projects } from "./projects";
+
+export const imageCategory = pgEnum("image_category", IMAGE_CATEGORIES);
+
+export const images = pgTable(
+  "images",
+  {
+    id: id(),
+    projectId: uuid()
+      .notNull()
+      .references(() => projects.id, { onDelete: "restrict" }),
+    category: imageCategory().notNull(),
+    /** `{org}/{project}/{category}/{name}`, built by the server only. */
+    storageKey: text().notNull().unique("images_storage_key_unique"),
+    mimeType: text().notNull(),
+    bytes: integer().notNull(),
+    width: integer().notNull(),
+    height: integer().notNull(),
+    sha256: text().notNull(),
+    originalFilename: text(),
+    generationId: uuid().references((): AnyPgColumn => generations.id, { onDelete: "set null" }),
+    createdAt: createdAt(),
+    deletedAt: timestampTz(),
+  },
+  (table) => [
+    // Listing reads one project's live images of one category newest first, by keyset cursor.
+    index("images_project_category_created_idx")
+      .on(table.projectId, table.category, table.createdAt.desc(), table.id.desc())
+      .where(sql`${table.deletedAt} is null`),
+  ],
+);
+
+export type Image = typeof images.$inferSelect;

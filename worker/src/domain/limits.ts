@@ -1,0 +1,23 @@
+/**
+ * Every input and upstream limit of the platform as a named constant. Handlers and services
+ * import these instead of repeating numbers, and `GET /api/info` publishes the user-facing ones.
+ */
+
+/** Largest accepted upload, enforced while the body streams. */
+export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+/** Longest prompt accepted by text-to-image and enhance. */
+export const MAX_PROMPT_LENGTH = 5000;
+/** Largest page of a listing. */
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 30;
+/** Largest JSON request body; prompts are the biggest field, so this leaves generous room. */
+export const MAX_JSON_BODY_BYTES = 64 * 1024;
+/** Default exact hourly quota of a project key. */
+export const DEFAULT_HOURLY_LIMIT = 100;
+
+/** How long a health probe waits for a dependency before calling it down. */
+export const HEALTH_CHECK_TIMEOUT_MS = 3000;
+/** Budget of one object storage request, retries included. */
+export const STORAGE_TIMEOUT_MS = 10_000;
+/** Retries of a storage request after a network error, 429 or 5xx (with exponential backoff). */
+export const STORAGE_RETRIES = 2;

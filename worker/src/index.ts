@@ -1,0 +1,4 @@
+import { buildApp } from "./app";
+
+// The Workers runtime reads the module's default export as the fetch handler.
+export default buildApp();

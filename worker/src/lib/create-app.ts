@@ -1,0 +1,94 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { AppError, type ErrorCode, type FieldError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
+import type { HonoEnv } from "./types";
+
+type ValidationFailure = {
+  success: false;
+  error: { issues: ReadonlyArray<{ path: PropertyKey[]; message: string }> };
+  target: string;
+};
+
+/** Turns a zod failure into a 400 problem listing each field, instead of zod's raw error JSON. */
+function throwValidationError(result: ValidationFailure): never {
+  const errors: FieldError[] = result.error.issues.map((issue) => ({
+    field: issue.path.map(String).join(".") || result.target,
+    message: issue.message,
+  }));
+  const summary = errors.map((error) => `${error.field}: ${error.message}`).join("; ");
+  throw new AppError("VALIDATION_ERROR", `Invalid request ${result.target}: ${summary}`, { errors });
+}
+
+/** A router whose validation failures become problems; every sub-app is made with this. */
+export function createRouter() {
+  return new OpenAPIHono<HonoEnv>({
+    strict: true,
+    defaultHook: (result) => {
+      if (!result.success) throwValidationError(result as ValidationFailure);
+    },
+  });
+}
+
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: "VALIDATION_ERROR",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_ALLOWED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
+
+function asAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 400 && /malformed json/i.test(error.message)) {
+      return new AppError("MALFORMED_JSON", "The request body is not valid JSON");
+    }
+    const code = HTTP_EXCEPTION_CODES[error.status];
+    if (code) return new AppError(code, error.message || "Request rejected");
+  }
+  return new AppError("INTERNAL_ERROR", "An unexpected error occurred; quote the requestId when reporting it", {
+    cause: error,
+  });
+}
+
+/** Drivers sometimes quote a connection string; keep its credentials out of the logs. */
+function redact(text: string | undefined): string | undefined {
+  return text?.replace(/\/\/[^/\s@]+@/g, "//***@");
+}
+
+/** Writes one structured line; only names and messages, never request bodies or settings. */
+function logError(c: Context<HonoEnv>, error: AppError, requestId: string) {
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  console.error(
+    JSON.stringify({
+      level: "error",
+      requestId,
+      method: c.req.method,
+      path: c.req.path,
+      code: error.code,
+      message: error.message,
+      cause: redact(cause ? `${cause.name}: ${cause.message}` : undefined),
+      stack: redact(cause?.stack),
+    }),
+  );
+}
+
+export function problemResponse(c: Context<HonoEnv>, error: AppError): Response {
+  // Errors raised before the request-id middleware ran still get an id the log and body share.
+  const requestId = c.get("requestId") ?? crypto.randomUUID();
+  if (error.status >= 500) logError(c, error, requestId);
+  return c.body(JSON.stringify(toProblem(error, requestId, c.req.path)), error.status, {
+    "Content-Type": PROBLEM_CONTENT_TYPE,
+    "Cache-Control": "no-store",
+    ...error.headers,
+  });
+}
+
+/** The root app: one error handler and one not-found handler for everything mounted on it. */
+export function createApp() {
+  const app = createRouter();
+  app.onError((error, c) => problemResponse(c, asAppError(error)));
+  app.notFound((c) => problemResponse(c, new AppError("NOT_FOUND", `No endpoint matches ${c.req.method} ${c.req.path}`)));
+  return app;
+}

@@ -1,0 +1,82 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/**
+ * Stable error codes of the API. Clients branch on `code`, so a code is never renamed; the
+ * HTTP status and the human title of each live here and nowhere else.
+ */
+export const ERROR_CODES = {
+  VALIDATION_ERROR: { status: 400, title: "Invalid request" },
+  MALFORMED_JSON: { status: 400, title: "Malformed JSON body" },
+  NOT_FOUND: { status: 404, title: "Not found" },
+  METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
+  PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: "Unsupported media type" },
+  INTERNAL_ERROR: { status: 500, title: "Internal server error" },
+  CONFIGURATION_ERROR: { status: 500, title: "Server misconfigured" },
+  DATABASE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
+  STORAGE_UNAVAILABLE: { status: 503, title: "Object storage unavailable" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** One invalid field of a request, as listed in a validation problem's `errors`. */
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+interface AppErrorOptions {
+  errors?: FieldError[];
+  headers?: Record<string, string>;
+  cause?: unknown;
+}
+
+/**
+ * The one error type handlers and services throw. The app's error handler renders it as an
+ * RFC 9457 problem; anything else thrown becomes a generic 500 so internals never leak.
+ */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ContentfulStatusCode;
+  readonly errors?: FieldError[];
+  readonly headers?: Record<string, string>;
+
+  constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
+    super(detail, { cause: options.cause });
+    this.name = "AppError";
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.errors = options.errors;
+    this.headers = options.headers;
+  }
+}
+
+/** The body of every error response (RFC 9457 with Banatie's extension members). */
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  code: ErrorCode;
+  requestId: string;
+  success: false;
+  errors?: FieldError[];
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** Builds the problem body for an error; `type` points at the error's entry in the docs. */
+export function toProblem(error: AppError, requestId: string, instance?: string): Problem {
+  return {
+    type: `/docs/errors#${error.code.toLowerCase().replaceAll("_", "-")}`,
+    title: ERROR_CODES[error.code].title,
+    status: error.status,
+    detail: error.message,
+    ...(instance ? { instance } : {}),
+    code: error.code,
+    requestId,
+    success: false,
+    ...(error.errors ? { errors: error.errors } : {}),
+  };
+}

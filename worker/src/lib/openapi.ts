@@ -1,0 +1,36 @@
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES, PROBLEM_CONTENT_TYPE } from "./errors";
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().openapi({ example: "/docs/errors#validation-error" }),
+    title: z.string().openapi({ example: "Invalid request" }),
+    status: z.number().int().openapi({ example: 400 }),
+    detail: z.string().openapi({ example: "prompt: Too big: expected string to have <=5000 characters" }),
+    instance: z.string().optional().openapi({ example: "/api/text-to-image" }),
+    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]).openapi({ example: "VALIDATION_ERROR" }),
+    requestId: z.string().openapi({ example: "0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a" }),
+    success: z.literal(false),
+    errors: z
+      .array(z.object({ field: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: "Present on validation failures: one entry per invalid field." }),
+  })
+  .openapi("Problem", { description: "RFC 9457 problem details with Banatie's extension members." });
+
+const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } };
+
+/** Error responses every route can produce; routes spread these into their `responses`. */
+export const commonErrorResponses = {
+  500: { description: "Unexpected error or invalid server configuration", content: problemContent },
+} as const;
+
+/** A problem response for a route's own error statuses. */
+export function problemResponse(description: string) {
+  return { description, content: problemContent };
+}
+
+/** Success envelope used by every JSON endpoint except /health. */
+export function successEnvelope<T extends z.ZodType>(data: T) {
+  return z.object({ success: z.literal(true), data });
+}

@@ -1,0 +1,49 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { version } from "../../../package.json";
+import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
+import { createRouter } from "../lib/create-app";
+import { commonErrorResponses } from "../lib/openapi";
+import { checkHealth } from "../services/health";
+
+const DependencyCheckSchema = z.object({
+  status: z.enum(["up", "down"]),
+  latencyMs: z.number().int().nonnegative(),
+  error: z.string().optional(),
+});
+
+const HealthSchema = z
+  .object({
+    status: z.enum(["ok", "unavailable"]),
+    timestamp: z.string().datetime(),
+    version: z.string(),
+    environment: z.string(),
+    checks: z.object({ database: DependencyCheckSchema, storage: DependencyCheckSchema }),
+  })
+  .openapi("Health");
+
+const route = createRoute({
+  method: "get",
+  path: "/health",
+  tags: ["System"],
+  operationId: "getHealth",
+  summary: "Status of the Worker, the database and object storage",
+  description: "Answers 200 when every dependency is up and 503 when one is down. Not rate limited, never cached.",
+  responses: {
+    200: { description: "Everything is up", content: { "application/json": { schema: HealthSchema } } },
+    503: { description: "A dependency is down", content: { "application/json": { schema: HealthSchema } } },
+    ...commonErrorResponses,
+  },
+});
+
+export const healthRoutes = createRouter().openapi(route, async (c) => {
+  const report = await checkHealth(c.var.services, HEALTH_CHECK_TIMEOUT_MS);
+  const body = {
+    status: report.status,
+    timestamp: new Date().toISOString(),
+    version,
+    environment: c.var.config.environment,
+    checks: report.checks,
+  };
+  c.header("Cache-Control", "no-store");
+  return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { callApp, readProblem } from "./support/app";
+
+describe("configuration", () => {
+  it("fails every request with a 500 problem naming a missing setting", async () => {
+    for (const path of ["/health", "/api/info", "/api/openapi.json", "/nope"]) {
+      const response = await callApp(path, {}, { DATABASE_URL: undefined });
+      const problem = await readProblem(response);
+
+      expect(response.status, path).toBe(500);
+      expect(problem.code).toBe("CONFIGURATION_ERROR");
+      expect(problem.detail).toContain("DATABASE_URL");
+    }
+  });
+
+  it("names every invalid setting without echoing values, which may be secrets", async () => {
+    const secretLookingValue = "https//not-a-url-but-a-secret-token-9f8e7d";
+    const response = await callApp(
+      "/health",
+      {},
+      { S3_ENDPOINT: secretLookingValue, ENVIRONMENT: "moon", DATABASE_URL: "mysql://root:hunter2@db/x" },
+    );
+    const text = await response.clone().text();
+    const problem = await readProblem(response);
+
+    expect(response.status).toBe(500);
+    expect(problem.detail).toContain("S3_ENDPOINT");
+    expect(problem.detail).toContain("ENVIRONMENT");
+    expect(problem.detail).toContain("DATABASE_URL");
+    for (const leaked of [secretLookingValue, "moon", "hunter2", "mysql://"]) expect(text).not.toContain(leaked);
+  });
+
+  it("requires the S3 settings for the s3 driver and the R2 binding for the r2 driver", async () => {
+    const s3 = await readProblem(await callApp("/api/info", {}, { STORAGE_DRIVER: "s3", S3_ACCESS_KEY_ID: "" }));
+    expect(s3.detail).toContain("S3_ACCESS_KEY_ID");
+
+    const r2 = await readProblem(await callApp("/api/info", {}, { STORAGE_DRIVER: "r2", IMAGES_BUCKET: undefined }));
+    expect(r2.detail).toContain("IMAGES_BUCKET");
+
+    const driver = await readProblem(await callApp("/api/info", {}, { STORAGE_DRIVER: "gcs" }));
+    expect(driver.detail).toContain("STORAGE_DRIVER");
+  });
+
+  it("serves requests once the configuration is valid", async () => {
+    const response = await callApp("/api/info");
+    await response.body?.cancel();
+    expect(response.status).toBe(200);
+  });
+});
