@@ -21,13 +21,14 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["worker/test/**/*.test.ts"],
+          exclude: ["worker/test/**/*.node.test.ts"],
         },
       },
       {
         // The local tooling (dev stack, migrations, Gemini fake) runs in Node, as it does for people.
         test: {
           name: "tooling",
-          include: ["dev/test/**/*.test.ts"],
+          include: ["dev/test/**/*.test.ts", "worker/test/**/*.node.test.ts"],
           environment: "node",
           testTimeout: 60_000,
           hookTimeout: 60_000,
