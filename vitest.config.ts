@@ -13,7 +13,12 @@ export default defineConfig({
           cloudflareTest(({ inject }) => ({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
-              bindings: { ...inject("workerVars"), DEAD_PORT: String(inject("deadPort")), GEMINI_BASE_URL: inject("geminiUrl") },
+              bindings: {
+                ...inject("workerVars"),
+                DEAD_PORT: String(inject("deadPort")),
+                GEMINI_BASE_URL: inject("geminiUrl"),
+                ISOLATED_DATABASE_URLS: inject("isolatedDatabaseUrls"),
+              },
               r2Buckets: ["IMAGES_BUCKET"],
             },
           })),

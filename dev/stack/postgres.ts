@@ -154,7 +154,19 @@ export async function startPostgres(options: PostgresOptions): Promise<LocalPost
   const server = spawn(
     postgres,
     // No Unix socket: clusters of parallel stacks would otherwise share /tmp's socket names.
-    ["-D", options.dataDir, "-p", String(options.port), "-c", "listen_addresses=127.0.0.1", "-c", "unix_socket_directories="],
+    // Workers open a connection per request, so concurrency tests need more than the default 100.
+    [
+      "-D",
+      options.dataDir,
+      "-p",
+      String(options.port),
+      "-c",
+      "listen_addresses=127.0.0.1",
+      "-c",
+      "unix_socket_directories=",
+      "-c",
+      "max_connections=300",
+    ],
     { ...user, stdio: ["ignore", "ignore", "pipe"] },
   );
   if (log) server.stderr?.pipe(log);

@@ -1,7 +1,9 @@
 import type { TestProject } from "vitest/node";
 import { type GeminiFake, startGeminiFake } from "../gemini-fake/server.ts";
 import { type Stack, startStack } from "../stack/index.ts";
+import { applyMigrations, ensureDatabase } from "../stack/migrations.ts";
 import { freePort } from "../stack/ports.ts";
+import { localPostgresUrl } from "../stack/postgres.ts";
 import { tempDir } from "./support/temp-dir.ts";
 
 declare module "vitest" {
@@ -10,8 +12,13 @@ declare module "vitest" {
     /** A loopback port where nothing listens: a stopped PostgreSQL or S3 server looks like this. */
     deadPort: number;
     geminiUrl: string;
+    /** Migrated databases of their own, for tests that need a platform with no keys at all. */
+    isolatedDatabaseUrls: Record<string, string>;
   }
 }
+
+/** One database per test file that must start from an empty platform. */
+const ISOLATED_DATABASES = ["bootstrap", "master_keys"];
 
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;
@@ -33,6 +40,14 @@ export async function setup(project: TestProject) {
     startGeminiFake({ apiKey: "test-gemini-key" }),
   ]);
   project.provide("workerVars", { ...stack.workerVars, ENVIRONMENT: "test" });
+  const isolated: Record<string, string> = {};
+  for (const name of ISOLATED_DATABASES) {
+    const url = localPostgresUrl(stack.postgres.port, name);
+    await ensureDatabase(url, stack.workerVars.DATABASE_WS_PROXY);
+    await applyMigrations(url, stack.workerVars.DATABASE_WS_PROXY);
+    isolated[name] = url;
+  }
+  project.provide("isolatedDatabaseUrls", isolated);
   project.provide("deadPort", await freePort());
   project.provide("geminiUrl", gemini.url);
 }

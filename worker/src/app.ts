@@ -1,9 +1,15 @@
 import { requestId } from "hono/request-id";
 import { version } from "../../package.json";
 import { createApp } from "./lib/create-app";
+import { securitySchemes } from "./lib/openapi";
+import { access, denyUndeclaredAccess } from "./middleware/access";
 import { services } from "./middleware/services";
+import { adminAuditRoutes } from "./routes/admin-audit";
+import { adminKeyRoutes } from "./routes/admin-keys";
+import { bootstrapRoutes } from "./routes/bootstrap";
 import { healthRoutes } from "./routes/health";
 import { infoRoutes } from "./routes/info";
+import { meRoutes } from "./routes/me";
 
 /** Builds the Banatie API: middleware, every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -18,10 +24,18 @@ export function buildApp() {
     }),
   );
   app.use("*", services);
+  app.use("*", denyUndeclaredAccess);
 
   app.route("/", healthRoutes);
   app.route("/", infoRoutes);
+  app.route("/", bootstrapRoutes);
+  app.route("/", adminKeyRoutes);
+  app.route("/", adminAuditRoutes);
+  app.route("/", meRoutes);
 
+  app.use("/api/openapi.json", access.public());
+  app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", securitySchemes.ApiKeyHeader);
+  app.openAPIRegistry.registerComponent("securitySchemes", "BearerKey", securitySchemes.BearerKey);
   app.doc31("/api/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -29,7 +43,10 @@ export function buildApp() {
       version,
       description: "Image generation for developers: prompt enhancement, Gemini image generation, storage and delivery.",
     },
-    tags: [{ name: "System", description: "Health and platform information" }],
+    tags: [
+      { name: "System", description: "Health and platform information" },
+      { name: "Keys", description: "API keys, bootstrap and the audit trail" },
+    ],
   });
   return app;
 }

@@ -25,6 +25,39 @@ export const commonErrorResponses = {
   500: { description: "Unexpected error or invalid server configuration", content: problemContent },
 } as const;
 
+/** Error responses of endpoints that take an API key. */
+export const keyErrorResponses = {
+  401: { description: "Missing, malformed, unknown, expired or revoked API key", content: problemContent },
+  403: { description: "The key may not call this endpoint", content: problemContent },
+  429: { description: "Too many failed authentications from this client", content: problemContent },
+} as const;
+
+/** Declares in the OpenAPI document that an endpoint takes an API key, in either header. */
+export const keySecurity: Record<string, string[]>[] = [{ ApiKeyHeader: [] }, { BearerKey: [] }];
+
+export const securitySchemes = {
+  ApiKeyHeader: {
+    type: "apiKey",
+    in: "header",
+    name: "X-API-Key",
+    description: "Your key: bnt_mk_... (master) or bnt_pk_... (project)",
+  },
+  BearerKey: { type: "http", scheme: "bearer", description: "The same key as a bearer token" },
+} as const;
+
+/** Keyset pagination of every list: pass `nextCursor` back as `cursor` for the next page. */
+export const PaginationSchema = z
+  .object({
+    limit: z.number().int(),
+    nextCursor: z.string().nullable(),
+    hasMore: z.boolean(),
+  })
+  .openapi("Pagination");
+
+export function listEnvelope<T extends z.ZodType>(item: T) {
+  return z.object({ success: z.literal(true), data: z.array(item), pagination: PaginationSchema });
+}
+
 /** A problem response for a route's own error statuses. */
 export function problemResponse(description: string) {
   return { description, content: problemContent };

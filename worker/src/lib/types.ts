@@ -1,12 +1,23 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { ObjectStore } from "../storage";
+import type { AccessPolicy, Caller } from "./access-types";
 
 /** Clients built per request by the services middleware; handlers reach them as `c.var.services`. */
 export interface Services {
   db: Database;
   store: ObjectStore;
+  /** Shield per API key in front of the exact quota. */
+  burstLimiter: RateLimiter;
+  /** Failed authentications per client IP. */
+  authFailureLimiter: RateLimiter;
+  /**
+   * Runs `task` after the response is sent (audit records of failures, for instance), before
+   * the request's database pool closes. Failures are logged, never surfaced to the caller.
+   */
+  defer(task: () => Promise<unknown>): void;
 }
 
 export interface HonoEnv {
@@ -14,5 +25,11 @@ export interface HonoEnv {
   Variables: RequestIdVariables & {
     config: Config;
     services: Services;
+    /** Who may call the matched endpoint, set by its `access` middleware. */
+    access: AccessPolicy;
+    /** The API key presented, checked for shape and checksum only. */
+    presentedKey?: string;
+    /** Set once the key is authenticated. */
+    caller?: Caller;
   };
 }

@@ -4,6 +4,7 @@ import { ASPECT_RATIOS, OUTPUT_FORMATS, TEMPLATES, UPLOAD_MIME_TYPES } from "../
 import { DEFAULT_HOURLY_LIMIT, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PROMPT_LENGTH, MAX_UPLOAD_BYTES } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, successEnvelope } from "../lib/openapi";
+import { access } from "../middleware/access";
 
 const InfoSchema = z
   .object({
@@ -28,6 +29,7 @@ const route = createRoute({
   tags: ["System"],
   operationId: "getInfo",
   summary: "What the API offers: limits, formats, aspect ratios and templates",
+  middleware: [access.public()],
   responses: {
     200: { description: "Platform information", content: { "application/json": { schema: successEnvelope(InfoSchema) } } },
     ...commonErrorResponses,

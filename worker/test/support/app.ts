@@ -2,8 +2,14 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { buildApp } from "../../src/app";
 
-/** The bindings of the test Worker: the global setup's stack, plus a port where nothing listens. */
-export const testEnv = env as Env & { DEAD_PORT: string; DATABASE_URL: string; S3_ENDPOINT: string };
+/** The bindings of the test Worker: the global setup's stack, plus a few test-only values. */
+export const testEnv = env as Env & {
+  DEAD_PORT: string;
+  DATABASE_URL: string;
+  DATABASE_WS_PROXY: string;
+  S3_ENDPOINT: string;
+  ISOLATED_DATABASE_URLS: Record<string, string>;
+};
 
 /** A URL on 127.0.0.1 where nothing listens: what a stopped PostgreSQL or S3 server looks like. */
 export function deadUrl(url: string): string {
@@ -12,20 +18,67 @@ export function deadUrl(url: string): string {
   return parsed.toString();
 }
 
+type App = ReturnType<typeof buildApp>;
+
 /**
- * Sends a request through the real app with the test bindings, optionally changed, and waits
- * for its background work (closing the database pool) so nothing leaks into the next test.
+ * Sends a request through an app (the real one by default) with the test bindings, optionally
+ * changed, and waits for its background work (audit records, closing the database pool).
  */
-export async function callApp(path: string, init: RequestInit = {}, overrides: Record<string, unknown> = {}) {
+export async function callApp(
+  path: string,
+  init: RequestInit = {},
+  overrides: Record<string, unknown> = {},
+  app: App = buildApp(),
+) {
   const ctx = createExecutionContext();
-  const response = await buildApp().fetch(new Request(`http://banatie.test${path}`, init), { ...testEnv, ...overrides }, ctx);
+  const response = await app.fetch(new Request(`http://banatie.test${path}`, init), { ...testEnv, ...overrides }, ctx);
   await waitOnExecutionContext(ctx);
   return response;
 }
 
+export interface ApiRequest {
+  method?: string;
+  key?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Client address as Cloudflare reports it; a fresh one by default so failure throttling stays per test. */
+  ip?: string;
+  headers?: Record<string, string>;
+  /** Other bindings, e.g. a database of its own. */
+  env?: Record<string, unknown>;
+  app?: App;
+}
+
+let ipCounter = 0;
+/** A distinct documentation-range address (RFC 5737) per call; only ever a header value. */
+export function freshIp(): string {
+  ipCounter++;
+  return `198.51.${Math.floor(ipCounter / 250) % 250}.${(ipCounter % 250) + 1}`;
+}
+
+/** Calls the API as a client would. */
+export async function api(path: string, request: ApiRequest = {}) {
+  const headers: Record<string, string> = {
+    "CF-Connecting-IP": request.ip ?? freshIp(),
+    "User-Agent": "banatie-tests/1.0",
+    ...request.headers,
+  };
+  if (request.key) headers["X-API-Key"] = request.key;
+  if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  const init: RequestInit = {
+    method: request.method ?? (request.body === undefined ? "GET" : "POST"),
+    headers,
+    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+  };
+  return callApp(path, init, request.env, request.app);
+}
+
 /** Reads a problem+json body and checks the envelope every error shares. */
 export async function readProblem(response: Response) {
-  expectProblemHeaders(response);
+  const type = response.headers.get("content-type") ?? "";
+  if (!type.startsWith("application/problem+json")) {
+    throw new Error(`expected application/problem+json, got ${type} (status ${response.status}): ${await response.text()}`);
+  }
   return (await response.json()) as {
     type: string;
     title: string;
@@ -39,9 +92,17 @@ export async function readProblem(response: Response) {
   };
 }
 
-function expectProblemHeaders(response: Response) {
-  const type = response.headers.get("content-type") ?? "";
-  if (!type.startsWith("application/problem+json")) {
-    throw new Error(`expected application/problem+json, got ${type} (status ${response.status})`);
-  }
+/**
+ * A stand-in for a `[[ratelimits]]` binding that allows `limit` calls per key, then refuses:
+ * deterministic, unlike the real binding's time windows.
+ */
+export function countingRateLimit(limit: number): RateLimit {
+  const calls = new Map<string, number>();
+  return {
+    async limit({ key }: { key: string }) {
+      const count = (calls.get(key) ?? 0) + 1;
+      calls.set(key, count);
+      return { success: count <= limit };
+    },
+  } as RateLimit;
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { check, index, integer, pgEnum, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { DEFAULT_HOURLY_LIMIT } from "../../domain/limits";
 import { createdAt, id, timestampTz } from "./columns";
 import { organizations } from "./organizations";
@@ -30,6 +30,11 @@ export const apiKeys = pgTable(
   (table) => [
     index("api_keys_project_idx").on(table.projectId, table.createdAt),
     index("api_keys_type_active_idx").on(table.type).where(sql`${table.revokedAt} is null`),
+    // The bootstrap key is the only master key nobody created; this makes a second one impossible
+    // even when many bootstrap calls race.
+    uniqueIndex("api_keys_single_bootstrap_key")
+      .on(table.type)
+      .where(sql`${table.type} = 'master' and ${table.createdBy} is null`),
     check(
       "api_keys_project_scope",
       sql`(${table.type} = 'master' and ${table.projectId} is null) or (${table.type} = 'project' and ${table.projectId} is not null and ${table.organizationId} is not null)`,

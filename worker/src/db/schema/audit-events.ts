@@ -1,4 +1,5 @@
 import { index, jsonb, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import type { AuditAction } from "../../domain/audit";
 import { apiKeys } from "./api-keys";
 import { createdAt, id } from "./columns";
 
@@ -8,7 +9,7 @@ export const auditEvents = pgTable(
   {
     id: id(),
     actorKeyId: uuid().references(() => apiKeys.id, { onDelete: "set null" }),
-    action: text().notNull(),
+    action: text().$type<AuditAction>().notNull(),
     targetType: text(),
     targetId: text(),
     organizationId: uuid(),
@@ -22,6 +23,7 @@ export const auditEvents = pgTable(
     index("audit_events_created_idx").on(table.createdAt.desc(), table.id.desc()),
     index("audit_events_actor_created_idx").on(table.actorKeyId, table.createdAt.desc()),
     index("audit_events_project_created_idx").on(table.projectId, table.createdAt.desc()),
+    index("audit_events_target_created_idx").on(table.targetId, table.createdAt.desc()),
   ],
 );
 

@@ -1,0 +1,2 @@
+CREATE UNIQUE INDEX "api_keys_single_bootstrap_key" ON "api_keys" USING btree ("type") WHERE "api_keys"."type" = 'master' and "api_keys"."created_by" is null;--> statement-breakpoint
+CREATE INDEX "audit_events_target_created_idx" ON "audit_events" USING btree ("target_id","created_at" DESC NULLS LAST);

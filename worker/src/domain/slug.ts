@@ -1,0 +1,16 @@
+/**
+ * Organization and project slugs become storage path segments and URL parts, so they are
+ * restricted to lower-case letters, digits and inner hyphens.
+ */
+export const SLUG_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export const DEFAULT_ORGANIZATION_SLUG = "default";
+
+/** A readable name from a slug, for organizations and projects created on first use. */
+export function nameFromSlug(slug: string): string {
+  return slug
+    .split("-")
+    .filter(Boolean)
+    .map((word) => word[0]?.toUpperCase() + word.slice(1))
+    .join(" ");
+}

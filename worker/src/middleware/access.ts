@@ -1,0 +1,208 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import { displayPrefix, hashApiKey, parseApiKey } from "../domain/api-key";
+import type { AccessPolicy, Caller, ProjectCaller, QuotaState } from "../lib/access-types";
+import { AppError, type ErrorCode } from "../lib/errors";
+import type { HonoEnv } from "../lib/types";
+import { type ClientInfo, recordAudit } from "../services/audit";
+import { checkApiKey } from "../services/auth";
+
+const AUTH_THROTTLE_RETRY_SECONDS = 60;
+const BURST_RETRY_SECONDS = 10;
+const MAX_USER_AGENT_LENGTH = 512;
+
+/** The access middleware of every endpoint, so the guard can tell declared endpoints apart. */
+const accessMiddleware = new WeakSet<MiddlewareHandler>();
+
+export function clientInfo(c: Context<HonoEnv>): ClientInfo {
+  return {
+    // Set by Cloudflare's edge (and by wrangler dev); not spoofable by the client there.
+    ip: c.req.header("CF-Connecting-IP") ?? null,
+    userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+  };
+}
+
+/** `X-API-Key: bnt_...` or `Authorization: Bearer bnt_...`. */
+function presentedKey(c: Context<HonoEnv>): string | undefined {
+  const header = c.req.header("X-API-Key");
+  if (header !== undefined) return header.trim();
+  const authorization = c.req.header("Authorization");
+  const bearer = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
+  return bearer ? bearer[1] : authorization !== undefined ? authorization.trim() : undefined;
+}
+
+/**
+ * Rejects an authentication attempt. Repeated failures from one client are throttled (429)
+ * before they can be used to probe keys; below that, well-formed keys that failed the
+ * database check are recorded in the audit trail (after the response).
+ */
+async function rejectAuthentication(
+  c: Context<HonoEnv>,
+  code: ErrorCode,
+  detail: string,
+  audit?: { reason: string; keyId?: string; prefix?: string },
+): Promise<never> {
+  const client = clientInfo(c);
+  const { authFailureLimiter, db, defer } = c.var.services;
+  if (!(await authFailureLimiter.allow(`auth-failure:${client.ip ?? "unknown"}`))) {
+    throw new AppError("AUTH_THROTTLED", "Too many failed authentication attempts from this client; wait a minute", {
+      headers: { "Retry-After": String(AUTH_THROTTLE_RETRY_SECONDS) },
+    });
+  }
+  if (audit) {
+    defer(() =>
+      recordAudit(db, {
+        action: "auth.failed",
+        target: audit.keyId ? { type: "api_key", id: audit.keyId } : undefined,
+        client,
+        metadata: { reason: audit.reason, prefix: audit.prefix ?? null, path: c.req.path },
+      }),
+    );
+  }
+  const error = code === "MISSING_API_KEY" ? "" : `, error="invalid_token", error_description="${code}"`;
+  throw new AppError(code, detail, { headers: { "WWW-Authenticate": `Bearer realm="banatie"${error}` } });
+}
+
+function declare(policy: AccessPolicy): MiddlewareHandler<HonoEnv> {
+  const middleware = createMiddleware<HonoEnv>(async (c, next) => {
+    c.set("access", policy);
+    if (policy.kind !== "public") {
+      const key = presentedKey(c);
+      if (!key) {
+        await rejectAuthentication(c, "MISSING_API_KEY", "Send your API key in the X-API-Key header (or Authorization: Bearer)");
+        return;
+      }
+      const parsed = parseApiKey(key);
+      if (!parsed.ok) {
+        // Shape and checksum are checked here, so a mistyped or made-up key never costs a query.
+        const why =
+          parsed.reason === "checksum" ? "its checksum does not match (mistyped?)" : "it is not a Banatie key (bnt_...)";
+        await rejectAuthentication(c, "MALFORMED_API_KEY", `The API key is malformed: ${why}`);
+        return;
+      }
+      const required = policy.kind === "master" ? "master" : policy.kind === "project" ? "project" : parsed.type;
+      if (parsed.type !== required) {
+        throw new AppError("INSUFFICIENT_SCOPE", `This endpoint needs a ${required} key; a ${parsed.type} key was sent`);
+      }
+      c.set("presentedKey", parsed.key);
+    }
+    await next();
+  });
+  accessMiddleware.add(middleware as MiddlewareHandler);
+  return middleware;
+}
+
+/**
+ * Declares who may call an endpoint; put it in the route's `middleware`. It checks the key's
+ * presence, shape, checksum and type without touching the database; the handler then calls
+ * `authorize` (after request validation, so bad input never spends quota).
+ */
+export const access = {
+  public: () => declare({ kind: "public" }),
+  anyKey: () => declare({ kind: "any-key" }),
+  master: () => declare({ kind: "master" }),
+  project: (options: { rateLimited: boolean }) => declare({ kind: "project", rateLimited: options.rateLimited }),
+};
+
+/** Deny by default: an endpoint without an `access` declaration answers to nobody. */
+export const denyUndeclaredAccess = createMiddleware<HonoEnv>(async (c, next) => {
+  const routes = matchedRoutes(c);
+  const isEndpoint = routes.some((route) => route.method !== "ALL");
+  if (isEndpoint && !routes.some((route) => accessMiddleware.has(route.handler))) {
+    throw new AppError("ACCESS_NOT_DECLARED", "This endpoint does not declare who may call it, so nobody may");
+  }
+  await next();
+});
+
+function secondsUntil(moment: Date, now = new Date()): number {
+  return Math.max(0, Math.ceil((moment.getTime() - now.getTime()) / 1000));
+}
+
+export function quotaHeaders(quota: QuotaState, now = new Date()): Record<string, string> {
+  const remaining = Math.max(0, quota.limit - quota.used);
+  const resetSeconds = secondsUntil(quota.resetAt, now);
+  return {
+    "X-RateLimit-Limit": String(quota.limit),
+    "X-RateLimit-Remaining": String(remaining),
+    "X-RateLimit-Reset": quota.resetAt.toISOString(),
+    "RateLimit-Policy": `"hourly";q=${quota.limit};w=3600`,
+    RateLimit: `"hourly";r=${remaining};t=${resetSeconds}`,
+  };
+}
+
+/**
+ * Authenticates the presented key in one database round trip, spending one request of its
+ * hourly quota on rate-limited endpoints, and returns the caller. Call it first in a handler.
+ */
+export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
+  const policy = c.get("access");
+  const key = c.get("presentedKey");
+  if (!policy || policy.kind === "public" || !key) {
+    throw new Error(`authorize() on ${c.req.method} ${c.req.path}, which declares no key policy`);
+  }
+  const { db, burstLimiter, defer } = c.var.services;
+  const hash = await hashApiKey(key);
+  const rateLimited = policy.kind === "project" && policy.rateLimited;
+  if (rateLimited && !(await burstLimiter.allow(`burst:${hash}`))) {
+    throw new AppError("TOO_MANY_REQUESTS", "Too many requests with this key at once; slow down", {
+      headers: { "Retry-After": String(BURST_RETRY_SECONDS) },
+    });
+  }
+
+  const check = await checkApiKey(db, hash, { spendFor: rateLimited ? "project" : undefined });
+  const prefix = displayPrefix(key);
+  if (check.status === "unknown") {
+    return rejectAuthentication(c, "INVALID_API_KEY", "The API key is not known", { reason: "unknown", prefix });
+  }
+  if (check.status === "revoked") {
+    return rejectAuthentication(c, "REVOKED_API_KEY", "The API key has been revoked", {
+      reason: "revoked",
+      keyId: check.keyId,
+      prefix,
+    });
+  }
+  if (check.status === "expired") {
+    return rejectAuthentication(c, "EXPIRED_API_KEY", "The API key has expired; create a new one", {
+      reason: "expired",
+      keyId: check.keyId,
+      prefix,
+    });
+  }
+
+  const { caller } = check;
+  if (rateLimited) {
+    const headers = quotaHeaders(caller.quota);
+    if (caller.quota.used > caller.quota.limit) {
+      // The counter keeps counting refusals, so the first one of a window is recorded once.
+      if (caller.quota.used === caller.quota.limit + 1) {
+        defer(() =>
+          recordAudit(db, {
+            action: "quota.exceeded",
+            actorKeyId: caller.keyId,
+            target: { type: "api_key", id: caller.keyId },
+            organizationId: caller.organization?.id,
+            projectId: caller.project?.id,
+            client: clientInfo(c),
+            metadata: { limit: caller.quota.limit, windowStart: caller.quota.windowStart.toISOString() },
+          }),
+        );
+      }
+      throw new AppError(
+        "RATE_LIMIT_EXCEEDED",
+        `This key has used its ${caller.quota.limit} requests for this hour; the quota resets at ${caller.quota.resetAt.toISOString()}`,
+        { headers: { ...headers, "Retry-After": String(secondsUntil(caller.quota.resetAt)) } },
+      );
+    }
+    for (const [name, value] of Object.entries(headers)) c.header(name, value);
+  }
+  c.set("caller", caller);
+  return caller;
+}
+
+/** `authorize` for project endpoints: the caller always has an organization and a project. */
+export async function authorizeProject(c: Context<HonoEnv>): Promise<ProjectCaller> {
+  const caller = await authorize(c);
+  if (!caller.project || !caller.organization) throw new AppError("INSUFFICIENT_SCOPE", "This endpoint needs a project key");
+  return caller as ProjectCaller;
+}

@@ -1,0 +1,165 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
+import { SLUG_PATTERN } from "../domain/slug";
+import { createRouter } from "../lib/create-app";
+import {
+  commonErrorResponses,
+  keyErrorResponses,
+  keySecurity,
+  listEnvelope,
+  problemResponse,
+  successEnvelope,
+} from "../lib/openapi";
+import { access, authorize, clientInfo } from "../middleware/access";
+import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
+import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
+
+const slug = z.string().regex(SLUG_PATTERN, "must be 1-63 lower-case letters, digits or inner hyphens");
+const MAX_KEY_DAYS = 3650;
+const MAX_HOURLY_LIMIT = 1_000_000;
+
+const CreateKeyBody = z
+  .object({
+    type: z.enum(["master", "project"]),
+    name: z.string().trim().min(1).max(100),
+    expiresInDays: z.number().int().min(1).max(MAX_KEY_DAYS).nullable().optional().openapi({
+      description: "Days until the key expires; null for never. Default: 90 for project keys, never for master keys.",
+    }),
+    rateLimitPerHour: z
+      .number()
+      .int()
+      .min(1)
+      .max(MAX_HOURLY_LIMIT)
+      .optional()
+      .openapi({ description: "Hourly quota; default 100" }),
+    organizationId: z.string().uuid().optional(),
+    organizationSlug: slug
+      .optional()
+      .openapi({ description: 'Organization of a project key, created on first use; default "default"' }),
+    projectId: z.string().uuid().optional(),
+    projectSlug: slug.optional().openapi({ description: "Project of a project key, created on first use" }),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    const scoped = ["organizationId", "organizationSlug", "projectId", "projectSlug"] as const;
+    if (body.type === "master") {
+      for (const field of scoped) {
+        if (body[field] !== undefined)
+          ctx.addIssue({ code: "custom", path: [field], message: "master keys belong to no project" });
+      }
+      return;
+    }
+    if (!body.projectId && !body.projectSlug) {
+      ctx.addIssue({ code: "custom", path: ["projectSlug"], message: "a project key needs projectId or projectSlug" });
+    }
+    if (body.projectId && body.projectSlug) {
+      ctx.addIssue({ code: "custom", path: ["projectSlug"], message: "give projectId or projectSlug, not both" });
+    }
+    if (body.organizationId && body.organizationSlug) {
+      ctx.addIssue({ code: "custom", path: ["organizationSlug"], message: "give organizationId or organizationSlug, not both" });
+    }
+  })
+  .openapi("CreateApiKey");
+
+const createRouteDef = createRoute({
+  method: "post",
+  path: "/api/admin/keys",
+  tags: ["Keys"],
+  operationId: "createApiKey",
+  summary: "Create a master or project key",
+  description: "The key is in `data.apiKey`, shown this once. Organizations and projects named by slug are created on first use.",
+  middleware: [access.master()],
+  security: keySecurity,
+  request: { body: { content: { "application/json": { schema: CreateKeyBody } }, required: true } },
+  responses: {
+    201: { description: "The new key", content: { "application/json": { schema: successEnvelope(CreatedKeySchema) } } },
+    400: problemResponse("Invalid request"),
+    404: problemResponse("The project or organization given by id does not exist"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+const ListKeysQuery = z.object({
+  projectId: z.string().uuid().optional(),
+  projectSlug: slug.optional(),
+  organizationId: z.string().uuid().optional(),
+  organizationSlug: slug.optional(),
+  type: z.enum(["master", "project"]).optional(),
+  status: z.enum(["active", "expired", "revoked"]).optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().uuid().optional().openapi({ description: "`pagination.nextCursor` of the previous page" }),
+});
+
+const listRouteDef = createRoute({
+  method: "get",
+  path: "/api/admin/keys",
+  tags: ["Keys"],
+  operationId: "listApiKeys",
+  summary: "List keys, newest first",
+  description: "Never returns a key or its hash, only the display prefix.",
+  middleware: [access.master()],
+  security: keySecurity,
+  request: { query: ListKeysQuery },
+  responses: {
+    200: { description: "A page of keys", content: { "application/json": { schema: listEnvelope(KeySchema) } } },
+    400: problemResponse("Invalid filter"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+const revokeRouteDef = createRoute({
+  method: "delete",
+  path: "/api/admin/keys/{id}",
+  tags: ["Keys"],
+  operationId: "revokeApiKey",
+  summary: "Revoke a key",
+  description:
+    "Soft revocation: the key fails from its very next request and stays listed. The last active master key cannot be revoked.",
+  middleware: [access.master()],
+  security: keySecurity,
+  request: {
+    params: z.object({ id: z.string().uuid() }),
+    body: {
+      content: { "application/json": { schema: z.object({ reason: z.string().trim().max(500).optional() }).strict() } },
+      required: false,
+    },
+  },
+  responses: {
+    200: { description: "The revoked key", content: { "application/json": { schema: successEnvelope(KeySchema) } } },
+    404: problemResponse("No key has this id"),
+    409: problemResponse("It is the last active master key"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+export const adminKeyRoutes = createRouter()
+  .openapi(createRouteDef, async (c) => {
+    const caller = await authorize(c);
+    const key = await createApiKey(c.var.services.db, c.req.valid("json"), caller.keyId, clientInfo(c));
+    c.header("Cache-Control", "no-store");
+    return c.json({ success: true as const, data: serializeKey(key) }, 201);
+  })
+  .openapi(listRouteDef, async (c) => {
+    await authorize(c);
+    const query = c.req.valid("query");
+    const { keys, nextCursor } = await listApiKeys(c.var.services.db, query);
+    return c.json(
+      {
+        success: true as const,
+        data: keys.map(serializeKey),
+        pagination: { limit: query.limit, nextCursor, hasMore: nextCursor !== null },
+      },
+      200,
+    );
+  })
+  .openapi(revokeRouteDef, async (c) => {
+    const caller = await authorize(c);
+    const { id } = c.req.valid("param");
+    // The body is optional; without a JSON body there is simply no reason.
+    const reason = c.req.header("content-type")?.includes("json") ? (c.req.valid("json")?.reason ?? null) : null;
+    const key = await revokeApiKey(c.var.services.db, id, reason, caller.keyId, clientInfo(c));
+    return c.json({ success: true as const, data: serializeKey(key) }, 200);
+  });

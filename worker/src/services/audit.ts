@@ -1,0 +1,78 @@
+import { and, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { auditEvents } from "../db/schema";
+import type { AuditAction } from "../domain/audit";
+
+/** Where a request came from, as recorded with each event. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditEventInput {
+  action: AuditAction;
+  actorKeyId?: string | null;
+  target?: { type: "api_key"; id: string };
+  organizationId?: string | null;
+  projectId?: string | null;
+  client: ClientInfo;
+  /** Never a key, a hash or any other secret. */
+  metadata?: Record<string, string | number | boolean | null>;
+}
+
+/** The audit row for an event; callers insert it themselves when it must join a transaction. */
+export function auditRow(event: AuditEventInput): typeof auditEvents.$inferInsert {
+  return {
+    action: event.action,
+    actorKeyId: event.actorKeyId ?? null,
+    targetType: event.target?.type ?? null,
+    targetId: event.target?.id ?? null,
+    organizationId: event.organizationId ?? null,
+    projectId: event.projectId ?? null,
+    ip: event.client.ip,
+    userAgent: event.client.userAgent,
+    metadata: event.metadata ?? {},
+  };
+}
+
+export async function recordAudit(db: Database, event: AuditEventInput): Promise<void> {
+  await db.insert(auditEvents).values(auditRow(event));
+}
+
+export interface AuditQuery {
+  action?: AuditAction;
+  /** Events by this key or about it. */
+  keyId?: string;
+  from?: Date;
+  to?: Date;
+  limit: number;
+  /** Id of the last event of the previous page. */
+  cursor?: string;
+}
+
+/** Newest first, by keyset: stable while new events arrive, and index-backed at any depth. */
+export async function listAudit(db: Database, query: AuditQuery) {
+  const conditions: SQL[] = [];
+  if (query.action) conditions.push(eq(auditEvents.action, query.action));
+  if (query.keyId) {
+    const about = and(eq(auditEvents.targetType, "api_key"), eq(auditEvents.targetId, query.keyId));
+    conditions.push(or(eq(auditEvents.actorKeyId, query.keyId), about) as SQL);
+  }
+  if (query.from) conditions.push(gte(auditEvents.createdAt, query.from));
+  if (query.to) conditions.push(lt(auditEvents.createdAt, query.to));
+  if (query.cursor) {
+    // Compare against the stored timestamp itself: a cursor carrying a JS Date would lose microseconds.
+    conditions.push(
+      sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (select created_at, id from audit_events where id = ${query.cursor})`,
+    );
+  }
+  const rows = await db
+    .select()
+    .from(auditEvents)
+    .where(and(...conditions))
+    .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
+    .limit(query.limit + 1);
+  const hasMore = rows.length > query.limit;
+  const page = rows.slice(0, query.limit);
+  return { events: page, nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null };
+}

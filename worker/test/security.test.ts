@@ -1,0 +1,190 @@
+import { exports } from "cloudflare:workers";
+import { createRoute } from "@hono/zod-openapi";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
+import { createRouter } from "../src/lib/create-app";
+import { api, countingRateLimit, deadUrl, readProblem, testEnv } from "./support/app";
+import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
+
+/**
+ * The shared security suite: every endpoint that takes a key is listed here once, and gets
+ * every attack below. A new endpoint is covered by adding one line; the last test fails until
+ * every keyed operation of the OpenAPI document is listed.
+ */
+interface KeyedEndpoint {
+  method: "GET" | "POST" | "DELETE" | "PUT" | "PATCH";
+  path: string;
+  body?: unknown;
+  access: "master" | "project" | "any-key";
+  /** For endpoints that address a resource: a path to one owned by another project. */
+  foreignResource?: (other: TestProject) => Promise<string>;
+}
+
+const KEYED_ENDPOINTS: KeyedEndpoint[] = [
+  { method: "POST", path: "/api/admin/keys", access: "master", body: { type: "project", name: "x", projectSlug: "sec-suite" } },
+  { method: "GET", path: "/api/admin/keys", access: "master" },
+  { method: "DELETE", path: `/api/admin/keys/${crypto.randomUUID()}`, access: "master" },
+  { method: "GET", path: "/api/admin/audit", access: "master" },
+  { method: "GET", path: "/api/me", access: "any-key" },
+];
+
+/** Operations anyone may call. */
+const PUBLIC_OPERATIONS = ["GET /health", "GET /api/info", "POST /api/bootstrap/initial-key"];
+
+const keys = {} as Record<
+  "master" | "project" | "expiredMaster" | "expiredProject" | "revokedMaster" | "revokedProject",
+  TestKey
+>;
+let other: TestProject;
+
+beforeAll(async () => {
+  await withDb(async (db) => {
+    const scope = await createProject(db);
+    other = await createProject(db);
+    const past = new Date(Date.now() - 60_000);
+    keys.master = await insertKey(db, { type: "master" });
+    keys.project = await insertKey(db, { type: "project", scope });
+    keys.expiredMaster = await insertKey(db, { type: "master", expiresAt: past });
+    keys.expiredProject = await insertKey(db, { type: "project", scope, expiresAt: past });
+    keys.revokedMaster = await insertKey(db, { type: "master", revokedAt: past });
+    keys.revokedProject = await insertKey(db, { type: "project", scope, revokedAt: past });
+  });
+});
+
+const rightType = (endpoint: KeyedEndpoint) => (endpoint.access === "master" ? "master" : "project");
+
+describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
+  const call = (key?: string, extra: { headers?: Record<string, string>; env?: Record<string, unknown> } = {}) =>
+    api(endpoint.path, { method: endpoint.method, body: endpoint.body, key, ...extra });
+
+  async function expectUnauthorized(response: Response, code: string) {
+    const problem = await readProblem(response);
+    expect(response.status).toBe(401);
+    expect(problem.code).toBe(code);
+    expect(response.headers.get("www-authenticate")).toMatch(/^Bearer realm="banatie"/);
+  }
+
+  it("refuses a request without a key", async () => {
+    const response = await call();
+    await expectUnauthorized(response, "MISSING_API_KEY");
+    expect(response.headers.get("www-authenticate")).toBe('Bearer realm="banatie"');
+  });
+
+  it("refuses a malformed key", async () => {
+    await expectUnauthorized(await call("bnt_not-a-key"), "MALFORMED_API_KEY");
+    await expectUnauthorized(await call("sk_live_0123456789"), "MALFORMED_API_KEY");
+  });
+
+  it("refuses a key with a bad checksum without asking the database", async () => {
+    const good = keys[rightType(endpoint)].key;
+    const typo = `${good.slice(0, 20)}${good[20] === "a" ? "b" : "a"}${good.slice(21)}`;
+    // With the database unreachable, only a check that never queries it can still answer 401.
+    const response = await call(typo, { env: { DATABASE_URL: deadUrl(testEnv.DATABASE_URL) } });
+    await expectUnauthorized(response, "MALFORMED_API_KEY");
+  });
+
+  it("refuses a well-formed key that does not exist", async () => {
+    const { generateApiKey } = await import("../src/domain/api-key");
+    const made = await generateApiKey(rightType(endpoint));
+    await expectUnauthorized(await call(made.plaintext), "INVALID_API_KEY");
+  });
+
+  it("refuses an expired key", async () => {
+    const key = rightType(endpoint) === "master" ? keys.expiredMaster : keys.expiredProject;
+    await expectUnauthorized(await call(key.key), "EXPIRED_API_KEY");
+  });
+
+  it("refuses a revoked key", async () => {
+    const key = rightType(endpoint) === "master" ? keys.revokedMaster : keys.revokedProject;
+    await expectUnauthorized(await call(key.key), "REVOKED_API_KEY");
+  });
+
+  it("accepts the right key in X-API-Key and as a bearer token", async () => {
+    const key = keys[rightType(endpoint)].key;
+    const viaHeader = await call(key);
+    await viaHeader.body?.cancel();
+    expect([401, 403]).not.toContain(viaHeader.status);
+    const viaBearer = await call(undefined, { headers: { Authorization: `Bearer ${key}` } });
+    await viaBearer.body?.cancel();
+    expect([401, 403]).not.toContain(viaBearer.status);
+  });
+
+  if (endpoint.access !== "any-key") {
+    it("refuses a key of the other type with 403", async () => {
+      const wrong = endpoint.access === "master" ? keys.project : keys.master;
+      const response = await call(wrong.key);
+      const problem = await readProblem(response);
+      expect(response.status).toBe(403);
+      expect(problem.code).toBe("INSUFFICIENT_SCOPE");
+    });
+  }
+
+  if (endpoint.foreignResource) {
+    it("answers 404 for another project's resource", async () => {
+      const path = await endpoint.foreignResource?.(other);
+      const response = await api(path as string, { method: endpoint.method, body: endpoint.body, key: keys.project.key });
+      expect(response.status).toBe(404);
+      await response.body?.cancel();
+    });
+  }
+});
+
+describe("deny by default", () => {
+  it("refuses every call to an endpoint that does not declare who may call it", async () => {
+    const app = buildApp();
+    const route = createRoute({ method: "get", path: "/api/forgotten", responses: { 200: { description: "ok" } } });
+    app.route(
+      "/",
+      createRouter().openapi(route, (c) => c.json({ secret: true }, 200)),
+    );
+
+    const response = await api("/api/forgotten", { app, key: keys.master.key });
+    const problem = await readProblem(response);
+    expect(response.status).toBe(403);
+    expect(problem.code).toBe("ACCESS_NOT_DECLARED");
+  });
+
+  it("lists every operation of the API either as public or in the keyed suite above", async () => {
+    const response = await exports.default.fetch("http://banatie.test/api/openapi.json");
+    const document = (await response.json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
+    const keyed = new Set(
+      KEYED_ENDPOINTS.map((endpoint) => `${endpoint.method} ${endpoint.path.replace(/[0-9a-f-]{36}/, "{id}")}`),
+    );
+
+    for (const [path, operations] of Object.entries(document.paths)) {
+      for (const [method, operation] of Object.entries(operations)) {
+        const name = `${method.toUpperCase()} ${path}`;
+        if (operation.security?.length) expect(keyed, `${name} is keyed but not in KEYED_ENDPOINTS`).toContain(name);
+        else expect(PUBLIC_OPERATIONS, `${name} declares no security and is not listed as public`).toContain(name);
+      }
+    }
+  });
+});
+
+describe("failed authentication", () => {
+  it("is throttled per client after repeated failures, while other clients are unaffected", async () => {
+    const ip = "203.0.113.77";
+    const env = { AUTH_FAILURE_LIMITER: countingRateLimit(3) };
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const response = await api("/api/me", { key: "bnt_guess", ip, env });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(statuses).toEqual([401, 401, 401, 429, 429]);
+
+    const throttled = await api("/api/me", { key: "bnt_guess", ip, env });
+    const problem = await readProblem(throttled);
+    expect(problem.code).toBe("AUTH_THROTTLED");
+    expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(0);
+
+    const elsewhere = await api("/api/me", { key: "bnt_guess", ip: "203.0.113.78", env });
+    expect(elsewhere.status).toBe(401);
+    await elsewhere.body?.cancel();
+
+    // A valid key from the throttled client still works: throttling slows guessing, not users.
+    const legit = await api("/api/me", { key: keys.project.key, ip, env });
+    expect(legit.status).toBe(200);
+    await legit.body?.cancel();
+  });
+});

@@ -1,0 +1,92 @@
+import { sql } from "drizzle-orm";
+import { createDatabase, type Database } from "../../src/db/client";
+import { apiKeys, organizations, projects } from "../../src/db/schema";
+import { type ApiKeyType, generateApiKey } from "../../src/domain/api-key";
+import { DEFAULT_HOURLY_LIMIT } from "../../src/domain/limits";
+import { testEnv } from "./app";
+
+/** Runs `use` with a database client of its own (the main test database by default). */
+export async function withDb<T>(use: (db: Database) => Promise<T>, databaseUrl = testEnv.DATABASE_URL): Promise<T> {
+  const { db, close } = createDatabase({ databaseUrl, databaseWsProxy: testEnv.DATABASE_WS_PROXY });
+  try {
+    return await use(db);
+  } finally {
+    await close();
+  }
+}
+
+/** A slug no other test uses, so test files can share one database. */
+export function uniqueSlug(base: string): string {
+  return `${base}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export interface TestProject {
+  organization: { id: string; slug: string };
+  project: { id: string; slug: string };
+}
+
+export async function createProject(
+  db: Database,
+  organizationSlug = uniqueSlug("org"),
+  projectSlug = uniqueSlug("proj"),
+): Promise<TestProject> {
+  const [organization] = await db
+    .insert(organizations)
+    .values({ slug: organizationSlug, name: organizationSlug })
+    .onConflictDoUpdate({ target: organizations.slug, set: { slug: organizationSlug } })
+    .returning({ id: organizations.id, slug: organizations.slug });
+  const org = organization as { id: string; slug: string };
+  const [project] = await db
+    .insert(projects)
+    .values({ organizationId: org.id, slug: projectSlug, name: projectSlug })
+    .returning({ id: projects.id, slug: projects.slug });
+  return { organization: org, project: project as { id: string; slug: string } };
+}
+
+export interface TestKey {
+  id: string;
+  key: string;
+  hash: string;
+}
+
+/**
+ * Inserts a key directly, as a fixture. `createdBy` is set so that fixtures never count as the
+ * bootstrap key, whatever database they land in.
+ */
+export async function insertKey(
+  db: Database,
+  options: { type: ApiKeyType; scope?: TestProject; expiresAt?: Date; revokedAt?: Date; hourlyLimit?: number },
+): Promise<TestKey> {
+  const generated = await generateApiKey(options.type);
+  const [row] = await db
+    .insert(apiKeys)
+    .values({
+      type: options.type,
+      name: `${options.type} fixture`,
+      displayPrefix: generated.displayPrefix,
+      keyHash: generated.hash,
+      organizationId: options.scope?.organization.id ?? null,
+      projectId: options.scope?.project.id ?? null,
+      expiresAt: options.expiresAt ?? null,
+      revokedAt: options.revokedAt ?? null,
+      hourlyLimit: options.hourlyLimit ?? DEFAULT_HOURLY_LIMIT,
+      createdBy: crypto.randomUUID(),
+    })
+    .returning({ id: apiKeys.id });
+  return { id: (row as { id: string }).id, key: generated.plaintext, hash: generated.hash };
+}
+
+/** Sets how many requests a key has used in the current hour. */
+export async function setQuotaUsed(db: Database, keyId: string, used: number): Promise<void> {
+  await db.execute(sql`
+    insert into rate_limit_windows (api_key_id, window_start, count) values (${keyId}, date_trunc('hour', now()), ${used})
+    on conflict (api_key_id, window_start) do update set count = excluded.count
+  `);
+}
+
+export async function quotaUsed(db: Database, keyId: string): Promise<number> {
+  const result = await db.execute<{ count: number }>(
+    sql`select count from rate_limit_windows where api_key_id = ${keyId} and window_start = date_trunc('hour', now())`,
+  );
+  return result.rows[0]?.count ?? 0;
+}
