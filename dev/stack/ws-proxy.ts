@@ -11,12 +11,17 @@ export interface WsProxy {
  * @neondatabase/serverless can reach a plain PostgreSQL. Each WebSocket carries one
  * PostgreSQL connection to the `address=host:port` it names, if `allowAddress` accepts it.
  */
-export async function startWsProxy(options: {
+export interface WsProxyOptions {
   port: number;
   allowAddress: (host: string, port: number) => boolean;
-}): Promise<WsProxy> {
+  /** Sees every chunk a client sends, per connection (benchmarks count database round trips with it). */
+  observeClient?: (connection: number, chunk: Buffer) => void;
+}
+
+export async function startWsProxy(options: WsProxyOptions): Promise<WsProxy> {
   const server = new WebSocketServer({ host: "127.0.0.1", port: options.port, perMessageDeflate: false });
   const sockets = new Set<net.Socket>();
+  let connections = 0;
 
   server.on("connection", (ws, request) => {
     const address = new URL(request.url ?? "/", "http://proxy").searchParams.get("address") ?? "";
@@ -27,6 +32,7 @@ export async function startWsProxy(options: {
       ws.close(1008, "address not allowed");
       return;
     }
+    const connection = ++connections;
     const socket = net.connect({ host, port });
     sockets.add(socket);
     socket.on("data", (chunk) => ws.send(chunk));
@@ -35,7 +41,10 @@ export async function startWsProxy(options: {
       ws.close();
     });
     socket.on("error", () => ws.terminate());
-    ws.on("message", (data: Buffer) => socket.write(data));
+    ws.on("message", (data: Buffer) => {
+      options.observeClient?.(connection, data);
+      socket.write(data);
+    });
     ws.on("close", () => socket.destroy());
     ws.on("error", () => socket.destroy());
   });

@@ -14,12 +14,13 @@ export function neonSocketSettings(proxy: string | undefined): NeonSocketSetting
   if (!proxy) {
     return { wsProxy: undefined, useSecureWebSocket: true, pipelineTLS: false, pipelineConnect: "password" };
   }
-  // Pipelining the password with the startup message fails against SCRAM auth ("invalid SASL
-  // authentication mechanism"), and the local proxy speaks plain ws.
+  // The local proxy speaks plain ws. The password is pipelined with the startup message as
+  // against Neon, which needs the server to ask for a cleartext password (pg_hba `password`,
+  // as the dev stack and docker-compose.yml set up): SCRAM would answer "invalid SASL mechanism".
   return {
     wsProxy: (host, port) => `${proxy}/v1?address=${host}:${port}`,
     useSecureWebSocket: false,
     pipelineTLS: false,
-    pipelineConnect: false,
+    pipelineConnect: "password",
   };
 }
