@@ -1,6 +1,9 @@
+import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { version } from "../../package.json";
+import { MAX_JSON_BODY_BYTES } from "./domain/limits";
 import { createApp } from "./lib/create-app";
+import { AppError } from "./lib/errors";
 import { securitySchemes } from "./lib/openapi";
 import { access, denyUndeclaredAccess } from "./middleware/access";
 import { services } from "./middleware/services";
@@ -10,6 +13,13 @@ import { bootstrapRoutes } from "./routes/bootstrap";
 import { healthRoutes } from "./routes/health";
 import { infoRoutes } from "./routes/info";
 import { meRoutes } from "./routes/me";
+
+const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY_BYTES,
+  onError: () => {
+    throw new AppError("PAYLOAD_TOO_LARGE", `Request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes`);
+  },
+});
 
 /** Builds the Banatie API: middleware, every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -23,6 +33,11 @@ export function buildApp() {
       generator: () => crypto.randomUUID(),
     }),
   );
+  // JSON bodies are small; uploads (multipart) enforce their own limit while streaming.
+  app.use("/api/*", async (c, next) => {
+    if (c.req.header("content-type")?.startsWith("multipart/form-data")) return next();
+    return jsonBodyLimit(c, next);
+  });
   app.use("*", services);
   app.use("*", denyUndeclaredAccess);
 

@@ -1,6 +1,7 @@
 import { exports } from "cloudflare:workers";
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it, vi } from "vitest";
+import { MAX_JSON_BODY_BYTES } from "../src/domain/limits";
 import { createApp, createRouter } from "../src/lib/create-app";
 import { AppError } from "../src/lib/errors";
 import { readProblem, testEnv } from "./support/app";
@@ -32,6 +33,17 @@ describe("problem+json errors", () => {
     const problem = await readProblem(unsafe);
     expect(unsafe.headers.get("x-request-id")).not.toBe('a"b; drop');
     expect(problem.requestId).toBe(unsafe.headers.get("x-request-id"));
+  });
+
+  it("refuses a JSON body over the limit with 413 before reading it all", async () => {
+    const response = await exports.default.fetch("http://banatie.test/api/admin/keys", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-API-Key": "bnt_x" },
+      body: JSON.stringify({ name: "x".repeat(MAX_JSON_BODY_BYTES) }),
+    });
+    const problem = await readProblem(response);
+    expect(response.status).toBe(413);
+    expect(problem.code).toBe("PAYLOAD_TOO_LARGE");
   });
 
   describe("from routes", () => {

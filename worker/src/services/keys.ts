@@ -120,6 +120,22 @@ export interface CreateKeyInput {
 
 type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+/** Keys with their organization and project: the shape every key view is built from. */
+function selectKeysWithScope(db: Database | Transaction) {
+  return db
+    .select({
+      key: apiKeys,
+      organization: { id: organizations.id, slug: organizations.slug },
+      project: { id: projects.id, slug: projects.slug },
+    })
+    .from(apiKeys)
+    .leftJoin(organizations, eq(organizations.id, apiKeys.organizationId))
+    .leftJoin(projects, eq(projects.id, apiKeys.projectId));
+}
+
+/** Neither revoked nor expired. */
+const isActive = () => and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > now()`)) as SQL;
+
 /** Finds the organization and project a project key is for, creating them on first use (by slug). */
 async function resolveProject(tx: Transaction, input: CreateKeyInput) {
   let organization: { id: string; slug: string } | undefined;
@@ -237,23 +253,13 @@ export async function listApiKeys(db: Database, query: ListKeysQuery): Promise<{
   if (query.type) conditions.push(eq(apiKeys.type, query.type));
   if (query.status === "revoked") conditions.push(isNotNull(apiKeys.revokedAt));
   if (query.status === "expired") conditions.push(and(isNull(apiKeys.revokedAt), lte(apiKeys.expiresAt, sql`now()`)) as SQL);
-  if (query.status === "active") {
-    conditions.push(and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > now()`)) as SQL);
-  }
+  if (query.status === "active") conditions.push(isActive());
   if (query.cursor) {
     conditions.push(
       sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (select created_at, id from api_keys where id = ${query.cursor})`,
     );
   }
-  const rows = await db
-    .select({
-      key: apiKeys,
-      organization: { id: organizations.id, slug: organizations.slug },
-      project: { id: projects.id, slug: projects.slug },
-    })
-    .from(apiKeys)
-    .leftJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-    .leftJoin(projects, eq(projects.id, apiKeys.projectId))
+  const rows = await selectKeysWithScope(db)
     .where(and(...conditions))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(query.limit + 1);
@@ -277,15 +283,7 @@ export async function revokeApiKey(
   client: ClientInfo,
 ): Promise<KeyView> {
   return db.transaction(async (tx) => {
-    const [found] = await tx
-      .select({
-        key: apiKeys,
-        organization: { id: organizations.id, slug: organizations.slug },
-        project: { id: projects.id, slug: projects.slug },
-      })
-      .from(apiKeys)
-      .leftJoin(organizations, eq(organizations.id, apiKeys.organizationId))
-      .leftJoin(projects, eq(projects.id, apiKeys.projectId))
+    const [found] = await selectKeysWithScope(tx)
       .where(eq(apiKeys.id, keyId))
       // Not FOR UPDATE: audit rows reference keys, and their foreign-key checks take KEY SHARE
       // locks, which FOR UPDATE would block (two masters revoking each other would deadlock).
@@ -299,14 +297,7 @@ export async function revokeApiKey(
       const [others] = await tx
         .select({ count: sql<number>`count(*)::int` })
         .from(apiKeys)
-        .where(
-          and(
-            eq(apiKeys.type, "master"),
-            isNull(apiKeys.revokedAt),
-            or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > now()`),
-            sql`${apiKeys.id} <> ${keyId}`,
-          ),
-        );
+        .where(and(eq(apiKeys.type, "master"), isActive(), sql`${apiKeys.id} <> ${keyId}`));
       if (!others?.count) {
         throw new AppError("LAST_MASTER_KEY", "This is the last active master key; create another master key before revoking it");
       }
