@@ -1,0 +1,76 @@
+/**
+ * Image encoding inside the Worker with the Squoosh codecs (jSquash) compiled to WASM: the
+ * rust `png` crate, MozJPEG and libwebp. They run within Workers' memory and CPU limits, need no
+ * dynamic code evaluation, and are the codecs Squoosh tuned for size at a given quality.
+ * Each WASM module is instantiated once per isolate, on first use.
+ */
+import jpegEncode, { init as initJpegEncode } from "@jsquash/jpeg/encode";
+import JPEG_ENCODER from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
+import pngDecode, { init as initPngDecode } from "@jsquash/png/decode";
+import pngEncode, { init as initPngEncode } from "@jsquash/png/encode";
+// @ts-expect-error The package types this file as the instance's exports; Wrangler imports the compiled module.
+import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
+import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
+import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import type { OutputFormat } from "../domain/catalog";
+import { sniffImage } from "./sniff";
+
+/** Pixels as RGBA bytes, the shape every codec reads and writes. */
+export interface RgbaImage {
+  data: Uint8ClampedArray;
+  width: number;
+  height: number;
+}
+
+export interface EncodedImage {
+  bytes: Uint8Array;
+  format: OutputFormat;
+  mimeType: `image/${OutputFormat}`;
+  width: number;
+  height: number;
+}
+
+/** Quality used for lossy formats when the request names none. */
+export const DEFAULT_QUALITY = { jpeg: 82, webp: 80 } as const;
+
+let ready: Promise<unknown> | undefined;
+function initCodecs(): Promise<unknown> {
+  ready ??= Promise.all([
+    initPngDecode(PNG_CODEC),
+    initPngEncode(PNG_CODEC),
+    initJpegEncode(JPEG_ENCODER),
+    initWebpEncode(WEBP_ENCODER),
+  ]);
+  return ready;
+}
+
+export async function decodePng(bytes: Uint8Array): Promise<RgbaImage> {
+  await initCodecs();
+  const image = await pngDecode(bytes.slice().buffer);
+  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height };
+}
+
+export async function encodeImage(image: RgbaImage, format: OutputFormat, quality?: number): Promise<EncodedImage> {
+  await initCodecs();
+  // The codecs take anything shaped like ImageData; Workers have no ImageData constructor.
+  const pixels = { data: image.data, width: image.width, height: image.height, colorSpace: "srgb" } as Parameters<typeof pngEncode>[0];
+  let buffer: ArrayBuffer;
+  if (format === "png") buffer = await pngEncode(pixels);
+  else if (format === "jpeg") buffer = await jpegEncode(pixels, { quality: quality ?? DEFAULT_QUALITY.jpeg });
+  else buffer = await webpEncode(pixels, { quality: quality ?? DEFAULT_QUALITY.webp });
+  return { bytes: new Uint8Array(buffer), format, mimeType: `image/${format}`, width: image.width, height: image.height };
+}
+
+/**
+ * Converts a model's output to the requested format. A PNG asked for as PNG is kept byte for
+ * byte (no lossy or slow round trip); everything else is decoded and encoded again.
+ */
+export async function convertImage(bytes: Uint8Array, format: OutputFormat, quality?: number): Promise<EncodedImage> {
+  const header = sniffImage(bytes);
+  if (!header) throw new TypeError("The model returned an image in a format we cannot read");
+  if (header.format === format && format === "png") {
+    return { bytes, format, mimeType: "image/png", width: header.width, height: header.height };
+  }
+  if (header.format !== "png") throw new TypeError(`Converting ${header.format} images is not supported yet`);
+  return encodeImage(await decodePng(bytes), format, quality);
+}

@@ -1,0 +1,63 @@
+import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
+import JPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
+import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
+import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
+import { beforeAll, describe, expect, it } from "vitest";
+import { convertImage, decodePng, encodeImage, type RgbaImage } from "../src/images/codec";
+import { sniffImage } from "../src/images/sniff";
+
+function gradient(width: number, height: number): RgbaImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      data[i] = (x * 255) / width;
+      data[i + 1] = (y * 255) / height;
+      data[i + 2] = 128;
+      data[i + 3] = 255;
+    }
+  }
+  return { data, width, height };
+}
+
+beforeAll(async () => {
+  await Promise.all([initJpegDecode(JPEG_DECODER), initWebpDecode(WEBP_DECODER)]);
+});
+
+describe("image codecs in the Worker", () => {
+  it("encodes PNG losslessly and reads its size from the header", async () => {
+    const source = gradient(320, 200);
+    const png = await encodeImage(source, "png");
+    expect(sniffImage(png.bytes)).toEqual({ format: "png", mimeType: "image/png", width: 320, height: 200 });
+    const decoded = await decodePng(png.bytes);
+    expect(decoded.width).toBe(320);
+    expect(Array.from(decoded.data.subarray(0, 400))).toEqual(Array.from(source.data.subarray(0, 400)));
+  });
+
+  it("converts a PNG to JPEG and WebP that decode to the same picture", async () => {
+    const source = gradient(256, 160);
+    const png = await encodeImage(source, "png");
+    for (const format of ["jpeg", "webp"] as const) {
+      const converted = await convertImage(png.bytes, format, 90);
+      expect(sniffImage(converted.bytes)).toMatchObject({ format, width: 256, height: 160 });
+      const decoded = format === "jpeg" ? await jpegDecode(converted.bytes.slice().buffer) : await webpDecode(converted.bytes.slice().buffer);
+      expect([decoded.width, decoded.height]).toEqual([256, 160]);
+      // Lossy, but close: the middle pixel's red channel within a few levels.
+      const middle = (80 * 256 + 128) * 4;
+      expect(Math.abs((decoded.data[middle] as number) - (source.data[middle] as number))).toBeLessThan(8);
+    }
+  });
+
+  it("keeps a PNG asked for as PNG byte for byte", async () => {
+    const png = await encodeImage(gradient(64, 64), "png");
+    const kept = await convertImage(png.bytes, "png");
+    expect(kept.bytes).toBe(png.bytes);
+  });
+
+  it("lower quality makes smaller lossy files", async () => {
+    const png = await encodeImage(gradient(512, 512), "png");
+    const high = await convertImage(png.bytes, "webp", 95);
+    const low = await convertImage(png.bytes, "webp", 30);
+    expect(low.bytes.byteLength).toBeLessThan(high.bytes.byteLength);
+  });
+});
