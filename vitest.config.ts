@@ -31,6 +31,16 @@ export default defineConfig({
       },
       {
         // The local tooling (dev stack, migrations, Gemini fake) runs in Node, as it does for people.
+        // The Worker's WASM codecs are never called here (only its route definitions are read), so
+        // their modules load as placeholders instead of Workers-style compiled modules.
+        plugins: [
+          {
+            name: "wasm-placeholders",
+            enforce: "pre",
+            resolveId: (id: string) => (id.endsWith(".wasm") ? "\0wasm-placeholder" : undefined),
+            load: (id: string) => (id === "\0wasm-placeholder" ? "export default undefined;" : undefined),
+          },
+        ],
         test: {
           name: "tooling",
           include: ["dev/test/**/*.test.ts", "worker/test/**/*.node.test.ts"],

@@ -15,9 +15,21 @@ import { encodePng } from "./png.ts";
  * - `[fake:finish=IMAGE_SAFETY]` answers with that finishReason and no image
  * - `[fake:text-only]` answers STOP with text and no image
  * - `[fake:reply=...]` answers a text request with exactly this text (up to the closing bracket)
+ * - `[fake:malformed]` answers 200 with a body that is not JSON
+ *
+ * Replies that do not fit in a directive (JSON with brackets, say) are scripted with
+ * `POST /__fake/script {marker, model?, text?, status?}`: a request whose prompt contains the
+ * marker (and is for that model, if given) gets that text, or that error status.
  *
  * Every call is recorded; `GET /__fake/requests` returns them and `POST /__fake/reset` clears them.
  */
+
+interface Script {
+  marker: string;
+  model?: string;
+  text?: string;
+  status?: number;
+}
 
 export interface RecordedRequest {
   model: string;
@@ -84,6 +96,7 @@ function usage(prompt: string) {
 export async function startGeminiFake(options: { port?: number; apiKey?: string } = {}): Promise<GeminiFake> {
   const requests: RecordedRequest[] = [];
   const failuresSoFar = new Map<string, number>();
+  const scripts: Script[] = [];
 
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -96,6 +109,13 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     if (req.method === "POST" && url.pathname === "/__fake/reset") {
       requests.length = 0;
       failuresSoFar.clear();
+      scripts.length = 0;
+      return send(200, { ok: true });
+    }
+    if (req.method === "POST" && url.pathname === "/__fake/script") {
+      const chunks: Buffer[] = [];
+      for await (const part of req) chunks.push(part as Buffer);
+      scripts.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Script);
       return send(200, { ok: true });
     }
 
@@ -122,10 +142,16 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
       .flatMap((content) => content.parts ?? [])
       .map((part) => part.text ?? "")
       .join("\n");
+    const script = scripts.find((entry) => prompt.includes(entry.marker) && (!entry.model || entry.model === model));
     const delay = Number(directive(prompt, "delay") ?? 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
 
-    const status = Number(directive(prompt, "status") ?? 0);
+    if (directive(prompt, "malformed") !== undefined) {
+      res.writeHead(200, { "content-type": "application/json; charset=UTF-8" });
+      return res.end("{ this is not json");
+    }
+
+    const status = Number(script?.status ?? directive(prompt, "status") ?? 0);
     if (status >= 400) return send(status, errorBody(status, `Scripted failure ${status}`));
 
     const failFirst = Number(directive(prompt, "fail-first") ?? 0);
@@ -154,7 +180,7 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     }
 
     const wantsImage = body.generationConfig?.responseModalities?.includes("IMAGE") ?? false;
-    const reply = directive(prompt, "reply");
+    const reply = script?.text ?? directive(prompt, "reply");
     const text = reply ?? `A rendering of: ${prompt.slice(0, 200)}`;
     const parts: object[] = [{ text }];
     if (wantsImage && directive(prompt, "text-only") === undefined) {

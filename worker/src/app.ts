@@ -10,9 +10,12 @@ import { services } from "./middleware/services";
 import { adminAuditRoutes } from "./routes/admin-audit";
 import { adminKeyRoutes } from "./routes/admin-keys";
 import { bootstrapRoutes } from "./routes/bootstrap";
+import { enhanceRoutes } from "./routes/enhance";
 import { healthRoutes } from "./routes/health";
+import { imageRoutes } from "./routes/images";
 import { infoRoutes } from "./routes/info";
 import { meRoutes } from "./routes/me";
+import { textToImageRoutes } from "./routes/text-to-image";
 
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY_BYTES,
@@ -47,6 +50,9 @@ export function buildApp() {
   app.route("/", adminKeyRoutes);
   app.route("/", adminAuditRoutes);
   app.route("/", meRoutes);
+  app.route("/", textToImageRoutes);
+  app.route("/", enhanceRoutes);
+  app.route("/", imageRoutes);
 
   app.use("/api/openapi.json", access.public());
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", securitySchemes.ApiKeyHeader);
@@ -61,6 +67,8 @@ export function buildApp() {
     tags: [
       { name: "System", description: "Health and platform information" },
       { name: "Keys", description: "API keys, bootstrap and the audit trail" },
+      { name: "Generation", description: "Text-to-image and prompt enhancement" },
+      { name: "Images", description: "Stored images" },
     ],
   });
   return app;

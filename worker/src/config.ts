@@ -13,6 +13,8 @@ const httpUrl = z
   .string()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL");
 
+const MODEL_NAME = /^[\w.-]{1,100}$/;
+
 const hostAndPort = z.string().refine((value) => /^[\w.-]+:\d{1,5}$/.test(value), "must be host:port");
 
 const settingsSchema = z
@@ -37,6 +39,10 @@ const settingsSchema = z
     S3_SECRET_ACCESS_KEY: optional(z.string()),
     GEMINI_API_KEY: optional(z.string()),
     GEMINI_BASE_URL: optional(httpUrl),
+    GEMINI_IMAGE_MODEL: optional(z.string().regex(MODEL_NAME, "must be a model name such as gemini-2.5-flash-image")),
+    GEMINI_TEXT_MODEL: optional(z.string().regex(MODEL_NAME, "must be a model name such as gemini-2.5-flash")),
+    GEMINI_TIMEOUT_MS: optional(z.coerce.number().int().min(100, "must be at least 100").max(300_000, "must be at most 300000")),
+    GEMINI_MAX_ATTEMPTS: optional(z.coerce.number().int().min(1, "must be at least 1").max(5, "must be at most 5")),
     PUBLIC_BASE_URL: optional(httpUrl),
   })
   .superRefine((settings, ctx) => {
@@ -45,6 +51,12 @@ const settingsSchema = z
       if (!settings[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required when STORAGE_DRIVER is s3" });
     }
   });
+
+export const DEFAULT_IMAGE_MODEL = "gemini-2.5-flash-image";
+export const DEFAULT_TEXT_MODEL = "gemini-2.5-flash";
+/** Gemini 2.5 Flash Image usually answers in under 10 s; a minute leaves room for slow ones. */
+export const DEFAULT_GEMINI_TIMEOUT_MS = 60_000;
+export const DEFAULT_GEMINI_ATTEMPTS = 3;
 
 export type S3Settings = { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
 
@@ -55,7 +67,15 @@ export interface Config {
   /** host:port of a Neon-protocol WebSocket proxy in front of a plain PostgreSQL (local stacks). */
   databaseWsProxy?: string;
   storage: { driver: "s3"; s3: S3Settings } | { driver: "r2"; bucket: R2Bucket };
-  gemini: { apiKey?: string; baseUrl?: string };
+  gemini: {
+    apiKey?: string;
+    baseUrl?: string;
+    imageModel: string;
+    textModel: string;
+    /** Time allowed for one attempt; all attempts of a call share twice this (see gemini/client.ts). */
+    timeoutMs: number;
+    maxAttempts: number;
+  };
   publicBaseUrl?: string;
 }
 
@@ -98,7 +118,14 @@ export function loadConfig(env: Env): Config {
               secretAccessKey: settings.S3_SECRET_ACCESS_KEY ?? "",
             },
           },
-    gemini: { apiKey: settings.GEMINI_API_KEY, baseUrl: settings.GEMINI_BASE_URL },
+    gemini: {
+      apiKey: settings.GEMINI_API_KEY,
+      baseUrl: settings.GEMINI_BASE_URL,
+      imageModel: settings.GEMINI_IMAGE_MODEL ?? DEFAULT_IMAGE_MODEL,
+      textModel: settings.GEMINI_TEXT_MODEL ?? DEFAULT_TEXT_MODEL,
+      timeoutMs: settings.GEMINI_TIMEOUT_MS ?? DEFAULT_GEMINI_TIMEOUT_MS,
+      maxAttempts: settings.GEMINI_MAX_ATTEMPTS ?? DEFAULT_GEMINI_ATTEMPTS,
+    },
     publicBaseUrl: settings.PUBLIC_BASE_URL,
   };
   parsed.set(env, config);

@@ -1,7 +1,7 @@
-import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
 import JPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
-import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
+import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
 import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
+import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { convertImage, decodePng, encodeImage, type RgbaImage } from "../src/images/codec";
 import { sniffImage } from "../src/images/sniff";
@@ -40,7 +40,8 @@ describe("image codecs in the Worker", () => {
     for (const format of ["jpeg", "webp"] as const) {
       const converted = await convertImage(png.bytes, format, 90);
       expect(sniffImage(converted.bytes)).toMatchObject({ format, width: 256, height: 160 });
-      const decoded = format === "jpeg" ? await jpegDecode(converted.bytes.slice().buffer) : await webpDecode(converted.bytes.slice().buffer);
+      const decoded =
+        format === "jpeg" ? await jpegDecode(converted.bytes.slice().buffer) : await webpDecode(converted.bytes.slice().buffer);
       expect([decoded.width, decoded.height]).toEqual([256, 160]);
       // Lossy, but close: the middle pixel's red channel within a few levels.
       const middle = (80 * 256 + 128) * 4;

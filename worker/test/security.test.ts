@@ -26,10 +26,18 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   { method: "DELETE", path: `/api/admin/keys/${crypto.randomUUID()}`, access: "master" },
   { method: "GET", path: "/api/admin/audit", access: "master" },
   { method: "GET", path: "/api/me", access: "any-key" },
+  { method: "POST", path: "/api/text-to-image", access: "project", body: { prompt: "a security test", autoEnhance: false } },
+  { method: "POST", path: "/api/enhance", access: "project", body: { prompt: "a security test" } },
 ];
 
 /** Operations anyone may call. */
-const PUBLIC_OPERATIONS = ["GET /health", "GET /api/info", "POST /api/bootstrap/initial-key"];
+const PUBLIC_OPERATIONS = [
+  "GET /health",
+  "GET /api/info",
+  "POST /api/bootstrap/initial-key",
+  // The URL is the capability, as for any CDN image.
+  "GET /api/images/{organization}/{project}/{category}/{file}",
+];
 
 const keys = {} as Record<
   "master" | "project" | "expiredMaster" | "expiredProject" | "revokedMaster" | "revokedProject",

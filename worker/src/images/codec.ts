@@ -4,14 +4,15 @@
  * dynamic code evaluation, and are the codecs Squoosh tuned for size at a given quality.
  * Each WASM module is instantiated once per isolate, on first use.
  */
-import jpegEncode, { init as initJpegEncode } from "@jsquash/jpeg/encode";
+
 import JPEG_ENCODER from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
-import pngDecode, { init as initPngDecode } from "@jsquash/png/decode";
-import pngEncode, { init as initPngEncode } from "@jsquash/png/encode";
+import jpegEncode, { init as initJpegEncode } from "@jsquash/jpeg/encode";
 // @ts-expect-error The package types this file as the instance's exports; Wrangler imports the compiled module.
 import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
-import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
+import pngDecode, { init as initPngDecode } from "@jsquash/png/decode";
+import pngEncode, { init as initPngEncode } from "@jsquash/png/encode";
 import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
 import type { OutputFormat } from "../domain/catalog";
 import { sniffImage } from "./sniff";
 
@@ -53,7 +54,9 @@ export async function decodePng(bytes: Uint8Array): Promise<RgbaImage> {
 export async function encodeImage(image: RgbaImage, format: OutputFormat, quality?: number): Promise<EncodedImage> {
   await initCodecs();
   // The codecs take anything shaped like ImageData; Workers have no ImageData constructor.
-  const pixels = { data: image.data, width: image.width, height: image.height, colorSpace: "srgb" } as Parameters<typeof pngEncode>[0];
+  const pixels = { data: image.data, width: image.width, height: image.height, colorSpace: "srgb" } as Parameters<
+    typeof pngEncode
+  >[0];
   let buffer: ArrayBuffer;
   if (format === "png") buffer = await pngEncode(pixels);
   else if (format === "jpeg") buffer = await jpegEncode(pixels, { quality: quality ?? DEFAULT_QUALITY.jpeg });

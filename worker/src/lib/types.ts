@@ -1,6 +1,8 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
+import type { ImageModel } from "../models/image-model";
+import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { ObjectStore } from "../storage";
 import type { AccessPolicy, Caller } from "./access-types";
@@ -9,6 +11,10 @@ import type { AccessPolicy, Caller } from "./access-types";
 export interface Services {
   db: Database;
   store: ObjectStore;
+  /** Gemini when GEMINI_API_KEY is set, otherwise the offline preview model. */
+  imageModel: ImageModel;
+  /** A Gemini text model when GEMINI_API_KEY is set, otherwise the offline template enhancer. */
+  enhancer: PromptEnhancer;
   /** Shield per API key in front of the exact quota. */
   burstLimiter: RateLimiter;
   /** Failed authentications per client IP. */

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { createDatabase } from "../db/client";
 import type { HonoEnv } from "../lib/types";
+import { createModels } from "../models";
 import { bindingRateLimiter, unlimited } from "../rate-limit/rate-limiter";
 import { createObjectStore } from "../storage";
 
@@ -18,6 +19,7 @@ export const services = createMiddleware<HonoEnv>(async (c, next) => {
   c.set("services", {
     db: database.db,
     store: createObjectStore(config.storage),
+    ...createModels(config.gemini),
     burstLimiter: env.KEY_BURST_LIMITER ? bindingRateLimiter(env.KEY_BURST_LIMITER) : unlimited,
     authFailureLimiter: env.AUTH_FAILURE_LIMITER ? bindingRateLimiter(env.AUTH_FAILURE_LIMITER) : unlimited,
     defer(task) {

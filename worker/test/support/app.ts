@@ -8,6 +8,8 @@ export const testEnv = env as Env & {
   DATABASE_URL: string;
   DATABASE_WS_PROXY: string;
   S3_ENDPOINT: string;
+  /** The Gemini-protocol fake of the global setup. */
+  GEMINI_BASE_URL: string;
   ISOLATED_DATABASE_URLS: Record<string, string>;
 };
 

@@ -1,0 +1,81 @@
+import type { ImageCategory } from "../domain/catalog";
+
+const MAX_FILENAME_LENGTH = 60;
+
+/** Cyrillic to Latin (a practical, not scholarly, scheme), so Russian and Ukrainian names survive. */
+const CYRILLIC: Record<string, string> = {
+  а: "a",
+  б: "b",
+  в: "v",
+  г: "g",
+  ґ: "g",
+  д: "d",
+  е: "e",
+  ё: "e",
+  є: "ye",
+  ж: "zh",
+  з: "z",
+  и: "i",
+  і: "i",
+  ї: "yi",
+  й: "y",
+  к: "k",
+  л: "l",
+  м: "m",
+  н: "n",
+  о: "o",
+  п: "p",
+  р: "r",
+  с: "s",
+  т: "t",
+  у: "u",
+  ф: "f",
+  х: "kh",
+  ц: "ts",
+  ч: "ch",
+  ш: "sh",
+  щ: "shch",
+  ъ: "",
+  ы: "y",
+  ь: "",
+  э: "e",
+  ю: "yu",
+  я: "ya",
+};
+
+/**
+ * A user's filename made safe for storage keys, URLs and Content-Disposition: accents folded,
+ * lower-case letters, digits, hyphens and underscores only, no dots, no path. Null when nothing
+ * usable is left.
+ */
+export function sanitizeFilename(name: string): string | null {
+  const safe = name
+    .toLowerCase()
+    .replace(/[\u0400-\u04ff]/g, (char) => CYRILLIC[char] ?? "")
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^[-_]+|[-_]+$/g, "")
+    .slice(0, MAX_FILENAME_LENGTH)
+    .replace(/[-_]+$/g, "");
+  return safe || null;
+}
+
+/**
+ * `{org}/{project}/{category}/{name}`: every part comes from the server (slugs are validated at
+ * creation, the id is ours); a sanitized filename may lead the name.
+ */
+export function storageKey(parts: {
+  organizationSlug: string;
+  projectSlug: string;
+  category: ImageCategory;
+  id: string;
+  filename: string | null;
+  extension: string;
+}): string {
+  // 64 random bits keep names unique within a project even when every file has the same name.
+  const name = parts.filename ? `${parts.filename}-${parts.id.replaceAll("-", "").slice(0, 16)}` : parts.id;
+  return `${parts.organizationSlug}/${parts.projectSlug}/${parts.category}/${name}.${parts.extension}`;
+}

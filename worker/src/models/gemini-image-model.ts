@@ -1,0 +1,77 @@
+import type { GenerateContentResponse } from "@google/genai";
+import type { GeminiClient } from "../gemini/client";
+import { AppError } from "../lib/errors";
+import type { ImageModel, TokenUsage } from "./image-model";
+
+/** Finish reasons by which Gemini withholds an image for safety or policy. */
+const BLOCKING_FINISH_REASONS = new Set([
+  "SAFETY",
+  "PROHIBITED_CONTENT",
+  "BLOCKLIST",
+  "SPII",
+  "RECITATION",
+  "IMAGE_SAFETY",
+  "IMAGE_PROHIBITED_CONTENT",
+  "IMAGE_RECITATION",
+  "IMAGE_OTHER",
+]);
+const MAX_MODEL_TEXT = 500;
+
+export function usageOf(response: GenerateContentResponse): TokenUsage | undefined {
+  const usage = response.usageMetadata;
+  if (!usage) return undefined;
+  return { promptTokens: usage.promptTokenCount, outputTokens: usage.candidatesTokenCount, totalTokens: usage.totalTokenCount };
+}
+
+function decodeBase64(data: string): Uint8Array {
+  try {
+    return Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+  } catch (cause) {
+    throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image data is not valid base64", { cause });
+  }
+}
+
+/** Gemini 2.5 Flash Image through @google/genai; the aspect ratio goes in `imageConfig`. */
+export function createGeminiImageModel(client: GeminiClient, model: string): ImageModel {
+  return {
+    provider: "gemini",
+    model,
+    async generate({ prompt, aspectRatio }) {
+      const { response, attempts } = await client.generateContent({
+        model,
+        contents: prompt,
+        config: { responseModalities: ["IMAGE"], imageConfig: { aspectRatio } },
+      });
+
+      const blockReason = response.promptFeedback?.blockReason;
+      if (blockReason)
+        throw new AppError("CONTENT_BLOCKED", `The prompt was blocked by the model's safety filters (${blockReason})`);
+
+      const candidate = response.candidates?.[0];
+      if (!candidate) throw new AppError("UPSTREAM_BAD_RESPONSE", "The model answered with no candidate and no reason");
+      const finishReason = candidate.finishReason ?? "";
+      if (BLOCKING_FINISH_REASONS.has(finishReason)) {
+        throw new AppError("CONTENT_BLOCKED", `The model withheld the image (${finishReason})`);
+      }
+
+      const parts = candidate.content?.parts ?? [];
+      const text = parts
+        .map((part) => part.text ?? "")
+        .join(" ")
+        .trim()
+        .slice(0, MAX_MODEL_TEXT);
+      const image = parts.find((part) => part.inlineData?.data)?.inlineData;
+      if (!image?.data) {
+        const said = text ? `; it said: "${text}"` : "";
+        throw new AppError("NO_IMAGE", `The model returned no image (${finishReason || "no reason given"})${said}`);
+      }
+      return {
+        bytes: decodeBase64(image.data),
+        mimeType: image.mimeType ?? "application/octet-stream",
+        text: text || undefined,
+        usage: usageOf(response),
+        attempts,
+      };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { AspectRatio } from "../domain/catalog";
+
+export interface TokenUsage {
+  promptTokens?: number;
+  outputTokens?: number;
+  totalTokens?: number;
+}
+
+export interface GeneratedImage {
+  bytes: Uint8Array;
+  mimeType: string;
+  /** Text the model sent along with the image, if any. */
+  text?: string;
+  usage?: TokenUsage;
+  /** Calls made to produce it, retries included. */
+  attempts: number;
+}
+
+/** Turns a prompt into an image. Adapters: Gemini, and the offline preview model. */
+export interface ImageModel {
+  provider: "gemini" | "preview";
+  model: string;
+  /** Throws AppError: CONTENT_BLOCKED, NO_IMAGE or an UPSTREAM_* failure. */
+  generate(request: { prompt: string; aspectRatio: AspectRatio }): Promise<GeneratedImage>;
+}

@@ -1,0 +1,20 @@
+import type { Template } from "../domain/catalog";
+import type { Improvement } from "../domain/enhancement";
+import type { TokenUsage } from "./image-model";
+
+export interface EnhancedPrompt {
+  enhancedPrompt: string;
+  /** ISO 639-1 code of the prompt's language, or null when it cannot be told. */
+  detectedLanguage: string | null;
+  /** Whether the enhanced prompt was translated to English. */
+  translated: boolean;
+  improvements: Improvement[];
+  usage?: TokenUsage;
+}
+
+/** Improves a prompt for image generation. Adapters: a Gemini text model, and offline templates. */
+export interface PromptEnhancer {
+  enhancer: "gemini" | "template";
+  model: string;
+  enhance(request: { prompt: string; template: Template }): Promise<EnhancedPrompt>;
+}

@@ -1,0 +1,45 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { TEMPLATE_VALUES } from "../domain/catalog";
+import { MAX_PROMPT_LENGTH } from "../domain/limits";
+import { createRouter } from "../lib/create-app";
+import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { access, authorizeProject } from "../middleware/access";
+import { enhancePrompt } from "../services/enhancement";
+import { EnhancementSchema, serializeEnhancement } from "./enhancement-schemas";
+
+const Body = z
+  .object({
+    prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).openapi({ example: "a cat on a roof at sunset" }),
+    template: z.enum(TEMPLATE_VALUES).default("general"),
+  })
+  .strict()
+  .openapi("EnhanceRequest");
+
+const route = createRoute({
+  method: "post",
+  path: "/api/enhance",
+  tags: ["Generation"],
+  operationId: "enhancePrompt",
+  summary: "Improve a prompt without generating an image",
+  description:
+    "Detects the language, translates to English when the text model is available, and adds the template's professional details. Spends one request of the quota.",
+  middleware: [access.project({ rateLimited: true })],
+  security: keySecurity,
+  request: { body: { content: { "application/json": { schema: Body } }, required: true } },
+  responses: {
+    200: { description: "The enhancement", content: { "application/json": { schema: successEnvelope(EnhancementSchema) } } },
+    400: problemResponse("Invalid request"),
+    502: problemResponse("The text model failed or answered something unusable"),
+    503: problemResponse("The text model stayed rate limited"),
+    504: problemResponse("The text model did not answer in time"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+export const enhanceRoutes = createRouter().openapi(route, async (c) => {
+  await authorizeProject(c);
+  const { prompt, template } = c.req.valid("json");
+  const enhancement = await enhancePrompt(c.var.services, prompt, template);
+  return c.json({ success: true as const, data: serializeEnhancement(enhancement) }, 200);
+});

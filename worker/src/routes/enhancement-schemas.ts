@@ -1,0 +1,44 @@
+import { z } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import { TEMPLATE_VALUES } from "../domain/catalog";
+import { IMPROVEMENTS } from "../domain/enhancement";
+import type { HonoEnv } from "../lib/types";
+import type { Enhancement } from "../services/enhancement";
+import type { EnhancementOutcome } from "../services/generation";
+
+export const EnhancementSchema = z
+  .object({
+    originalPrompt: z.string(),
+    enhancedPrompt: z.string(),
+    detectedLanguage: z.string().nullable().openapi({ description: "ISO 639-1 code", example: "ru" }),
+    translated: z.boolean().openapi({ description: "Whether the enhanced prompt was translated to English" }),
+    template: z.enum(TEMPLATE_VALUES),
+    improvements: z.array(z.enum(IMPROVEMENTS)),
+    enhancer: z
+      .enum(["gemini", "template"])
+      .openapi({ description: '"template" is the offline enhancer used without GEMINI_API_KEY' }),
+    model: z.string(),
+    cached: z.boolean().openapi({ description: "Served from the prompt cache without calling the text model" }),
+  })
+  .openapi("Enhancement");
+
+export const EnhancementOutcomeSchema = z.union([
+  EnhancementSchema.extend({ applied: z.literal(true) }),
+  z.object({ applied: z.literal(false), reason: z.string() }),
+]);
+
+/** The public fields of an enhancement (token usage stays internal). */
+export function serializeEnhancement(enhancement: Enhancement) {
+  const { usage: _usage, ...visible } = enhancement;
+  return visible;
+}
+
+export function serializeEnhancementOutcome(outcome: EnhancementOutcome) {
+  return outcome.applied ? { ...serializeEnhancement(outcome), applied: true as const } : outcome;
+}
+
+/** The public URL of a stored object: PUBLIC_BASE_URL when set, else the origin the request came to. */
+export function imageUrl(c: Context<HonoEnv>, key: string): string {
+  const origin = c.var.config.publicBaseUrl?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
+  return `${origin}/api/images/${key}`;
+}

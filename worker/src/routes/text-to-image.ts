@@ -1,0 +1,124 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS, TEMPLATE_VALUES } from "../domain/catalog";
+import { MAX_PROMPT_LENGTH } from "../domain/limits";
+import { createRouter } from "../lib/create-app";
+import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { access, authorizeProject } from "../middleware/access";
+import { generateImage } from "../services/generation";
+import { EnhancementOutcomeSchema, imageUrl, serializeEnhancementOutcome } from "./enhancement-schemas";
+
+const Body = z
+  .object({
+    prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).openapi({ example: "кот в космосе" }),
+    filename: z.string().trim().min(1).max(100).optional().openapi({
+      description: "Name for the file, without extension; reduced to letters, digits, - and _",
+      example: "space-cat",
+    }),
+    aspectRatio: z.enum(ASPECT_RATIO_VALUES).default(DEFAULT_ASPECT_RATIO),
+    outputFormat: z.enum(OUTPUT_FORMATS).default("png"),
+    quality: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .optional()
+      .openapi({ description: "jpeg and webp only; default 82 (jpeg) or 80 (webp)" }),
+    autoEnhance: z.boolean().default(true),
+    enhancementOptions: z
+      .object({ template: z.enum(TEMPLATE_VALUES).default("general") })
+      .strict()
+      .optional(),
+  })
+  .strict()
+  .superRefine((body, ctx) => {
+    if (body.quality !== undefined && body.outputFormat === "png") {
+      ctx.addIssue({ code: "custom", path: ["quality"], message: "applies to jpeg and webp only" });
+    }
+  })
+  .openapi("TextToImageRequest");
+
+const Timings = z.object({
+  enhanceMs: z.number().int(),
+  generateMs: z.number().int(),
+  encodeMs: z.number().int(),
+  storeMs: z.number().int(),
+  totalMs: z.number().int(),
+});
+
+const GenerationSchema = z
+  .object({
+    generationId: z.string().uuid(),
+    imageId: z.string().uuid(),
+    url: z.string().url(),
+    filename: z.string().nullable(),
+    width: z.number().int(),
+    height: z.number().int(),
+    format: z.enum(OUTPUT_FORMATS),
+    mimeType: z.string(),
+    bytes: z.number().int(),
+    sha256: z.string(),
+    aspectRatio: z.enum(ASPECT_RATIO_VALUES),
+    provider: z
+      .enum(["gemini", "preview"])
+      .openapi({ description: '"preview" is the offline stand-in used without GEMINI_API_KEY' }),
+    model: z.string(),
+    prompt: z.string().openapi({ description: "The prompt the image model received" }),
+    enhancement: EnhancementOutcomeSchema.nullable().openapi({ description: "Null when autoEnhance is false" }),
+    timings: Timings,
+    usage: z
+      .object({ promptTokens: z.number().optional(), outputTokens: z.number().optional(), totalTokens: z.number().optional() })
+      .nullable(),
+    attempts: z.number().int().openapi({ description: "Calls made to the image model, retries included" }),
+    createdAt: z.string().datetime(),
+  })
+  .openapi("Generation");
+
+const route = createRoute({
+  method: "post",
+  path: "/api/text-to-image",
+  tags: ["Generation"],
+  operationId: "textToImage",
+  summary: "Generate an image from a prompt",
+  description:
+    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota.",
+  middleware: [access.project({ rateLimited: true })],
+  security: keySecurity,
+  request: { body: { content: { "application/json": { schema: Body } }, required: true } },
+  responses: {
+    201: { description: "The generated image", content: { "application/json": { schema: successEnvelope(GenerationSchema) } } },
+    400: problemResponse("Invalid request"),
+    422: problemResponse("The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)"),
+    502: problemResponse("The model failed or answered something unusable"),
+    503: problemResponse("The model stayed rate limited, or storage or the database is down"),
+    504: problemResponse("The model did not answer in time"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+export const textToImageRoutes = createRouter().openapi(route, async (c) => {
+  const caller = await authorizeProject(c);
+  const body = c.req.valid("json");
+  const result = await generateImage(c.var.services, caller, {
+    prompt: body.prompt,
+    filename: body.filename,
+    aspectRatio: body.aspectRatio,
+    outputFormat: body.outputFormat,
+    quality: body.quality,
+    autoEnhance: body.autoEnhance,
+    template: body.enhancementOptions?.template ?? "general",
+  });
+  const { storageKey, enhancement, createdAt, ...data } = result;
+  return c.json(
+    {
+      success: true as const,
+      data: {
+        ...data,
+        url: imageUrl(c, storageKey),
+        enhancement: enhancement ? serializeEnhancementOutcome(enhancement) : null,
+        createdAt: createdAt.toISOString(),
+      },
+    },
+    201,
+  );
+});

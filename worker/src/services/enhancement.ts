@@ -1,0 +1,60 @@
+import { eq, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { promptCache } from "../db/schema";
+import type { Template } from "../domain/catalog";
+import type { EnhancedPrompt, PromptEnhancer } from "../models/prompt-enhancer";
+
+export interface Enhancement extends EnhancedPrompt {
+  originalPrompt: string;
+  template: Template;
+  enhancer: PromptEnhancer["enhancer"];
+  model: string;
+  /** Served from the prompt cache: the text model was not called. */
+  cached: boolean;
+}
+
+/** Case, Unicode form and spacing do not change what a prompt asks for. */
+export function normalizePrompt(prompt: string): string {
+  return prompt.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase();
+}
+
+async function cacheKey(prompt: string, template: Template, model: string): Promise<string> {
+  const digest = await crypto.subtle.digest(
+    "SHA-256",
+    new TextEncoder().encode(JSON.stringify([normalizePrompt(prompt), template, model])),
+  );
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Enhances a prompt. Text-model enhancements are cached in `prompt_cache` by normalized prompt,
+ * template and model, so a repeated prompt costs one indexed read instead of a model call;
+ * the offline template enhancer is cheaper than the cache and is not cached.
+ */
+export async function enhancePrompt(
+  deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void },
+  prompt: string,
+  template: Template,
+): Promise<Enhancement> {
+  const { db, enhancer } = deps;
+  const base = { originalPrompt: prompt, template, enhancer: enhancer.enhancer, model: enhancer.model };
+  if (enhancer.enhancer === "template") return { ...base, ...(await enhancer.enhance({ prompt, template })), cached: false };
+
+  const hash = await cacheKey(prompt, template, enhancer.model);
+  const [hit] = await db.select({ result: promptCache.result }).from(promptCache).where(eq(promptCache.hash, hash));
+  if (hit) {
+    deps.defer(() =>
+      db
+        .update(promptCache)
+        .set({ hits: sql`${promptCache.hits} + 1`, lastHitAt: sql`now()` })
+        .where(eq(promptCache.hash, hash)),
+    );
+    return { ...base, ...(hit.result as EnhancedPrompt), cached: true };
+  }
+
+  const { usage, ...result } = await enhancer.enhance({ prompt, template });
+  deps.defer(() =>
+    db.insert(promptCache).values({ hash, template, enhancerModel: enhancer.model, result }).onConflictDoNothing(),
+  );
+  return { ...base, ...result, usage, cached: false };
+}
