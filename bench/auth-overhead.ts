@@ -5,63 +5,19 @@
  * authenticated request, and the database round trips each request made.
  */
 
-import { spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
-import { startStack } from "../dev/stack/index.ts";
-import { freePort } from "../dev/stack/ports.ts";
-import { ROOT } from "../dev/stack/settings.ts";
-import { QUIET_ENV, startWranglerDev } from "../dev/stack/wrangler.ts";
-import { tempDir } from "../dev/test/support/temp-dir.ts";
 import { PgRoundTrips } from "./pg-round-trips.ts";
+import { percentile, startBenchPlatform } from "./support.ts";
 
 const WARMUP = 50;
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 400);
 
-function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 async function main() {
-  const dir = await tempDir("bench-auth");
   const roundTrips = new PgRoundTrips();
-  const stack = await startStack({
-    dataDir: dir.path,
-    ports: { postgres: 0, wsProxy: 0, s3: 0 },
-    persistent: false,
-    observeDatabaseClient: roundTrips.observe,
-  });
-  const envFile = path.join(dir.path, "bench.vars");
-  await writeFile(
-    envFile,
-    Object.entries({ ...stack.workerVars, ENVIRONMENT: "test" })
-      .map(([k, v]) => `${k}=${v}`)
-      .join("\n"),
-  );
-  if (!existsSync(path.join(ROOT, "site", "dist")))
-    spawnSync("astro", ["build", "--root", "site", "--silent"], { cwd: ROOT, env: QUIET_ENV });
-  const worker = await startWranglerDev({
-    port: await freePort(),
-    inspectorPort: await freePort(),
-    envFiles: [envFile],
-    persistTo: path.join(dir.path, "wrangler"),
-    output: "ignore",
-  });
+  const platform = await startBenchPlatform("auth", { observeDatabaseClient: roundTrips.observe });
+  const { worker, projectKey } = platform;
 
   try {
-    const bootstrap = (await (await fetch(`${worker.url}/api/bootstrap/initial-key`, { method: "POST" })).json()) as {
-      data: { apiKey: string };
-    };
-    const created = await fetch(`${worker.url}/api/admin/keys`, {
-      method: "POST",
-      headers: { "X-API-Key": bootstrap.data.apiKey, "Content-Type": "application/json" },
-      body: JSON.stringify({ type: "project", name: "bench", projectSlug: "bench", rateLimitPerHour: 1_000_000 }),
-    });
-    const projectKey = ((await created.json()) as { data: { apiKey: string } }).data.apiKey;
-
     const targets = {
       health: () => fetch(`${worker.url}/health`),
       authenticated: () => fetch(`${worker.url}/api/me`, { headers: { "X-API-Key": projectKey } }),
@@ -107,9 +63,7 @@ async function main() {
       "(/health runs one database query and one storage listing in parallel; /api/me runs the single authentication statement.)",
     );
   } finally {
-    await worker.stop();
-    await stack.stop();
-    await dir.remove();
+    await platform.stop();
   }
 }
 

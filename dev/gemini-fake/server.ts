@@ -97,6 +97,8 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
   const requests: RecordedRequest[] = [];
   const failuresSoFar = new Map<string, number>();
   const scripts: Script[] = [];
+  // Benchmarks repeat one prompt; drawing its PNG once keeps the fake's own time near zero.
+  const pngCache = new Map<string, string>();
 
   const server = http.createServer(async (req, res) => {
     const send = (status: number, body: unknown) => {
@@ -186,7 +188,13 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     if (wantsImage && directive(prompt, "text-only") === undefined) {
       const [width, height] = SIZES[body.generationConfig?.imageConfig?.aspectRatio ?? "1:1"] ?? [1024, 1024];
       const seed = createHash("sha256").update(prompt).digest().readUInt32BE(0);
-      parts.push({ inlineData: { mimeType: "image/png", data: encodePng(width, height, seed).toString("base64") } });
+      const cacheKey = `${width}x${height}:${seed}`;
+      let data = pngCache.get(cacheKey);
+      if (!data) {
+        data = encodePng(width, height, seed).toString("base64");
+        if (pngCache.size < 64) pngCache.set(cacheKey, data);
+      }
+      parts.push({ inlineData: { mimeType: "image/png", data } });
     }
     return send(200, { candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }], ...base });
   });

@@ -118,3 +118,24 @@ describe("problem+json errors", () => {
     });
   });
 });
+
+describe("database failures", () => {
+  it("answer 503 DATABASE_UNAVAILABLE, and the log never quotes the query or its parameters", async () => {
+    const { api, deadUrl } = await import("./support/app");
+    const { insertKey, withDb } = await import("./support/fixtures");
+    const key = await withDb((db) => insertKey(db, { type: "master" }));
+    const log = vi.spyOn(console, "error").mockImplementation(() => {});
+    try {
+      const response = await api("/api/me", { key: key.key, env: { DATABASE_URL: deadUrl(testEnv.DATABASE_URL) } });
+      const problem = await readProblem(response);
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("DATABASE_UNAVAILABLE");
+      const logged = log.mock.calls.map((call) => String(call[0])).join("\n");
+      expect(logged).toContain("DATABASE_UNAVAILABLE");
+      expect(logged).not.toContain(key.hash);
+      expect(logged).not.toMatch(/select|insert/i);
+    } finally {
+      log.mockRestore();
+    }
+  });
+});

@@ -1,7 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { AppError, type ErrorCode, type FieldError, PROBLEM_CONTENT_TYPE, toProblem } from "./errors";
+import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "./errors";
 import type { HonoEnv } from "./types";
 
 type ValidationFailure = {
@@ -27,28 +26,6 @@ export function createRouter() {
     defaultHook: (result) => {
       if (!result.success) throwValidationError(result as ValidationFailure);
     },
-  });
-}
-
-const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
-  400: "VALIDATION_ERROR",
-  404: "NOT_FOUND",
-  405: "METHOD_NOT_ALLOWED",
-  413: "PAYLOAD_TOO_LARGE",
-  415: "UNSUPPORTED_MEDIA_TYPE",
-};
-
-function asAppError(error: unknown): AppError {
-  if (error instanceof AppError) return error;
-  if (error instanceof HTTPException) {
-    if (error.status === 400 && /malformed json/i.test(error.message)) {
-      return new AppError("MALFORMED_JSON", "The request body is not valid JSON");
-    }
-    const code = HTTP_EXCEPTION_CODES[error.status];
-    if (code) return new AppError(code, error.message || "Request rejected");
-  }
-  return new AppError("INTERNAL_ERROR", "An unexpected error occurred; quote the requestId when reporting it", {
-    cause: error,
   });
 }
 
@@ -88,7 +65,7 @@ export function problemResponse(c: Context<HonoEnv>, error: AppError): Response 
 /** The root app: one error handler and one not-found handler for everything mounted on it. */
 export function createApp() {
   const app = createRouter();
-  app.onError((error, c) => problemResponse(c, asAppError(error)));
+  app.onError((error, c) => problemResponse(c, toAppError(error)));
   app.notFound((c) => problemResponse(c, new AppError("NOT_FOUND", `No endpoint matches ${c.req.method} ${c.req.path}`)));
   return app;
 }

@@ -1,3 +1,5 @@
+import { DrizzleQueryError } from "drizzle-orm/errors";
+import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
 /**
@@ -100,4 +102,42 @@ export function toProblem(error: AppError, requestId: string, instance?: string)
     success: false,
     ...(error.errors ? { errors: error.errors } : {}),
   };
+}
+
+const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
+  400: "VALIDATION_ERROR",
+  404: "NOT_FOUND",
+  405: "METHOD_NOT_ALLOWED",
+  413: "PAYLOAD_TOO_LARGE",
+  415: "UNSUPPORTED_MEDIA_TYPE",
+};
+
+/** SQLSTATE classes that mean the database cannot take work now, not that the query is wrong. */
+const UNAVAILABLE_SQLSTATE = /^(08|53|57P)/;
+
+/**
+ * Any thrown value as the AppError the client sees. Database failures keep only the driver's
+ * error as their cause: drizzle's own message quotes the query and its parameters (key hashes,
+ * prompts), which must not reach the logs.
+ */
+export function toAppError(error: unknown): AppError {
+  if (error instanceof AppError) return error;
+  if (error instanceof HTTPException) {
+    if (error.status === 400 && /malformed json/i.test(error.message)) {
+      return new AppError("MALFORMED_JSON", "The request body is not valid JSON");
+    }
+    const code = HTTP_EXCEPTION_CODES[error.status];
+    if (code) return new AppError(code, error.message || "Request rejected");
+  }
+  if (error instanceof DrizzleQueryError) {
+    const sqlState = (error.cause as { code?: unknown } | undefined)?.code;
+    const isQueryError = typeof sqlState === "string" && /^[0-9A-Z]{5}$/.test(sqlState) && !UNAVAILABLE_SQLSTATE.test(sqlState);
+    if (!isQueryError) {
+      return new AppError("DATABASE_UNAVAILABLE", "The database could not be reached; try again shortly", { cause: error.cause });
+    }
+    return new AppError("INTERNAL_ERROR", "An unexpected error occurred; quote the requestId when reporting it", {
+      cause: error.cause,
+    });
+  }
+  return new AppError("INTERNAL_ERROR", "An unexpected error occurred; quote the requestId when reporting it", { cause: error });
 }

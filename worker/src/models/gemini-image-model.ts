@@ -23,9 +23,13 @@ export function usageOf(response: GenerateContentResponse): TokenUsage | undefin
   return { promptTokens: usage.promptTokenCount, outputTokens: usage.candidatesTokenCount, totalTokens: usage.totalTokenCount };
 }
 
+/** ES2025's native decoder (in workerd); TypeScript's lib does not know it yet. */
+const fromBase64 = (Uint8Array as unknown as { fromBase64?: (base64: string) => Uint8Array }).fromBase64;
+
+/** Images arrive as megabytes of base64: the native decoder is a hundred times faster than atob. */
 function decodeBase64(data: string): Uint8Array {
   try {
-    return Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+    return fromBase64 ? fromBase64(data) : Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
   } catch (cause) {
     throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image data is not valid base64", { cause });
   }

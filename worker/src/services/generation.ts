@@ -5,7 +5,7 @@ import type { AspectRatio, OutputFormat, Template } from "../domain/catalog";
 import { convertImage } from "../images/codec";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
-import { AppError } from "../lib/errors";
+import { AppError, toAppError } from "../lib/errors";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
@@ -86,17 +86,23 @@ export async function generateImage(
   const filename = request.filename ? sanitizeFilename(request.filename) : null;
   const { db, store, imageModel } = deps;
 
-  await db.insert(generations).values({
-    id: generationId,
-    projectId: caller.project.id,
-    apiKeyId: caller.keyId,
-    originalPrompt: request.prompt,
-    template: request.autoEnhance ? request.template : null,
-    aspectRatio: request.aspectRatio,
-    outputFormat: request.outputFormat,
-    provider: imageModel.provider,
-    model: imageModel.model,
-  });
+  // The pending row is written while the model works; it is awaited before anything is stored.
+  const pending = db
+    .insert(generations)
+    .values({
+      id: generationId,
+      projectId: caller.project.id,
+      apiKeyId: caller.keyId,
+      originalPrompt: request.prompt,
+      template: request.autoEnhance ? request.template : null,
+      aspectRatio: request.aspectRatio,
+      outputFormat: request.outputFormat,
+      provider: imageModel.provider,
+      model: imageModel.model,
+    })
+    .then(() => undefined);
+  // Observed here so a failure cannot go unhandled before the await below.
+  pending.catch(() => {});
 
   let storedKey: string | null = null;
   let attempts = 0;
@@ -114,6 +120,7 @@ export async function generateImage(
       }
     });
     const sha256 = await sha256Hex(image.bytes);
+    await pending;
 
     const key = storageKey({
       organizationSlug: caller.organization.slug,
@@ -174,8 +181,7 @@ export async function generateImage(
       createdAt: new Date(row.created_at),
     };
   } catch (error) {
-    const failure =
-      error instanceof AppError ? error : new AppError("INTERNAL_ERROR", "The generation failed unexpectedly", { cause: error });
+    const failure = toAppError(error);
     if (storedKey) {
       const orphan = storedKey;
       await store

@@ -1,0 +1,76 @@
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import path from "node:path";
+import { type Stack, type StackOptions, startStack } from "../dev/stack/index.ts";
+import { freePort } from "../dev/stack/ports.ts";
+import { ROOT } from "../dev/stack/settings.ts";
+import { QUIET_ENV, startWranglerDev, type WranglerDev } from "../dev/stack/wrangler.ts";
+import { tempDir } from "../dev/test/support/temp-dir.ts";
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+export interface BenchPlatform {
+  stack: Stack;
+  worker: WranglerDev;
+  /** A project key with a quota large enough for any benchmark. */
+  projectKey: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The platform as `npm run dev` runs it, on free ports with a throwaway database: the stack,
+ * `wrangler dev` with `vars` on top, a bootstrapped master key and a project key.
+ */
+export async function startBenchPlatform(
+  name: string,
+  options: { vars?: Record<string, string>; observeDatabaseClient?: StackOptions["observeDatabaseClient"] } = {},
+): Promise<BenchPlatform> {
+  const dir = await tempDir(`bench-${name}`);
+  const stack = await startStack({
+    dataDir: dir.path,
+    ports: { postgres: 0, wsProxy: 0, s3: 0 },
+    persistent: false,
+    observeDatabaseClient: options.observeDatabaseClient,
+  });
+  const envFile = path.join(dir.path, "bench.vars");
+  const vars = { ...stack.workerVars, ENVIRONMENT: "test", ...options.vars };
+  await writeFile(
+    envFile,
+    Object.entries(vars)
+      .map(([key, value]) => `${key}=${value}`)
+      .join("\n"),
+  );
+  if (!existsSync(path.join(ROOT, "site", "dist")))
+    spawnSync("astro", ["build", "--root", "site", "--silent"], { cwd: ROOT, env: QUIET_ENV });
+  const worker = await startWranglerDev({
+    port: await freePort(),
+    inspectorPort: await freePort(),
+    envFiles: [envFile],
+    persistTo: path.join(dir.path, "wrangler"),
+    output: "ignore",
+  });
+  const stop = async () => {
+    await worker.stop();
+    await stack.stop();
+    await dir.remove();
+  };
+  try {
+    const bootstrap = (await (await fetch(`${worker.url}/api/bootstrap/initial-key`, { method: "POST" })).json()) as {
+      data: { apiKey: string };
+    };
+    const created = await fetch(`${worker.url}/api/admin/keys`, {
+      method: "POST",
+      headers: { "X-API-Key": bootstrap.data.apiKey, "Content-Type": "application/json" },
+      body: JSON.stringify({ type: "project", name: "bench", projectSlug: "bench", rateLimitPerHour: 1_000_000 }),
+    });
+    const projectKey = ((await created.json()) as { data: { apiKey: string } }).data.apiKey;
+    return { stack, worker, projectKey, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
