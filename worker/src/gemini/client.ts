@@ -20,10 +20,13 @@ export interface GeminiClient {
   generateContent(params: GenerateContentParameters): Promise<GeminiCall>;
 }
 
+/**
+ * 408, 429 and 5xx, and our own attempt timeout (a 408 in effect). A dropped connection is not
+ * retried: the model may have generated, and billed, the image already.
+ */
 function isRetryable(error: unknown): boolean {
   if (error instanceof ApiError) return RETRYABLE_STATUSES.has(error.status);
-  // Timeouts and dropped connections: the request may not have reached the model at all.
-  return error instanceof AttemptTimeoutError || error instanceof TypeError;
+  return error instanceof AttemptTimeoutError;
 }
 
 /** Maps the final failure; upstream bodies, hosts and keys never reach the message. */
