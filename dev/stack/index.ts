@@ -1,3 +1,5 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { applyMigrations, ensureDatabase } from "./migrations.ts";
 import { freePort } from "./ports.ts";
@@ -31,6 +33,17 @@ export interface Stack {
   /** The variables that point a Worker at this stack. */
   workerVars: Record<string, string>;
   stop(): Promise<void>;
+}
+
+/** A random secret for temporary image URLs, kept with the data so URLs outlive a restart. */
+async function urlSigningSecret(dataDir: string): Promise<string> {
+  const file = path.join(dataDir, "url-signing-secret");
+  const existing = await readFile(file, "utf8").catch(() => "");
+  if (existing.trim().length >= 32) return existing.trim();
+  const secret = randomBytes(32).toString("hex");
+  await mkdir(dataDir, { recursive: true });
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
 }
 
 /**
@@ -73,6 +86,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       wsProxy,
       s3,
       workerVars: {
+        URL_SIGNING_SECRET: await urlSigningSecret(options.dataDir),
         DATABASE_URL: postgres.url,
         DATABASE_WS_PROXY: proxyAddress,
         STORAGE_DRIVER: "s3",

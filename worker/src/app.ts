@@ -9,13 +9,16 @@ import { access, denyUndeclaredAccess } from "./middleware/access";
 import { services } from "./middleware/services";
 import { adminAuditRoutes } from "./routes/admin-audit";
 import { adminKeyRoutes } from "./routes/admin-keys";
+import { adminProjectRoutes } from "./routes/admin-projects";
 import { bootstrapRoutes } from "./routes/bootstrap";
 import { enhanceRoutes } from "./routes/enhance";
 import { healthRoutes } from "./routes/health";
+import { imageManagementRoutes } from "./routes/image-management";
 import { imageRoutes } from "./routes/images";
 import { infoRoutes } from "./routes/info";
 import { meRoutes } from "./routes/me";
 import { textToImageRoutes } from "./routes/text-to-image";
+import { uploadRoutes } from "./routes/upload";
 
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY_BYTES,
@@ -49,9 +52,12 @@ export function buildApp() {
   app.route("/", bootstrapRoutes);
   app.route("/", adminKeyRoutes);
   app.route("/", adminAuditRoutes);
+  app.route("/", adminProjectRoutes);
   app.route("/", meRoutes);
   app.route("/", textToImageRoutes);
   app.route("/", enhanceRoutes);
+  app.route("/", uploadRoutes);
+  app.route("/", imageManagementRoutes);
   app.route("/", imageRoutes);
 
   app.use("/api/openapi.json", access.public());

@@ -44,6 +44,7 @@ const settingsSchema = z
     GEMINI_TIMEOUT_MS: optional(z.coerce.number().int().min(100, "must be at least 100").max(300_000, "must be at most 300000")),
     GEMINI_MAX_ATTEMPTS: optional(z.coerce.number().int().min(1, "must be at least 1").max(5, "must be at most 5")),
     PUBLIC_BASE_URL: optional(httpUrl),
+    URL_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
   })
   .superRefine((settings, ctx) => {
     if (settings.STORAGE_DRIVER !== "s3") return;
@@ -77,6 +78,8 @@ export interface Config {
     maxAttempts: number;
   };
   publicBaseUrl?: string;
+  /** Signs temporary image URLs; without it they cannot be issued or served. */
+  urlSigningSecret?: string;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -127,6 +130,7 @@ export function loadConfig(env: Env): Config {
       maxAttempts: settings.GEMINI_MAX_ATTEMPTS ?? DEFAULT_GEMINI_ATTEMPTS,
     },
     publicBaseUrl: settings.PUBLIC_BASE_URL,
+    urlSigningSecret: settings.URL_SIGNING_SECRET,
   };
   parsed.set(env, config);
   return config;

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { createRouter } from "../src/lib/create-app";
 import { api, countingRateLimit, deadUrl, readProblem, testEnv } from "./support/app";
-import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
+import { createProject, insertImageRow, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 
 /**
  * The shared security suite: every endpoint that takes a key is listed here once, and gets
@@ -15,6 +15,7 @@ interface KeyedEndpoint {
   method: "GET" | "POST" | "DELETE" | "PUT" | "PATCH";
   path: string;
   body?: unknown;
+  form?: () => Promise<FormData>;
   access: "master" | "project" | "any-key";
   /** For endpoints that address a resource: a path to one owned by another project. */
   foreignResource?: (other: TestProject) => Promise<string>;
@@ -28,7 +29,32 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   { method: "GET", path: "/api/me", access: "any-key" },
   { method: "POST", path: "/api/text-to-image", access: "project", body: { prompt: "a security test", autoEnhance: false } },
   { method: "POST", path: "/api/enhance", access: "project", body: { prompt: "a security test" } },
+  { method: "POST", path: "/api/upload", access: "project", form: async () => pngForm() },
+  { method: "GET", path: "/api/images/generated", access: "project" },
+  { method: "GET", path: "/api/images/uploads", access: "project" },
+  {
+    method: "POST",
+    path: `/api/images/${crypto.randomUUID()}/temporary-url`,
+    access: "project",
+    foreignResource: async (other) => `/api/images/${await withDb((db) => insertImageRow(db, other))}/temporary-url`,
+  },
+  {
+    method: "DELETE",
+    path: `/api/images/${crypto.randomUUID()}`,
+    access: "project",
+    foreignResource: async (other) => `/api/images/${await withDb((db) => insertImageRow(db, other))}`,
+  },
+  { method: "PATCH", path: `/api/admin/projects/${crypto.randomUUID()}`, access: "master", body: { private: false } },
 ];
+
+/** A valid small PNG upload, so that only the key decides the answer. */
+async function pngForm(): Promise<FormData> {
+  const { encodeImage } = await import("../src/images/codec");
+  const png = await encodeImage({ data: new Uint8ClampedArray(8 * 8 * 4).fill(200), width: 8, height: 8 }, "png");
+  const form = new FormData();
+  form.append("file", new File([png.bytes], "dot.png", { type: "image/png" }));
+  return form;
+}
 
 /** Operations anyone may call. */
 const PUBLIC_OPERATIONS = [
@@ -62,8 +88,8 @@ beforeAll(async () => {
 const rightType = (endpoint: KeyedEndpoint) => (endpoint.access === "master" ? "master" : "project");
 
 describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
-  const call = (key?: string, extra: { headers?: Record<string, string>; env?: Record<string, unknown> } = {}) =>
-    api(endpoint.path, { method: endpoint.method, body: endpoint.body, key, ...extra });
+  const call = async (key?: string, extra: { headers?: Record<string, string>; env?: Record<string, unknown> } = {}) =>
+    api(endpoint.path, { method: endpoint.method, body: endpoint.body, form: await endpoint.form?.(), key, ...extra });
 
   async function expectUnauthorized(response: Response, code: string) {
     const problem = await readProblem(response);

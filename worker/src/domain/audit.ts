@@ -1,3 +1,11 @@
 /** Every action the audit trail records; clients filter on these names, so they never change. */
-export const AUDIT_ACTIONS = ["bootstrap", "key.created", "key.revoked", "quota.exceeded", "auth.failed"] as const;
+export const AUDIT_ACTIONS = [
+  "bootstrap",
+  "key.created",
+  "key.revoked",
+  "quota.exceeded",
+  "auth.failed",
+  "image.deleted",
+  "project.updated",
+] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -5,6 +5,13 @@
 
 /** Largest accepted upload, enforced while the body streams. */
 export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
+/** Room for the multipart envelope and small fields around the file. */
+export const MAX_MULTIPART_OVERHEAD_BYTES = 16 * 1024;
+/**
+ * Most pixels an image may declare: 4096 x 4096. Decoded as RGBA that is 64 MiB, half of a
+ * Worker's memory; a tiny file declaring more is a decompression bomb.
+ */
+export const MAX_IMAGE_PIXELS = 4096 * 4096;
 /** Longest prompt accepted by text-to-image and enhance. */
 export const MAX_PROMPT_LENGTH = 5000;
 /** Largest page of a listing. */

@@ -37,8 +37,12 @@ export function serializeEnhancementOutcome(outcome: EnhancementOutcome) {
   return outcome.applied ? { ...serializeEnhancement(outcome), applied: true as const } : outcome;
 }
 
-/** The public URL of a stored object: PUBLIC_BASE_URL when set, else the origin the request came to. */
+/** Where images are served: PUBLIC_BASE_URL when set, else the origin the request came to. */
+export function imageOrigin(c: Context<HonoEnv>): string {
+  return c.var.config.publicBaseUrl?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
+}
+
+/** The public URL of a stored object. */
 export function imageUrl(c: Context<HonoEnv>, key: string): string {
-  const origin = c.var.config.publicBaseUrl?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
-  return `${origin}/api/images/${key}`;
+  return `${imageOrigin(c)}/api/images/${key}`;
 }

@@ -12,7 +12,7 @@ export interface ClientInfo {
 export interface AuditEventInput {
   action: AuditAction;
   actorKeyId?: string | null;
-  target?: { type: "api_key"; id: string };
+  target?: { type: "api_key" | "image" | "project"; id: string };
   organizationId?: string | null;
   projectId?: string | null;
   client: ClientInfo;

@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { type GenerationTimings, generations } from "../db/schema";
 import type { AspectRatio, OutputFormat, Template } from "../domain/catalog";
 import { convertImage } from "../images/codec";
+import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError, toAppError } from "../lib/errors";
@@ -142,9 +143,11 @@ export async function generateImage(
     const usage = generated.usage ?? null;
     const recorded = await db.execute<{ image_id: string; created_at: string }>(sql`
       with image as (
-        insert into images (project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename, generation_id)
+        insert into images (project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename,
+                            generation_id, aspect_ratio, search_text)
         values (${caller.project.id}, 'generated', ${key}, ${image.mimeType}, ${image.bytes.byteLength}, ${image.width},
-                ${image.height}, ${sha256}, ${filename}, ${generationId})
+                ${image.height}, ${sha256}, ${filename}, ${generationId}, ${request.aspectRatio},
+                ${searchText(filename, request.prompt, prompt)})
         returning id, created_at
       ),
       done as (

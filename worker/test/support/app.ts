@@ -43,6 +43,8 @@ export interface ApiRequest {
   key?: string;
   /** Sent as JSON. */
   body?: unknown;
+  /** Sent as multipart/form-data. */
+  form?: FormData;
   /** Client address as Cloudflare reports it; a fresh one by default so failure throttling stays per test. */
   ip?: string;
   headers?: Record<string, string>;
@@ -67,10 +69,11 @@ export async function api(path: string, request: ApiRequest = {}) {
   };
   if (request.key) headers["X-API-Key"] = request.key;
   if (request.body !== undefined) headers["Content-Type"] = "application/json";
+  const hasBody = request.body !== undefined || request.form !== undefined;
   const init: RequestInit = {
-    method: request.method ?? (request.body === undefined ? "GET" : "POST"),
+    method: request.method ?? (hasBody ? "POST" : "GET"),
     headers,
-    body: request.body === undefined ? undefined : JSON.stringify(request.body),
+    body: request.form ?? (request.body === undefined ? undefined : JSON.stringify(request.body)),
   };
   return callApp(path, init, request.env, request.app);
 }

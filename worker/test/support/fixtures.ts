@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { createDatabase, type Database } from "../../src/db/client";
-import { apiKeys, organizations, projects } from "../../src/db/schema";
+import { apiKeys, images, organizations, projects } from "../../src/db/schema";
 import { type ApiKeyType, generateApiKey } from "../../src/domain/api-key";
 import { DEFAULT_HOURLY_LIMIT } from "../../src/domain/limits";
 import { testEnv } from "./app";
@@ -89,4 +89,25 @@ export async function quotaUsed(db: Database, keyId: string): Promise<number> {
     sql`select count from rate_limit_windows where api_key_id = ${keyId} and window_start = date_trunc('hour', now())`,
   );
   return result.rows[0]?.count ?? 0;
+}
+
+/** An image row of a project (no object behind it): enough to test who may address it. */
+export async function insertImageRow(
+  db: Database,
+  scope: TestProject,
+  category: "generated" | "uploads" = "uploads",
+): Promise<string> {
+  const id = crypto.randomUUID();
+  await db.insert(images).values({
+    id,
+    projectId: scope.project.id,
+    category,
+    storageKey: `${scope.organization.slug}/${scope.project.slug}/${category}/${id}.png`,
+    mimeType: "image/png",
+    bytes: 1,
+    width: 1,
+    height: 1,
+    sha256: "0".repeat(64),
+  });
+  return id;
 }

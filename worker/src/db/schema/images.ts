@@ -24,6 +24,10 @@ export const images = pgTable(
     sha256: text().notNull(),
     originalFilename: text(),
     generationId: uuid().references((): AnyPgColumn => generations.id, { onDelete: "set null" }),
+    /** The ratio asked for (generated) or the nearest supported one (uploads), for filtering. */
+    aspectRatio: text(),
+    /** Filename and prompts in one lower-case text, trigram-indexed for search. */
+    searchText: text().notNull().default(""),
     createdAt: createdAt(),
     deletedAt: timestampTz(),
   },
@@ -32,6 +36,8 @@ export const images = pgTable(
     index("images_project_category_created_idx")
       .on(table.projectId, table.category, table.createdAt.desc(), table.id.desc())
       .where(sql`${table.deletedAt} is null`),
+    // Substring search over prompts and filenames without scanning the project (pg_trgm).
+    index("images_search_text_trgm_idx").using("gin", sql`${table.searchText} gin_trgm_ops`),
   ],
 );
 

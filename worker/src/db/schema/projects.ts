@@ -1,4 +1,4 @@
-import { pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { boolean, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
 import { createdAt, id } from "./columns";
 import { organizations } from "./organizations";
 
@@ -11,6 +11,8 @@ export const projects = pgTable(
       .references(() => organizations.id, { onDelete: "restrict" }),
     slug: text().notNull(),
     name: text().notNull(),
+    /** Private projects' images are served only through temporary (signed) URLs. */
+    private: boolean().notNull().default(false),
     createdAt: createdAt(),
   },
   (table) => [unique("projects_organization_slug_unique").on(table.organizationId, table.slug)],

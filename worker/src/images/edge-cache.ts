@@ -1,0 +1,18 @@
+/**
+ * The Workers Cache API in front of object storage. Entries are keyed by the image's public path
+ * on one canonical origin, so the delete and privacy paths can purge exactly what serving stored.
+ */
+export function imageCacheKey(origin: string, storageKey: string): Request {
+  return new Request(`${origin}/api/images/${storageKey}`);
+}
+
+/** Null where the runtime has no cache (Node, for the OpenAPI document). */
+export function edgeCache(): Cache | null {
+  return typeof caches === "undefined" ? null : caches.default;
+}
+
+export async function purgeImages(origin: string, storageKeys: string[]): Promise<void> {
+  const cache = edgeCache();
+  if (!cache) return;
+  await Promise.all(storageKeys.map((key) => cache.delete(imageCacheKey(origin, key))));
+}

@@ -1,0 +1,248 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { ASPECT_RATIO_VALUES, OUTPUT_FORMATS } from "../domain/catalog";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
+import { purgeImages } from "../images/edge-cache";
+import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../images/signed-url";
+import { createRouter } from "../lib/create-app";
+import { AppError } from "../lib/errors";
+import {
+  commonErrorResponses,
+  keyErrorResponses,
+  keySecurity,
+  listEnvelope,
+  problemResponse,
+  successEnvelope,
+} from "../lib/openapi";
+import { access, authorizeProject, clientInfo } from "../middleware/access";
+import { recordAudit } from "../services/audit";
+import { findProjectImage, listImages, markImageDeleted } from "../services/images";
+import { imageOrigin, imageUrl } from "./enhancement-schemas";
+
+const ImageSchema = z
+  .object({
+    id: z.string().uuid(),
+    url: z.string().url(),
+    category: z.enum(["generated", "uploads", "references"]),
+    mimeType: z.string(),
+    bytes: z.number().int(),
+    width: z.number().int(),
+    height: z.number().int(),
+    aspectRatio: z.string().nullable(),
+    sha256: z.string(),
+    filename: z.string().nullable(),
+    createdAt: z.string().datetime(),
+    prompt: z.string().nullable().openapi({ description: "Generated images: the prompt as written" }),
+    enhancedPrompt: z.string().nullable().openapi({ description: "Generated images: the prompt the model received" }),
+    template: z.string().nullable(),
+    model: z.string().nullable(),
+  })
+  .openapi("Image");
+
+const MIME_BY_FORMAT = { png: "image/png", jpeg: "image/jpeg", webp: "image/webp" } as const;
+
+const ListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE),
+  cursor: z.string().uuid().optional().openapi({ description: "`pagination.nextCursor` of the previous page" }),
+  createdAfter: z.string().datetime({ offset: true }).optional(),
+  createdBefore: z.string().datetime({ offset: true }).optional(),
+  format: z.enum(OUTPUT_FORMATS).optional(),
+  aspectRatio: z.enum(ASPECT_RATIO_VALUES).optional(),
+  q: z
+    .string()
+    .trim()
+    .min(2)
+    .max(200)
+    .optional()
+    .openapi({ description: "Text in a prompt or filename (at least 2 characters)" }),
+});
+
+function listRoute(path: "/api/images/generated" | "/api/images/uploads", summary: string) {
+  return createRoute({
+    method: "get",
+    path,
+    tags: ["Images"],
+    operationId: path.endsWith("generated") ? "listGeneratedImages" : "listUploadedImages",
+    summary,
+    description: "Newest first, by cursor: pages stay stable while new images arrive.",
+    middleware: [access.project({ rateLimited: false })],
+    security: keySecurity,
+    request: {
+      query: path.endsWith("uploads")
+        ? ListQuery.extend({ category: z.enum(["uploads", "references"]).optional().openapi({ description: "Default: both" }) })
+        : ListQuery,
+    },
+    responses: {
+      200: { description: "A page of images", content: { "application/json": { schema: listEnvelope(ImageSchema) } } },
+      400: problemResponse("Invalid filter"),
+      ...keyErrorResponses,
+      ...commonErrorResponses,
+    },
+  });
+}
+
+const listGenerated = listRoute("/api/images/generated", "The project's generated images");
+const listUploads = listRoute("/api/images/uploads", "The project's uploaded images");
+
+const idParams = z.object({ id: z.string().uuid() });
+
+const temporaryUrlRoute = createRoute({
+  method: "post",
+  path: "/api/images/{id}/temporary-url",
+  tags: ["Images"],
+  operationId: "createTemporaryUrl",
+  summary: "A signed URL to an image that expires",
+  description: "The only way to serve images of a private project. Anyone with the URL can fetch the image until it expires.",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: {
+    params: idParams,
+    body: {
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              expiresIn: z
+                .number()
+                .int()
+                .min(1)
+                .max(MAX_TEMPORARY_URL_SECONDS)
+                .default(3600)
+                .openapi({ description: "Seconds, up to 7 days" }),
+            })
+            .strict(),
+        },
+      },
+      required: false,
+    },
+  },
+  responses: {
+    201: {
+      description: "The URL",
+      content: {
+        "application/json": { schema: successEnvelope(z.object({ url: z.string().url(), expiresAt: z.string().datetime() })) },
+      },
+    },
+    404: problemResponse("No such image in this project"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+const deleteRoute = createRoute({
+  method: "delete",
+  path: "/api/images/{id}",
+  tags: ["Images"],
+  operationId: "deleteImage",
+  summary: "Delete an image",
+  description: "Removes the object, marks the row deleted and purges the edge cache: the URL answers 404 from then on.",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: { params: idParams },
+  responses: {
+    200: {
+      description: "Deleted",
+      content: { "application/json": { schema: successEnvelope(z.object({ id: z.string().uuid(), deleted: z.literal(true) })) } },
+    },
+    404: problemResponse("No such image in this project"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+type ListRow = Awaited<ReturnType<typeof listImages>>["rows"][number];
+
+export const imageManagementRoutes = createRouter()
+  .openapi(listGenerated, async (c) => {
+    const caller = await authorizeProject(c);
+    const query = c.req.valid("query");
+    return c.json(await listPage(c, caller.project.id, ["generated"], query), 200);
+  })
+  .openapi(listUploads, async (c) => {
+    const caller = await authorizeProject(c);
+    const query = c.req.valid("query") as z.infer<typeof ListQuery> & { category?: "uploads" | "references" };
+    return c.json(
+      await listPage(c, caller.project.id, query.category ? [query.category] : ["uploads", "references"], query),
+      200,
+    );
+  })
+  .openapi(temporaryUrlRoute, async (c) => {
+    const caller = await authorizeProject(c);
+    const secret = c.var.config.urlSigningSecret;
+    if (!secret) throw new AppError("CONFIGURATION_ERROR", "Temporary URLs need URL_SIGNING_SECRET to be set");
+    const image = await findProjectImage(c.var.services.db, caller.project.id, c.req.valid("param").id);
+    if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
+    const { expiresIn } = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : { expiresIn: 3600 };
+    const expires = Math.floor(Date.now() / 1000) + expiresIn;
+    const sig = await signPath(secret, `/api/images/${image.storageKey}`, expires);
+    return c.json(
+      {
+        success: true as const,
+        data: {
+          url: `${imageUrl(c, image.storageKey)}?expires=${expires}&sig=${sig}`,
+          expiresAt: new Date(expires * 1000).toISOString(),
+        },
+      },
+      201,
+    );
+  })
+  .openapi(deleteRoute, async (c) => {
+    const caller = await authorizeProject(c);
+    const { db, store, defer } = c.var.services;
+    const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
+    if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
+    // Row first: from this moment serving answers 404, even before the object and cache are gone.
+    await markImageDeleted(db, image.id);
+    await store.delete(image.storageKey);
+    await purgeImages(imageOrigin(c), [image.storageKey]);
+    defer(() =>
+      recordAudit(db, {
+        action: "image.deleted",
+        actorKeyId: caller.keyId,
+        target: { type: "image", id: image.id },
+        organizationId: caller.organization.id,
+        projectId: caller.project.id,
+        client: clientInfo(c),
+        metadata: { storageKey: image.storageKey },
+      }),
+    );
+    return c.json({ success: true as const, data: { id: image.id, deleted: true as const } }, 200);
+  });
+
+async function listPage(
+  c: Parameters<typeof imageUrl>[0],
+  projectId: string,
+  categories: ("generated" | "uploads" | "references")[],
+  query: z.infer<typeof ListQuery>,
+) {
+  const { rows, nextCursor } = await listImages(c.var.services.db, projectId, {
+    categories,
+    limit: query.limit,
+    cursor: query.cursor,
+    createdAfter: query.createdAfter ? new Date(query.createdAfter) : undefined,
+    createdBefore: query.createdBefore ? new Date(query.createdBefore) : undefined,
+    mimeType: query.format ? MIME_BY_FORMAT[query.format] : undefined,
+    aspectRatio: query.aspectRatio,
+    search: query.q,
+  });
+  return {
+    success: true as const,
+    data: rows.map((row: ListRow) => ({
+      id: row.image.id,
+      url: imageUrl(c, row.image.storageKey),
+      category: row.image.category,
+      mimeType: row.image.mimeType,
+      bytes: row.image.bytes,
+      width: row.image.width,
+      height: row.image.height,
+      aspectRatio: row.image.aspectRatio,
+      sha256: row.image.sha256,
+      filename: row.image.originalFilename,
+      createdAt: row.image.createdAt.toISOString(),
+      prompt: row.prompt,
+      enhancedPrompt: row.enhancedPrompt,
+      template: row.template,
+      model: row.model,
+    })),
+    pagination: { limit: query.limit, nextCursor, hasMore: nextCursor !== null },
+  };
+}

@@ -1,0 +1,121 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { sql } from "drizzle-orm";
+import { MAX_UPLOAD_BYTES } from "../domain/limits";
+import { searchText } from "../images/search-text";
+import { sanitizeFilename, storageKey } from "../images/storage-key";
+import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload";
+import { createRouter } from "../lib/create-app";
+import { AppError } from "../lib/errors";
+import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { access, authorizeProject } from "../middleware/access";
+import { uploadLimit } from "../middleware/upload-limit";
+import { imageUrl } from "./enhancement-schemas";
+
+const Form = z.object({
+  file: z
+    .custom<File>((value) => value instanceof File, "must be a file")
+    .openapi({ type: "string", format: "binary", description: `PNG, JPEG or WebP, at most ${MAX_UPLOAD_BYTES} bytes` }),
+  category: z.enum(["uploads", "references"]).default("uploads"),
+  filename: z.string().trim().min(1).max(100).optional().openapi({ description: "Kept, sanitized, as the download name" }),
+});
+
+const UploadSchema = z
+  .object({
+    id: z.string().uuid(),
+    url: z.string().url(),
+    category: z.enum(["uploads", "references"]),
+    mimeType: z.string(),
+    bytes: z.number().int(),
+    width: z.number().int(),
+    height: z.number().int(),
+    aspectRatio: z.string(),
+    sha256: z.string(),
+    filename: z.string().nullable(),
+    createdAt: z.string().datetime(),
+  })
+  .openapi("Upload");
+
+const route = createRoute({
+  method: "post",
+  path: "/api/upload",
+  tags: ["Images"],
+  operationId: "uploadImage",
+  summary: "Upload an image",
+  description: "The type comes from the file's content; the stored name is the server's. Spends one request of the quota.",
+  middleware: [access.project({ rateLimited: true }), uploadLimit],
+  security: keySecurity,
+  request: { body: { content: { "multipart/form-data": { schema: Form } }, required: true } },
+  responses: {
+    201: { description: "The stored image", content: { "application/json": { schema: successEnvelope(UploadSchema) } } },
+    400: problemResponse("No file, or an invalid field"),
+    413: problemResponse("Larger than 5 MB (FILE_TOO_LARGE)"),
+    415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
+    422: problemResponse("Truncated or padded file (INVALID_IMAGE), or too many pixels (IMAGE_TOO_LARGE)"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", bytes);
+  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+export const uploadRoutes = createRouter().openapi(route, async (c) => {
+  const form = c.req.valid("form");
+  if (form.file.size > MAX_UPLOAD_BYTES)
+    throw new AppError("FILE_TOO_LARGE", `Files are limited to ${MAX_UPLOAD_BYTES} bytes (5 MB)`);
+  const bytes = new Uint8Array(await form.file.arrayBuffer());
+  // Everything about the file is checked before the quota is spent.
+  const header = validateUploadedImage(bytes);
+  const caller = await authorizeProject(c);
+
+  const { db, store } = c.var.services;
+  const id = crypto.randomUUID();
+  const filename = sanitizeFilename(form.filename ?? form.file.name.replace(/\.[^.]*$/, ""));
+  const key = storageKey({
+    organizationSlug: caller.organization.slug,
+    projectSlug: caller.project.slug,
+    category: form.category,
+    id,
+    filename: null,
+    extension: header.format === "jpeg" ? "jpg" : header.format,
+  });
+  const sha256 = await sha256Hex(bytes);
+  const aspectRatio = aspectRatioOf(header.width, header.height);
+  await store.put(key, bytes, { contentType: header.mimeType, metadata: { sha256, ...(filename ? { filename } : {}) } });
+  let createdAt: string;
+  try {
+    const result = await db.execute<{ created_at: string }>(sql`
+      insert into images (id, project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename, aspect_ratio, search_text)
+      values (${id}, ${caller.project.id}, ${form.category}, ${key}, ${header.mimeType}, ${bytes.byteLength}, ${header.width},
+              ${header.height}, ${sha256}, ${filename}, ${aspectRatio}, ${searchText(filename)})
+      returning created_at
+    `);
+    createdAt = result.rows[0]?.created_at ?? new Date().toISOString();
+  } catch (error) {
+    // The row failed: the object must not outlive it.
+    await store.delete(key).catch(() => {});
+    throw error;
+  }
+
+  return c.json(
+    {
+      success: true as const,
+      data: {
+        id,
+        url: imageUrl(c, key),
+        category: form.category,
+        mimeType: header.mimeType,
+        bytes: bytes.byteLength,
+        width: header.width,
+        height: header.height,
+        aspectRatio,
+        sha256,
+        filename,
+        createdAt: new Date(createdAt).toISOString(),
+      },
+    },
+    201,
+  );
+});

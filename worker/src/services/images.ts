@@ -1,0 +1,112 @@
+import { and, desc, eq, gte, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { generations, type Image, images, organizations, projects } from "../db/schema";
+import type { ImageCategory } from "../domain/catalog";
+
+/** What serving needs to know about a stored object before sending it. */
+export interface ServableImage {
+  private: boolean;
+  filename: string | null;
+}
+
+/**
+ * The live image at a storage path, with its project's privacy; null when the path names no
+ * image, or a deleted one. One indexed lookup (the storage key is unique).
+ */
+export async function findServableImage(db: Database, storageKey: string): Promise<ServableImage | null> {
+  const [row] = await db
+    .select({ private: projects.private, filename: images.originalFilename })
+    .from(images)
+    .innerJoin(projects, eq(projects.id, images.projectId))
+    .where(and(eq(images.storageKey, storageKey), isNull(images.deletedAt)));
+  return row ?? null;
+}
+
+/** A live image of this project; another project's image is simply not found. */
+export async function findProjectImage(db: Database, projectId: string, imageId: string): Promise<Image | null> {
+  const [row] = await db
+    .select()
+    .from(images)
+    .where(and(eq(images.id, imageId), eq(images.projectId, projectId), isNull(images.deletedAt)));
+  return row ?? null;
+}
+
+export async function markImageDeleted(db: Database, imageId: string): Promise<void> {
+  await db.update(images).set({ deletedAt: sql`now()` }).where(eq(images.id, imageId));
+}
+
+export async function setProjectPrivacy(db: Database, projectId: string, isPrivate: boolean) {
+  const [row] = await db
+    .update(projects)
+    .set({ private: isPrivate })
+    .where(eq(projects.id, projectId))
+    .returning({ id: projects.id, slug: projects.slug, private: projects.private, organizationId: projects.organizationId });
+  if (!row) return null;
+  const [organization] = await db
+    .select({ slug: organizations.slug })
+    .from(organizations)
+    .where(eq(organizations.id, row.organizationId));
+  return { ...row, organizationSlug: organization?.slug ?? "" };
+}
+
+/** Storage keys of a project's live images, to purge them from the edge cache. */
+export async function projectImageKeys(db: Database, projectId: string): Promise<string[]> {
+  const rows = await db
+    .select({ key: images.storageKey })
+    .from(images)
+    .where(and(eq(images.projectId, projectId), isNull(images.deletedAt)));
+  return rows.map((row) => row.key);
+}
+
+export interface ImageListQuery {
+  categories: ImageCategory[];
+  limit: number;
+  /** Id of the last image of the previous page. */
+  cursor?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  mimeType?: string;
+  aspectRatio?: string;
+  /** Substring of a prompt or filename, any case. */
+  search?: string;
+}
+
+/**
+ * A project's live images newest first. Keyset pagination on (created_at, id) against the
+ * partial index, so a page costs the same at any depth and new images never shift later pages;
+ * text search goes through the trigram index.
+ */
+export async function listImages(db: Database, projectId: string, query: ImageListQuery) {
+  const conditions: SQL[] = [
+    eq(images.projectId, projectId),
+    inArray(images.category, query.categories),
+    isNull(images.deletedAt),
+  ];
+  if (query.createdAfter) conditions.push(gte(images.createdAt, query.createdAfter));
+  if (query.createdBefore) conditions.push(lt(images.createdAt, query.createdBefore));
+  if (query.mimeType) conditions.push(eq(images.mimeType, query.mimeType));
+  if (query.aspectRatio) conditions.push(eq(images.aspectRatio, query.aspectRatio));
+  if (query.search) {
+    const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
+    conditions.push(sql`${images.searchText} like ${pattern}`);
+  }
+  if (query.cursor) {
+    conditions.push(sql`(${images.createdAt}, ${images.id}) < (select created_at, id from images where id = ${query.cursor})`);
+  }
+  const rows = await db
+    .select({
+      image: images,
+      prompt: generations.originalPrompt,
+      enhancedPrompt: generations.finalPrompt,
+      template: generations.template,
+      model: generations.model,
+      provider: generations.provider,
+    })
+    .from(images)
+    .leftJoin(generations, eq(generations.id, images.generationId))
+    .where(and(...conditions))
+    .orderBy(desc(images.createdAt), desc(images.id))
+    .limit(query.limit + 1);
+  const page = rows.slice(0, query.limit);
+  return { rows: page, nextCursor: rows.length > query.limit ? (page.at(-1)?.image.id ?? null) : null };
+}
