@@ -58,6 +58,8 @@ export function problemResponse(c: Context<HonoEnv>, error: AppError): Response 
   return c.body(JSON.stringify(toProblem(error, requestId, c.req.path)), error.status, {
     "Content-Type": PROBLEM_CONTENT_TYPE,
     "Cache-Control": "no-store",
+    // Problems may quote the request path; never let a browser treat them as anything but JSON.
+    "X-Content-Type-Options": "nosniff",
     ...error.headers,
   });
 }

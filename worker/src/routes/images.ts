@@ -198,7 +198,7 @@ export const imageRoutes = createRouter().openapi(
     if (response.status !== 200) await body?.cancel();
     return response;
   },
-  // Any malformed path is simply not an image: answer 404, never echo what was asked.
+  // Any malformed path is simply not an image: 404, and it never reaches storage.
   (result) => {
     if (!result.success) notFound();
     return undefined;
