@@ -18,6 +18,7 @@ export interface BenchPlatform {
   worker: WranglerDev;
   /** A project key with a quota large enough for any benchmark. */
   projectKey: string;
+  masterKey: string;
   stop(): Promise<void>;
 }
 
@@ -68,7 +69,7 @@ export async function startBenchPlatform(
       body: JSON.stringify({ type: "project", name: "bench", projectSlug: "bench", rateLimitPerHour: 1_000_000 }),
     });
     const projectKey = ((await created.json()) as { data: { apiKey: string } }).data.apiKey;
-    return { stack, worker, projectKey, stop };
+    return { stack, worker, projectKey, masterKey: bootstrap.data.apiKey, stop };
   } catch (error) {
     await stop();
     throw error;

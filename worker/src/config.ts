@@ -45,6 +45,9 @@ const settingsSchema = z
     GEMINI_MAX_ATTEMPTS: optional(z.coerce.number().int().min(1, "must be at least 1").max(5, "must be at most 5")),
     PUBLIC_BASE_URL: optional(httpUrl),
     URL_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+    IMAGE_EDGE_CACHE: z
+      .preprocess((value) => (value === "" ? undefined : value), z.enum(["on", "off"], { error: "must be on or off" }))
+      .default("on"),
   })
   .superRefine((settings, ctx) => {
     if (settings.STORAGE_DRIVER !== "s3") return;
@@ -80,6 +83,8 @@ export interface Config {
   publicBaseUrl?: string;
   /** Signs temporary image URLs; without it they cannot be issued or served. */
   urlSigningSecret?: string;
+  /** Serve images through the Workers Cache API (it only works on a custom domain). */
+  edgeCache: boolean;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -131,6 +136,7 @@ export function loadConfig(env: Env): Config {
     },
     publicBaseUrl: settings.PUBLIC_BASE_URL,
     urlSigningSecret: settings.URL_SIGNING_SECRET,
+    edgeCache: settings.IMAGE_EDGE_CACHE === "on",
   };
   parsed.set(env, config);
   return config;

@@ -1,25 +1,53 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { createDatabase } from "../db/client";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv, Services } from "../lib/types";
 import { createModels } from "../models";
 import { bindingRateLimiter, unlimited } from "../rate-limit/rate-limiter";
 import { createObjectStore } from "../storage";
 
+/** A value built on first use; requests that never need it (a cache hit) never pay for it. */
+function lazy<T>(build: () => T): { get(): T; ifBuilt(): T | undefined } {
+  let value: T | undefined;
+  let built = false;
+  return {
+    get() {
+      if (!built) {
+        value = build();
+        built = true;
+      }
+      return value as T;
+    },
+    ifBuilt: () => value,
+  };
+}
+
 /**
- * Validates the configuration and builds the database and storage clients for this request.
- * A bad configuration fails here, so every request answers with the same clear 500 problem.
+ * Validates the configuration and gives the request its clients: database, storage, models and
+ * limiters, each built on first use. A bad configuration fails here, so every request answers
+ * with the same clear 500 problem.
  */
 export const services = createMiddleware<HonoEnv>(async (c, next) => {
   const config = loadConfig(c.env);
-  const database = createDatabase(config);
-  const deferred: Promise<unknown>[] = [];
   const env = c.env as Partial<Env>;
-  c.set("config", config);
-  c.set("services", {
-    db: database.db,
-    store: createObjectStore(config.storage),
-    ...createModels(config.gemini),
+  const deferred: Promise<unknown>[] = [];
+  const database = lazy(() => createDatabase(config));
+  const store = lazy(() => createObjectStore(config.storage));
+  const models = lazy(() => createModels(config.gemini));
+
+  const requestServices: Services = {
+    get db() {
+      return database.get().db;
+    },
+    get store() {
+      return store.get();
+    },
+    get imageModel() {
+      return models.get().imageModel;
+    },
+    get enhancer() {
+      return models.get().enhancer;
+    },
     burstLimiter: env.KEY_BURST_LIMITER ? bindingRateLimiter(env.KEY_BURST_LIMITER) : unlimited,
     authFailureLimiter: env.AUTH_FAILURE_LIMITER ? bindingRateLimiter(env.AUTH_FAILURE_LIMITER) : unlimited,
     defer(task) {
@@ -32,11 +60,20 @@ export const services = createMiddleware<HonoEnv>(async (c, next) => {
         }),
       );
     },
-  });
+  };
+  c.set("config", config);
+  c.set("services", requestServices);
   try {
     await next();
   } finally {
     // Background work still needs the pool; close it only when that work is done.
-    c.executionCtx.waitUntil(Promise.allSettled(deferred).then(() => database.close().catch(() => {})));
+    c.executionCtx.waitUntil(
+      Promise.allSettled(deferred).then(() =>
+        database
+          .ifBuilt()
+          ?.close()
+          .catch(() => {}),
+      ),
+    );
   }
 });

@@ -112,7 +112,6 @@ export const imageRoutes = createRouter().openapi(
     const { organization, project, category, file } = c.req.valid("param");
     const { expires, sig } = c.req.valid("query");
     const key = `${organization}/${project}/${category}/${file}`;
-    const { db, store } = c.var.services;
 
     const signed = expires !== undefined || sig !== undefined;
     if (signed) {
@@ -122,7 +121,7 @@ export const imageRoutes = createRouter().openapi(
       if (check === "invalid") throw new AppError("INVALID_SIGNATURE", "This temporary URL is not valid");
     }
 
-    const cache = edgeCache();
+    const cache = c.var.config.edgeCache ? edgeCache() : null;
     const cacheKey = imageCacheKey(imageOrigin(c), key);
     if (cache && !signed) {
       const hit = await cache.match(cacheKey);
@@ -151,6 +150,7 @@ export const imageRoutes = createRouter().openapi(
     }
 
     // A miss: the database says whether the image is live and public, storage has the bytes.
+    const { db, store } = c.var.services;
     const wantsRange = c.req.header("Range") !== undefined || c.req.method === "HEAD";
     const [servable, object] = await Promise.all([
       findServableImage(db, key),

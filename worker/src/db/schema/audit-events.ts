@@ -20,10 +20,10 @@ export const auditEvents = pgTable(
     createdAt: createdAt(),
   },
   (table) => [
-    index("audit_events_created_idx").on(table.createdAt.desc(), table.id.desc()),
-    index("audit_events_actor_created_idx").on(table.actorKeyId, table.createdAt.desc()),
-    index("audit_events_project_created_idx").on(table.projectId, table.createdAt.desc()),
-    index("audit_events_target_created_idx").on(table.targetId, table.createdAt.desc()),
+    index("audit_events_created_idx").on(table.createdAt.desc().nullsFirst(), table.id.desc().nullsFirst()),
+    index("audit_events_actor_created_idx").on(table.actorKeyId, table.createdAt.desc().nullsFirst()),
+    index("audit_events_project_created_idx").on(table.projectId, table.createdAt.desc().nullsFirst()),
+    index("audit_events_target_created_idx").on(table.targetId, table.createdAt.desc().nullsFirst()),
   ],
 );
 

@@ -50,8 +50,8 @@ export const generations = pgTable(
     completedAt: timestampTz(),
   },
   (table) => [
-    index("generations_api_key_created_idx").on(table.apiKeyId, table.createdAt.desc()),
-    index("generations_project_created_idx").on(table.projectId, table.createdAt.desc()),
+    index("generations_api_key_created_idx").on(table.apiKeyId, table.createdAt.desc().nullsFirst()),
+    index("generations_project_created_idx").on(table.projectId, table.createdAt.desc().nullsFirst()),
   ],
 );
 

@@ -34,7 +34,7 @@ export const images = pgTable(
   (table) => [
     // Listing reads one project's live images of one category newest first, by keyset cursor.
     index("images_project_category_created_idx")
-      .on(table.projectId, table.category, table.createdAt.desc(), table.id.desc())
+      .on(table.projectId, table.category, table.createdAt.desc().nullsFirst(), table.id.desc().nullsFirst())
       .where(sql`${table.deletedAt} is null`),
     // Substring search over prompts and filenames without scanning the project (pg_trgm).
     index("images_search_text_trgm_idx").using("gin", sql`${table.searchText} gin_trgm_ops`),
