@@ -10,9 +10,9 @@
 import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { crc32, deflateSync } from "node:zlib";
 import autocannon from "autocannon";
 import { AwsClient } from "aws4fetch";
+import { encodeRgbPng } from "../dev/gemini-fake/png.ts";
 import { withNeonPool } from "../dev/stack/migrations.ts";
 import { freePort } from "../dev/stack/ports.ts";
 import { startWranglerDev } from "../dev/stack/wrangler.ts";
@@ -22,31 +22,11 @@ const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
 const CONNECTIONS = 10;
 const LIST_SAMPLES = Number(process.env.BENCH_SAMPLES ?? 150);
 
-function chunk(type: string, data: Buffer): Buffer {
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(data.length);
-  const typed = Buffer.concat([Buffer.from(type, "ascii"), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(typed));
-  return Buffer.concat([length, typed, crc]);
-}
-
 /** A PNG of noise: incompressible, so 260x260 RGB is about 200 KB. */
 function noisePng(size: number): Buffer {
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(size, 0);
-  header.writeUInt32BE(size, 4);
-  header.writeUInt8(8, 8);
-  header.writeUInt8(2, 9);
-  const rows = Buffer.alloc((size * 3 + 1) * size);
-  for (let i = 0; i < rows.length; i++) rows[i] = i % (size * 3 + 1) === 0 ? 0 : Math.floor(Math.random() * 256);
-  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-  return Buffer.concat([
-    signature,
-    chunk("IHDR", header),
-    chunk("IDAT", deflateSync(rows, { level: 1 })),
-    chunk("IEND", Buffer.alloc(0)),
-  ]);
+  return encodeRgbPng(size, size, (row) => {
+    for (let i = 0; i < row.length; i++) row[i] = Math.floor(Math.random() * 256);
+  });
 }
 
 async function load(url: string): Promise<{ rps: number; median: number; p99: number; errors: number; non2xx: number }> {

@@ -10,6 +10,8 @@
  * Only SHA-256 of the whole key and a short display prefix are ever stored.
  */
 
+import { sha256Hex } from "../lib/hash";
+
 export type ApiKeyType = "master" | "project";
 
 const TYPE_CODES = { master: "mk", project: "pk" } as const satisfies Record<ApiKeyType, string>;
@@ -85,9 +87,8 @@ export function parseApiKey(presented: string): ParsedApiKey {
   return { ok: true, type: typeCode === "mk" ? "master" : "project", key: presented };
 }
 
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
 }
 
 export function displayPrefix(key: string): string {

@@ -6,6 +6,7 @@ import { sanitizeFilename, storageKey } from "../images/storage-key";
 import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
+import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
@@ -55,11 +56,6 @@ const route = createRoute({
     ...commonErrorResponses,
   },
 });
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
-}
 
 export const uploadRoutes = createRouter().openapi(route, async (c) => {
   const form = c.req.valid("form");

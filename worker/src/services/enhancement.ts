@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
+import { sha256Hex } from "../lib/hash";
 import type { EnhancedPrompt, PromptEnhancer } from "../models/prompt-enhancer";
 
 export interface Enhancement extends EnhancedPrompt {
@@ -18,12 +19,8 @@ export function normalizePrompt(prompt: string): string {
   return prompt.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase();
 }
 
-async function cacheKey(prompt: string, template: Template, model: string): Promise<string> {
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    new TextEncoder().encode(JSON.stringify([normalizePrompt(prompt), template, model])),
-  );
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+function cacheKey(prompt: string, template: Template, model: string): Promise<string> {
+  return sha256Hex(JSON.stringify([normalizePrompt(prompt), template, model]));
 }
 
 /**

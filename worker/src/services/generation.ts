@@ -7,6 +7,7 @@ import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError, toAppError } from "../lib/errors";
+import { sha256Hex } from "../lib/hash";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
@@ -53,11 +54,6 @@ export interface GenerationResult {
   usage: TokenUsage | null;
   attempts: number;
   createdAt: Date;
-}
-
-async function sha256Hex(bytes: Uint8Array): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", bytes);
-  return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
 /** Measures one stage in milliseconds (coarse in Workers, where clocks advance on I/O). */
