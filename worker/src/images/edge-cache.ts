@@ -1,4 +1,11 @@
 /**
+ * How long a data center keeps a cached image. `cache.delete` reaches only the data center it
+ * runs in, so deleting an image, or making its project private, takes effect elsewhere when their
+ * copies expire: within this hour, not the year browsers may keep an immutable image.
+ */
+export const EDGE_CACHE_TTL_SECONDS = 3600;
+
+/**
  * The Workers Cache API in front of object storage. Entries are keyed by the image's public path
  * on one canonical origin, so the delete and privacy paths can purge exactly what serving stored.
  */

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { IMAGE_CATEGORIES } from "../domain/catalog";
 import { SLUG_PATTERN } from "../domain/slug";
 import { isNotModified, objectHeaders, parseRange } from "../images/delivery";
-import { edgeCache, imageCacheKey } from "../images/edge-cache";
+import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import { verifySignedPath } from "../images/signed-url";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
@@ -185,7 +185,7 @@ export const imageRoutes = createRouter().openapi(
               etag: object.etag,
               lastModified: object.uploaded,
               filename: served.filename,
-              cacheControl: PUBLIC_CACHE_CONTROL,
+              cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}`,
             }),
             "Content-Length": String(object.size),
           },
