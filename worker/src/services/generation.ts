@@ -83,20 +83,21 @@ export async function generateImage(
   const filename = request.filename ? sanitizeFilename(request.filename) : null;
   const { db, store, imageModel } = deps;
 
+  const record = {
+    id: generationId,
+    projectId: caller.project.id,
+    apiKeyId: caller.keyId,
+    originalPrompt: request.prompt,
+    template: request.autoEnhance ? request.template : null,
+    aspectRatio: request.aspectRatio,
+    outputFormat: request.outputFormat,
+    provider: imageModel.provider,
+    model: imageModel.model,
+  };
   // The pending row is written while the model works; it is awaited before anything is stored.
   const pending = db
     .insert(generations)
-    .values({
-      id: generationId,
-      projectId: caller.project.id,
-      apiKeyId: caller.keyId,
-      originalPrompt: request.prompt,
-      template: request.autoEnhance ? request.template : null,
-      aspectRatio: request.aspectRatio,
-      outputFormat: request.outputFormat,
-      provider: imageModel.provider,
-      model: imageModel.model,
-    })
+    .values(record)
     .then(() => undefined);
   // Observed here so a failure cannot go unhandled before the await below.
   pending.catch(() => {});
@@ -190,18 +191,25 @@ export async function generateImage(
         );
     }
     timings.totalMs = Date.now() - started;
+    // An upsert, so the failure is recorded even if the pending row never made it.
+    const failed = {
+      status: "failed" as const,
+      errorCode: failure.code,
+      errorMessage: failure.message,
+      timings,
+      attempts,
+      completedAt: sql`now()`,
+    };
     await db
-      .update(generations)
-      .set({
-        status: "failed",
-        errorCode: failure.code,
-        errorMessage: failure.message,
-        timings,
-        attempts,
-        completedAt: sql`now()`,
-      })
-      .where(eq(generations.id, generationId))
-      .catch(() => {});
+      .insert(generations)
+      .values({ ...record, ...failed })
+      .onConflictDoUpdate({ target: generations.id, set: failed })
+      .catch((cause: unknown) =>
+        // The client still gets the real failure; the log says why the record could not be kept.
+        console.error(
+          JSON.stringify({ level: "error", message: "generation not marked failed", generationId, cause: String(cause) }),
+        ),
+      );
     throw failure;
   }
 }
