@@ -8,11 +8,6 @@ import { ROOT } from "../dev/stack/settings.ts";
 import { QUIET_ENV, startWranglerDev, type WranglerDev } from "../dev/stack/wrangler.ts";
 import { tempDir } from "../dev/test/support/temp-dir.ts";
 
-export function percentile(values: number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
 export interface BenchPlatform {
   stack: Stack;
   worker: WranglerDev;

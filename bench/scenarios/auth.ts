@@ -1,0 +1,51 @@
+import { timeSequential } from "../measure.ts";
+import type { Scenario } from "./types.ts";
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
+
+/**
+ * The cost of authentication and the quota: GET /health against an authenticated GET /api/me
+ * and a rate-limited POST /api/enhance (the offline template enhancer: next to no work of its
+ * own), with the PostgreSQL round trips each makes, counted at the WebSocket proxy.
+ */
+export const authScenario: Scenario = {
+  name: "auth",
+  async run({ offline, platform, roundTrips }) {
+    const key = platform.projectKey;
+    const targets = {
+      "GET /health": () => fetch(`${offline.url}/health`),
+      "GET /api/me (authenticated)": () => fetch(`${offline.url}/api/me`, { headers: { "X-API-Key": key } }),
+      "POST /api/enhance (authenticated, rate limited)": () =>
+        fetch(`${offline.url}/api/enhance`, {
+          method: "POST",
+          headers: { "X-API-Key": key, "Content-Type": "application/json" },
+          body: JSON.stringify({ prompt: "a red bicycle" }),
+        }),
+    };
+    const measurements = [];
+    const queries: Record<string, number> = {};
+    for (const [name, send] of Object.entries(targets)) {
+      const before = roundTrips.snapshot();
+      const result = await timeSequential(name, send, SAMPLES);
+      queries[name] = (roundTrips.snapshot().queries - before.queries) / (SAMPLES + 20);
+      measurements.push(result);
+    }
+    const [health, me, limited] = measurements as [
+      (typeof measurements)[number],
+      (typeof measurements)[number],
+      (typeof measurements)[number],
+    ];
+    return {
+      scenario: "auth",
+      description: `Authentication and quota: ${SAMPLES} sequential requests each`,
+      measurements,
+      metrics: {
+        authOverheadMs: me.medianMs - health.medianMs,
+        authQuotaOverheadMs: limited.medianMs - health.medianMs,
+        authQueriesPerRequest: queries["GET /api/me (authenticated)"] ?? Number.NaN,
+        authQuotaQueriesPerRequest: queries["POST /api/enhance (authenticated, rate limited)"] ?? Number.NaN,
+      },
+      notes: Object.entries(queries).map(([name, count]) => `${name}: ${count.toFixed(2)} database queries per request`),
+    };
+  },
+};

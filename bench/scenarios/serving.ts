@@ -1,0 +1,108 @@
+import { execFileSync, spawn } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { AwsClient } from "aws4fetch";
+import { encodeRgbPng } from "../../dev/gemini-fake/png.ts";
+import { freePort } from "../../dev/stack/ports.ts";
+import { loadTest } from "../measure.ts";
+import type { Scenario } from "./types.ts";
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
+
+/** A PNG of noise: incompressible, as real images are, so 260x260 RGB is about 200 KB. */
+function noisePng(size: number): Buffer {
+  return encodeRgbPng(size, size, (row) => {
+    for (let i = 0; i < row.length; i++) row[i] = Math.floor(Math.random() * 256);
+  });
+}
+
+function hasNginx(): boolean {
+  try {
+    execFileSync("nginx", ["-v"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** nginx serving the file from disk: the ceiling for a static file on this machine. */
+async function startNginx(file: Buffer): Promise<{ url: string; stop(): void }> {
+  const root = path.join(os.tmpdir(), `banatie-bench-nginx-${process.pid}`);
+  await mkdir(path.join(root, "www"), { recursive: true });
+  await writeFile(path.join(root, "www", "image.png"), file);
+  const port = await freePort();
+  const config = `daemon off; pid ${root}/nginx.pid; error_log ${root}/error.log; worker_processes 1;
+events { worker_connections 256; }
+http { access_log off; client_body_temp_path ${root}; proxy_temp_path ${root}; fastcgi_temp_path ${root}; uwsgi_temp_path ${root}; scgi_temp_path ${root};
+  server { listen 127.0.0.1:${port}; root ${root}/www; } }`;
+  await writeFile(path.join(root, "nginx.conf"), config);
+  const child = spawn("nginx", ["-c", path.join(root, "nginx.conf")], { stdio: "ignore" });
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  return { url: `http://127.0.0.1:${port}/image.png`, stop: () => child.kill() };
+}
+
+/**
+ * Serving a ~200 KB image with autocannon: edge-cache hit vs storage on a miss (the Worker with
+ * the cache off) vs a presigned GET straight to the S3 server, and nginx from disk if installed.
+ */
+export const servingScenario: Scenario = {
+  name: "serving",
+  async run({ platform, offline }) {
+    const png = noisePng(260);
+    const form = new FormData();
+    form.append("file", new File([new Uint8Array(png)], "noise.png", { type: "image/png" }));
+    const uploaded = await fetch(`${platform.worker.url}/api/upload`, {
+      method: "POST",
+      headers: { "X-API-Key": platform.projectKey },
+      body: form,
+    });
+    const imagePath = new URL(((await uploaded.json()) as { data: { url: string } }).data.url).pathname;
+    const { s3 } = platform.stack;
+    const signer = new AwsClient({
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      service: "s3",
+      region: "us-east-1",
+    });
+    const presigned = await signer.sign(
+      `${s3.endpoint}/${s3.bucket}/${imagePath.replace("/api/images/", "")}?X-Amz-Expires=3600`,
+      {
+        method: "GET",
+        aws: { signQuery: true },
+      },
+    );
+
+    const hit = await loadTest("Worker, edge-cache hit", {
+      url: `${platform.worker.url}${imagePath}`,
+      durationSeconds: DURATION_S,
+    });
+    const miss = await loadTest("Worker, from storage (cache off)", {
+      url: `${offline.url}${imagePath}`,
+      durationSeconds: DURATION_S,
+    });
+    const direct = await loadTest("S3 server directly (presigned GET)", { url: presigned.url, durationSeconds: DURATION_S });
+    const measurements = [hit, miss, direct];
+    const notes = [`${Math.round(png.length / 1024)} KB PNG, 10 connections, ${DURATION_S} s each after a 2 s warm-up`];
+    if (hasNginx()) {
+      const nginx = await startNginx(png);
+      try {
+        measurements.push(await loadTest("nginx from disk (ceiling)", { url: nginx.url, durationSeconds: DURATION_S }));
+      } finally {
+        nginx.stop();
+      }
+    } else {
+      notes.push("nginx is not installed (apt-get install nginx): no ceiling measured");
+    }
+    return {
+      scenario: "serving",
+      description: "Serving a 200 KB image",
+      measurements,
+      metrics: {
+        edgeCacheHitVsS3: (hit.requestsPerSecond ?? 0) / (direct.requestsPerSecond ?? 1),
+        servingErrors: hit.errors + miss.errors + direct.errors,
+      },
+      notes,
+    };
+  },
+};
