@@ -8,11 +8,10 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Stack, startStack } from "./stack/index.ts";
 import { assertPortFree } from "./stack/ports.ts";
-import { DEV_PORTS, devPort, type PortName, ROOT } from "./stack/settings.ts";
+import { DEV_DATA_DIR, DEV_PORTS, devPort, type PortName, ROOT } from "./stack/settings.ts";
 import { QUIET_ENV, startWranglerDev, type WranglerDev } from "./stack/wrangler.ts";
 
-// BANATIE_DATA_DIR lets tests and side-by-side stacks keep their own data.
-const DATA_DIR = path.resolve(ROOT, process.env.BANATIE_DATA_DIR || ".data");
+const DATA_DIR = DEV_DATA_DIR;
 const STACK_VARS_FILE = path.join(DATA_DIR, "dev-stack.vars");
 const USER_VARS_FILE = path.join(ROOT, ".dev.vars");
 

@@ -7,7 +7,7 @@ import { DATABASE } from "./stack/index.ts";
 import { applyMigrations, ensureDatabase } from "./stack/migrations.ts";
 import { assertPortFree } from "./stack/ports.ts";
 import { localPostgresUrl, startPostgres } from "./stack/postgres.ts";
-import { DEV_PORTS, devPort, ROOT } from "./stack/settings.ts";
+import { DEV_DATA_DIR, DEV_PORTS, devPort } from "./stack/settings.ts";
 
 async function migrateLocalStack() {
   const port = devPort("postgres");
@@ -18,11 +18,11 @@ async function migrateLocalStack() {
   // `npm run dev` is running: its PostgreSQL holds the port, so migrate it in place.
   if (running) return applyMigrations(localPostgresUrl(port, DATABASE));
   const postgres = await startPostgres({
-    dataDir: path.join(ROOT, ".data", "postgres"),
+    dataDir: path.join(DEV_DATA_DIR, "postgres"),
     port,
     database: DATABASE,
     persistent: true,
-    logFile: path.join(ROOT, ".data", "logs", "postgres.log"),
+    logFile: path.join(DEV_DATA_DIR, "logs", "postgres.log"),
   });
   try {
     await ensureDatabase(postgres.url);

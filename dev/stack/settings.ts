@@ -1,7 +1,11 @@
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The repository root, wherever a script is started from. */
 export const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Where `npm run dev` keeps its data; BANATIE_DATA_DIR lets tests and side-by-side stacks keep their own. */
+export const DEV_DATA_DIR = path.resolve(ROOT, process.env.BANATIE_DATA_DIR || ".data");
 
 /** Ports of `npm run dev`, each overridable by its variable. */
 export const DEV_PORTS = {

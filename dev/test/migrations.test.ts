@@ -94,6 +94,22 @@ describe("migrations", () => {
     expect(Number(applied[0]?.count)).toBe(journal.entries.length);
   });
 
+  it("`npm run db:migrate` without DATABASE_URL migrates the local stack's database, starting its PostgreSQL", async () => {
+    const data = await tempDir("migrate-local");
+    const port = await freePort();
+    try {
+      const env = { DATABASE_URL: "", BANATIE_DATA_DIR: data.path, BANATIE_PG_PORT: String(port) };
+      const first = await runMigrateCommand(env);
+      expect(first.output).toContain("migrations applied");
+      expect(first.code).toBe(0);
+      // PostgreSQL was stopped again: the port is free, and a second run finds the data in place.
+      const second = await runMigrateCommand(env);
+      expect(second.code).toBe(0);
+    } finally {
+      await data.remove();
+    }
+  });
+
   it("`npm run db:migrate` migrates any DATABASE_URL, reporting failures without the password", async () => {
     const database = await createEmptyDatabase();
     const ok = await runMigrateCommand({ DATABASE_URL: localPostgresUrl(postgres.port, database) });
