@@ -33,7 +33,8 @@ export async function startWsProxy(options: WsProxyOptions): Promise<WsProxy> {
       return;
     }
     const connection = ++connections;
-    const socket = net.connect({ host, port });
+    // No Nagle delay: the driver sends small, latency-bound protocol messages.
+    const socket = net.connect({ host, port, noDelay: true });
     sockets.add(socket);
     socket.on("data", (chunk) => ws.send(chunk));
     socket.on("close", () => {
