@@ -49,10 +49,25 @@ describe("image codecs in the Worker", () => {
     }
   });
 
-  it("keeps a PNG asked for as PNG byte for byte", async () => {
+  it("keeps an image already in the asked format byte for byte, unless a quality is asked", async () => {
     const png = await encodeImage(gradient(64, 64), "png");
-    const kept = await convertImage(png.bytes, "png");
-    expect(kept.bytes).toBe(png.bytes);
+    expect((await convertImage(png.bytes, "png")).bytes).toBe(png.bytes);
+    const jpeg = await encodeImage(gradient(64, 64), "jpeg", 90);
+    expect((await convertImage(jpeg.bytes, "jpeg")).bytes).toBe(jpeg.bytes);
+    const requantized = await convertImage(jpeg.bytes, "jpeg", 30);
+    expect(requantized.bytes).not.toBe(jpeg.bytes);
+    expect(requantized.bytes.byteLength).toBeLessThan(jpeg.bytes.byteLength);
+  });
+
+  it("converts JPEG and WebP from other Gemini-protocol servers to every format", async () => {
+    const source = gradient(96, 72);
+    for (const from of ["jpeg", "webp"] as const) {
+      const original = await encodeImage(source, from, 95);
+      for (const to of ["png", "jpeg", "webp"] as const) {
+        const converted = await convertImage(original.bytes, to);
+        expect(sniffImage(converted.bytes), `${from} to ${to}`).toMatchObject({ format: to, width: 96, height: 72 });
+      }
+    }
   });
 
   it("lower quality makes smaller lossy files", async () => {

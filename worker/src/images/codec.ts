@@ -5,16 +5,20 @@
  * Each WASM module is instantiated once per isolate, on first use.
  */
 
+import JPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import JPEG_ENCODER from "@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm";
+import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
 import jpegEncode, { init as initJpegEncode } from "@jsquash/jpeg/encode";
 // @ts-expect-error The package types this file as the instance's exports; Wrangler imports the compiled module.
 import PNG_CODEC from "@jsquash/png/codec/pkg/squoosh_png_bg.wasm";
 import pngDecode, { init as initPngDecode } from "@jsquash/png/decode";
 import pngEncode, { init as initPngEncode } from "@jsquash/png/encode";
+import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
+import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
 import type { OutputFormat } from "../domain/catalog";
-import { sniffImage } from "./sniff";
+import { type ImageFormat, sniffImage } from "./sniff";
 
 /** Pixels as RGBA bytes, the shape every codec reads and writes. */
 export interface RgbaImage {
@@ -38,6 +42,8 @@ let ready: Promise<unknown> | undefined;
 function initCodecs(): Promise<unknown> {
   ready ??= Promise.all([
     initPngDecode(PNG_CODEC),
+    initJpegDecode(JPEG_DECODER),
+    initWebpDecode(WEBP_DECODER),
     initPngEncode(PNG_CODEC),
     initJpegEncode(JPEG_ENCODER),
     initWebpEncode(WEBP_ENCODER),
@@ -65,15 +71,24 @@ export async function encodeImage(image: RgbaImage, format: OutputFormat, qualit
 }
 
 /**
- * Converts a model's output to the requested format. A PNG asked for as PNG is kept byte for
- * byte (no lossy or slow round trip); everything else is decoded and encoded again.
+ * Converts a model's output (PNG from Gemini; JPEG or WebP from other Gemini-protocol servers) to
+ * the requested format. An image already in that format is kept byte for byte (no lossy or slow
+ * round trip) unless a quality was asked for; everything else is decoded and encoded again.
  */
 export async function convertImage(bytes: Uint8Array, format: OutputFormat, quality?: number): Promise<EncodedImage> {
   const header = sniffImage(bytes);
   if (!header) throw new TypeError("The model returned an image in a format we cannot read");
-  if (header.format === format && format === "png") {
-    return { bytes, format, mimeType: "image/png", width: header.width, height: header.height };
+  if (header.format === format && (format === "png" || quality === undefined)) {
+    return { bytes, format, mimeType: header.mimeType, width: header.width, height: header.height };
   }
-  if (header.format !== "png") throw new TypeError(`Converting ${header.format} images is not supported yet`);
-  return encodeImage(await decodePng(bytes), format, quality);
+  return encodeImage(await decodeImage(bytes, header.format), format, quality);
+}
+
+/** Decodes PNG, JPEG or WebP to RGBA. */
+export async function decodeImage(bytes: Uint8Array, format: ImageFormat): Promise<RgbaImage> {
+  if (format === "png") return decodePng(bytes);
+  await initCodecs();
+  const buffer = bytes.slice().buffer;
+  const image = format === "jpeg" ? await jpegDecode(buffer) : await webpDecode(buffer);
+  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height };
 }
