@@ -11,7 +11,7 @@ import path from "node:path";
 import { startGeminiFake } from "../dev/gemini-fake/server.ts";
 import { freePort } from "../dev/stack/ports.ts";
 import { ROOT } from "../dev/stack/settings.ts";
-import { startWranglerDev } from "../dev/stack/wrangler.ts";
+import { startWranglerDev, writeEnvFile } from "../dev/stack/wrangler.ts";
 import { PgRoundTrips } from "./pg-round-trips.ts";
 import { authScenario } from "./scenarios/auth.ts";
 import { bundleScenario } from "./scenarios/bundle.ts";
@@ -62,12 +62,7 @@ async function main() {
     observeDatabaseClient: roundTrips.observe,
   });
   const offlineVars = path.join(os.tmpdir(), `banatie-bench-offline-${process.pid}.vars`);
-  await writeFile(
-    offlineVars,
-    Object.entries({ ...platform.stack.workerVars, IMAGE_EDGE_CACHE: "off" })
-      .map(([k, v]) => `${k}=${v}`)
-      .join("\n"),
-  );
+  await writeEnvFile(offlineVars, { ...platform.stack.workerVars, IMAGE_EDGE_CACHE: "off" });
   const offline = await startWranglerDev({
     port: await freePort(),
     inspectorPort: await freePort(),

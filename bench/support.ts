@@ -1,11 +1,10 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Stack, type StackOptions, startStack } from "../dev/stack/index.ts";
 import { freePort } from "../dev/stack/ports.ts";
 import { ROOT } from "../dev/stack/settings.ts";
-import { QUIET_ENV, startWranglerDev, type WranglerDev } from "../dev/stack/wrangler.ts";
+import { QUIET_ENV, startWranglerDev, type WranglerDev, writeEnvFile } from "../dev/stack/wrangler.ts";
 import { tempDir } from "../dev/test/support/temp-dir.ts";
 
 export interface BenchPlatform {
@@ -34,12 +33,7 @@ export async function startBenchPlatform(
   });
   const envFile = path.join(dir.path, "bench.vars");
   const vars = { ...stack.workerVars, ENVIRONMENT: "test", ...options.vars };
-  await writeFile(
-    envFile,
-    Object.entries(vars)
-      .map(([key, value]) => `${key}=${value}`)
-      .join("\n"),
-  );
+  await writeEnvFile(envFile, vars);
   if (!existsSync(path.join(ROOT, "site", "dist")))
     spawnSync("astro", ["build", "--root", "site", "--silent"], { cwd: ROOT, env: QUIET_ENV });
   const worker = await startWranglerDev({

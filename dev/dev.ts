@@ -4,12 +4,11 @@
  */
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { type Stack, startStack } from "./stack/index.ts";
 import { assertPortFree } from "./stack/ports.ts";
 import { DEV_DATA_DIR, DEV_PORTS, devPort, type PortName, ROOT } from "./stack/settings.ts";
-import { QUIET_ENV, startWranglerDev, type WranglerDev } from "./stack/wrangler.ts";
+import { QUIET_ENV, startWranglerDev, type WranglerDev, writeEnvFile } from "./stack/wrangler.ts";
 
 const DATA_DIR = DEV_DATA_DIR;
 const STACK_VARS_FILE = path.join(DATA_DIR, "dev-stack.vars");
@@ -68,8 +67,7 @@ async function main() {
     say("database migrated; building the site");
     await run("astro", ["build", "--root", "site", "--silent"]);
 
-    const stackVars = Object.entries(stack.workerVars).map(([name, value]) => `${name}=${value}`);
-    await writeFile(STACK_VARS_FILE, `${stackVars.join("\n")}\n`, { mode: 0o600 });
+    await writeEnvFile(STACK_VARS_FILE, stack.workerVars);
 
     // Later env files win: your .dev.vars overrides what the stack provides.
     wrangler = await startWranglerDev({

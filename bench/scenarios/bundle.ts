@@ -1,10 +1,9 @@
 import { execFileSync } from "node:child_process";
-import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../dev/stack/ports.ts";
 import { ROOT } from "../../dev/stack/settings.ts";
-import { QUIET_ENV, startWranglerDev } from "../../dev/stack/wrangler.ts";
+import { QUIET_ENV, startWranglerDev, writeEnvFile } from "../../dev/stack/wrangler.ts";
 import type { Scenario } from "./types.ts";
 
 /** The Worker as `wrangler deploy` would upload it, and how long a fresh `wrangler dev` takes to answer. */
@@ -20,12 +19,7 @@ export const bundleScenario: Scenario = {
     const [, total = "NaN", gzip = "NaN"] = output.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/) ?? [];
 
     const vars = path.join(os.tmpdir(), `banatie-bench-startup-${process.pid}.vars`);
-    await writeFile(
-      vars,
-      Object.entries(platform.stack.workerVars)
-        .map(([key, value]) => `${key}=${value}`)
-        .join("\n"),
-    );
+    await writeEnvFile(vars, platform.stack.workerVars);
     const started = performance.now();
     const worker = await startWranglerDev({
       port: await freePort(),

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
 import { stopChild } from "./s3-server.ts";
 import { ROOT } from "./settings.ts";
 
@@ -11,6 +12,12 @@ export const QUIET_ENV = {
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   ASTRO_TELEMETRY_DISABLED: "1",
 };
+
+/** Writes the Worker's variables as an .env file for `--env-file`; readable by its owner only. */
+export async function writeEnvFile(file: string, vars: Record<string, string>): Promise<void> {
+  const lines = Object.entries(vars).map(([name, value]) => `${name}=${value}`);
+  await writeFile(file, `${lines.join("\n")}\n`, { mode: 0o600 });
+}
 
 export interface WranglerDev {
   url: string;

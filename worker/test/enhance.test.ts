@@ -2,19 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { api, readProblem } from "./support/app";
 import { withDb } from "./support/fixtures";
-import { fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
-
-interface EnhancementJson {
-  originalPrompt: string;
-  enhancedPrompt: string;
-  detectedLanguage: string | null;
-  translated: boolean;
-  template: string;
-  improvements: string[];
-  enhancer: string;
-  model: string;
-  cached: boolean;
-}
+import { type EnhancementJson, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 
 async function enhance(key: string, body: Record<string, unknown>, env: Record<string, unknown> = {}) {
   const response = await api("/api/enhance", { key, body, env });

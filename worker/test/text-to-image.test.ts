@@ -4,7 +4,16 @@ import { ASPECT_RATIOS } from "../src/domain/catalog";
 import { sniffImage } from "../src/images/sniff";
 import { api, readProblem } from "./support/app";
 import { quotaUsed, withDb } from "./support/fixtures";
-import { decodeImage, download, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
+import {
+  decodeImage,
+  download,
+  type EnhancementJson,
+  fakeRequests,
+  freshProjectKey,
+  GEMINI_ENV,
+  marker,
+  scriptFake,
+} from "./support/generation";
 
 interface GenerationJson {
   generationId: string;
@@ -21,20 +30,7 @@ interface GenerationJson {
   provider: string;
   model: string;
   prompt: string;
-  enhancement:
-    | {
-        applied: true;
-        originalPrompt: string;
-        enhancedPrompt: string;
-        detectedLanguage: string | null;
-        translated: boolean;
-        template: string;
-        improvements: string[];
-        enhancer: string;
-        cached: boolean;
-      }
-    | { applied: false; reason: string }
-    | null;
+  enhancement: (EnhancementJson & { applied: true }) | { applied: false; reason: string } | null;
   timings: Record<string, number>;
   attempts: number;
 }

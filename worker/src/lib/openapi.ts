@@ -54,6 +54,11 @@ export const PaginationSchema = z
   })
   .openapi("Pagination");
 
+/** The `pagination` member of a list response. */
+export function pagination(limit: number, nextCursor: string | null) {
+  return { limit, nextCursor, hasMore: nextCursor !== null };
+}
+
 export function listEnvelope<T extends z.ZodType>(item: T) {
   return z.object({ success: z.literal(true), data: z.array(item), pagination: PaginationSchema });
 }

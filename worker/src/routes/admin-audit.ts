@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_ACTIONS } from "../domain/audit";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, keyErrorResponses, keySecurity, listEnvelope, problemResponse } from "../lib/openapi";
+import { commonErrorResponses, keyErrorResponses, keySecurity, listEnvelope, pagination, problemResponse } from "../lib/openapi";
 import { access, authorize } from "../middleware/access";
 import { listAudit } from "../services/audit";
 
@@ -66,7 +66,7 @@ export const adminAuditRoutes = createRouter().openapi(route, async (c) => {
     {
       success: true as const,
       data: events.map((event) => ({ ...event, createdAt: event.createdAt.toISOString() })),
-      pagination: { limit: query.limit, nextCursor, hasMore: nextCursor !== null },
+      pagination: pagination(query.limit, nextCursor),
     },
     200,
   );

@@ -7,6 +7,7 @@ import {
   keyErrorResponses,
   keySecurity,
   listEnvelope,
+  pagination,
   problemResponse,
   successEnvelope,
 } from "../lib/openapi";
@@ -150,7 +151,7 @@ export const adminKeyRoutes = createRouter()
       {
         success: true as const,
         data: keys.map(serializeKey),
-        pagination: { limit: query.limit, nextCursor, hasMore: nextCursor !== null },
+        pagination: pagination(query.limit, nextCursor),
       },
       200,
     );

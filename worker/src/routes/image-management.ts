@@ -10,6 +10,7 @@ import {
   keyErrorResponses,
   keySecurity,
   listEnvelope,
+  pagination,
   problemResponse,
   successEnvelope,
 } from "../lib/openapi";
@@ -243,6 +244,6 @@ async function listPage(
       template: row.template,
       model: row.model,
     })),
-    pagination: { limit: query.limit, nextCursor, hasMore: nextCursor !== null },
+    pagination: pagination(query.limit, nextCursor),
   };
 }

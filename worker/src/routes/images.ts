@@ -36,8 +36,8 @@ const route = createRoute({
       file: z.string().regex(FILE_NAME),
     }),
     query: z.object({
-      expires: z.string().optional().openapi({ description: "Temporary URLs: expiry, Unix seconds" }),
-      sig: z.string().optional().openapi({ description: "Temporary URLs: signature" }),
+      expires: z.string().max(16).optional().openapi({ description: "Temporary URLs: expiry, Unix seconds" }),
+      sig: z.string().max(64).optional().openapi({ description: "Temporary URLs: signature" }),
     }),
   },
   responses: {

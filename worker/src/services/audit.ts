@@ -1,5 +1,6 @@
-import { and, desc, eq, gte, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, desc, eq, gte, lt, or, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { olderThan, toPage } from "../db/keyset";
 import { auditEvents } from "../db/schema";
 import type { AuditAction } from "../domain/audit";
 
@@ -60,19 +61,13 @@ export async function listAudit(db: Database, query: AuditQuery) {
   }
   if (query.from) conditions.push(gte(auditEvents.createdAt, query.from));
   if (query.to) conditions.push(lt(auditEvents.createdAt, query.to));
-  if (query.cursor) {
-    // Compare against the stored timestamp itself: a cursor carrying a JS Date would lose microseconds.
-    conditions.push(
-      sql`(${auditEvents.createdAt}, ${auditEvents.id}) < (select created_at, id from audit_events where id = ${query.cursor})`,
-    );
-  }
+  if (query.cursor) conditions.push(olderThan(auditEvents, query.cursor));
   const rows = await db
     .select()
     .from(auditEvents)
     .where(and(...conditions))
     .orderBy(desc(auditEvents.createdAt), desc(auditEvents.id))
     .limit(query.limit + 1);
-  const hasMore = rows.length > query.limit;
-  const page = rows.slice(0, query.limit);
-  return { events: page, nextCursor: hasMore ? (page.at(-1)?.id ?? null) : null };
+  const { page, nextCursor } = toPage(rows, query.limit, (row) => row.id);
+  return { events: page, nextCursor };
 }

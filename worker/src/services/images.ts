@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { olderThan, toPage } from "../db/keyset";
 import { generations, type Image, images, organizations, projects } from "../db/schema";
 import type { ImageCategory } from "../domain/catalog";
 
@@ -90,9 +91,7 @@ export async function listImages(db: Database, projectId: string, query: ImageLi
     const pattern = `%${query.search.toLowerCase().replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
     conditions.push(sql`${images.searchText} like ${pattern}`);
   }
-  if (query.cursor) {
-    conditions.push(sql`(${images.createdAt}, ${images.id}) < (select created_at, id from images where id = ${query.cursor})`);
-  }
+  if (query.cursor) conditions.push(olderThan(images, query.cursor));
   const rows = await db
     .select({
       image: images,
@@ -107,6 +106,6 @@ export async function listImages(db: Database, projectId: string, query: ImageLi
     .where(and(...conditions))
     .orderBy(desc(images.createdAt), desc(images.id))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  return { rows: page, nextCursor: rows.length > query.limit ? (page.at(-1)?.image.id ?? null) : null };
+  const { page, nextCursor } = toPage(rows, query.limit, (row) => row.image.id);
+  return { rows: page, nextCursor };
 }

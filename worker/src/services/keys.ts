@@ -1,5 +1,6 @@
 import { and, desc, eq, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { olderThan, toPage } from "../db/keyset";
 import { type ApiKey, apiKeys, auditEvents, organizations, projects } from "../db/schema";
 import { type ApiKeyType, generateApiKey } from "../domain/api-key";
 import { DEFAULT_HOURLY_LIMIT } from "../domain/limits";
@@ -254,20 +255,13 @@ export async function listApiKeys(db: Database, query: ListKeysQuery): Promise<{
   if (query.status === "revoked") conditions.push(isNotNull(apiKeys.revokedAt));
   if (query.status === "expired") conditions.push(and(isNull(apiKeys.revokedAt), lte(apiKeys.expiresAt, sql`now()`)) as SQL);
   if (query.status === "active") conditions.push(isActive());
-  if (query.cursor) {
-    conditions.push(
-      sql`(${apiKeys.createdAt}, ${apiKeys.id}) < (select created_at, id from api_keys where id = ${query.cursor})`,
-    );
-  }
+  if (query.cursor) conditions.push(olderThan(apiKeys, query.cursor));
   const rows = await selectKeysWithScope(db)
     .where(and(...conditions))
     .orderBy(desc(apiKeys.createdAt), desc(apiKeys.id))
     .limit(query.limit + 1);
-  const page = rows.slice(0, query.limit);
-  return {
-    keys: page.map((row) => toView(row.key, row.organization, row.project)),
-    nextCursor: rows.length > query.limit ? (page.at(-1)?.key.id ?? null) : null,
-  };
+  const { page, nextCursor } = toPage(rows, query.limit, (row) => row.key.id);
+  return { keys: page.map((row) => toView(row.key, row.organization, row.project)), nextCursor };
 }
 
 /**
