@@ -1,0 +1,103 @@
+import { getKey, type KeyKind } from "./key-store";
+import { ApiError, toProblem } from "./problem";
+
+export interface ApiCall {
+  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Query parameters; empty values are left out. */
+  query?: Record<string, string | number | undefined | null>;
+  /** A JSON body, sent exactly as `JSON.stringify` writes it. */
+  json?: unknown;
+  /** Which stored key to send as X-API-Key; none for public endpoints. */
+  key?: KeyKind;
+}
+
+export interface ApiResult<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+  /** Wall time of the call as the browser measured it. */
+  ms: number;
+}
+
+/** The success envelope of every JSON endpoint. */
+export interface Envelope<T> {
+  success: true;
+  data: T;
+  pagination?: { limit: number; nextCursor: string | null; hasMore: boolean };
+}
+
+/** A same-origin URL for an API path with the non-empty query parameters. */
+export function apiUrl(path: string, query: ApiCall["query"] = {}): string {
+  const url = new URL(path, window.location.origin);
+  for (const [name, value] of Object.entries(query)) {
+    if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
+  }
+  return url.toString();
+}
+
+/** Thrown before any request when a page needs a key the visitor has not stored. */
+export function missingKeyError(kind: KeyKind): ApiError {
+  return new ApiError(401, {
+    title: `No ${kind} key in this browser`,
+    detail: `This page calls the API with a ${kind} key. Add one with the “API keys” button at the top of the page.`,
+    code: "MISSING_API_KEY",
+  });
+}
+
+/**
+ * Calls the API on this origin. The key goes only in the X-API-Key header, never in the URL.
+ * Resolves with the parsed body on 2xx; rejects with an ApiError carrying the problem otherwise.
+ */
+export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiResult<T>> {
+  const headers: Record<string, string> = { Accept: "application/json" };
+  if (call.key) {
+    const key = getKey(call.key);
+    if (!key) throw missingKeyError(call.key);
+    headers["X-API-Key"] = key;
+  }
+  if (call.json !== undefined) headers["Content-Type"] = "application/json";
+  const started = performance.now();
+  let response: Response;
+  try {
+    response = await fetch(apiUrl(path, call.query), {
+      method: call.method ?? "GET",
+      headers,
+      body: call.json === undefined ? undefined : JSON.stringify(call.json),
+    });
+  } catch (error) {
+    throw new ApiError(0, { title: "Network error", detail: `The API could not be reached: ${String(error)}` });
+  }
+  const text = await response.text();
+  const ms = performance.now() - started;
+  let body: unknown = text;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON: keep the text, the problem below quotes it.
+  }
+  if (!response.ok) throw new ApiError(response.status, toProblem(response.status, response.statusText, body), body);
+  return { status: response.status, headers: response.headers, body: body as T, ms };
+}
+
+export interface Info {
+  name: string;
+  version: string;
+  limits: {
+    maxUploadBytes: number;
+    maxPromptLength: number;
+    maxPageSize: number;
+    defaultPageSize: number;
+    defaultHourlyLimit: number;
+  };
+  formats: { output: string[]; upload: string[] };
+  aspectRatios: { ratio: string; name: string; width: number; height: number }[];
+  templates: { id: string; description: string }[];
+}
+
+let infoPromise: Promise<Info> | undefined;
+
+/** GET /api/info once per page: limits, formats, aspect ratios and templates. */
+export function loadInfo(): Promise<Info> {
+  infoPromise ??= callApi<Envelope<Info>>("/api/info").then((result) => result.body.data);
+  return infoPromise;
+}

@@ -1,0 +1,31 @@
+import { callApi, type Envelope } from "../lib/api";
+import { copyText } from "../lib/clipboard";
+import { byId } from "../lib/dom";
+import { saveKey } from "../lib/key-store";
+import { statusRegion } from "../lib/status";
+
+const button = byId<HTMLButtonElement>("bootstrap");
+const status = statusRegion(byId("bootstrap-status"));
+const keyField = byId<HTMLInputElement>("master-key");
+
+button.addEventListener("click", async () => {
+  button.disabled = true;
+  status.busy("Creating the master key…");
+  try {
+    const result = await callApi<Envelope<{ apiKey: string }>>("/api/bootstrap/initial-key", { method: "POST" });
+    keyField.value = result.body.data.apiKey;
+    byId("bootstrap-result").hidden = false;
+    status.done("The first master key was created.");
+    keyField.focus();
+    keyField.select();
+  } catch (error) {
+    status.fail(error);
+    button.disabled = false;
+  }
+});
+
+byId("copy-master").addEventListener("click", () => copyText(keyField.value, byId("copy-feedback"), keyField));
+byId("keep-master").addEventListener("click", () => {
+  saveKey(keyField.value);
+  byId("keep-feedback").textContent = "Kept in this browser as the master key. Remove it from “API keys” at the top when done.";
+});

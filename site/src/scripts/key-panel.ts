@@ -1,0 +1,34 @@
+import { byId } from "../lib/dom";
+import { getKey, type KeyKind, maskKey, onKeysChanged, removeKey, saveKey } from "../lib/key-store";
+
+const kinds: KeyKind[] = ["project", "master"];
+
+function render() {
+  const stored = kinds.filter((kind) => getKey(kind));
+  byId("key-summary").textContent = stored.length ? `API keys: ${stored.join(" + ")}` : "API keys: none";
+  for (const kind of kinds) {
+    const key = getKey(kind);
+    byId(`key-${kind}-value`).textContent = key ? maskKey(key) : "none";
+    byId(`key-${kind}-remove`).hidden = !key;
+  }
+}
+
+for (const kind of kinds) {
+  byId(`key-${kind}-remove`).addEventListener("click", () => {
+    removeKey(kind);
+    byId("key-feedback").textContent = `The ${kind} key was removed from this browser.`;
+  });
+}
+
+byId<HTMLFormElement>("key-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = byId<HTMLInputElement>("key-input");
+  const kind = saveKey(input.value);
+  byId("key-feedback").textContent = kind
+    ? `Saved as the ${kind} key.`
+    : "That is not a Banatie key: it starts with bnt_pk_ (project) or bnt_mk_ (master).";
+  if (kind) input.value = "";
+});
+
+onKeysChanged(render);
+render();

@@ -1,0 +1,202 @@
+import { apiUrl, callApi, type Envelope, loadInfo } from "../lib/api";
+import { codeTabs } from "../lib/code-tabs";
+import { byId, fillSelect, h, prettyJson } from "../lib/dom";
+import { formatBytes, formatMs } from "../lib/format";
+import { ApiError } from "../lib/problem";
+import { jsonPostSnippets } from "../lib/snippets";
+import { statusRegion } from "../lib/status";
+
+interface Enhancement {
+  applied: boolean;
+  reason?: string;
+  originalPrompt?: string;
+  enhancedPrompt?: string;
+  detectedLanguage?: string | null;
+  translated?: boolean;
+  template?: string;
+  improvements?: string[];
+  enhancer?: string;
+  cached?: boolean;
+}
+
+interface Generation {
+  url: string;
+  width: number;
+  height: number;
+  format: string;
+  bytes: number;
+  provider: string;
+  model: string;
+  prompt: string;
+  enhancement: Enhancement | null;
+  timings: { totalMs: number; enhanceMs: number; generateMs: number };
+}
+
+const form = byId<HTMLFormElement>("tti-form");
+const prompt = byId<HTMLTextAreaElement>("prompt");
+const template = byId<HTMLSelectElement>("template");
+const aspectRatio = byId<HTMLSelectElement>("aspect-ratio");
+const outputFormat = byId<HTMLSelectElement>("output-format");
+const generate = byId<HTMLButtonElement>("generate");
+const formStatus = statusRegion(byId("tti-status"));
+const showCode = codeTabs(byId("tti-code"));
+const templateHints = new Map<string, string>();
+
+/** The body of one of the two calls; `enhanced` says which. */
+function requestBody(enhanced: boolean) {
+  return {
+    prompt: prompt.value,
+    aspectRatio: aspectRatio.value,
+    outputFormat: outputFormat.value,
+    autoEnhance: enhanced,
+    ...(enhanced ? { enhancementOptions: { template: template.value } } : {}),
+  };
+}
+
+function updateForm() {
+  byId("prompt-count").textContent = String(prompt.value.length);
+  byId("template-hint").textContent = templateHints.get(template.value) ?? "";
+  showCode(jsonPostSnippets(apiUrl("/api/text-to-image"), requestBody(true)));
+}
+
+async function loadOptions() {
+  try {
+    const info = await loadInfo();
+    prompt.maxLength = info.limits.maxPromptLength;
+    byId("prompt-max").textContent = String(info.limits.maxPromptLength);
+    for (const item of info.templates) templateHints.set(item.id, item.description);
+    fillSelect(
+      template,
+      info.templates.map((item) => ({ value: item.id, label: item.id })),
+      "general",
+    );
+    fillSelect(
+      aspectRatio,
+      info.aspectRatios.map((item) => ({
+        value: item.ratio,
+        label: `${item.ratio} ${item.name} (${item.width}×${item.height})`,
+      })),
+      "1:1",
+    );
+    fillSelect(
+      outputFormat,
+      info.formats.output.map((format) => ({ value: format, label: format })),
+      "png",
+    );
+  } catch (error) {
+    formStatus.fail(error);
+  }
+  updateForm();
+}
+
+/** One side of the comparison: its slot, its status line, and what it shows once answered. */
+function resultPanel(id: string) {
+  const section = byId(id);
+  const slot = section.querySelector<HTMLElement>(".result-slot")!;
+  const status = statusRegion(section.querySelector<HTMLElement>(".result-status")!);
+  return {
+    waiting() {
+      section.setAttribute("aria-busy", "true");
+      slot.replaceChildren(
+        h("div", { class: "placeholder" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Generating…"),
+      );
+      status.busy("Generating…");
+    },
+    show(generation: Generation, clientMs: number) {
+      section.setAttribute("aria-busy", "false");
+      const image = h("img", {
+        class: "result-image",
+        src: generation.url,
+        alt: `Generated from: ${generation.prompt}`,
+        width: String(generation.width),
+        height: String(generation.height),
+      });
+      const meta = h(
+        "dl",
+        { class: "meta" },
+        h("dt", {}, "Time"),
+        h(
+          "dd",
+          { class: "elapsed" },
+          `${formatMs(clientMs)} in the browser, ${formatMs(generation.timings.totalMs)} on the server`,
+        ),
+        h("dt", {}, "Image"),
+        h("dd", {}, `${generation.width}×${generation.height} ${generation.format}, ${formatBytes(generation.bytes)}`),
+        h("dt", {}, "Model"),
+        h("dd", {}, `${generation.model} (${generation.provider})`),
+        h("dt", {}, "URL"),
+        h("dd", {}, h("a", { href: generation.url }, "Open the image")),
+      );
+      slot.replaceChildren(image, meta);
+      status.done(`Done in ${formatMs(clientMs)}.`);
+    },
+    fail(error: unknown) {
+      section.setAttribute("aria-busy", "false");
+      slot.replaceChildren(h("div", { class: "placeholder" }, "No image."));
+      status.fail(error);
+    },
+  };
+}
+
+const plain = resultPanel("result-plain");
+const enhanced = resultPanel("result-enhanced");
+
+function showEnhancement(enhancement: Enhancement | null) {
+  const section = byId("prompt-comparison");
+  section.hidden = !enhancement;
+  if (!enhancement) return;
+  byId("original-prompt").textContent = enhancement.originalPrompt ?? prompt.value;
+  byId("enhanced-prompt").textContent = enhancement.applied
+    ? (enhancement.enhancedPrompt ?? "")
+    : `Not enhanced: ${enhancement.reason ?? "unknown reason"}`;
+  const facts = [
+    enhancement.template && `Template ${enhancement.template}`,
+    enhancement.detectedLanguage && `language ${enhancement.detectedLanguage}`,
+    enhancement.translated ? "translated to English" : undefined,
+    enhancement.enhancer && `enhancer ${enhancement.enhancer}`,
+    enhancement.cached ? "from the prompt cache" : undefined,
+  ].filter(Boolean);
+  byId("enhancement-facts").textContent = facts.join(", ");
+  byId("improvements").replaceChildren(...(enhancement.improvements ?? []).map((item) => h("li", {}, item)));
+}
+
+async function run(panel: ReturnType<typeof resultPanel>, body: ReturnType<typeof requestBody>) {
+  panel.waiting();
+  const started = performance.now();
+  try {
+    const result = await callApi<Envelope<Generation>>("/api/text-to-image", { method: "POST", json: body, key: "project" });
+    panel.show(result.body.data, performance.now() - started);
+    return { ok: true as const, body: result.body, generation: result.body.data };
+  } catch (error) {
+    panel.fail(error);
+    return { ok: false as const, body: error instanceof ApiError ? error.body : String(error), error };
+  }
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!prompt.value.trim()) {
+    formStatus.fail(new ApiError(400, { title: "Write a prompt first", detail: "The prompt cannot be empty." }));
+    prompt.focus();
+    return;
+  }
+  const bodies = { withoutEnhancement: requestBody(false), withEnhancement: requestBody(true) };
+  byId("request-json").firstElementChild!.textContent = prettyJson(bodies);
+  byId("response-json").firstElementChild!.textContent = "Waiting for the answers…";
+  generate.disabled = true;
+  formStatus.busy("Generating two images in parallel…");
+  const started = performance.now();
+  const [first, second] = await Promise.all([run(plain, bodies.withoutEnhancement), run(enhanced, bodies.withEnhancement)]);
+  generate.disabled = false;
+  byId("response-json").firstElementChild!.textContent = prettyJson({
+    withoutEnhancement: first.body,
+    withEnhancement: second.body,
+  });
+  showEnhancement(second.ok ? second.generation.enhancement : null);
+  const failure = [first, second].find((result) => !result.ok);
+  if (failure && !failure.ok) formStatus.fail(failure.error);
+  else formStatus.done(`Both images ready in ${formatMs(performance.now() - started)}.`);
+});
+
+for (const control of [prompt, template, aspectRatio, outputFormat]) control.addEventListener("input", updateForm);
+loadOptions();

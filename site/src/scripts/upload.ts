@@ -1,0 +1,173 @@
+import { apiUrl, type Envelope, type Info, loadInfo } from "../lib/api";
+import { codeTabs } from "../lib/code-tabs";
+import { byId, h } from "../lib/dom";
+import { formatBytes, formatDate, formatMs } from "../lib/format";
+import { checkFile, type ImageFacts, readImageFacts } from "../lib/image-file";
+import { ApiError } from "../lib/problem";
+import { uploadSnippets } from "../lib/snippets";
+import { statusRegion } from "../lib/status";
+import { timeDownload, uploadFile } from "../lib/upload";
+
+interface Upload {
+  id: string;
+  url: string;
+  category: string;
+  mimeType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  aspectRatio: string;
+  filename: string | null;
+  createdAt: string;
+}
+
+const input = byId<HTMLInputElement>("file-input");
+const zone = byId("drop-zone");
+const form = byId<HTMLFormElement>("upload-form");
+const button = byId<HTMLButtonElement>("upload-button");
+const progress = byId<HTMLProgressElement>("upload-progress");
+const checkStatus = statusRegion(byId("check-status"));
+const uploadStatus = statusRegion(byId("upload-status"));
+const showCode = codeTabs(byId("upload-code"));
+const history: { upload: Upload; uploadMs: number; downloadMs: number | null }[] = [];
+let info: Info | undefined;
+let chosen: File | undefined;
+let previewUrl: string | undefined;
+
+function fields(): Record<string, string> {
+  const data = new FormData(form);
+  const result: Record<string, string> = {};
+  const filename = String(data.get("filename") ?? "").trim();
+  if (filename) result.filename = filename;
+  const category = String(data.get("category") ?? "uploads");
+  if (category !== "uploads") result.category = category;
+  return result;
+}
+
+function updateCode() {
+  showCode(uploadSnippets(apiUrl("/api/upload"), chosen?.name ?? "photo.png", fields()));
+}
+
+function metaList(target: HTMLElement, rows: [string, Node | string][]) {
+  target.replaceChildren(...rows.flatMap(([term, value]) => [h("dt", {}, term), h("dd", {}, value)]));
+}
+
+async function choose(file: File) {
+  chosen = undefined;
+  button.disabled = true;
+  progress.value = 0;
+  uploadStatus.clear();
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = URL.createObjectURL(file);
+  updateCode();
+  const problems = info ? checkFile(file, { maxUploadBytes: info.limits.maxUploadBytes, types: info.formats.upload }) : [];
+  let facts: ImageFacts | undefined;
+  if (!problems.length) {
+    try {
+      facts = await readImageFacts(previewUrl);
+    } catch (error) {
+      problems.push(String(error instanceof Error ? error.message : error));
+    }
+  }
+  byId("preview").hidden = !facts;
+  if (facts) {
+    byId<HTMLImageElement>("preview-image").src = previewUrl;
+    metaList(byId("preview-meta"), [
+      ["File", file.name],
+      ["Type", file.type],
+      ["Size", `${formatBytes(file.size)} (${file.size} bytes)`],
+      ["Dimensions", `${facts.width}×${facts.height}`],
+      ["Aspect ratio", facts.ratio],
+    ]);
+  }
+  if (problems.length) {
+    checkStatus.fail(new ApiError(0, { title: "This file cannot be uploaded", detail: problems.join(" ") }));
+    return;
+  }
+  chosen = file;
+  button.disabled = false;
+  checkStatus.done(`${file.name} passes the checks: ready to upload.`);
+}
+
+function renderHistory() {
+  byId("history").replaceChildren(
+    ...history.map(({ upload, uploadMs, downloadMs }) =>
+      h(
+        "tr",
+        {},
+        h("td", {}, upload.filename ?? upload.id),
+        h("td", {}, formatBytes(upload.bytes)),
+        h("td", {}, `${upload.width}×${upload.height}`),
+        h("td", {}, formatMs(uploadMs)),
+        h("td", {}, downloadMs === null ? "—" : formatMs(downloadMs)),
+        h("td", {}, h("a", { href: upload.url }, "Open")),
+      ),
+    ),
+  );
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!chosen) return;
+  const data = new FormData();
+  data.append("file", chosen, chosen.name);
+  for (const [name, value] of Object.entries(fields())) data.append(name, value);
+  button.disabled = true;
+  progress.value = 0;
+  uploadStatus.busy(`Uploading ${chosen.name}…`);
+  try {
+    const { body, ms } = await uploadFile<Envelope<Upload>>(data, (fraction) => {
+      progress.value = Math.round(fraction * 100);
+      uploadStatus.busy(`Uploading ${chosen?.name ?? ""}… ${progress.value}%`);
+    });
+    const upload = body.data;
+    uploadStatus.busy("Uploaded; timing a download of the stored image…");
+    const downloadMs = await timeDownload(upload.url).catch(() => null);
+    history.unshift({ upload, uploadMs: ms, downloadMs });
+    renderHistory();
+    byId("upload-result").hidden = false;
+    metaList(byId("result-meta"), [
+      ["URL", h("a", { href: upload.url, id: "result-url" }, upload.url)],
+      ["Type", upload.mimeType],
+      ["Size", formatBytes(upload.bytes)],
+      ["Dimensions", `${upload.width}×${upload.height} (${upload.aspectRatio})`],
+      ["Category", upload.category],
+      ["Created", formatDate(upload.createdAt)],
+      ["Upload time", formatMs(ms)],
+      ["Download time", downloadMs === null ? "download failed" : formatMs(downloadMs)],
+    ]);
+    uploadStatus.done(`Uploaded in ${formatMs(ms)}.`);
+  } catch (error) {
+    uploadStatus.fail(error);
+  } finally {
+    button.disabled = !chosen;
+  }
+});
+
+input.addEventListener("change", () => {
+  const file = input.files?.[0];
+  if (file) choose(file);
+});
+for (const name of ["dragenter", "dragover"]) {
+  zone.addEventListener(name, (event) => {
+    event.preventDefault();
+    zone.classList.add("dragging");
+  });
+}
+for (const name of ["dragleave", "drop"]) zone.addEventListener(name, () => zone.classList.remove("dragging"));
+zone.addEventListener("drop", (event) => {
+  event.preventDefault();
+  const file = event.dataTransfer?.files[0];
+  if (file) choose(file);
+});
+form.addEventListener("input", updateCode);
+
+loadInfo()
+  .then((loaded) => {
+    info = loaded;
+    input.accept = loaded.formats.upload.join(",");
+    byId("limits-hint").textContent =
+      `${loaded.formats.upload.map((type) => type.replace("image/", "").toUpperCase()).join(", ")}, up to ${formatBytes(loaded.limits.maxUploadBytes)} and 4096×4096 pixels.`;
+  })
+  .catch((error) => checkStatus.fail(error));
+updateCode();
