@@ -49,6 +49,19 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        // The site in Debian's Chromium against the full platform (wrangler dev included) that its
+        // own global setup starts. Runs after the other projects so they do not share the 2 cores.
+        test: {
+          name: "browser",
+          include: ["site/test/**/*.test.ts"],
+          environment: "node",
+          globalSetup: ["./site/test/global-setup.ts"],
+          sequence: { groupOrder: 1 },
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });

@@ -1,0 +1,286 @@
+import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchChromium, screenshots, unlabelledControls, VIEWPORTS, watchPage } from "./support/browser.ts";
+import { JOURNEY_PROMPT, scriptedEnhancement, uploadFixture } from "./support/fixtures.ts";
+import { imageLoaded, settled } from "./support/page-state.ts";
+
+const run = promisify(execFile);
+const site = inject("siteUrl");
+
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let watch: ReturnType<typeof watchPage>;
+/** Carried from step to step, as a visitor carries them. */
+const journey = { masterKey: "", projectKey: "", generatedUrl: "", uploadedUrl: "" };
+
+async function visit(pathname: string) {
+  await page.goto(`${site}${pathname}`, { waitUntil: "load" });
+}
+
+/** Screenshots at both widths, and the checks every page must pass at them. */
+async function checkPage(name: string) {
+  const { phoneOverflow } = await screenshots(page, name);
+  expect(phoneOverflow, `${name} scrolls sideways on a phone`).toBeLessThanOrEqual(0);
+  expect(await unlabelledControls(page), `${name} has controls without a label`).toEqual([]);
+}
+
+/** Runs a generated snippet as a visitor would paste it, with the key in the environment. */
+async function runSnippet(command: string, args: string[], key: string): Promise<string> {
+  const { stdout } = await run(command, args, { env: { ...process.env, BANATIE_API_KEY: key }, timeout: 30_000 });
+  return stdout.trim();
+}
+
+describe("a new user's journey through the site", () => {
+  beforeAll(async () => {
+    browser = await launchChromium();
+    context = await browser.newContext({ viewport: VIEWPORTS.desktop });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: site });
+    page = await context.newPage();
+    watch = watchPage(page);
+  });
+
+  afterEach(() => {
+    // Any console error, page error, failed request or unexpected HTTP error fails the step it happened in.
+    const problems = [...watch.problems];
+    watch.problems.length = 0;
+    watch.clearExpected();
+    expect(problems).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("shows the landing page and the guides, keyboard first", async () => {
+    await visit("/");
+    await page.keyboard.press("Tab");
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    expect(await page.locator("h1").innerText()).toContain("Professional images");
+    expect(await page.locator('main a[href="/demo/tti"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('main a[href="/docs/reference"]').count()).toBeGreaterThan(0);
+    await checkPage("landing");
+    for (const guide of ["quickstart", "authentication", "rate-limits", "errors", "images", "examples"]) {
+      await visit(`/docs/${guide}`);
+      expect(await page.locator("h1").count()).toBe(1);
+      await checkPage(`docs-${guide}`);
+    }
+    await visit("/docs/errors");
+    expect(await page.locator("#revoked-api-key").innerText()).toContain("401");
+  });
+
+  it("renders the API reference from the live OpenAPI document", async () => {
+    await visit("/docs/reference");
+    const status = await settled(page, "#reference-status");
+    expect(status).toMatchObject({ state: "done" });
+    for (const tag of ["System", "Keys", "Generation", "Images"])
+      expect(await page.locator(`#reference h3:text-is("${tag}")`).count()).toBe(1);
+    const operation = page.locator("#textToImage");
+    expect(await operation.innerText()).toContain("/api/text-to-image");
+    // "Try it" against a public endpoint.
+    const info = page.locator("#getInfo");
+    await info.locator("summary", { hasText: "Try it" }).click();
+    await info.getByRole("button", { name: "Send request" }).click();
+    await info.locator("pre", { hasText: '"templates"' }).waitFor();
+    await checkPage("docs-reference");
+  });
+
+  it("bootstraps the first master key, shown once with a copy button", async () => {
+    await visit("/admin/master");
+    await page.getByRole("button", { name: "Create the first master key" }).click();
+    expect(await settled(page, "#bootstrap-status")).toMatchObject({ state: "done" });
+    journey.masterKey = await page.locator("#master-key").inputValue();
+    expect(journey.masterKey).toMatch(/^bnt_mk_\w+$/);
+    expect(await page.getByRole("alert").innerText()).toContain("Shown once");
+    await page.getByRole("button", { name: "Copy" }).click();
+    await page.locator("#copy-feedback", { hasText: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(journey.masterKey);
+    await page.getByRole("button", { name: "Keep it in this browser" }).click();
+    await page.locator("#key-summary", { hasText: "master" }).waitFor();
+    await checkPage("admin-master");
+
+    // A second bootstrap is refused, and the page says why in words.
+    watch.expectFailure("/api/bootstrap/initial-key", 403);
+    await visit("/admin/master");
+    await page.getByRole("button", { name: "Create the first master key" }).click();
+    const refused = await settled(page, "#bootstrap-status");
+    expect(refused.state).toBe("error");
+    expect(refused.text).toContain("BOOTSTRAP_COMPLETED");
+    expect(refused.text).toContain("A master key already exists");
+  });
+
+  it("creates a project key and keeps it for the workbenches", async () => {
+    await visit("/admin/apikeys");
+    expect(await settled(page, "#keys-status")).toMatchObject({ state: "done" });
+    expect(await page.locator("#keys tr").count()).toBe(1);
+    await page.getByLabel("Name").fill("Journey app");
+    await page.getByLabel("Project", { exact: true }).fill("journey");
+    await page.getByRole("button", { name: "Create key" }).click();
+    expect(await settled(page, "#create-status")).toMatchObject({ state: "done" });
+    journey.projectKey = await page.locator("#created-key").inputValue();
+    expect(journey.projectKey).toMatch(/^bnt_pk_\w+$/);
+    await page.getByRole("button", { name: "Use it in this browser" }).click();
+    await page.locator("#key-summary", { hasText: "project + master" }).waitFor();
+    const row = page.locator("#keys tr", { hasText: "Journey app" });
+    await row.waitFor();
+    expect(await row.innerText()).toContain("active");
+    expect(await row.innerText()).toContain("default/journey");
+    await page.locator("#audit tr", { hasText: "key.created" }).waitFor();
+    await checkPage("admin-apikeys");
+  });
+
+  it("generates with and without enhancement, side by side, with working code", async () => {
+    await visit("/demo/tti");
+    await page.locator("#template option").nth(6).waitFor({ state: "attached" });
+    expect(await page.locator("#template option").count()).toBe(7);
+    await page.getByLabel("Prompt", { exact: true }).fill(JOURNEY_PROMPT);
+    await page.getByLabel("Template", { exact: true }).selectOption("illustration");
+    await page.getByLabel("Aspect ratio").selectOption("16:9");
+    await page.getByLabel("Output format").selectOption("webp");
+    // Submit from the keyboard.
+    await page.getByRole("button", { name: "Generate both" }).focus();
+    await page.keyboard.press("Enter");
+    const status = await settled(page, "#tti-status");
+    expect(status, status.text).toMatchObject({ state: "done" });
+
+    for (const panel of ["#result-plain", "#result-enhanced"]) {
+      expect(await imageLoaded(page, `${panel} img`)).toBe(true);
+      expect(await page.locator(`${panel} .elapsed`).innerText()).toMatch(/\d+(\.\d+)? m?s in the browser/);
+    }
+    expect(await page.locator("#original-prompt").innerText()).toBe(JOURNEY_PROMPT);
+    expect(await page.locator("#enhanced-prompt").innerText()).toBe(scriptedEnhancement.enhancedPrompt);
+    expect(await page.locator("#improvements li").allInnerTexts()).toEqual(scriptedEnhancement.improvements);
+
+    const sent = JSON.parse(await page.locator("#request-json").innerText());
+    expect(sent).toEqual({
+      withoutEnhancement: { prompt: JOURNEY_PROMPT, aspectRatio: "16:9", outputFormat: "webp", autoEnhance: false },
+      withEnhancement: {
+        prompt: JOURNEY_PROMPT,
+        aspectRatio: "16:9",
+        outputFormat: "webp",
+        autoEnhance: true,
+        enhancementOptions: { template: "illustration" },
+      },
+    });
+    await page.locator("summary", { hasText: "Response explorer" }).click();
+    const received = JSON.parse(await page.locator("#response-json").innerText());
+    expect(received.withEnhancement.data.enhancement).toMatchObject({ applied: true, template: "illustration" });
+    expect(received.withoutEnhancement.data.enhancement).toBeNull();
+    journey.generatedUrl = received.withEnhancement.data.url;
+    await checkPage("demo-tti");
+
+    // The code for these settings works when pasted: cURL and JavaScript run here as written.
+    const curl = await page.locator("#tti-code pre").innerText();
+    expect(curl).toContain(`${site}/api/text-to-image`);
+    expect(curl).toContain('-H "X-API-Key: $BANATIE_API_KEY"');
+    const curlAnswer = JSON.parse(await runSnippet("bash", ["-c", curl], journey.projectKey));
+    expect(curlAnswer.data.enhancement).toMatchObject({ applied: true, template: "illustration" });
+    await page.getByRole("tab", { name: "JavaScript" }).click();
+    const javascript = await page.locator("#tti-code pre").innerText();
+    const dir = await mkdtemp(path.join(tmpdir(), "banatie-snippet-"));
+    try {
+      await writeFile(path.join(dir, "snippet.mjs"), javascript);
+      expect(await runSnippet(process.execPath, [path.join(dir, "snippet.mjs")], journey.projectKey)).toMatch(/^http.*\.webp$/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    await page.getByRole("tab", { name: "Python" }).click();
+    const python = await page.locator("#tti-code pre").innerText();
+    expect(python).toContain('headers={"X-API-Key": os.environ["BANATIE_API_KEY"]}');
+    expect(python).toContain('"autoEnhance": True');
+  });
+
+  it("finds the generated image in the gallery, with thumbnails and metadata", async () => {
+    // What the server does today with the thumbnail option decides what the page may do: show it, or fall back.
+    const thumbnail = await fetch(`${journey.generatedUrl}?preset=thumbnail`);
+    await thumbnail.arrayBuffer();
+    const thumbnailsServed = thumbnail.ok && (thumbnail.headers.get("content-type") ?? "").startsWith("image/");
+    if (!thumbnailsServed) watch.expectFailure("preset=thumbnail", thumbnail.status);
+
+    await visit("/demo/gallery");
+    expect(await settled(page, "#gallery-status")).toMatchObject({ state: "done" });
+    await page.getByLabel("Search prompts and file names").fill("lighthouse");
+    await page.getByLabel("Format", { exact: true }).selectOption("webp");
+    await page.getByRole("button", { name: "Apply filters" }).click();
+    await page.locator("#gallery-timing", { hasText: "Page loaded in" }).waitFor();
+    const card = page.locator(".gallery-card", { has: page.locator(`a[href="${journey.generatedUrl}"]`) });
+    await card.waitFor();
+    expect(await card.innerText()).toContain("1344×768");
+    expect(await card.innerText()).toContain("image/webp");
+    expect(await card.innerText()).toContain(JOURNEY_PROMPT);
+    const image = card.locator("img");
+    expect(await image.evaluate((element: HTMLImageElement) => element.complete && element.naturalWidth > 0)).toBe(true);
+    expect(await image.getAttribute("data-fallback")).toBe(thumbnailsServed ? null : "full");
+    for (const text of await page.locator(".gallery-card .prompt").allInnerTexts())
+      expect(text.toLowerCase()).toContain("lighthouse");
+    await checkPage("demo-gallery");
+  });
+
+  it("checks a file before upload, uploads it with progress and lists it", async () => {
+    await visit("/demo/upload");
+    await page.locator("#limits-hint", { hasText: "MB" }).waitFor();
+    await page
+      .locator("#file-input")
+      .setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not an image") });
+    expect((await settled(page, "#check-status")).text).toContain("is not accepted");
+    expect(await page.getByRole("button", { name: "Upload", exact: true }).isDisabled()).toBe(true);
+
+    const file = uploadFixture();
+    await page.locator("#file-input").setInputFiles(file);
+    expect(await settled(page, "#check-status")).toMatchObject({ state: "done" });
+    const preview = await page.locator("#preview-meta").innerText();
+    expect(preview).toContain("320×200");
+    expect(preview).toContain("8:5");
+    await page.getByRole("button", { name: "Upload", exact: true }).click();
+    const status = await settled(page, "#upload-status");
+    expect(status, status.text).toMatchObject({ state: "done" });
+    expect(await page.locator("#upload-progress").evaluate((element: HTMLProgressElement) => element.value)).toBe(100);
+    journey.uploadedUrl = (await page.locator("#result-url").getAttribute("href")) ?? "";
+    expect(journey.uploadedUrl).toMatch(/\/api\/images\/default\/journey\/uploads\/.+\.png$/);
+    expect(await page.locator("#result-meta").innerText()).toMatch(/Download time\s+\d/);
+    expect(await page.locator("#history tr").count()).toBe(1);
+    await checkPage("demo-upload");
+
+    const thumbnail = await fetch(`${journey.uploadedUrl}?preset=thumbnail`);
+    await thumbnail.arrayBuffer();
+    if (!thumbnail.ok) watch.expectFailure("preset=thumbnail", thumbnail.status);
+    await visit("/demo/gallery");
+    await settled(page, "#gallery-status");
+    await page.getByLabel("Show", { exact: true }).selectOption("uploads");
+    await page.locator(".gallery-card", { has: page.locator(`a[href="${journey.uploadedUrl}"]`) }).waitFor();
+  });
+
+  it("revokes the project key, after which the workbench reports the 401", async () => {
+    await visit("/admin/apikeys");
+    const row = page.locator("#keys tr", { hasText: "Journey app" });
+    await row.getByRole("button", { name: /Revoke/ }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.waitFor();
+    await dialog.getByLabel(/Reason/).fill("journey test");
+    await dialog.getByRole("button", { name: "Revoke key" }).click();
+    await page.locator("#keys tr", { hasText: "Journey app" }).locator(".badge", { hasText: "revoked" }).waitFor();
+    await page.locator("#audit tr", { hasText: "key.revoked" }).waitFor();
+
+    watch.expectFailure("/api/text-to-image", 401);
+    await visit("/demo/tti");
+    await page.locator("#template option").nth(6).waitFor({ state: "attached" });
+    await page.getByRole("button", { name: "Generate both" }).click();
+    const status = await settled(page, "#tti-status");
+    expect(status.state).toBe("error");
+    expect(status.text).toContain("API key revoked (401)");
+    expect(status.text).toContain("REVOKED_API_KEY");
+    expect(await page.locator("#result-plain .result-status").innerText()).toContain("REVOKED_API_KEY");
+    await checkPage("demo-tti-revoked");
+
+    // The key is removable from the browser, and then the page says a key is missing.
+    await page.locator("#key-panel summary").click();
+    await page.getByRole("button", { name: "Remove project key" }).click();
+    await page.locator("#key-summary", { hasText: "API keys: master" }).waitFor();
+    expect(await page.evaluate(() => localStorage.getItem("banatie.projectKey"))).toBeNull();
+  });
+});
