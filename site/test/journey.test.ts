@@ -246,6 +246,21 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator("#history tr").count()).toBe(1);
     await checkPage("demo-upload");
 
+    // The upload's cURL snippet works when pasted next to the file.
+    const curl = await page.locator("#upload-code pre").innerText();
+    expect(curl).toContain(`-F 'file=@${file.name}'`);
+    const dir = await mkdtemp(path.join(tmpdir(), "banatie-upload-"));
+    try {
+      await writeFile(path.join(dir, file.name), file.buffer);
+      const { stdout } = await run("bash", ["-c", curl], {
+        cwd: dir,
+        env: { ...process.env, BANATIE_API_KEY: journey.projectKey },
+      });
+      expect(JSON.parse(stdout).data).toMatchObject({ mimeType: "image/png", width: 320, height: 200 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
     const thumbnail = await fetch(`${journey.uploadedUrl}?preset=thumbnail`);
     await thumbnail.arrayBuffer();
     if (!thumbnail.ok) watch.expectFailure("preset=thumbnail", thumbnail.status);

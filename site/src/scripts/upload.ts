@@ -32,6 +32,8 @@ const showCode = codeTabs(byId("upload-code"));
 const history: { upload: Upload; uploadMs: number; downloadMs: number | null }[] = [];
 let info: Info | undefined;
 let chosen: File | undefined;
+/** The name of the file last picked, valid or not: the snippets use it. */
+let pickedName = "photo.png";
 let previewUrl: string | undefined;
 
 function fields(): Record<string, string> {
@@ -45,7 +47,7 @@ function fields(): Record<string, string> {
 }
 
 function updateCode() {
-  showCode(uploadSnippets(apiUrl("/api/upload"), chosen?.name ?? "photo.png", fields()));
+  showCode(uploadSnippets(apiUrl("/api/upload"), pickedName, fields()));
 }
 
 function metaList(target: HTMLElement, rows: [string, Node | string][]) {
@@ -54,6 +56,7 @@ function metaList(target: HTMLElement, rows: [string, Node | string][]) {
 
 async function choose(file: File) {
   chosen = undefined;
+  pickedName = file.name;
   button.disabled = true;
   progress.value = 0;
   uploadStatus.clear();
@@ -71,7 +74,10 @@ async function choose(file: File) {
   }
   byId("preview").hidden = !facts;
   if (facts) {
-    byId<HTMLImageElement>("preview-image").src = previewUrl;
+    const preview = byId<HTMLImageElement>("preview-image");
+    preview.width = facts.width;
+    preview.height = facts.height;
+    preview.src = previewUrl;
     metaList(byId("preview-meta"), [
       ["File", file.name],
       ["Type", file.type],
