@@ -34,3 +34,12 @@ export function fillSelect(select: HTMLSelectElement, options: { value: string; 
 export function prettyJson(value: unknown): string {
   return JSON.stringify(value, null, 2);
 }
+
+/** Text from the OpenAPI document with its `backtick` spans as <code>, everything else as plain text. */
+export function withInlineCode(text: string): DocumentFragment {
+  const fragment = document.createDocumentFragment();
+  text.split(/`([^`]+)`/).forEach((part, index) => {
+    fragment.append(index % 2 ? h("code", {}, part) : part);
+  });
+  return fragment;
+}

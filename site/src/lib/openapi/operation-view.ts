@@ -1,4 +1,4 @@
-import { h } from "../dom";
+import { h, withInlineCode } from "../dom";
 import { schemaView } from "./schema-view";
 import { tryIt } from "./try-it";
 import type { OpenApiDocument, Operation } from "./types";
@@ -22,7 +22,7 @@ export function operationView(document: OpenApiDocument, method: string, path: s
       h("code", {}, path),
       h("span", {}, operation.summary ?? ""),
     ),
-    operation.description ? h("p", {}, operation.description) : null,
+    operation.description ? h("p", {}, withInlineCode(operation.description)) : null,
     h("p", { class: "muted small-text" }, authLine(operation)),
   );
   const parameters = operation.parameters ?? [];
@@ -37,12 +37,14 @@ export function operationView(document: OpenApiDocument, method: string, path: s
         h(
           "td",
           {},
-          [
-            parameter.description ?? parameter.schema?.description,
-            parameter.schema?.enum ? `one of ${parameter.schema.enum.join(", ")}` : undefined,
-          ]
-            .filter(Boolean)
-            .join(". "),
+          withInlineCode(
+            [
+              parameter.description ?? parameter.schema?.description,
+              parameter.schema?.enum ? `one of ${parameter.schema.enum.join(", ")}` : undefined,
+            ]
+              .filter(Boolean)
+              .join(". "),
+          ),
         ),
       ),
     );

@@ -1,4 +1,4 @@
-import { h } from "../dom";
+import { h, withInlineCode } from "../dom";
 import { type OpenApiDocument, refName, resolve, type Schema } from "./types";
 
 const MAX_DEPTH = 6;
@@ -71,7 +71,7 @@ export function schemaView(document: OpenApiDocument, schema: Schema, depth = 0)
       " ",
       h("span", { class: "type" }, typeLabel(property)),
       target.required?.includes(name) ? h("span", { class: "required" }, " required") : null,
-      resolved.description ? ` — ${resolved.description}` : null,
+      resolved.description ? withInlineCode(` — ${resolved.description}`) : null,
       notes.length ? h("div", { class: "muted small-text" }, notes.join("; ")) : null,
     );
     const nested =
