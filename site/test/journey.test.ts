@@ -224,9 +224,12 @@ describe("a new user's journey through the site", () => {
   it("checks a file before upload, uploads it with progress and lists it", async () => {
     await visit("/demo/upload");
     await page.locator("#limits-hint", { hasText: "MB" }).waitFor();
-    await page
-      .locator("#file-input")
-      .setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("not an image") });
+    // Dropped on the drop zone, as a file from the desktop would be.
+    await page.locator("#drop-zone").evaluate((zone) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File(["not an image"], "notes.txt", { type: "text/plain" }));
+      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+    });
     expect((await settled(page, "#check-status")).text).toContain("is not accepted");
     expect(await page.getByRole("button", { name: "Upload", exact: true }).isDisabled()).toBe(true);
 
@@ -268,6 +271,44 @@ describe("a new user's journey through the site", () => {
     await settled(page, "#gallery-status");
     await page.getByLabel("Show", { exact: true }).selectOption("uploads");
     await page.locator(".gallery-card", { has: page.locator(`a[href="${journey.uploadedUrl}"]`) }).waitFor();
+  });
+
+  it("pages through more images than fit on one page", async () => {
+    // 30 more uploads through the API make 32: a full first page and two on the second.
+    const file = uploadFixture();
+    await Promise.all(
+      Array.from({ length: 30 }, async (_, index) => {
+        const form = new FormData();
+        form.append("file", new Blob([new Uint8Array(file.buffer)], { type: file.mimeType }), `page-${index}.png`);
+        const response = await fetch(`${site}/api/upload`, {
+          method: "POST",
+          headers: { "X-API-Key": journey.projectKey },
+          body: form,
+        });
+        expect(response.status, await response.text()).toBe(201);
+      }),
+    );
+    const thumbnail = await fetch(`${journey.uploadedUrl}?preset=thumbnail`);
+    await thumbnail.arrayBuffer();
+    if (!thumbnail.ok) watch.expectFailure("preset=thumbnail", thumbnail.status);
+
+    await visit("/demo/gallery");
+    await page.getByLabel("Show", { exact: true }).selectOption("uploads");
+    await page.waitForFunction(() => document.querySelectorAll(".gallery-card").length === 30);
+    const firstPage = await page
+      .locator(".gallery-card a")
+      .evaluateAll((links) => links.map((link) => link.getAttribute("href")));
+    await page.getByRole("button", { name: "Next page" }).click();
+    await page.locator("#page-label", { hasText: "Page 2" }).waitFor();
+    expect(await page.locator(".gallery-card").count()).toBe(2);
+    expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
+    const secondPage = await page
+      .locator(".gallery-card a")
+      .evaluateAll((links) => links.map((link) => link.getAttribute("href")));
+    expect(secondPage.filter((href) => firstPage.includes(href))).toEqual([]);
+    await page.getByRole("button", { name: "Previous page" }).click();
+    await page.locator("#page-label", { hasText: "Page 1" }).waitFor();
+    await page.waitForFunction(() => document.querySelectorAll(".gallery-card").length === 30);
   });
 
   it("revokes the project key, after which the workbench reports the 401", async () => {
