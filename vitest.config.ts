@@ -51,7 +51,8 @@ export default defineConfig({
       },
       {
         // The site in Debian's Chromium against the full platform (wrangler dev included) that its
-        // own global setup starts. Runs after the other projects so they do not share the 2 cores.
+        // own global setup starts. A group order of its own keeps it from running alongside the
+        // other projects, so they do not share the 2 cores.
         test: {
           name: "browser",
           include: ["site/test/**/*.test.ts"],
