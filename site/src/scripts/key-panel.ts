@@ -30,5 +30,13 @@ byId<HTMLFormElement>("key-form").addEventListener("submit", (event) => {
   if (kind) input.value = "";
 });
 
+// Escape closes the menu and gives focus back to its button, as menus do.
+const panel = byId<HTMLDetailsElement>("key-panel");
+panel.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !panel.open) return;
+  panel.open = false;
+  panel.querySelector("summary")?.focus();
+});
+
 onKeysChanged(render);
 render();

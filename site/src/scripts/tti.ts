@@ -97,8 +97,20 @@ function resultPanel(id: string) {
   return {
     waiting() {
       section.setAttribute("aria-busy", "true");
+      // A visible stopwatch; kept out of the live region so screen readers are not told every tenth of a second.
+      const clock = h("span", { class: "muted", "aria-hidden": "true" }, "0.0 s");
+      const started = performance.now();
+      const timer = setInterval(() => {
+        if (!clock.isConnected) return clearInterval(timer);
+        clock.textContent = `${((performance.now() - started) / 1000).toFixed(1)} s`;
+      }, 100);
       slot.replaceChildren(
-        h("div", { class: "placeholder" }, h("span", { class: "spinner", "aria-hidden": "true" }), "Generating…"),
+        h(
+          "div",
+          { class: "placeholder" },
+          h("p", {}, h("span", { class: "spinner", "aria-hidden": "true" }), "Generating… "),
+          clock,
+        ),
       );
       status.busy("Generating…");
     },
