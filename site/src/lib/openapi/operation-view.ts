@@ -9,9 +9,14 @@ function authLine(operation: Operation): string {
   return "Needs an API key in X-API-Key (or Authorization: Bearer).";
 }
 
+/** The id of an operation's section: its operationId, or one made from method and path. */
+export function operationAnchor(method: string, path: string, operation: Operation): string {
+  return operation.operationId ?? `${method}-${path}`.replace(/[^a-zA-Z0-9]+/g, "-");
+}
+
 /** One operation: method, path, summary, parameters, request body, responses and a "try it" form. */
 export function operationView(document: OpenApiDocument, method: string, path: string, operation: Operation): HTMLElement {
-  const anchor = operation.operationId ?? `${method}-${path}`.replace(/[^a-zA-Z0-9]+/g, "-");
+  const anchor = operationAnchor(method, path, operation);
   const section = h(
     "section",
     { class: "operation", id: anchor, "aria-labelledby": `${anchor}-title` },

@@ -1,5 +1,5 @@
 import { h } from "../dom";
-import { operationView } from "./operation-view";
+import { operationAnchor, operationView } from "./operation-view";
 import { schemaView } from "./schema-view";
 import { METHODS, type OpenApiDocument, type Operation } from "./types";
 
@@ -25,7 +25,14 @@ export function renderReference(document: OpenApiDocument, target: HTMLElement, 
   const body: HTMLElement[] = [h("p", {}, `${document.info.title} ${document.info.version}, OpenAPI ${document.openapi}.`)];
   for (const [tag, operations] of groups) {
     const tagId = `tag-${tag.toLowerCase().replace(/[^a-z0-9]+/g, "-")}`;
-    tocList.append(h("li", {}, h("a", { href: `#${tagId}` }, tag)));
+    const operationLinks = operations.map(({ method, path, operation }) =>
+      h(
+        "li",
+        {},
+        h("a", { href: `#${operationAnchor(method, path, operation)}`, class: "small-text" }, `${method.toUpperCase()} ${path}`),
+      ),
+    );
+    tocList.append(h("li", {}, h("a", { href: `#${tagId}` }, tag), h("ul", { class: "toc-operations" }, ...operationLinks)));
     const description = document.tags?.find((item) => item.name === tag)?.description;
     body.push(
       h("h3", { id: tagId }, tag),
