@@ -132,6 +132,17 @@ describe("a new user's journey through the site", () => {
     expect(await row.innerText()).toContain("default/journey");
     await page.locator("#audit tr", { hasText: "key.created" }).waitFor();
     await checkPage("admin-apikeys");
+
+    // A validation problem, sent from the reference's "try it", reads as a list of fields.
+    watch.expectFailure("/api/admin/keys", 400);
+    await visit("/docs/reference");
+    const create = page.locator("#createApiKey");
+    await create.locator("summary", { hasText: "Try it" }).click();
+    await create.getByLabel("JSON body").fill(JSON.stringify({ type: "project", name: "" }));
+    await create.getByRole("button", { name: "Send request" }).click();
+    const problem = create.locator(".problem");
+    await problem.waitFor();
+    expect(await problem.innerText()).toMatch(/Invalid request \(400\)[\s\S]*name: .+[\s\S]*VALIDATION_ERROR/);
   });
 
   it("generates with and without enhancement, side by side, with working code", async () => {

@@ -29,7 +29,24 @@ const progress = byId<HTMLProgressElement>("upload-progress");
 const checkStatus = statusRegion(byId("check-status"));
 const uploadStatus = statusRegion(byId("upload-status"));
 const showCode = codeTabs(byId("upload-code"));
-const history: { upload: Upload; uploadMs: number; downloadMs: number | null }[] = [];
+interface HistoryEntry {
+  upload: Upload;
+  uploadMs: number;
+  downloadMs: number | null;
+}
+
+/** This tab's uploads survive a reload (sessionStorage) and end with the tab. */
+const HISTORY_KEY = "banatie.uploadHistory";
+
+function loadHistory(): HistoryEntry[] {
+  try {
+    return JSON.parse(sessionStorage.getItem(HISTORY_KEY) ?? "[]") as HistoryEntry[];
+  } catch {
+    return [];
+  }
+}
+
+const history = loadHistory();
 let info: Info | undefined;
 let chosen: File | undefined;
 /** The name of the file last picked, valid or not: the snippets use it. */
@@ -62,6 +79,7 @@ async function choose(file: File) {
   uploadStatus.clear();
   if (previewUrl) URL.revokeObjectURL(previewUrl);
   previewUrl = URL.createObjectURL(file);
+  renderHistory();
   updateCode();
   const problems = info ? checkFile(file, { maxUploadBytes: info.limits.maxUploadBytes, types: info.formats.upload }) : [];
   let facts: ImageFacts | undefined;
@@ -96,6 +114,7 @@ async function choose(file: File) {
 }
 
 function renderHistory() {
+  if (!history.length) return;
   byId("history").replaceChildren(
     ...history.map(({ upload, uploadMs, downloadMs }) =>
       h(
@@ -130,6 +149,7 @@ form.addEventListener("submit", async (event) => {
     uploadStatus.busy("Uploaded; timing a download of the stored image…");
     const downloadMs = await timeDownload(upload.url).catch(() => null);
     history.unshift({ upload, uploadMs: ms, downloadMs });
+    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(history));
     renderHistory();
     byId("upload-result").hidden = false;
     metaList(byId("result-meta"), [
@@ -176,4 +196,5 @@ loadInfo()
       `${loaded.formats.upload.map((type) => type.replace("image/", "").toUpperCase()).join(", ")}, up to ${formatBytes(loaded.limits.maxUploadBytes)} and 4096×4096 pixels.`;
   })
   .catch((error) => checkStatus.fail(error));
+renderHistory();
 updateCode();

@@ -1,7 +1,7 @@
 import { callApi } from "../api";
 import { h, prettyJson } from "../dom";
 import type { KeyKind } from "../key-store";
-import { ApiError } from "../problem";
+import { ApiError, renderProblem } from "../problem";
 import { sampleValue } from "./schema-view";
 import type { OpenApiDocument, Operation } from "./types";
 
@@ -92,7 +92,7 @@ export function tryIt(document: OpenApiDocument, method: string, path: string, o
       output.textContent = prettyJson(result.body);
     } catch (error) {
       const failure = error instanceof ApiError ? error : new ApiError(0, { title: String(error) });
-      status.replaceChildren(`${failure.status || "Network error"}: ${failure.problem.code ?? failure.problem.title ?? ""}`);
+      status.replaceChildren(renderProblem(failure));
       output.textContent = prettyJson(failure.body);
     }
     output.hidden = false;
