@@ -215,6 +215,7 @@ describe("a new user's journey through the site", () => {
 
     await visit("/demo/gallery");
     expect(await settled(page, "#gallery-status")).toMatchObject({ state: "done" });
+    await page.locator("#gallery-timing", { hasText: "Page loaded in" }).waitFor();
     await page.getByLabel("Search prompts and file names").fill("lighthouse");
     await page.getByLabel("Format", { exact: true }).selectOption("webp");
     await page.getByRole("button", { name: "Apply filters" }).click();

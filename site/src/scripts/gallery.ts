@@ -28,6 +28,8 @@ const next = byId<HTMLButtonElement>("next-page");
 /** Cursors of the pages seen so far: index 0 is the first page (no cursor). */
 let cursors: (string | null)[] = [null];
 let nextCursor: string | null = null;
+/** Numbers each load; an answer to an older one (filters changed meanwhile) is dropped. */
+let latestLoad = 0;
 
 /** Date inputs give a day; the API wants an instant. "Before" a day means before its start. */
 function dayStart(value: string): string | undefined {
@@ -80,7 +82,9 @@ function card(image: Image): { element: HTMLElement; loaded: Promise<void> } {
 
 async function load(page: number) {
   const source = byId<HTMLSelectElement>("source").value === "uploads" ? "uploads" : "generated";
+  const ticket = ++latestLoad;
   status.busy("Loading images…");
+  byId("gallery-timing").textContent = "";
   grid.setAttribute("aria-busy", "true");
   previous.disabled = true;
   next.disabled = true;
@@ -90,6 +94,7 @@ async function load(page: number) {
       query: query(cursors[page] ?? null),
       key: "project",
     });
+    if (ticket !== latestLoad) return;
     const cards = result.body.data.map(card);
     grid.replaceChildren(...cards.map((item) => item.element));
     nextCursor = result.body.pagination?.nextCursor ?? null;
@@ -102,15 +107,17 @@ async function load(page: number) {
     const count = result.body.data.length;
     status.done(count ? `${count} image${count === 1 ? "" : "s"} on this page.` : "No images match.");
     await Promise.all(cards.map((item) => item.loaded));
+    if (ticket !== latestLoad) return;
     byId("gallery-timing").textContent =
       `Page loaded in ${formatMs(performance.now() - started)}: listing ${formatMs(result.ms)}, thumbnails ${formatMs(performance.now() - started - result.ms)}.`;
   } catch (error) {
+    if (ticket !== latestLoad) return;
     grid.replaceChildren();
     byId("gallery-timing").textContent = "";
     status.fail(error);
     previous.disabled = page === 0;
   } finally {
-    grid.setAttribute("aria-busy", "false");
+    if (ticket === latestLoad) grid.setAttribute("aria-busy", "false");
   }
 }
 
