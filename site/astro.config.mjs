@@ -4,6 +4,9 @@ import { defineConfig } from "astro/config";
 export default defineConfig({
   output: "static",
   outDir: "./dist",
+  // demo/tti.html rather than demo/tti/index.html: the Worker's assets then serve /demo/tti
+  // as linked, without a redirect to /demo/tti/.
+  build: { format: "file" },
   vite: {
     server: {
       proxy: {

@@ -19,8 +19,11 @@ let watch: ReturnType<typeof watchPage>;
 /** Carried from step to step, as a visitor carries them. */
 const journey = { masterKey: "", projectKey: "", generatedUrl: "", uploadedUrl: "" };
 
+/** Opens a page by the path the site links to: it must answer 200 itself, not through a redirect. */
 async function visit(pathname: string) {
-  await page.goto(`${site}${pathname}`, { waitUntil: "load" });
+  const response = await page.goto(`${site}${pathname}`, { waitUntil: "load" });
+  expect(response?.status(), pathname).toBe(200);
+  expect(response?.request().redirectedFrom(), `${pathname} redirects`).toBeNull();
 }
 
 /** Screenshots at both widths, and the checks every page must pass at them. */
