@@ -88,6 +88,8 @@ export interface Info {
     maxPageSize: number;
     defaultPageSize: number;
     defaultHourlyLimit: number;
+    /** Not published yet; the upload page falls back to the documented 4096×4096. */
+    maxImagePixels?: number;
   };
   formats: { output: string[]; upload: string[] };
   aspectRatios: { ratio: string; name: string; width: number; height: number }[];

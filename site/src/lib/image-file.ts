@@ -22,6 +22,16 @@ export function readImageFacts(url: string): Promise<ImageFacts> {
   });
 }
 
+/** The API's pixel limit (README: 4096×4096), used while /api/info does not publish it. */
+export const DEFAULT_MAX_PIXELS = 4096 * 4096;
+
+/** The pixel check, once the browser has read the dimensions. */
+export function checkPixels(facts: ImageFacts, maxPixels: number): string[] {
+  return facts.width * facts.height > maxPixels
+    ? [`The image has ${facts.width * facts.height} pixels; the limit is ${maxPixels} (4096×4096 for a square image).`]
+    : [];
+}
+
 /** The checks the API will make that can be made before sending: type and size. */
 export function checkFile(file: File, limits: { maxUploadBytes: number; types: string[] }): string[] {
   const problems: string[] = [];

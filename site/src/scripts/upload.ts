@@ -2,7 +2,7 @@ import { apiUrl, type Envelope, type Info, loadInfo } from "../lib/api";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, h } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
-import { checkFile, type ImageFacts, readImageFacts } from "../lib/image-file";
+import { checkFile, checkPixels, DEFAULT_MAX_PIXELS, type ImageFacts, readImageFacts } from "../lib/image-file";
 import { ApiError } from "../lib/problem";
 import { uploadSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
@@ -86,6 +86,7 @@ async function choose(file: File) {
   if (!problems.length) {
     try {
       facts = await readImageFacts(previewUrl);
+      problems.push(...checkPixels(facts, info?.limits.maxImagePixels ?? DEFAULT_MAX_PIXELS));
     } catch (error) {
       problems.push(String(error instanceof Error ? error.message : error));
     }
@@ -193,7 +194,7 @@ loadInfo()
     info = loaded;
     input.accept = loaded.formats.upload.join(",");
     byId("limits-hint").textContent =
-      `${loaded.formats.upload.map((type) => type.replace("image/", "").toUpperCase()).join(", ")}, up to ${formatBytes(loaded.limits.maxUploadBytes)} and 4096×4096 pixels.`;
+      `${loaded.formats.upload.map((type) => type.replace("image/", "").toUpperCase()).join(", ")}, up to ${formatBytes(loaded.limits.maxUploadBytes)} and ${((loaded.limits.maxImagePixels ?? DEFAULT_MAX_PIXELS) / 1e6).toFixed(1)} megapixels.`;
   })
   .catch((error) => checkStatus.fail(error));
 renderHistory();

@@ -2,6 +2,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { aspectRatio, formatBytes } from "../src/lib/format.ts";
+import { checkFile, checkPixels } from "../src/lib/image-file.ts";
 import { jsonPostSnippets, pythonLiteral, uploadSnippets } from "../src/lib/snippets.ts";
 
 const run = promisify(execFile);
@@ -58,5 +59,24 @@ describe("formatting", () => {
     expect(formatBytes(512)).toBe("512 B");
     expect(formatBytes(8_806)).toBe("8.6 KB");
     expect(formatBytes(5 * 1024 * 1024)).toBe("5.00 MB");
+  });
+});
+
+describe("checks before an upload", () => {
+  const limits = { maxUploadBytes: 5 * 1024 * 1024, types: ["image/png", "image/jpeg", "image/webp"] };
+
+  it("accepts what the API accepts", () => {
+    expect(checkFile(new File([new Uint8Array(10)], "a.png", { type: "image/png" }), limits)).toEqual([]);
+    expect(checkPixels({ width: 4096, height: 4096, ratio: "1:1" }, 4096 * 4096)).toEqual([]);
+  });
+
+  it("refuses other types, empty and oversized files, and too many pixels, saying why", () => {
+    expect(checkFile(new File(["<svg/>"], "a.svg", { type: "image/svg+xml" }), limits)[0]).toContain(
+      "image/svg+xml is not accepted",
+    );
+    expect(checkFile(new File([], "a.png", { type: "image/png" }), limits)).toEqual(["The file is empty."]);
+    const big = new File([new Uint8Array(limits.maxUploadBytes + 1)], "a.png", { type: "image/png" });
+    expect(checkFile(big, limits)[0]).toContain("the limit is 5242880 bytes");
+    expect(checkPixels({ width: 4097, height: 4096, ratio: "4097:4096" }, 4096 * 4096)[0]).toContain("pixels");
   });
 });
