@@ -182,6 +182,8 @@ describe("a new user's journey through the site", () => {
       },
     });
     await page.locator("summary", { hasText: "Response explorer" }).click();
+    expect(await page.locator("#response-tree .json-key", { hasText: "enhancedPrompt" }).count()).toBeGreaterThan(0);
+    await page.locator("summary", { hasText: "Raw JSON" }).click();
     const received = JSON.parse(await page.locator("#response-json").innerText());
     expect(received.withEnhancement.data.enhancement).toMatchObject({ applied: true, template: "illustration" });
     expect(received.withoutEnhancement.data.enhancement).toBeNull();

@@ -2,6 +2,7 @@ import { apiUrl, callApi, type Envelope, loadInfo } from "../lib/api";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, fillSelect, h, prettyJson } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
+import { jsonTree } from "../lib/json-tree";
 import { ApiError } from "../lib/problem";
 import { jsonPostSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
@@ -195,15 +196,15 @@ form.addEventListener("submit", async (event) => {
   const bodies = { withoutEnhancement: requestBody(false), withEnhancement: requestBody(true) };
   byId("request-json").firstElementChild!.textContent = prettyJson(bodies);
   byId("response-json").firstElementChild!.textContent = "Waiting for the answers…";
+  byId("response-tree").replaceChildren(h("p", { class: "muted" }, "Waiting for the answers…"));
   generate.disabled = true;
   formStatus.busy("Generating two images in parallel…");
   const started = performance.now();
   const [first, second] = await Promise.all([run(plain, bodies.withoutEnhancement), run(enhanced, bodies.withEnhancement)]);
   generate.disabled = false;
-  byId("response-json").firstElementChild!.textContent = prettyJson({
-    withoutEnhancement: first.body,
-    withEnhancement: second.body,
-  });
+  const received = { withoutEnhancement: first.body, withEnhancement: second.body };
+  byId("response-json").firstElementChild!.textContent = prettyJson(received);
+  byId("response-tree").replaceChildren(jsonTree(received));
   showEnhancement(second.ok ? second.generation.enhancement : null);
   const failure = [first, second].find((result) => !result.ok);
   if (failure && !failure.ok) formStatus.fail(failure.error);
