@@ -1,4 +1,4 @@
-import { callApi } from "../api";
+import { type ApiCall, callApi } from "../api";
 import { h, prettyJson } from "../dom";
 import type { KeyKind } from "../key-store";
 import { ApiError, renderProblem } from "../problem";
@@ -87,7 +87,12 @@ export function tryIt(document: OpenApiDocument, method: string, path: string, o
     status.replaceChildren(h("span", { class: "spinner", "aria-hidden": "true" }), "Sending…");
     output.hidden = true;
     try {
-      const result = await callApi(url, { method: method.toUpperCase() as "GET", query, json, key: key || undefined });
+      const result = await callApi(url, {
+        method: method.toUpperCase() as ApiCall["method"],
+        query,
+        json,
+        key: key || undefined,
+      });
       status.replaceChildren(`${result.status} in ${Math.round(result.ms)} ms`);
       output.textContent = prettyJson(result.body);
     } catch (error) {
