@@ -166,6 +166,8 @@ describe("a new user's journey through the site", () => {
       expect(await imageLoaded(page, `${panel} img`)).toBe(true);
       expect(await page.locator(`${panel} .elapsed`).innerText()).toMatch(/\d+(\.\d+)? m?s in the browser/);
     }
+    // Two requests spent (bootstrap and key creation spend none), as GET /api/me reports.
+    await page.locator("#quota", { hasText: "Quota: 98 of 100 requests left this hour" }).waitFor();
     expect(await page.locator("#original-prompt").innerText()).toBe(JOURNEY_PROMPT);
     expect(await page.locator("#enhanced-prompt").innerText()).toBe(scriptedEnhancement.enhancedPrompt);
     expect(await page.locator("#improvements li").allInnerTexts()).toEqual(scriptedEnhancement.improvements);
@@ -260,6 +262,8 @@ describe("a new user's journey through the site", () => {
     const status = await settled(page, "#upload-status");
     expect(status, status.text).toMatchObject({ state: "done" });
     expect(await page.locator("#upload-progress").evaluate((element: HTMLProgressElement) => element.value)).toBe(100);
+    // Four generations so far (two here, two by the snippets) and this upload, from the upload's own headers.
+    expect(await page.locator("#quota").innerText()).toMatch(/^Quota: 95 of 100 requests left this hour/);
     journey.uploadedUrl = (await page.locator("#result-url").getAttribute("href")) ?? "";
     expect(journey.uploadedUrl).toMatch(/\/api\/images\/default\/journey\/uploads\/.+\.png$/);
     expect(await page.locator("#result-meta").innerText()).toMatch(/Download time\s+\d/);
@@ -340,7 +344,9 @@ describe("a new user's journey through the site", () => {
     await page.locator("#audit tr", { hasText: "key.revoked" }).waitFor();
 
     watch.expectFailure("/api/text-to-image", 401);
+    watch.expectFailure("/api/me", 401);
     await visit("/demo/tti");
+    await page.locator("#quota", { hasText: "REVOKED_API_KEY" }).waitFor();
     await page.locator("#template option").nth(6).waitFor({ state: "attached" });
     await page.getByRole("button", { name: "Generate both" }).click();
     const status = await settled(page, "#tti-status");

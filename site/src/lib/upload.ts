@@ -5,6 +5,7 @@ import { ApiError, toProblem } from "./problem";
 export interface UploadResult<T> {
   body: T;
   ms: number;
+  header(name: string): string | null;
 }
 
 /**
@@ -32,7 +33,7 @@ export function uploadFile<T>(form: FormData, onProgress: (fraction: number) => 
       }
       if (request.status >= 200 && request.status < 300) {
         onProgress(1);
-        resolve({ body: body as T, ms: performance.now() - started });
+        resolve({ body: body as T, ms: performance.now() - started, header: (name) => request.getResponseHeader(name) });
       } else reject(new ApiError(request.status, toProblem(request.status, request.statusText, body), body));
     });
     request.addEventListener("error", () =>

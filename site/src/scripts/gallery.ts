@@ -47,6 +47,8 @@ function query(cursor: string | null) {
     aspectRatio: String(data.get("aspectRatio") ?? ""),
     createdAfter: dayStart(String(data.get("createdAfter") ?? "")),
     createdBefore: dayStart(String(data.get("createdBefore") ?? "")),
+    // Only the uploads listing has categories; the field is disabled (and so not sent) otherwise.
+    category: String(data.get("category") ?? ""),
   };
 }
 
@@ -82,6 +84,8 @@ function card(image: Image): { element: HTMLElement; loaded: Promise<void> } {
 
 async function load(page: number) {
   const source = byId<HTMLSelectElement>("source").value === "uploads" ? "uploads" : "generated";
+  byId("category-field").hidden = source !== "uploads";
+  byId<HTMLSelectElement>("category").disabled = source !== "uploads";
   const ticket = ++latestLoad;
   status.busy("Loading images…");
   byId("gallery-timing").textContent = "";

@@ -4,6 +4,7 @@ import { byId, fillSelect, h, prettyJson } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
 import { jsonTree } from "../lib/json-tree";
 import { ApiError } from "../lib/problem";
+import { showQuota } from "../lib/quota";
 import { jsonPostSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
 
@@ -206,6 +207,8 @@ form.addEventListener("submit", async (event) => {
   byId("response-json").firstElementChild!.textContent = prettyJson(received);
   byId("response-tree").replaceChildren(jsonTree(received));
   showEnhancement(second.ok ? second.generation.enhancement : null);
+  // Read once both have counted: the two answers' own headers may arrive in either order.
+  showQuota(byId("quota"));
   const failure = [first, second].find((result) => !result.ok);
   if (failure && !failure.ok) formStatus.fail(failure.error);
   else formStatus.done(`Both images ready in ${formatMs(performance.now() - started)}.`);
@@ -213,3 +216,4 @@ form.addEventListener("submit", async (event) => {
 
 for (const control of [prompt, template, aspectRatio, outputFormat]) control.addEventListener("input", updateForm);
 loadOptions();
+showQuota(byId("quota"));

@@ -4,6 +4,7 @@ import { byId, h } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
 import { checkFile, checkPixels, DEFAULT_MAX_PIXELS, type ImageFacts, readImageFacts } from "../lib/image-file";
 import { ApiError } from "../lib/problem";
+import { showQuota, showQuotaFromHeaders } from "../lib/quota";
 import { uploadSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
 import { timeDownload, uploadFile } from "../lib/upload";
@@ -142,11 +143,12 @@ form.addEventListener("submit", async (event) => {
   progress.value = 0;
   uploadStatus.busy(`Uploading ${chosen.name}…`);
   try {
-    const { body, ms } = await uploadFile<Envelope<Upload>>(data, (fraction) => {
+    const { body, ms, header } = await uploadFile<Envelope<Upload>>(data, (fraction) => {
       progress.value = Math.round(fraction * 100);
       uploadStatus.busy(`Uploading ${chosen?.name ?? ""}… ${progress.value}%`);
     });
     const upload = body.data;
+    showQuotaFromHeaders(byId("quota"), header);
     uploadStatus.busy("Uploaded; timing a download of the stored image…");
     const downloadMs = await timeDownload(upload.url).catch(() => null);
     history.unshift({ upload, uploadMs: ms, downloadMs });
@@ -199,3 +201,4 @@ loadInfo()
   .catch((error) => checkStatus.fail(error));
 renderHistory();
 updateCode();
+showQuota(byId("quota"));
