@@ -110,6 +110,7 @@ async function loadKeys(more = false) {
       query: {
         status: String(filters.get("status") ?? ""),
         type: String(filters.get("type") ?? ""),
+        projectSlug: String(filters.get("projectSlug") ?? "").trim(),
         cursor: more ? keysCursor : null,
       },
     });
