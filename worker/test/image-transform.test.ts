@@ -48,7 +48,8 @@ function pixel(image: RgbaImage, x: number, y: number): number[] {
 
 /** Close to a colour: lossy formats and resampling move values a little. */
 function expectColour(actual: number[], expected: number[], tolerance = 40) {
-  expected.forEach((value, channel) => expect(Math.abs((actual[channel] as number) - value)).toBeLessThanOrEqual(tolerance));
+  const worst = Math.max(...expected.map((value, channel) => Math.abs((actual[channel] ?? 0) - value)));
+  expect(worst, `pixel ${actual.join(",")} should be near ${expected.join(",")}`).toBeLessThanOrEqual(tolerance);
 }
 
 const OPTIONAL = { env: { TRANSFORM_SIGNATURES: "optional" } };

@@ -4,6 +4,7 @@
  * transformation itself on a miss.
  */
 import type { Context } from "hono";
+import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import { verifySignedPath } from "../images/signed-url";
@@ -18,7 +19,7 @@ import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
 import type { HonoEnv } from "../lib/types";
 import { admitVariant } from "../services/image-variants";
-import { findServableImage } from "../services/images";
+import { findServableImage, type ServableImage } from "../services/images";
 import { imageOrigin } from "./enhancement-schemas";
 import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache, servedHeaders } from "./image-response";
 
@@ -51,6 +52,42 @@ async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Pro
   if (check === "expired") throw new AppError("URL_EXPIRED", "This signed URL has expired; ask for a new one");
   if (check === "invalid") throw new AppError("INVALID_SIGNATURE", "This signed URL is not valid");
   return true;
+}
+
+/**
+ * Everything that can refuse a variant, before any decoding: expiry rules of private images, the
+ * project's presets and watermark, crop bounds and output size (from the row's stored size), and
+ * last the variant bound, so a refused request is never counted.
+ */
+async function admit(
+  c: Context<HonoEnv>,
+  image: ServableImage,
+  normalized: TransformOptions,
+  variantKey: string,
+  expiring: boolean,
+): Promise<TransformOptions> {
+  if (image.private && !expiring) {
+    throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
+  }
+  const settings = image.imageSettings;
+  const options = expandPreset(normalized, settings.presets);
+  if (options.watermark === true && !settings.watermark) {
+    throw new AppError("INVALID_TRANSFORM", "watermark: this project has no watermark", {
+      errors: [{ field: "watermark", message: "this project has no watermark" }],
+    });
+  }
+  // Images stored before the pixel limit was lowered stay servable but not transformable.
+  if (image.width * image.height > MAX_IMAGE_PIXELS) {
+    throw new AppError("IMAGE_TOO_LARGE", `Sources over ${MAX_IMAGE_PIXELS} pixels cannot be transformed`);
+  }
+  planTransform(image.width, image.height, options);
+  if (!(await admitVariant(c.var.services.db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE))) {
+    throw new AppError(
+      "VARIANT_LIMIT",
+      `This image already has ${MAX_VARIANTS_PER_IMAGE} variants; use a preset or one of the sizes already requested`,
+    );
+  }
+  return options;
 }
 
 export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
@@ -87,33 +124,22 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   }
 
   const { db, store } = c.var.services;
-  const image = await findServableImage(db, request.key);
-  if (!image || (image.private && !signed)) notFound();
-  if (image.private && request.expires === undefined) {
-    throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
+  // The row and the bytes are fetched together; the row's stored size is enough to check the plan.
+  const [image, source] = await Promise.all([findServableImage(db, request.key), store.get(request.key)]);
+  if (!image || !source || (image.private && !signed)) {
+    await source?.body.cancel();
+    notFound();
   }
   const settings = image.imageSettings;
-  const options = expandPreset(normalized, settings.presets);
+  let options: TransformOptions;
+  try {
+    options = await admit(c, image, normalized, variantKey, request.expires !== undefined);
+  } catch (error) {
+    await source.body.cancel();
+    throw error;
+  }
   const wantsWatermark = options.watermark ?? settings.watermarkByDefault;
-  if (options.watermark === true && !settings.watermark) {
-    throw new AppError("INVALID_TRANSFORM", "watermark: this project has no watermark", {
-      errors: [{ field: "watermark", message: "this project has no watermark" }],
-    });
-  }
-  const source = await store.get(request.key);
-  if (!source) notFound();
   const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
-  // The plan (crop bounds, output size) is checked inside transformImage before any decoding;
-  // check it here first too, so a refused variant is never counted.
-  const header = sniffImage(sourceBytes);
-  if (!header) throw new AppError("INTERNAL_ERROR", "The stored object is not a readable image");
-  planTransform(header.width, header.height, options);
-  if (!(await admitVariant(db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE))) {
-    throw new AppError(
-      "VARIANT_LIMIT",
-      `This image already has ${MAX_VARIANTS_PER_IMAGE} variants; use a preset or one of the sizes already requested`,
-    );
-  }
 
   let watermark: Parameters<typeof transformImage>[1]["watermark"];
   if (wantsWatermark && settings.watermark) {

@@ -8,6 +8,8 @@ import type { ProjectImageSettings } from "../domain/image-settings";
 /** What serving needs to know about a stored object before sending it. */
 export interface ServableImage {
   id: string;
+  width: number;
+  height: number;
   private: boolean;
   filename: string | null;
   imageSettings: ProjectImageSettings;
@@ -21,6 +23,8 @@ export async function findServableImage(db: Database, storageKey: string): Promi
   const [row] = await db
     .select({
       id: images.id,
+      width: images.width,
+      height: images.height,
       private: projects.private,
       filename: images.originalFilename,
       imageSettings: projects.imageSettings,

@@ -36,7 +36,25 @@ async function applyWatermark(image: RgbaImage, watermark: NonNullable<Transform
   blend(image, mark, x, y, settings.opacity);
 }
 
+/**
+ * One transformation at a time per isolate. Requests share an isolate's 128 MB, and the work is
+ * CPU on its single thread anyway, so running two at once would only stack their peak memory.
+ * A waiting request polls with its own timer rather than chaining onto another request's promise,
+ * which the Workers runtime does not allow to settle across request contexts.
+ */
+let busy = false;
+
 export async function transformImage(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
+  while (busy) await new Promise((resolve) => setTimeout(resolve, 5));
+  busy = true;
+  try {
+    return await transformNow(source, job);
+  } finally {
+    busy = false;
+  }
+}
+
+async function transformNow(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
   const header = sniffImage(source);
   if (!header) throw new TypeError("The stored object is not an image we can read");
   // Checked before decoding, so a bad crop or an oversized output costs no CPU.
