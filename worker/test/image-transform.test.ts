@@ -103,6 +103,18 @@ describe("image transformations", () => {
     expect(second.response.headers.get("etag")).toBe(first.response.headers.get("etag"));
   });
 
+  it("reads the source from the original's edge-cache entry when there is one", async () => {
+    const image = (await upload(key, formWith(await quadrants(80, 60), "cached.png"))).data as UploadJson;
+    const imagePath = new URL(image.url).pathname;
+    const original = await api(imagePath);
+    expect(original.headers.get("x-cache")).toBe("MISS");
+    await original.body?.cancel();
+    // Storage is unreachable; the database still says the image is live.
+    const variant = await fetchImage(`${imagePath}?preset=small`, { env: { S3_ENDPOINT: "http://127.0.0.1:9" } });
+    expect(variant.response.status).toBe(200);
+    expect((await decoded(variant.bytes)).width).toBe(480);
+  });
+
   it("answers 304 for a variant's ETag and serves HEAD without a body", async () => {
     const head = await api(`${path}?preset=small`, { method: "HEAD" });
     expect(head.status).toBe(200);

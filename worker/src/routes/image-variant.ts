@@ -90,6 +90,22 @@ async function admit(
   return options;
 }
 
+/**
+ * The original's bytes: from its edge-cache entry when serving put one there (public images,
+ * purged on delete), which is much closer than object storage; otherwise from storage.
+ */
+async function readSource(c: Context<HonoEnv>, cache: Cache | null, key: string) {
+  const hit = await cache?.match(imageCacheKey(imageOrigin(c), key));
+  if (hit?.body) {
+    return {
+      body: hit.body,
+      etag: (hit.headers.get("ETag") ?? "").replaceAll('"', ""),
+      uploaded: new Date(hit.headers.get("Last-Modified") ?? 0),
+    };
+  }
+  return c.var.services.store.get(key);
+}
+
 export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
   const signed = await checkSignature(c, request);
   const sourceFormat = formatOfFile(request.file);
@@ -125,7 +141,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
 
   const { db, store } = c.var.services;
   // The row and the bytes are fetched together; the row's stored size is enough to check the plan.
-  const [image, source] = await Promise.all([findServableImage(db, request.key), store.get(request.key)]);
+  const [image, source] = await Promise.all([findServableImage(db, request.key), readSource(c, cache, request.key)]);
   if (!image || !source || (image.private && !signed)) {
     await source?.body.cancel();
     notFound();
