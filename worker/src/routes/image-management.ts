@@ -3,7 +3,7 @@ import { ASPECT_RATIO_VALUES, OUTPUT_FORMATS } from "../domain/catalog";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { purgeImages } from "../images/edge-cache";
 import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../images/signed-url";
-import { canonicalOptions, hasTransformOptions, parseTransformOptions } from "../images/transform/options";
+import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import {
@@ -243,9 +243,7 @@ export const imageManagementRoutes = createRouter()
     const body = c.req.valid("json");
     const options = parseTransformOptions(new URLSearchParams(body.options));
     if (!hasTransformOptions(options)) {
-      throw new AppError("INVALID_TRANSFORM", "options: name at least one transformation option", {
-        errors: [{ field: "options", message: "name at least one transformation option" }],
-      });
+      invalidOption("options", "name at least one transformation option");
     }
     const { db } = c.var.services;
     const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);

@@ -12,7 +12,7 @@ import { sniffImage } from "../images/sniff";
 import { planTransform } from "../images/transform/geometry";
 import { MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
 import { chooseFormat, FILE_EXTENSIONS, formatOfFile } from "../images/transform/negotiate";
-import { canonicalOptions, needsSignature, type TransformOptions } from "../images/transform/options";
+import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
 import { transformImage } from "../images/transform/pipeline";
 import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
 import { AppError } from "../lib/errors";
@@ -72,9 +72,7 @@ async function admit(
   const settings = image.imageSettings;
   const options = expandPreset(normalized, settings.presets);
   if (options.watermark === true && !settings.watermark) {
-    throw new AppError("INVALID_TRANSFORM", "watermark: this project has no watermark", {
-      errors: [{ field: "watermark", message: "this project has no watermark" }],
-    });
+    invalidOption("watermark", "this project has no watermark");
   }
   // Images stored before the pixel limit was lowered stay servable but not transformable.
   if (image.width * image.height > MAX_IMAGE_PIXELS) {

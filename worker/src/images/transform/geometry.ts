@@ -5,7 +5,7 @@
  */
 import { AppError } from "../../lib/errors";
 import { MAX_OUTPUT_PIXELS } from "./limits";
-import type { CropRect, Fit, Gravity } from "./options";
+import { type CropRect, type Fit, type Gravity, invalidOption } from "./options";
 
 export interface SizeOptions {
   width?: number;
@@ -34,16 +34,12 @@ function anchor(gravity: Gravity | undefined): { x: number; y: number } {
   };
 }
 
-function invalid(option: string, message: string): never {
-  throw new AppError("INVALID_TRANSFORM", `${option}: ${message}`, { errors: [{ field: option, message }] });
-}
-
 export function planTransform(sourceWidth: number, sourceHeight: number, options: SizeOptions): Plan {
   let region: CropRect = { x: 0, y: 0, width: sourceWidth, height: sourceHeight };
   if (options.crop) {
     const { x, y, width, height } = options.crop;
     if (x + width > sourceWidth || y + height > sourceHeight) {
-      invalid("crop", `must lie within the ${sourceWidth}x${sourceHeight} source`);
+      invalidOption("crop", `must lie within the ${sourceWidth}x${sourceHeight} source`);
     }
     region = options.crop;
   }

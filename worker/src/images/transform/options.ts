@@ -58,19 +58,20 @@ export const PRESET_NAME = /^[a-z][a-z0-9-]{0,31}$/;
 const INTEGER = /^\d{1,5}$/;
 const FRACTION = /^(0(\.\d{1,4})?|1(\.0{1,4})?)$/;
 
-function invalid(option: string, message: string): never {
+/** The 400 for one bad transformation option, naming it in the detail and in `errors`. */
+export function invalidOption(option: string, message: string): never {
   throw new AppError("INVALID_TRANSFORM", `${option}: ${message}`, { errors: [{ field: option, message }] });
 }
 
 function integer(option: string, value: string, min: number, max: number): number {
   const number = INTEGER.test(value) ? Number(value) : Number.NaN;
-  if (!(number >= min && number <= max)) invalid(option, `must be a whole number from ${min} to ${max}`);
+  if (!(number >= min && number <= max)) invalidOption(option, `must be a whole number from ${min} to ${max}`);
   return number;
 }
 
 function oneOf<T extends string>(option: string, value: string, allowed: readonly T[]): T {
   const normalized = value === "jpg" && option === "format" ? "jpeg" : value;
-  if (!(allowed as readonly string[]).includes(normalized)) invalid(option, `must be one of ${allowed.join(", ")}`);
+  if (!(allowed as readonly string[]).includes(normalized)) invalidOption(option, `must be one of ${allowed.join(", ")}`);
   return normalized as T;
 }
 
@@ -78,7 +79,7 @@ function parseGravity(value: string): Gravity {
   const point = value.split(",");
   if (point.length === 2) {
     const [x = "", y = ""] = point;
-    if (!FRACTION.test(x) || !FRACTION.test(y)) invalid("gravity", "a focal point is x,y with each from 0 to 1");
+    if (!FRACTION.test(x) || !FRACTION.test(y)) invalidOption("gravity", "a focal point is x,y with each from 0 to 1");
     return { x: Number(x), y: Number(y) };
   }
   return oneOf("gravity", value, GRAVITIES);
@@ -86,7 +87,7 @@ function parseGravity(value: string): Gravity {
 
 function parseCrop(value: string): CropRect {
   const parts = value.split(",");
-  if (parts.length !== 4) invalid("crop", "must be x,y,width,height in source pixels");
+  if (parts.length !== 4) invalidOption("crop", "must be x,y,width,height in source pixels");
   const [x, y, width, height] = parts.map((part, index) => integer("crop", part, index < 2 ? 0 : 1, 65535)) as [
     number,
     number,
@@ -106,11 +107,11 @@ export function parseTransformOptions(query: URLSearchParams): TransformOptions 
   for (const [name, value] of query) {
     if ((SIGNATURE_PARAMS as readonly string[]).includes(name)) continue;
     if (!(OPTION_NAMES as readonly string[]).includes(name)) {
-      invalid(name, `is not a transformation option; use ${OPTION_NAMES.join(", ")}`);
+      invalidOption(name, `is not a transformation option; use ${OPTION_NAMES.join(", ")}`);
     }
-    if (seen.has(name)) invalid(name, "is given more than once");
+    if (seen.has(name)) invalidOption(name, "is given more than once");
     seen.add(name);
-    if (value.length > 64) invalid(name, "is too long");
+    if (value.length > 64) invalidOption(name, "is too long");
     switch (name as OptionName) {
       case "w":
         options.width = integer("w", value, 1, MAX_OUTPUT_DIMENSION);
@@ -134,20 +135,20 @@ export function parseTransformOptions(query: URLSearchParams): TransformOptions 
         options.quality = integer("q", value, MIN_QUALITY, MAX_QUALITY);
         break;
       case "preset":
-        if (!PRESET_NAME.test(value)) invalid("preset", "must be a preset name (a-z, 0-9, -)");
+        if (!PRESET_NAME.test(value)) invalidOption("preset", "must be a preset name (a-z, 0-9, -)");
         options.preset = value;
         break;
       case "watermark":
-        if (!["1", "0", "true", "false"].includes(value)) invalid("watermark", "must be 1 or 0");
+        if (!["1", "0", "true", "false"].includes(value)) invalidOption("watermark", "must be 1 or 0");
         options.watermark = value === "1" || value === "true";
         break;
     }
   }
   if (options.preset && (options.width || options.height || options.fit || options.gravity || options.crop)) {
-    invalid("preset", "sets the size itself; combine it only with format, q and watermark");
+    invalidOption("preset", "sets the size itself; combine it only with format, q and watermark");
   }
   if ((options.fit || options.gravity) && !options.width && !options.height) {
-    invalid(options.fit ? "fit" : "gravity", "needs w or h");
+    invalidOption(options.fit ? "fit" : "gravity", "needs w or h");
   }
   return options;
 }

@@ -1,5 +1,5 @@
 import { AppError } from "../../lib/errors";
-import { parseTransformOptions, type TransformOptions } from "./options";
+import { invalidOption, parseTransformOptions, type TransformOptions } from "./options";
 
 /** Built-in presets, available to every project without a signature. */
 export const BUILT_IN_PRESETS: Record<string, string> = {
@@ -26,9 +26,7 @@ export function expandPreset(options: TransformOptions, projectPresets: Record<s
   if (!options.preset) return options;
   const definition = BUILT_IN_PRESETS[options.preset] ?? projectPresets[options.preset];
   if (definition === undefined) {
-    throw new AppError("INVALID_TRANSFORM", `preset: no preset named ${options.preset}`, {
-      errors: [{ field: "preset", message: `no preset named ${options.preset}` }],
-    });
+    invalidOption("preset", `no preset named ${options.preset}`);
   }
   const { preset: _name, ...own } = options;
   const base = parsePresetDefinition(definition);
