@@ -301,6 +301,34 @@ describe("image transformations", () => {
   });
 });
 
+describe("variants of a private project's images", () => {
+  it("are served only through signed URLs that expire, and never cached", async () => {
+    const { scope, key: privateKey } = await freshProjectKey();
+    const image = (await upload(privateKey.key, formWith(await quadrants(80, 60), "secret.png"))).data as UploadJson;
+    await withDb((db) => db.execute(sql`update projects set private = true where id = ${scope.project.id}`));
+    const imagePath = new URL(image.url).pathname;
+    const unsigned = await api(`${imagePath}?preset=thumbnail`);
+    expect(unsigned.status).toBe(404);
+    await unsigned.body?.cancel();
+
+    const response = await api(`/api/images/${image.id}/transform-url`, {
+      method: "POST",
+      key: privateKey.key,
+      body: { options: "preset=thumbnail" },
+    });
+    const data = ((await response.json()) as { data: { url: string; expiresAt: string | null } }).data;
+    expect(data.expiresAt).not.toBeNull();
+    const url = new URL(data.url);
+    for (let i = 0; i < 2; i++) {
+      const signed = await api(`${url.pathname}${url.search}`);
+      expect(signed.status).toBe(200);
+      expect(signed.headers.get("cache-control")).toMatch(/^private, max-age=\d+$/);
+      expect(signed.headers.get("x-cache")).toBe("BYPASS");
+      expect((await decoded(new Uint8Array(await signed.arrayBuffer()))).width).toBe(256);
+    }
+  });
+});
+
 describe("project presets and watermark", () => {
   let projectKey: string;
   let imagePath: string;
