@@ -19,10 +19,19 @@ import { generationScenario } from "./scenarios/generation.ts";
 import { listingScenario } from "./scenarios/listing.ts";
 import { mixedScenario } from "./scenarios/mixed.ts";
 import { servingScenario } from "./scenarios/serving.ts";
+import { transformScenario } from "./scenarios/transform.ts";
 import type { Scenario, ScenarioResult } from "./scenarios/types.ts";
 import { startBenchPlatform } from "./support.ts";
 
-const SCENARIOS: Scenario[] = [bundleScenario, authScenario, generationScenario, servingScenario, listingScenario, mixedScenario];
+const SCENARIOS: Scenario[] = [
+  bundleScenario,
+  authScenario,
+  generationScenario,
+  servingScenario,
+  transformScenario,
+  listingScenario,
+  mixedScenario,
+];
 const RESULTS = path.join(ROOT, "bench", "results");
 
 function markdown(results: ScenarioResult[], header: string): string {

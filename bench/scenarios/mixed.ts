@@ -34,7 +34,8 @@ function pickOperation<T extends [string, number, unknown]>(operations: T[], poi
 }
 
 /**
- * 50 clients for 30 s doing what users do, in rough proportion: fetch images (70%), list (15%),
+ * 50 clients for 30 s doing what users do, in rough proportion: fetch images (50%) and their
+ * thumbnails (20%, transformed once per image, then cached), list (15%),
  * generate (10%), upload (5%), spread over 10 project keys. Every answer but a deliberate 429 must
  * be a success.
  */
@@ -65,7 +66,12 @@ export const mixedScenario: Scenario = {
     }
 
     const operations: [string, number, (key: string) => Promise<Response>][] = [
-      ["GET image", 70, () => fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}`)],
+      ["GET image", 50, () => fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}`)],
+      [
+        "GET image ?preset=thumbnail",
+        20,
+        () => fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}?preset=thumbnail`),
+      ],
       [
         "GET /api/images/generated",
         15,

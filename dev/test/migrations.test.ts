@@ -12,6 +12,7 @@ const TABLES = [
   "api_keys",
   "audit_events",
   "generations",
+  "image_variants",
   "images",
   "organizations",
   "projects",
@@ -76,6 +77,7 @@ describe("migrations", () => {
         "rate_limit_windows_api_key_id_window_start_pk",
         "api_keys_single_bootstrap_key",
         "audit_events_target_created_idx",
+        "image_variants_image_id_variant_key_pk",
       ]),
     );
   });

@@ -14,6 +14,7 @@ import { bootstrapRoutes } from "./routes/bootstrap";
 import { enhanceRoutes } from "./routes/enhance";
 import { healthRoutes } from "./routes/health";
 import { imageManagementRoutes } from "./routes/image-management";
+import { imageSettingsRoutes } from "./routes/image-settings";
 import { imageRoutes } from "./routes/images";
 import { infoRoutes } from "./routes/info";
 import { meRoutes } from "./routes/me";
@@ -58,6 +59,7 @@ export function buildApp() {
   app.route("/", enhanceRoutes);
   app.route("/", uploadRoutes);
   app.route("/", imageManagementRoutes);
+  app.route("/", imageSettingsRoutes);
   app.route("/", imageRoutes);
 
   app.use("/api/openapi.json", access.public());

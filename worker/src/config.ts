@@ -48,6 +48,12 @@ const settingsSchema = z
     IMAGE_EDGE_CACHE: z
       .preprocess((value) => (value === "" ? undefined : value), z.enum(["on", "off"], { error: "must be on or off" }))
       .default("on"),
+    TRANSFORM_SIGNATURES: z
+      .preprocess(
+        (value) => (value === "" ? undefined : value),
+        z.enum(["required", "optional"], { error: "must be required or optional" }),
+      )
+      .default("required"),
   })
   .superRefine((settings, ctx) => {
     if (settings.STORAGE_DRIVER !== "s3") return;
@@ -85,6 +91,8 @@ export interface Config {
   urlSigningSecret?: string;
   /** Serve images through the Workers Cache API (it only works on a custom domain). */
   edgeCache: boolean;
+  /** Arbitrary sizes, crops and qualities need a signed URL (presets never do). */
+  transformSignaturesRequired: boolean;
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -137,6 +145,7 @@ export function loadConfig(env: Env): Config {
     publicBaseUrl: settings.PUBLIC_BASE_URL,
     urlSigningSecret: settings.URL_SIGNING_SECRET,
     edgeCache: settings.IMAGE_EDGE_CACHE === "on",
+    transformSignaturesRequired: settings.TRANSFORM_SIGNATURES === "required",
   };
   parsed.set(env, config);
   return config;

@@ -44,6 +44,15 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     access: "project",
     foreignResource: async (other) => `/api/images/${await withDb((db) => insertImageRow(db, other))}`,
   },
+  {
+    method: "POST",
+    path: `/api/images/${crypto.randomUUID()}/transform-url`,
+    access: "project",
+    body: { options: "w=100" },
+    foreignResource: async (other) => `/api/images/${await withDb((db) => insertImageRow(db, other))}/transform-url`,
+  },
+  { method: "GET", path: "/api/project/image-settings", access: "project" },
+  { method: "PUT", path: "/api/project/image-settings", access: "project", body: { presets: {} } },
   { method: "PATCH", path: `/api/admin/projects/${crypto.randomUUID()}`, access: "master", body: { private: false } },
 ];
 

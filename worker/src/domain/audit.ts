@@ -7,5 +7,6 @@ export const AUDIT_ACTIONS = [
   "auth.failed",
   "image.deleted",
   "project.updated",
+  "project.image_settings_updated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -8,10 +8,13 @@ export const MAX_UPLOAD_BYTES = 5 * 1024 * 1024;
 /** Room for the multipart envelope and small fields around the file. */
 export const MAX_MULTIPART_OVERHEAD_BYTES = 16 * 1024;
 /**
- * Most pixels an image may declare: 4096 x 4096. Decoded as RGBA that is 64 MiB, half of a
- * Worker's memory; a tiny file declaring more is a decompression bomb.
+ * Most pixels an image may declare: 8 MP (4096x2048, 3840x2160, an 8 MP camera's 3264x2448).
+ * Every stored image must be transformable inside a Worker's 128 MB: decoding costs about 10
+ * bytes a pixel at its peak (the decoder's WASM buffer plus the RGBA copy handed to JS), measured
+ * at 78-91 MB for 8 MP and 117-129 MB for 12.6 MP (README, "Transformations"). A tiny file
+ * declaring more is also how decompression bombs look.
  */
-export const MAX_IMAGE_PIXELS = 4096 * 4096;
+export const MAX_IMAGE_PIXELS = 4096 * 2048;
 /** Longest prompt accepted by text-to-image and enhance. */
 export const MAX_PROMPT_LENGTH = 5000;
 /** Largest page of a listing. */

@@ -5,6 +5,7 @@ import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorize, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
+import { variantsOf } from "../services/image-variants";
 import { projectImageKeys, setProjectPrivacy } from "../services/images";
 import { imageOrigin } from "./enhancement-schemas";
 
@@ -45,7 +46,10 @@ export const adminProjectRoutes = createRouter().openapi(route, async (c) => {
   if (!project) throw new AppError("PROJECT_NOT_FOUND", `No project has id ${id}`);
   if (project.private) {
     // Cached copies would otherwise keep serving the images publicly.
-    await purgeImages(imageOrigin(c), await projectImageKeys(db, project.id));
+    await purgeImages(imageOrigin(c), [
+      ...(await projectImageKeys(db, project.id)),
+      ...(await variantsOf(db, { projectId: project.id })),
+    ]);
   }
   defer(() =>
     recordAudit(db, {

@@ -3,6 +3,7 @@ import { ASPECT_RATIO_VALUES, OUTPUT_FORMATS } from "../domain/catalog";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { purgeImages } from "../images/edge-cache";
 import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../images/signed-url";
+import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import {
@@ -16,7 +17,8 @@ import {
 } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { findProjectImage, listImages, markImageDeleted } from "../services/images";
+import { variantsOf } from "../services/image-variants";
+import { findProjectImage, isProjectPrivate, listImages, markImageDeleted } from "../services/images";
 import { imageOrigin, imageUrl } from "./enhancement-schemas";
 
 const ImageSchema = z
@@ -129,6 +131,54 @@ const temporaryUrlRoute = createRoute({
   },
 });
 
+const transformUrlRoute = createRoute({
+  method: "post",
+  path: "/api/images/{id}/transform-url",
+  tags: ["Images"],
+  operationId: "createTransformUrl",
+  summary: "A signed URL to a transformed variant of an image",
+  description:
+    "Arbitrary sizes, crops and qualities need a signature (presets do not). The signature covers the path and the options in canonical order, so the URL serves exactly that variant. It never expires unless expiresIn is given; for images of private projects it always expires (default one hour).",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: {
+    params: idParams,
+    body: {
+      content: {
+        "application/json": {
+          schema: z
+            .object({
+              options: z
+                .string()
+                .min(1)
+                .max(500)
+                .openapi({ description: "Transformation options as a query string", example: "w=500&format=webp&q=75" }),
+              expiresIn: z.number().int().min(1).max(MAX_TEMPORARY_URL_SECONDS).optional(),
+            })
+            .strict(),
+        },
+      },
+      required: true,
+    },
+  },
+  responses: {
+    201: {
+      description: "The URL",
+      content: {
+        "application/json": {
+          schema: successEnvelope(
+            z.object({ url: z.string().url(), options: z.string(), expiresAt: z.string().datetime().nullable() }),
+          ),
+        },
+      },
+    },
+    400: problemResponse("An invalid transformation option (INVALID_TRANSFORM)"),
+    404: problemResponse("No such image in this project"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
 const deleteRoute = createRoute({
   method: "delete",
   path: "/api/images/{id}",
@@ -186,6 +236,36 @@ export const imageManagementRoutes = createRouter()
       201,
     );
   })
+  .openapi(transformUrlRoute, async (c) => {
+    const caller = await authorizeProject(c);
+    const secret = c.var.config.urlSigningSecret;
+    if (!secret) throw new AppError("CONFIGURATION_ERROR", "Signed URLs need URL_SIGNING_SECRET to be set");
+    const body = c.req.valid("json");
+    const options = parseTransformOptions(new URLSearchParams(body.options));
+    if (!hasTransformOptions(options)) {
+      invalidOption("options", "name at least one transformation option");
+    }
+    const { db } = c.var.services;
+    const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
+    if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
+    // Images of private projects are served only through URLs that expire.
+    const expiresIn = body.expiresIn ?? ((await isProjectPrivate(db, caller.project.id)) ? 3600 : undefined);
+    const expires = expiresIn === undefined ? null : Math.floor(Date.now() / 1000) + expiresIn;
+    const canonical = canonicalOptions(options);
+    const sig = await signPath(secret, `/api/images/${image.storageKey}`, expires, canonical);
+    const query = `${canonical}${expires === null ? "" : `&expires=${expires}`}&sig=${sig}`;
+    return c.json(
+      {
+        success: true as const,
+        data: {
+          url: `${imageUrl(c, image.storageKey)}?${query}`,
+          options: canonical,
+          expiresAt: expires === null ? null : new Date(expires * 1000).toISOString(),
+        },
+      },
+      201,
+    );
+  })
   .openapi(deleteRoute, async (c) => {
     const caller = await authorizeProject(c);
     const { db, store, defer } = c.var.services;
@@ -194,7 +274,7 @@ export const imageManagementRoutes = createRouter()
     // Row first: from this moment serving answers 404, even before the object and cache are gone.
     await markImageDeleted(db, image.id);
     await store.delete(image.storageKey);
-    await purgeImages(imageOrigin(c), [image.storageKey]);
+    await purgeImages(imageOrigin(c), [image.storageKey, ...(await variantsOf(db, { imageId: image.id }))]);
     defer(() =>
       recordAudit(db, {
         action: "image.deleted",

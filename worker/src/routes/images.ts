@@ -1,23 +1,24 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { IMAGE_CATEGORIES } from "../domain/catalog";
 import { SLUG_PATTERN } from "../domain/slug";
-import { isNotModified, objectHeaders, parseRange } from "../images/delivery";
+import { objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import { verifySignedPath } from "../images/signed-url";
+import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, problemResponse } from "../lib/openapi";
-import type { HonoEnv } from "../lib/types";
 import { access } from "../middleware/access";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
+import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache } from "./image-response";
+import { serveVariant } from "./image-variant";
 
 /** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
 const FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,120}\.(png|jpg|webp)$/;
-/** Objects never change (a new image gets a new name), so anyone may keep them for a year. */
-const PUBLIC_CACHE_CONTROL = "public, max-age=31536000, immutable";
+
+const transformOption = (description: string) => z.string().max(200).optional().openapi({ description });
 
 const route = createRoute({
   method: "get",
@@ -26,7 +27,7 @@ const route = createRoute({
   operationId: "getImage",
   summary: "An image's bytes (HEAD too): public, the URL is the capability",
   description:
-    "Served from the edge cache when possible (X-Cache: HIT/MISS). Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig).",
+    "Served from the edge cache when possible (X-Cache: HIT/MISS). Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig). With transformation options the image is resized, cropped, converted and watermarked in the Worker, and each variant is cached; arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url), presets do not.",
   middleware: [access.public()],
   request: {
     params: z.object({
@@ -35,72 +36,39 @@ const route = createRoute({
       category: z.enum(IMAGE_CATEGORIES),
       file: z.string().regex(FILE_NAME),
     }),
+    // Transformation options are parsed (and refused with 400 INVALID_TRANSFORM) by parseTransformOptions;
+    // they are declared here for the reference.
     query: z.object({
-      expires: z.string().max(16).optional().openapi({ description: "Temporary URLs: expiry, Unix seconds" }),
-      sig: z.string().max(64).optional().openapi({ description: "Temporary URLs: signature" }),
+      w: transformOption("Output width in pixels (1-4096)"),
+      h: transformOption("Output height in pixels (1-4096)"),
+      fit: transformOption("cover (default: fill the box, crop by gravity), contain (pad), fill (stretch), inside, outside"),
+      gravity: transformOption(
+        "Crop anchor for cover / placement for contain: center, north, south, east, west, northeast, northwest, southeast, southwest, or a focal point x,y (0-1)",
+      ),
+      crop: transformOption("x,y,width,height in source pixels, applied first"),
+      format: transformOption("png, jpeg, webp, or auto (WebP when Accept allows it; answers Vary: Accept)"),
+      q: transformOption("Quality 1-100 for JPEG and WebP"),
+      preset: transformOption("thumbnail, small, medium, large, or one of the project's presets; unsigned"),
+      watermark: transformOption("1 or 0: force the project's watermark on or off"),
+      expires: z.string().max(16).optional().openapi({ description: "Signed URLs: expiry, Unix seconds" }),
+      sig: z.string().max(64).optional().openapi({ description: "Signed URLs: HMAC signature" }),
     }),
   },
   responses: {
     200: { description: "The image", content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } } },
     206: { description: "The requested byte range" },
     304: { description: "The client's copy is current" },
-    403: problemResponse("Temporary URL expired (URL_EXPIRED) or tampered with (INVALID_SIGNATURE)"),
+    400: problemResponse("An invalid transformation option (INVALID_TRANSFORM), named in `errors`"),
+    403: problemResponse(
+      "Signed URL expired (URL_EXPIRED), tampered with (INVALID_SIGNATURE) or missing for arbitrary sizes (SIGNATURE_REQUIRED)",
+    ),
+    422: problemResponse("The output would exceed the size limit (OUTPUT_TOO_LARGE)"),
+    429: problemResponse("The image has as many variants as allowed (VARIANT_LIMIT)"),
     404: problemResponse("No such image"),
     416: problemResponse("The range starts beyond the end"),
     ...commonErrorResponses,
   },
 });
-
-interface Served {
-  info: Pick<ObjectInfo, "contentType" | "size" | "etag" | "uploaded">;
-  filename: string;
-  cacheControl: string;
-}
-
-function notFound(): never {
-  throw new AppError("NOT_FOUND", "No such image");
-}
-
-function rangeNotSatisfiable(size: number): never {
-  throw new AppError("RANGE_NOT_SATISFIABLE", `The range starts beyond the end of this ${size}-byte image`, {
-    headers: { "Content-Range": `bytes */${size}` },
-  });
-}
-
-/** Answers with validators, conditionals and ranges, the same way for cache hits and misses. */
-async function answer(
-  c: Context<HonoEnv>,
-  served: Served,
-  readBody: (range?: { offset: number; length: number }) => Promise<ReadableStream<Uint8Array> | ArrayBuffer>,
-  cacheStatus: "HIT" | "MISS" | "BYPASS",
-): Promise<Response> {
-  const { info } = served;
-  const headers = {
-    ...objectHeaders({
-      contentType: info.contentType,
-      size: info.size,
-      etag: info.etag,
-      lastModified: info.uploaded,
-      filename: served.filename,
-      cacheControl: served.cacheControl,
-    }),
-    "X-Cache": cacheStatus,
-  };
-  if (isNotModified(c.req.raw.headers, info.etag, info.uploaded)) return c.body(null, 304, headers);
-  const range = parseRange(c.req.header("Range"), info.size);
-  if (range === "unsatisfiable") rangeNotSatisfiable(info.size);
-  const isHead = c.req.method === "HEAD";
-  if (range) {
-    const rangeHeaders = {
-      ...headers,
-      "Content-Range": `bytes ${range.offset}-${range.offset + range.length - 1}/${info.size}`,
-      "Content-Length": String(range.length),
-    };
-    return isHead ? c.body(null, 206, rangeHeaders) : c.body(await readBody(range), 206, rangeHeaders);
-  }
-  const fullHeaders = { ...headers, "Content-Length": String(info.size) };
-  return isHead ? c.body(null, 200, fullHeaders) : c.body(await readBody(), 200, fullHeaders);
-}
 
 function displayName(filename: string | null, file: string): string {
   return filename ? `${filename}.${file.split(".").pop()}` : file;
@@ -112,6 +80,8 @@ export const imageRoutes = createRouter().openapi(
     const { organization, project, category, file } = c.req.valid("param");
     const { expires, sig } = c.req.valid("query");
     const key = `${organization}/${project}/${category}/${file}`;
+    const options = parseTransformOptions(new URL(c.req.url).searchParams);
+    if (hasTransformOptions(options)) return serveVariant(c, { key, file, options, expires, sig });
 
     const signed = expires !== undefined || sig !== undefined;
     if (signed) {
@@ -126,16 +96,7 @@ export const imageRoutes = createRouter().openapi(
     if (cache && !signed) {
       const hit = await cache.match(cacheKey);
       if (hit) {
-        const served: Served = {
-          info: {
-            contentType: hit.headers.get("Content-Type") ?? "application/octet-stream",
-            size: Number(hit.headers.get("Content-Length")),
-            etag: (hit.headers.get("ETag") ?? "").replaceAll('"', ""),
-            uploaded: new Date(hit.headers.get("Last-Modified") ?? 0),
-          },
-          filename: (hit.headers.get("Content-Disposition") ?? "").match(/filename="([^"]+)"/)?.[1] ?? file,
-          cacheControl: PUBLIC_CACHE_CONTROL,
-        };
+        const served = servedFromCache(hit, file, PUBLIC_CACHE_CONTROL);
         // No storage, no database: a hit is answered from the cached copy alone.
         return answer(
           c,
@@ -198,9 +159,11 @@ export const imageRoutes = createRouter().openapi(
     if (response.status !== 200) await body?.cancel();
     return response;
   },
-  // Any malformed path is simply not an image: 404, and it never reaches storage.
-  (result) => {
-    if (!result.success) notFound();
-    return undefined;
+  // Any malformed path is simply not an image: 404, and it never reaches storage. A malformed
+  // query (a repeated option) gets the transformation parser's 400 naming the option.
+  (result, c) => {
+    if (result.success) return undefined;
+    if (result.target === "query") parseTransformOptions(new URL(c.req.url).searchParams);
+    notFound();
   },
 );

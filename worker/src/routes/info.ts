@@ -1,7 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { version } from "../../../package.json";
 import { ASPECT_RATIOS, OUTPUT_FORMATS, TEMPLATES, UPLOAD_MIME_TYPES } from "../domain/catalog";
-import { DEFAULT_HOURLY_LIMIT, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, MAX_PROMPT_LENGTH, MAX_UPLOAD_BYTES } from "../domain/limits";
+import {
+  DEFAULT_HOURLY_LIMIT,
+  DEFAULT_PAGE_SIZE,
+  MAX_IMAGE_PIXELS,
+  MAX_PAGE_SIZE,
+  MAX_PROMPT_LENGTH,
+  MAX_UPLOAD_BYTES,
+} from "../domain/limits";
+import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS, MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
+import { BUILT_IN_PRESETS } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, successEnvelope } from "../lib/openapi";
 import { access } from "../middleware/access";
@@ -16,6 +25,13 @@ const InfoSchema = z
       maxPageSize: z.number().int(),
       defaultPageSize: z.number().int(),
       defaultHourlyLimit: z.number().int(),
+      maxImagePixels: z.number().int(),
+    }),
+    transformations: z.object({
+      maxOutputDimension: z.number().int(),
+      maxOutputPixels: z.number().int(),
+      maxVariantsPerImage: z.number().int(),
+      presets: z.record(z.string(), z.string()),
     }),
     formats: z.object({ output: z.array(z.string()), upload: z.array(z.string()) }),
     aspectRatios: z.array(z.object({ ratio: z.string(), name: z.string(), width: z.number(), height: z.number() })),
@@ -28,7 +44,7 @@ const route = createRoute({
   path: "/api/info",
   tags: ["System"],
   operationId: "getInfo",
-  summary: "What the API offers: limits, formats, aspect ratios and templates",
+  summary: "What the API offers: limits, formats, aspect ratios, templates and transformation presets",
   middleware: [access.public()],
   responses: {
     200: { description: "Platform information", content: { "application/json": { schema: successEnvelope(InfoSchema) } } },
@@ -46,6 +62,13 @@ const info = {
     maxPageSize: MAX_PAGE_SIZE,
     defaultPageSize: DEFAULT_PAGE_SIZE,
     defaultHourlyLimit: DEFAULT_HOURLY_LIMIT,
+    maxImagePixels: MAX_IMAGE_PIXELS,
+  },
+  transformations: {
+    maxOutputDimension: MAX_OUTPUT_DIMENSION,
+    maxOutputPixels: MAX_OUTPUT_PIXELS,
+    maxVariantsPerImage: MAX_VARIANTS_PER_IMAGE,
+    presets: BUILT_IN_PRESETS,
   },
   formats: { output: [...OUTPUT_FORMATS], upload: [...UPLOAD_MIME_TYPES] },
   aspectRatios: Object.entries(ASPECT_RATIOS).map(([ratio, size]) => ({ ratio, ...size })),

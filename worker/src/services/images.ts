@@ -3,11 +3,16 @@ import type { Database } from "../db/client";
 import { olderThan, toPage } from "../db/keyset";
 import { generations, type Image, images, organizations, projects } from "../db/schema";
 import type { ImageCategory } from "../domain/catalog";
+import type { ProjectImageSettings } from "../domain/image-settings";
 
 /** What serving needs to know about a stored object before sending it. */
 export interface ServableImage {
+  id: string;
+  width: number;
+  height: number;
   private: boolean;
   filename: string | null;
+  imageSettings: ProjectImageSettings;
 }
 
 /**
@@ -16,7 +21,14 @@ export interface ServableImage {
  */
 export async function findServableImage(db: Database, storageKey: string): Promise<ServableImage | null> {
   const [row] = await db
-    .select({ private: projects.private, filename: images.originalFilename })
+    .select({
+      id: images.id,
+      width: images.width,
+      height: images.height,
+      private: projects.private,
+      filename: images.originalFilename,
+      imageSettings: projects.imageSettings,
+    })
     .from(images)
     .innerJoin(projects, eq(projects.id, images.projectId))
     .where(and(eq(images.storageKey, storageKey), isNull(images.deletedAt)));
@@ -108,4 +120,9 @@ export async function listImages(db: Database, projectId: string, query: ImageLi
     .limit(query.limit + 1);
   const { page, nextCursor } = toPage(rows, query.limit, (row) => row.image.id);
   return { rows: page, nextCursor };
+}
+
+export async function isProjectPrivate(db: Database, projectId: string): Promise<boolean> {
+  const [row] = await db.select({ private: projects.private }).from(projects).where(eq(projects.id, projectId));
+  return row?.private === true;
 }

@@ -1,6 +1,7 @@
 export * from "./api-keys";
 export * from "./audit-events";
 export * from "./generations";
+export * from "./image-variants";
 export * from "./images";
 export * from "./organizations";
 export * from "./projects";

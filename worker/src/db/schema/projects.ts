@@ -1,4 +1,5 @@
-import { boolean, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { boolean, jsonb, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { DEFAULT_IMAGE_SETTINGS, type ProjectImageSettings } from "../../domain/image-settings";
 import { createdAt, id } from "./columns";
 import { organizations } from "./organizations";
 
@@ -13,6 +14,8 @@ export const projects = pgTable(
     name: text().notNull(),
     /** Private projects' images are served only through temporary (signed) URLs. */
     private: boolean().notNull().default(false),
+    /** Transformation settings: the project's presets and watermark. */
+    imageSettings: jsonb().$type<ProjectImageSettings>().notNull().default(DEFAULT_IMAGE_SETTINGS),
     createdAt: createdAt(),
   },
   (table) => [unique("projects_organization_slug_unique").on(table.organizationId, table.slug)],

@@ -1,0 +1,23 @@
+import type { OutputFormat } from "../../domain/catalog";
+import type { RequestedFormat } from "./options";
+
+const EXTENSION_FORMATS: Record<string, OutputFormat> = { png: "png", jpg: "jpeg", webp: "webp" };
+
+/** The format a stored file is in, from the extension the server gave it. */
+export function formatOfFile(file: string): OutputFormat {
+  return EXTENSION_FORMATS[file.split(".").pop() ?? ""] ?? "png";
+}
+
+/**
+ * The output format: as asked, the source's when not asked, and for `auto` WebP when the client
+ * accepts it (every current browser says so), else the source's own format, which it can read.
+ * `auto` answers carry `Vary: Accept`.
+ */
+export function chooseFormat(requested: RequestedFormat | undefined, source: OutputFormat, accept: string | undefined) {
+  if (requested === undefined) return source;
+  if (requested !== "auto") return requested;
+  if (/\bimage\/webp\b/i.test(accept ?? "")) return "webp";
+  return source === "webp" ? "png" : source;
+}
+
+export const FILE_EXTENSIONS: Record<OutputFormat, string> = { png: "png", jpeg: "jpg", webp: "webp" };

@@ -1,0 +1,68 @@
+/**
+ * One transformation, source bytes in, encoded bytes out: decode (WASM), cut, resample, pad,
+ * watermark, encode (WASM). Everything runs in the Worker's isolate; see limits.ts for the
+ * bounds that keep it within 128 MB.
+ */
+import type { OutputFormat } from "../../domain/catalog";
+import type { WatermarkSettings } from "../../domain/image-settings";
+import { decodeImage, type EncodedImage, encodeImage, type RgbaImage } from "../codec";
+import { sniffImage } from "../sniff";
+import { planTransform, type SizeOptions } from "./geometry";
+import { blend, extract, place } from "./pixels";
+import { resize } from "./resize";
+
+export interface TransformJob {
+  size: SizeOptions;
+  format: OutputFormat;
+  quality?: number;
+  /** The decoded mark and how to place it, when this response carries a watermark. */
+  watermark?: { image: RgbaImage; settings: Pick<WatermarkSettings, "position" | "opacity" | "scale" | "margin"> };
+}
+
+/** Letterbox colour for `contain`: transparent where the format has alpha, white for JPEG. */
+function background(format: OutputFormat): [number, number, number, number] {
+  return format === "jpeg" ? [255, 255, 255, 255] : [0, 0, 0, 0];
+}
+
+async function applyWatermark(image: RgbaImage, watermark: NonNullable<TransformJob["watermark"]>): Promise<void> {
+  const { settings } = watermark;
+  const width = Math.max(1, Math.min(image.width, Math.round(image.width * settings.scale)));
+  const height = Math.max(1, Math.round((watermark.image.height * width) / watermark.image.width));
+  const mark = await resize(watermark.image, width, height);
+  const position = settings.position;
+  const free = { x: image.width - width - 2 * settings.margin, y: image.height - height - 2 * settings.margin };
+  const x = settings.margin + (position.includes("west") ? 0 : position.includes("east") ? free.x : Math.round(free.x / 2));
+  const y = settings.margin + (position.startsWith("north") ? 0 : position.startsWith("south") ? free.y : Math.round(free.y / 2));
+  blend(image, mark, x, y, settings.opacity);
+}
+
+/**
+ * One transformation at a time per isolate. Requests share an isolate's 128 MB, and the work is
+ * CPU on its single thread anyway, so running two at once would only stack their peak memory.
+ * A waiting request polls with its own timer rather than chaining onto another request's promise,
+ * which the Workers runtime does not allow to settle across request contexts.
+ */
+let busy = false;
+
+export async function transformImage(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
+  while (busy) await new Promise((resolve) => setTimeout(resolve, 5));
+  busy = true;
+  try {
+    return await transformNow(source, job);
+  } finally {
+    busy = false;
+  }
+}
+
+async function transformNow(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
+  const header = sniffImage(source);
+  if (!header) throw new TypeError("The stored object is not an image we can read");
+  // Checked before decoding, so a bad crop or an oversized output costs no CPU.
+  const plan = planTransform(header.width, header.height, job.size);
+  const decoded = await decodeImage(source, header.format);
+  const scaled = await resize(extract(decoded, plan.source), plan.scaled.width, plan.scaled.height);
+  const output = place(scaled, plan.canvas, background(job.format));
+  // Every step returns fresh pixels (or the fresh decode itself), so blending in place is safe.
+  if (job.watermark) await applyWatermark(output, job.watermark);
+  return encodeImage(output, job.format, job.quality);
+}

@@ -1,0 +1,90 @@
+/**
+ * Answering for an image's bytes with validators, conditionals and ranges, the same way for
+ * originals and variants, cache hits and misses.
+ */
+import type { Context } from "hono";
+import { isNotModified, objectHeaders, parseRange } from "../images/delivery";
+import { AppError } from "../lib/errors";
+import type { HonoEnv } from "../lib/types";
+import type { ObjectInfo } from "../storage/object-store";
+
+/** Objects never change (a new image gets a new name), so anyone may keep them for a year. */
+export const PUBLIC_CACHE_CONTROL = "public, max-age=31536000, immutable";
+
+export interface Served {
+  info: Pick<ObjectInfo, "contentType" | "size" | "etag" | "uploaded">;
+  filename: string;
+  cacheControl: string;
+  /** Extra headers, e.g. `Vary: Accept` for negotiated formats. */
+  headers?: Record<string, string>;
+}
+
+export type CacheStatus = "HIT" | "MISS" | "BYPASS";
+
+export function notFound(): never {
+  throw new AppError("NOT_FOUND", "No such image");
+}
+
+function rangeNotSatisfiable(size: number): never {
+  throw new AppError("RANGE_NOT_SATISFIABLE", `The range starts beyond the end of this ${size}-byte image`, {
+    headers: { "Content-Range": `bytes */${size}` },
+  });
+}
+
+export function servedHeaders(served: Served, cacheStatus: CacheStatus): Record<string, string> {
+  return {
+    ...objectHeaders({
+      contentType: served.info.contentType,
+      size: served.info.size,
+      etag: served.info.etag,
+      lastModified: served.info.uploaded,
+      filename: served.filename,
+      cacheControl: served.cacheControl,
+    }),
+    ...served.headers,
+    "X-Cache": cacheStatus,
+  };
+}
+
+/** What a cached copy says about itself: the same headers it was stored with. */
+export function servedFromCache(hit: Response, file: string, cacheControl: string): Served {
+  const vary = hit.headers.get("Vary");
+  return {
+    info: {
+      contentType: hit.headers.get("Content-Type") ?? "application/octet-stream",
+      size: Number(hit.headers.get("Content-Length")),
+      etag: (hit.headers.get("ETag") ?? "").replaceAll('"', ""),
+      uploaded: new Date(hit.headers.get("Last-Modified") ?? 0),
+    },
+    filename: (hit.headers.get("Content-Disposition") ?? "").match(/filename="([^"]+)"/)?.[1] ?? file,
+    cacheControl,
+    headers: vary ? { Vary: vary } : undefined,
+  };
+}
+
+export async function answer(
+  c: Context<HonoEnv>,
+  served: Served,
+  readBody: (range?: {
+    offset: number;
+    length: number;
+  }) => Promise<ReadableStream<Uint8Array> | ArrayBuffer | Uint8Array<ArrayBuffer>>,
+  cacheStatus: CacheStatus,
+): Promise<Response> {
+  const { info } = served;
+  const headers = servedHeaders(served, cacheStatus);
+  if (isNotModified(c.req.raw.headers, info.etag, info.uploaded)) return c.body(null, 304, headers);
+  const range = parseRange(c.req.header("Range"), info.size);
+  if (range === "unsatisfiable") rangeNotSatisfiable(info.size);
+  const isHead = c.req.method === "HEAD";
+  if (range) {
+    const rangeHeaders = {
+      ...headers,
+      "Content-Range": `bytes ${range.offset}-${range.offset + range.length - 1}/${info.size}`,
+      "Content-Length": String(range.length),
+    };
+    return isHead ? c.body(null, 206, rangeHeaders) : c.body(await readBody(range), 206, rangeHeaders);
+  }
+  const fullHeaders = { ...headers, "Content-Length": String(info.size) };
+  return isHead ? c.body(null, 200, fullHeaders) : c.body(await readBody(), 200, fullHeaders);
+}

@@ -1,0 +1,204 @@
+/**
+ * Serving a transformed variant of a stored image: signature rules, format negotiation, the
+ * variant's edge-cache entry under its canonical options, the variant bound, and the
+ * transformation itself on a miss.
+ */
+import type { Context } from "hono";
+import { MAX_IMAGE_PIXELS } from "../domain/limits";
+import { decodeImage } from "../images/codec";
+import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
+import { verifySignedPath } from "../images/signed-url";
+import { sniffImage } from "../images/sniff";
+import { planTransform } from "../images/transform/geometry";
+import { MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
+import { chooseFormat, FILE_EXTENSIONS, formatOfFile } from "../images/transform/negotiate";
+import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
+import { transformImage } from "../images/transform/pipeline";
+import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
+import { AppError } from "../lib/errors";
+import { sha256Hex } from "../lib/hash";
+import type { HonoEnv } from "../lib/types";
+import { admitVariant } from "../services/image-variants";
+import { findServableImage, type ServableImage } from "../services/images";
+import { imageOrigin } from "./enhancement-schemas";
+import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache, servedHeaders } from "./image-response";
+
+export interface VariantRequest {
+  /** `{org}/{project}/{category}/{file}` */
+  key: string;
+  file: string;
+  options: TransformOptions;
+  expires?: string;
+  sig?: string;
+}
+
+async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Promise<boolean> {
+  const signed = request.expires !== undefined || request.sig !== undefined;
+  if (!signed) {
+    if (needsSignature(request.options) && c.var.config.transformSignaturesRequired) {
+      throw new AppError(
+        "SIGNATURE_REQUIRED",
+        "Arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url); presets do not",
+      );
+    }
+    return false;
+  }
+  const secret = c.var.config.urlSigningSecret;
+  const check = secret
+    ? await verifySignedPath(secret, `/api/images/${request.key}`, request.expires ?? "", request.sig ?? "", {
+        options: canonicalOptions(request.options),
+      })
+    : "invalid";
+  if (check === "expired") throw new AppError("URL_EXPIRED", "This signed URL has expired; ask for a new one");
+  if (check === "invalid") throw new AppError("INVALID_SIGNATURE", "This signed URL is not valid");
+  return true;
+}
+
+/**
+ * Everything that can refuse a variant, before any decoding: expiry rules of private images, the
+ * project's presets and watermark, crop bounds and output size (from the row's stored size), and
+ * last the variant bound, so a refused request is never counted.
+ */
+async function admit(
+  c: Context<HonoEnv>,
+  image: ServableImage,
+  normalized: TransformOptions,
+  variantKey: string,
+  expiring: boolean,
+): Promise<TransformOptions> {
+  if (image.private && !expiring) {
+    throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
+  }
+  const settings = image.imageSettings;
+  const options = expandPreset(normalized, settings.presets);
+  if (options.watermark === true && !settings.watermark) {
+    invalidOption("watermark", "this project has no watermark");
+  }
+  // Images stored before the pixel limit was lowered stay servable but not transformable.
+  if (image.width * image.height > MAX_IMAGE_PIXELS) {
+    throw new AppError("IMAGE_TOO_LARGE", `Sources over ${MAX_IMAGE_PIXELS} pixels cannot be transformed`);
+  }
+  planTransform(image.width, image.height, options);
+  if (!(await admitVariant(c.var.services.db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE))) {
+    throw new AppError(
+      "VARIANT_LIMIT",
+      `This image already has ${MAX_VARIANTS_PER_IMAGE} variants; use a preset or one of the sizes already requested`,
+    );
+  }
+  return options;
+}
+
+/**
+ * The original's bytes: from its edge-cache entry when serving put one there (public images,
+ * purged on delete), which is much closer than object storage; otherwise from storage.
+ */
+async function readSource(c: Context<HonoEnv>, cache: Cache | null, key: string) {
+  const hit = await cache?.match(imageCacheKey(imageOrigin(c), key));
+  if (hit?.body) {
+    return {
+      body: hit.body,
+      etag: (hit.headers.get("ETag") ?? "").replaceAll('"', ""),
+      uploaded: new Date(hit.headers.get("Last-Modified") ?? 0),
+    };
+  }
+  return c.var.services.store.get(key);
+}
+
+export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
+  const signed = await checkSignature(c, request);
+  const sourceFormat = formatOfFile(request.file);
+  const format = chooseFormat(request.options.format, sourceFormat, c.req.header("Accept"));
+  // Built-in presets are spelled out so `preset=thumbnail` and its options share one entry; a
+  // project's presets stay by name (their definition is in the database, not in the URL).
+  const builtIn = request.options.preset !== undefined && request.options.preset in BUILT_IN_PRESETS;
+  const normalized = builtIn ? expandPreset(request.options, {}) : request.options;
+  const variantKey = canonicalOptions({
+    ...normalized,
+    format,
+    quality: format === "png" ? undefined : normalized.quality,
+  });
+  const vary = request.options.format === "auto" ? { Vary: "Accept" } : undefined;
+
+  // Signed requests may read the cache too: only public images' variants are ever stored.
+  const cache = c.var.config.edgeCache ? edgeCache() : null;
+  const cacheKey = imageCacheKey(imageOrigin(c), request.key, variantKey);
+  const hit = await cache?.match(cacheKey);
+  if (hit) {
+    // A repeat request: no database, no storage, no decoding.
+    const served = servedFromCache(hit, request.file, PUBLIC_CACHE_CONTROL);
+    return answer(
+      c,
+      { ...served, headers: { ...served.headers, ...vary } },
+      async (range) => {
+        if (!range) return hit.body ?? new ArrayBuffer(0);
+        return (await hit.arrayBuffer()).slice(range.offset, range.offset + range.length);
+      },
+      "HIT",
+    );
+  }
+
+  const { db, store } = c.var.services;
+  // The row and the bytes are fetched together; the row's stored size is enough to check the plan.
+  const [image, source] = await Promise.all([findServableImage(db, request.key), readSource(c, cache, request.key)]);
+  if (!image || !source || (image.private && !signed)) {
+    await source?.body.cancel();
+    notFound();
+  }
+  const settings = image.imageSettings;
+  let options: TransformOptions;
+  try {
+    options = await admit(c, image, normalized, variantKey, request.expires !== undefined);
+  } catch (error) {
+    await source.body.cancel();
+    throw error;
+  }
+  const wantsWatermark = options.watermark ?? settings.watermarkByDefault;
+  const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
+
+  let watermark: Parameters<typeof transformImage>[1]["watermark"];
+  if (wantsWatermark && settings.watermark) {
+    const markObject = await store.get(settings.watermark.storageKey);
+    if (!markObject) throw new AppError("NOT_FOUND", "The project's watermark image no longer exists");
+    const markBytes = new Uint8Array(await new Response(markObject.body).arrayBuffer());
+    const markHeader = sniffImage(markBytes);
+    if (!markHeader) throw new AppError("INTERNAL_ERROR", "The watermark is not a readable image");
+    watermark = { image: await decodeImage(markBytes, markHeader.format), settings: settings.watermark };
+  }
+
+  const output = await transformImage(sourceBytes, {
+    size: options,
+    format,
+    quality: options.quality,
+    watermark,
+  });
+  const etag = (await sha256Hex(`${source.etag}\n${variantKey}\n${watermark ? JSON.stringify(settings.watermark) : ""}`)).slice(
+    0,
+    32,
+  );
+  const baseName = (image.filename ?? request.file).replace(/\.[a-z0-9]+$/i, "");
+  const expiresIn = signed && request.expires ? Math.max(0, Number(request.expires) - Math.floor(Date.now() / 1000)) : 0;
+  const served: Served = {
+    info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
+    filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
+    cacheControl: image.private ? `private, max-age=${expiresIn}` : PUBLIC_CACHE_CONTROL,
+    headers: vary,
+  };
+  if (cache && !image.private) {
+    const copy = new Response(output.bytes.slice(), {
+      headers: {
+        ...servedHeaders({ ...served, cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}` }, "HIT"),
+        "Content-Length": String(output.bytes.byteLength),
+      },
+    });
+    c.executionCtx.waitUntil(cache.put(cacheKey, copy));
+  }
+  return answer(
+    c,
+    served,
+    async (range) => {
+      const bytes = output.bytes as Uint8Array<ArrayBuffer>;
+      return range ? bytes.slice(range.offset, range.offset + range.length) : bytes;
+    },
+    cache && !image.private ? "MISS" : "BYPASS",
+  );
+}

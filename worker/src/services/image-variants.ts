@@ -1,0 +1,51 @@
+import { and, eq, isNull, sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { images, imageVariants, projects } from "../db/schema";
+import { DEFAULT_IMAGE_SETTINGS, type ProjectImageSettings } from "../domain/image-settings";
+
+/**
+ * Records a variant of an image unless the image already has `max` others; true when the variant
+ * may be produced (new and within the bound, or already known). One statement; concurrent first
+ * requests for different new variants can overshoot the bound by their number, never by more.
+ */
+export async function admitVariant(db: Database, imageId: string, variantKey: string, max: number): Promise<boolean> {
+  const result = await db.execute<{ admitted: boolean }>(sql`
+    with known as (
+      select count(*)::int as variants, coalesce(bool_or(${imageVariants.variantKey} = ${variantKey}), false) as present
+      from ${imageVariants} where ${imageVariants.imageId} = ${imageId}
+    ), inserted as (
+      insert into ${imageVariants} (image_id, variant_key)
+      select ${imageId}, ${variantKey} from known where not present and variants < ${max}
+      on conflict do nothing
+      returning 1
+    )
+    select present or exists (select 1 from inserted) as admitted from known`);
+  return result.rows[0]?.admitted === true;
+}
+
+/** Every variant of the given images, as `{ storageKey, variantKey }`, to purge from the edge cache. */
+export async function variantsOf(db: Database, where: { imageId: string } | { projectId: string }) {
+  return db
+    .select({ storageKey: images.storageKey, variantKey: imageVariants.variantKey })
+    .from(imageVariants)
+    .innerJoin(images, eq(images.id, imageVariants.imageId))
+    .where("imageId" in where ? eq(images.id, where.imageId) : eq(images.projectId, where.projectId));
+}
+
+export async function readImageSettings(db: Database, projectId: string): Promise<ProjectImageSettings> {
+  const [row] = await db.select({ settings: projects.imageSettings }).from(projects).where(eq(projects.id, projectId));
+  return row?.settings ?? DEFAULT_IMAGE_SETTINGS;
+}
+
+export async function writeImageSettings(db: Database, projectId: string, settings: ProjectImageSettings) {
+  await db.update(projects).set({ imageSettings: settings }).where(eq(projects.id, projectId));
+}
+
+/** The live image of this project with this id, any category: a watermark must be one. */
+export async function findProjectImageKey(db: Database, projectId: string, imageId: string) {
+  const [row] = await db
+    .select({ storageKey: images.storageKey })
+    .from(images)
+    .where(and(eq(images.id, imageId), eq(images.projectId, projectId), isNull(images.deletedAt)));
+  return row?.storageKey ?? null;
+}
