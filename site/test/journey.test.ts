@@ -342,6 +342,7 @@ describe("a new user's journey through the site", () => {
     await dialog.getByRole("button", { name: "Revoke key" }).click();
     await page.locator("#keys tr", { hasText: "Journey app" }).locator(".badge", { hasText: "revoked" }).waitFor();
     await page.locator("#audit tr", { hasText: "key.revoked" }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("keys-status");
 
     watch.expectFailure("/api/text-to-image", 401);
     watch.expectFailure("/api/me", 401);

@@ -212,6 +212,8 @@ dialog.addEventListener("close", async () => {
     });
     await loadKeys();
     keysStatus.done(`Revoked ${key.name} (${key.prefix}).`);
+    // The row and its button were redrawn: put focus where the outcome is announced.
+    byId("keys-status").focus();
     await loadAudit();
   } catch (error) {
     keysStatus.fail(error instanceof ApiError ? error : new ApiError(0, { title: String(error) }));
