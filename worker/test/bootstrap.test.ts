@@ -9,6 +9,9 @@ const env = { DATABASE_URL };
 
 describe("POST /api/bootstrap/initial-key", () => {
   it("creates exactly one master key when ten calls race on an empty platform, then refuses", async () => {
+    const status = async () =>
+      ((await (await api("/api/bootstrap/status", { env })).json()) as { data: { bootstrapped: boolean } }).data.bootstrapped;
+    expect(await status()).toBe(false);
     const responses = await Promise.all(
       Array.from({ length: 10 }, () => api("/api/bootstrap/initial-key", { method: "POST", env, ip: "192.0.2.10" })),
     );
@@ -28,6 +31,7 @@ describe("POST /api/bootstrap/initial-key", () => {
 
     const later = await api("/api/bootstrap/initial-key", { method: "POST", env });
     expect(later.status).toBe(403);
+    expect(await status()).toBe(true);
     await later.body?.cancel();
 
     // The key works, and the database holds its hash and prefix, never the key itself.

@@ -70,6 +70,7 @@ const PUBLIC_OPERATIONS = [
   "GET /health",
   "GET /api/info",
   "POST /api/bootstrap/initial-key",
+  "GET /api/bootstrap/status",
   // The URL is the capability, as for any CDN image.
   "GET /api/images/{organization}/{project}/{category}/{file}",
 ];

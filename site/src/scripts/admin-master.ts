@@ -8,6 +8,25 @@ const button = byId<HTMLButtonElement>("bootstrap");
 const status = statusRegion(byId("bootstrap-status"));
 const keyField = byId<HTMLInputElement>("master-key");
 
+const state = byId("bootstrap-state");
+
+/** Says up front whether bootstrapping is still possible, instead of learning it from a 403. */
+async function showBootstrapState() {
+  try {
+    const result = await callApi<Envelope<{ bootstrapped: boolean }>>("/api/bootstrap/status");
+    if (result.body.data.bootstrapped) {
+      state.textContent = "This installation already has a master key. Further keys are created on API keys, with a master key.";
+      button.disabled = true;
+    } else {
+      state.textContent = "No master key exists yet: the first one can be created now.";
+    }
+  } catch (error) {
+    status.fail(error);
+  }
+}
+
+void showBootstrapState();
+
 button.addEventListener("click", async () => {
   button.disabled = true;
   status.busy("Creating the master key…");

@@ -1,8 +1,8 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, clientInfo } from "../middleware/access";
-import { bootstrapMasterKey } from "../services/keys";
+import { bootstrapMasterKey, isBootstrapped } from "../services/keys";
 import { CreatedKeySchema, serializeKey } from "./key-schemas";
 
 const route = createRoute({
@@ -21,8 +21,30 @@ const route = createRoute({
   },
 });
 
-export const bootstrapRoutes = createRouter().openapi(route, async (c) => {
-  const key = await bootstrapMasterKey(c.var.services.db, clientInfo(c));
-  c.header("Cache-Control", "no-store");
-  return c.json({ success: true as const, data: serializeKey(key) }, 201);
+const statusRoute = createRoute({
+  method: "get",
+  path: "/api/bootstrap/status",
+  tags: ["Keys"],
+  operationId: "getBootstrapStatus",
+  summary: "Whether the first master key has been created",
+  description: "Lets a setup page say whether bootstrapping is still possible before trying it.",
+  middleware: [access.public()],
+  responses: {
+    200: {
+      description: "The platform's bootstrap state",
+      content: { "application/json": { schema: successEnvelope(z.object({ bootstrapped: z.boolean() })) } },
+    },
+    ...commonErrorResponses,
+  },
 });
+
+export const bootstrapRoutes = createRouter()
+  .openapi(route, async (c) => {
+    const key = await bootstrapMasterKey(c.var.services.db, clientInfo(c));
+    c.header("Cache-Control", "no-store");
+    return c.json({ success: true as const, data: serializeKey(key) }, 201);
+  })
+  .openapi(statusRoute, async (c) => {
+    c.header("Cache-Control", "no-store");
+    return c.json({ success: true as const, data: { bootstrapped: await isBootstrapped(c.var.services.db) } }, 200);
+  });

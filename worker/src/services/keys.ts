@@ -68,6 +68,12 @@ function toView(
  * calls: the insert checks for a master key and the single-bootstrap-key index refuses a
  * second one should two checks pass at once. Key and audit event are one statement.
  */
+/** True once any master key exists: the bootstrap endpoint then answers 403. */
+export async function isBootstrapped(db: Database): Promise<boolean> {
+  const result = await db.execute<{ done: boolean }>(sql`select exists (select 1 from api_keys where type = 'master') as done`);
+  return result.rows[0]?.done === true;
+}
+
 export async function bootstrapMasterKey(db: Database, client: ClientInfo): Promise<CreatedKey> {
   const key = await generateApiKey("master");
   const inserted = await db.execute<ApiKey & Record<string, unknown>>(sql`
