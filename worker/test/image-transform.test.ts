@@ -221,6 +221,12 @@ describe("image transformations", () => {
     expect(webp.response.headers.get("vary")).toBe("Accept");
     expect((await decoded(webp.bytes)).format).toBe("webp");
 
+    const again = await api(`${path}?preset=medium&format=auto`, { headers: { Accept: "image/webp,*/*" } });
+    expect(again.headers.get("x-cache")).toBe("HIT");
+    expect(again.headers.get("vary")).toBe("Accept");
+    expect(again.headers.get("content-type")).toBe("image/webp");
+    await again.body?.cancel();
+
     const png = await fetchImage(`${path}?preset=medium&format=auto`, { headers: { Accept: "image/png,*/*" } });
     expect(png.response.headers.get("content-type")).toBe("image/png");
     expect(png.response.headers.get("vary")).toBe("Accept");

@@ -31,7 +31,7 @@ function rangeNotSatisfiable(size: number): never {
   });
 }
 
-export function servedHeaders(served: Served, cacheStatus: CacheStatus): Record<string, string> {
+function servedHeaders(served: Served, cacheStatus: CacheStatus): Record<string, string> {
   return {
     ...objectHeaders({
       contentType: served.info.contentType,

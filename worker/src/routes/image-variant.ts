@@ -4,8 +4,10 @@
  * transformation itself on a miss.
  */
 import type { Context } from "hono";
+import type { WatermarkSettings } from "../domain/image-settings";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
+import { objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import { verifySignedPath } from "../images/signed-url";
 import { sniffImage } from "../images/sniff";
@@ -20,8 +22,9 @@ import { sha256Hex } from "../lib/hash";
 import type { HonoEnv } from "../lib/types";
 import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
+import type { ObjectStore } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache, servedHeaders } from "./image-response";
+import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache } from "./image-response";
 
 export interface VariantRequest {
   /** `{org}/{project}/{category}/{file}` */
@@ -104,6 +107,16 @@ async function readSource(c: Context<HonoEnv>, cache: Cache | null, key: string)
   return c.var.services.store.get(key);
 }
 
+/** The project's watermark image, decoded; it is small, so it is read whole. */
+async function loadWatermark(store: ObjectStore, settings: WatermarkSettings) {
+  const object = await store.get(settings.storageKey);
+  if (!object) throw new AppError("NOT_FOUND", "The project's watermark image no longer exists");
+  const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
+  const header = sniffImage(bytes);
+  if (!header) throw new AppError("INTERNAL_ERROR", "The watermark is not a readable image");
+  return { image: await decodeImage(bytes, header.format), settings };
+}
+
 export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
   const signed = await checkSignature(c, request);
   const sourceFormat = formatOfFile(request.file);
@@ -155,15 +168,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const wantsWatermark = options.watermark ?? settings.watermarkByDefault;
   const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
 
-  let watermark: Parameters<typeof transformImage>[1]["watermark"];
-  if (wantsWatermark && settings.watermark) {
-    const markObject = await store.get(settings.watermark.storageKey);
-    if (!markObject) throw new AppError("NOT_FOUND", "The project's watermark image no longer exists");
-    const markBytes = new Uint8Array(await new Response(markObject.body).arrayBuffer());
-    const markHeader = sniffImage(markBytes);
-    if (!markHeader) throw new AppError("INTERNAL_ERROR", "The watermark is not a readable image");
-    watermark = { image: await decodeImage(markBytes, markHeader.format), settings: settings.watermark };
-  }
+  const watermark = wantsWatermark && settings.watermark ? await loadWatermark(store, settings.watermark) : undefined;
 
   const output = await transformImage(sourceBytes, {
     size: options,
@@ -184,9 +189,18 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
     headers: vary,
   };
   if (cache && !image.private) {
+    // The stored copy lives an hour (see EDGE_CACHE_TTL_SECONDS); Vary is not stored because the
+    // negotiated format is part of the key, and is added back to every answer.
     const copy = new Response(output.bytes.slice(), {
       headers: {
-        ...servedHeaders({ ...served, cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}` }, "HIT"),
+        ...objectHeaders({
+          contentType: served.info.contentType,
+          size: served.info.size,
+          etag,
+          lastModified: source.uploaded,
+          filename: served.filename,
+          cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}`,
+        }),
         "Content-Length": String(output.bytes.byteLength),
       },
     });
