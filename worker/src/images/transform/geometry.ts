@@ -25,7 +25,7 @@ export interface Plan {
 }
 
 /** How far along the free space a gravity puts the image: 0 start, 0.5 middle, 1 end. */
-function anchor(gravity: Gravity | undefined): { x: number; y: number } {
+export function anchor(gravity: Gravity | undefined): { x: number; y: number } {
   if (gravity === undefined) return { x: 0.5, y: 0.5 };
   if (typeof gravity !== "string") return gravity;
   return {

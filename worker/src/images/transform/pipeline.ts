@@ -7,7 +7,8 @@ import type { OutputFormat } from "../../domain/catalog";
 import type { WatermarkSettings } from "../../domain/image-settings";
 import { decodeImage, type EncodedImage, encodeImage, type RgbaImage } from "../codec";
 import { sniffImage } from "../sniff";
-import { planTransform, type SizeOptions } from "./geometry";
+import { anchor, planTransform, type SizeOptions } from "./geometry";
+import type { GravityName } from "./options";
 import { blend, extract, place } from "./pixels";
 import { resize } from "./resize";
 
@@ -29,10 +30,10 @@ async function applyWatermark(image: RgbaImage, watermark: NonNullable<Transform
   const width = Math.max(1, Math.min(image.width, Math.round(image.width * settings.scale)));
   const height = Math.max(1, Math.round((watermark.image.height * width) / watermark.image.width));
   const mark = await resize(watermark.image, width, height);
-  const position = settings.position;
-  const free = { x: image.width - width - 2 * settings.margin, y: image.height - height - 2 * settings.margin };
-  const x = settings.margin + (position.includes("west") ? 0 : position.includes("east") ? free.x : Math.round(free.x / 2));
-  const y = settings.margin + (position.startsWith("north") ? 0 : position.startsWith("south") ? free.y : Math.round(free.y / 2));
+  // Placed like a `contain` image: by the same gravity names, inside the margin.
+  const at = anchor(settings.position as GravityName);
+  const x = settings.margin + Math.round((image.width - width - 2 * settings.margin) * at.x);
+  const y = settings.margin + Math.round((image.height - height - 2 * settings.margin) * at.y);
   blend(image, mark, x, y, settings.opacity);
 }
 
