@@ -358,6 +358,15 @@ describe("project presets and watermark", () => {
     expect([image.width, image.height, image.format]).toEqual([120, 80, "webp"]);
   });
 
+  it("refuses a watermark image over the watermark pixel limit", async () => {
+    const big = (await upload(projectKey, formWith(await solid(1100, 1000, [1, 2, 3, 255]), "big.png"))).data as UploadJson;
+    const response = await put({ watermark: { imageId: big.id } });
+    expect(response.status).toBe(400);
+    const problem = await readProblem(response);
+    expect(problem.errors?.[0]?.field).toBe("watermark.imageId");
+    expect(problem.detail).toContain("1100x1000");
+  });
+
   it.each([
     [{ presets: { card: "w=abc" } }, "presets.card"],
     [{ presets: { thumbnail: "w=10" } }, "presets.thumbnail"],

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ProjectImageSettings } from "../domain/image-settings";
 import { purgeImages } from "../images/edge-cache";
-import { MAX_PROJECT_PRESETS } from "../images/transform/limits";
+import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { GRAVITIES, hasTransformOptions, PRESET_NAME } from "../images/transform/options";
 import { BUILT_IN_PRESETS, parsePresetDefinition } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";
@@ -118,9 +118,15 @@ export const imageSettingsRoutes = createRouter()
     }
     let watermark: ProjectImageSettings["watermark"] = null;
     if (body.watermark) {
-      const storageKey = await findProjectImageKey(db, caller.project.id, body.watermark.imageId);
-      if (!storageKey) invalidField("watermark.imageId", "is not an image of this project");
-      watermark = { ...body.watermark, storageKey };
+      const mark = await findProjectImageKey(db, caller.project.id, body.watermark.imageId);
+      if (!mark) invalidField("watermark.imageId", "is not an image of this project");
+      if (mark.width * mark.height > MAX_WATERMARK_PIXELS) {
+        invalidField(
+          "watermark.imageId",
+          `is ${mark.width}x${mark.height}; a watermark has at most ${MAX_WATERMARK_PIXELS} pixels`,
+        );
+      }
+      watermark = { ...body.watermark, storageKey: mark.storageKey };
     }
     if (body.watermarkByDefault && !watermark) invalidField("watermarkByDefault", "needs a watermark");
     const settings: ProjectImageSettings = { presets: body.presets, watermark, watermarkByDefault: body.watermarkByDefault };

@@ -44,8 +44,8 @@ export async function writeImageSettings(db: Database, projectId: string, settin
 /** The live image of this project with this id, any category: a watermark must be one. */
 export async function findProjectImageKey(db: Database, projectId: string, imageId: string) {
   const [row] = await db
-    .select({ storageKey: images.storageKey })
+    .select({ storageKey: images.storageKey, width: images.width, height: images.height })
     .from(images)
     .where(and(eq(images.id, imageId), eq(images.projectId, projectId), isNull(images.deletedAt)));
-  return row?.storageKey ?? null;
+  return row ?? null;
 }

@@ -14,3 +14,5 @@ export const MAX_VARIANTS_PER_IMAGE = 32;
 export const MAX_PROJECT_PRESETS = 20;
 export const MIN_QUALITY = 1;
 export const MAX_QUALITY = 100;
+/** Largest watermark image: it is decoded next to the source, so it stays small (1 MP). */
+export const MAX_WATERMARK_PIXELS = 1024 * 1024;
