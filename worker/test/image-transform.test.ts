@@ -122,6 +122,13 @@ describe("image transformations", () => {
     const etag = head.headers.get("etag") as string;
     const notModified = await api(`${path}?preset=small`, { headers: { "If-None-Match": etag } });
     expect(notModified.status).toBe(304);
+    // Without the cache too: the validator is known before any transformation.
+    const uncached = await api(`${path}?preset=small`, {
+      headers: { "If-None-Match": etag },
+      env: { IMAGE_EDGE_CACHE: "off" },
+    });
+    expect(uncached.status).toBe(304);
+    expect(uncached.headers.get("etag")).toBe(etag);
   });
 
   it("requires a signature for arbitrary sizes, and accepts the one the API signs", async () => {

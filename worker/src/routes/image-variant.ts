@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import type { WatermarkSettings } from "../domain/image-settings";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
-import { objectHeaders } from "../images/delivery";
+import { isNotModified, objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import { verifySignedPath } from "../images/signed-url";
 import { sniffImage } from "../images/sniff";
@@ -165,27 +165,27 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
     await source.body.cancel();
     throw error;
   }
-  const wantsWatermark = options.watermark ?? settings.watermarkByDefault;
-  const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
-
-  const watermark = wantsWatermark && settings.watermark ? await loadWatermark(store, settings.watermark) : undefined;
-
-  const output = await transformImage(sourceBytes, {
-    size: options,
-    format,
-    quality: options.quality,
-    watermark,
-  });
-  const etag = (await sha256Hex(`${source.etag}\n${variantKey}\n${watermark ? JSON.stringify(settings.watermark) : ""}`)).slice(
+  const markSettings = (options.watermark ?? settings.watermarkByDefault) ? settings.watermark : null;
+  // The variant's validator is known before any work: a client revalidating its copy gets a 304
+  // without a transformation.
+  const etag = (await sha256Hex(`${source.etag}\n${variantKey}\n${markSettings ? JSON.stringify(markSettings) : ""}`)).slice(
     0,
     32,
   );
-  const baseName = (image.filename ?? request.file).replace(/\.[a-z0-9]+$/i, "");
   const expiresIn = signed && request.expires ? Math.max(0, Number(request.expires) - Math.floor(Date.now() / 1000)) : 0;
+  const cacheControl = image.private ? `private, max-age=${expiresIn}` : PUBLIC_CACHE_CONTROL;
+  if (isNotModified(c.req.raw.headers, etag, source.uploaded)) {
+    await source.body.cancel();
+    return c.body(null, 304, { ETag: `"${etag}"`, "Cache-Control": cacheControl, ...vary });
+  }
+  const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
+  const watermark = markSettings ? await loadWatermark(store, markSettings) : undefined;
+  const output = await transformImage(sourceBytes, { size: options, format, quality: options.quality, watermark });
+  const baseName = (image.filename ?? request.file).replace(/\.[a-z0-9]+$/i, "");
   const served: Served = {
     info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
     filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
-    cacheControl: image.private ? `private, max-age=${expiresIn}` : PUBLIC_CACHE_CONTROL,
+    cacheControl,
     headers: vary,
   };
   if (cache && !image.private) {
