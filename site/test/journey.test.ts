@@ -90,6 +90,11 @@ describe("a new user's journey through the site", () => {
     await info.locator("summary", { hasText: "Try it" }).click();
     await info.getByRole("button", { name: "Send request" }).click();
     await info.locator("pre", { hasText: '"templates"' }).waitFor();
+    // /health sits outside /api/ and is still this origin's API.
+    const health = page.locator("#getHealth");
+    await health.locator("summary", { hasText: "Try it" }).click();
+    await health.getByRole("button", { name: "Send request" }).click();
+    await health.locator("pre", { hasText: '"checks"' }).waitFor();
     await checkPage("docs-reference");
   });
 

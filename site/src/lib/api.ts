@@ -26,14 +26,20 @@ export interface Envelope<T> {
   pagination?: { limit: number; nextCursor: string | null; hasMore: boolean };
 }
 
+/** This origin's API: everything under /api/, and /health, the one public route the reference lists outside it. */
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith("/api/") || pathname === "/health";
+}
+
 /**
  * A same-origin URL for an API path with the non-empty query parameters. Anything that resolves
- * elsewhere (another origin, a path outside /api/) is refused, since callers attach the key to it.
+ * elsewhere (another origin, a path outside the API, `..` climbing out of it) is refused, since
+ * callers attach the key to it.
  */
 export function apiUrl(path: string, query: ApiCall["query"] = {}): string {
   const url = new URL(path, window.location.origin);
-  if (!path.startsWith("/api/") || url.origin !== window.location.origin || !url.pathname.startsWith("/api/"))
-    throw new Error(`Refusing to call ${JSON.stringify(path)}: only this site's /api/ paths are called.`);
+  if (!path.startsWith("/") || url.origin !== window.location.origin || !isApiPath(url.pathname))
+    throw new Error(`Refusing to call ${JSON.stringify(path)}: only this site's API is called.`);
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
   }
