@@ -2,7 +2,7 @@ import { callApi, type Envelope, loadInfo } from "../lib/api";
 import { byId, fillSelect, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
 import { onKeysChanged } from "../lib/key-store";
-import { pagedList } from "../lib/paged-list";
+import { type LoadOutcome, pagedList } from "../lib/paged-list";
 import { statusRegion } from "../lib/status";
 import { thumbnailImage } from "../lib/thumbnail";
 
@@ -148,10 +148,11 @@ const list = pagedList<Filters, Image>({
   },
 });
 
-function page(go: () => Promise<unknown>) {
+async function page(go: () => Promise<LoadOutcome>) {
   if (list.loading) return;
   moveFocus = true;
-  void go();
+  // A load that never started must not move focus on some later, unrelated one.
+  if ((await go()).state === "ignored") moveFocus = false;
 }
 
 function startOver() {
@@ -159,9 +160,9 @@ function startOver() {
   void list.start(filters());
 }
 
-next.addEventListener("click", () => page(() => list.next()));
-previous.addEventListener("click", () => page(() => list.go((list.failed ?? list.shown) - 1)));
-retry.addEventListener("click", () => page(() => list.go(list.failed ?? list.shown)));
+next.addEventListener("click", () => void page(() => list.next()));
+previous.addEventListener("click", () => void page(() => list.go((list.failed ?? list.shown) - 1)));
+retry.addEventListener("click", () => void page(() => list.go(list.failed ?? list.shown)));
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   startOver();
