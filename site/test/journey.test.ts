@@ -90,14 +90,19 @@ describe("a new user's journey through the site", () => {
     await info.locator("summary", { hasText: "Try it" }).click();
     await info.getByRole("button", { name: "Send request" }).click();
     await info.locator("pre", { hasText: '"templates"' }).waitFor();
+    // /health sits outside /api/ and is still this origin's API.
+    const health = page.locator("#getHealth");
+    await health.locator("summary", { hasText: "Try it" }).click();
+    await health.getByRole("button", { name: "Send request" }).click();
+    await health.locator("pre", { hasText: '"checks"' }).waitFor();
     await checkPage("docs-reference");
   });
 
   it("bootstraps the first master key, shown once with a copy button", async () => {
     await visit("/admin/master");
     await page.locator("#bootstrap-state", { hasText: "No master key exists yet" }).waitFor();
-    await page.getByRole("button", { name: "Create the first master key" }).click();
-    expect(await settled(page, "#bootstrap-status")).toMatchObject({ state: "done" });
+    const bootstrap = page.getByRole("button", { name: "Create the first master key" });
+    expect(await settled(page, "#bootstrap-status", () => bootstrap.click())).toMatchObject({ state: "done" });
     journey.masterKey = await page.locator("#master-key").inputValue();
     expect(journey.masterKey).toMatch(/^bnt_mk_\w+$/);
     expect(await page.getByRole("alert").innerText()).toContain("Shown once");
@@ -120,8 +125,8 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator("#keys tr").count()).toBe(1);
     await page.getByLabel("Name").fill("Journey app");
     await page.getByLabel("Project", { exact: true }).fill("journey");
-    await page.getByRole("button", { name: "Create key" }).click();
-    expect(await settled(page, "#create-status")).toMatchObject({ state: "done" });
+    const createKey = page.getByRole("button", { name: "Create key" });
+    expect(await settled(page, "#create-status", () => createKey.click())).toMatchObject({ state: "done" });
     journey.projectKey = await page.locator("#created-key").inputValue();
     expect(journey.projectKey).toMatch(/^bnt_pk_\w+$/);
     await page.getByRole("button", { name: "Use it in this browser" }).click();
@@ -155,8 +160,9 @@ describe("a new user's journey through the site", () => {
     await page.getByLabel("Output format").selectOption("webp");
     // Submit from the keyboard.
     await page.getByRole("button", { name: "Generate both" }).focus();
-    await page.keyboard.press("Enter");
-    const status = await settled(page, "#tti-status");
+    const status = await settled(page, "#tti-status", () => page.keyboard.press("Enter"));
+    // Focus stays on the button that was pressed, rather than dropping to the page while it was busy.
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("Generate both");
     expect(status, status.text).toMatchObject({ state: "done" });
 
     for (const panel of ["#result-plain", "#result-enhanced"]) {
@@ -204,6 +210,8 @@ describe("a new user's journey through the site", () => {
       await page.getByRole("tab", { name: "Python" }).click();
       const python = await page.locator("#tti-code pre").innerText();
       expect(python).toContain('"autoEnhance": True');
+      // The key the browser keeps never appears in code meant to be copied: it comes from the environment.
+      for (const snippet of [curl, javascript, python]) expect(snippet).not.toContain(journey.projectKey);
       await writeFile(path.join(dir, "snippet.py"), python);
       expect(await runSnippet("python3", [path.join(dir, "snippet.py")], journey.projectKey)).toMatch(/^http.*\.webp$/);
     } finally {
@@ -242,22 +250,22 @@ describe("a new user's journey through the site", () => {
     await visit("/demo/upload");
     await page.locator("#limits-hint", { hasText: "MB" }).waitFor();
     // Dropped on the drop zone, as a file from the desktop would be.
-    await page.locator("#drop-zone").evaluate((zone) => {
-      const transfer = new DataTransfer();
-      transfer.items.add(new File(["not an image"], "notes.txt", { type: "text/plain" }));
-      zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
-    });
-    expect((await settled(page, "#check-status")).text).toContain("is not accepted");
+    const dropText = () =>
+      page.locator("#drop-zone").evaluate((zone) => {
+        const transfer = new DataTransfer();
+        transfer.items.add(new File(["not an image"], "notes.txt", { type: "text/plain" }));
+        zone.dispatchEvent(new DragEvent("drop", { dataTransfer: transfer, bubbles: true, cancelable: true }));
+      });
+    expect((await settled(page, "#check-status", dropText)).text).toContain("is not accepted");
     expect(await page.getByRole("button", { name: "Upload", exact: true }).isDisabled()).toBe(true);
 
     const file = uploadFixture();
-    await page.locator("#file-input").setInputFiles(file);
-    expect(await settled(page, "#check-status")).toMatchObject({ state: "done" });
+    const checked = await settled(page, "#check-status", () => page.locator("#file-input").setInputFiles(file));
+    expect(checked, checked.text).toMatchObject({ state: "done" });
     const preview = await page.locator("#preview-meta").innerText();
     expect(preview).toContain("320×200");
     expect(preview).toContain("8:5");
-    await page.getByRole("button", { name: "Upload", exact: true }).click();
-    const status = await settled(page, "#upload-status");
+    const status = await settled(page, "#upload-status", () => page.getByRole("button", { name: "Upload", exact: true }).click());
     expect(status, status.text).toMatchObject({ state: "done" });
     expect(await page.locator("#upload-progress").evaluate((element: HTMLProgressElement) => element.value)).toBe(100);
     // Five generations so far (two here, three by the snippets) and this upload, from the upload's own headers.
@@ -271,6 +279,7 @@ describe("a new user's journey through the site", () => {
     // The upload's cURL snippet works when pasted next to the file.
     const curl = await page.locator("#upload-code pre").innerText();
     expect(curl).toContain(`-F 'file=@${file.name}'`);
+    expect(curl).not.toContain(journey.projectKey);
     const dir = await mkdtemp(path.join(tmpdir(), "banatie-upload-"));
     try {
       await writeFile(path.join(dir, file.name), file.buffer);
@@ -319,6 +328,8 @@ describe("a new user's journey through the site", () => {
       .evaluateAll((links) => links.map((link) => link.getAttribute("href")));
     await page.getByRole("button", { name: "Next page" }).click();
     await page.locator("#page-label", { hasText: "Page 2" }).waitFor();
+    // Focus follows the new page instead of staying on a button that may now be disabled.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("gallery-grid");
     expect(await page.locator(".gallery-card").count()).toBe(2);
     expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
     const secondPage = await page
@@ -328,6 +339,27 @@ describe("a new user's journey through the site", () => {
     await page.getByRole("button", { name: "Previous page" }).click();
     await page.locator("#page-label", { hasText: "Page 1" }).waitFor();
     await page.waitForFunction(() => document.querySelectorAll(".gallery-card").length === 30);
+  });
+
+  it("loads the gallery as soon as a key is added in the menu, without a reload", async () => {
+    const thumbnail = await fetch(`${journey.generatedUrl}?preset=thumbnail`);
+    await thumbnail.arrayBuffer();
+    if (!thumbnail.ok) watch.expectFailure("preset=thumbnail", thumbnail.status);
+
+    await visit("/demo/gallery");
+    expect(await settled(page, "#gallery-status")).toMatchObject({ state: "done" });
+    await page.locator("#key-panel summary").click();
+    const removed = await settled(page, "#gallery-status", () =>
+      page.getByRole("button", { name: "Remove project key" }).click(),
+    );
+    expect(removed.text).toContain("MISSING_API_KEY");
+    expect(await page.locator(".gallery-card").count()).toBe(0);
+
+    await page.getByLabel("Add a key").fill(journey.projectKey);
+    const added = await settled(page, "#gallery-status", () => page.getByRole("button", { name: "Save key" }).click());
+    expect(added, added.text).toMatchObject({ state: "done" });
+    await page.locator(".gallery-card", { has: page.locator(`a[href="${journey.generatedUrl}"]`) }).waitFor();
+    await page.locator("#key-summary", { hasText: "project + master" }).waitFor();
   });
 
   it("revokes the project key, after which the workbench reports the 401", async () => {
@@ -347,8 +379,7 @@ describe("a new user's journey through the site", () => {
     await visit("/demo/tti");
     await page.locator("#quota", { hasText: "REVOKED_API_KEY" }).waitFor();
     await page.locator("#template option").nth(6).waitFor({ state: "attached" });
-    await page.getByRole("button", { name: "Generate both" }).click();
-    const status = await settled(page, "#tti-status");
+    const status = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
     expect(status.state).toBe("error");
     expect(status.text).toContain("API key revoked (401)");
     expect(status.text).toContain("REVOKED_API_KEY");

@@ -26,18 +26,29 @@ export interface Envelope<T> {
   pagination?: { limit: number; nextCursor: string | null; hasMore: boolean };
 }
 
-/** A same-origin URL for an API path with the non-empty query parameters. */
+/** This origin's API: everything under /api/, and /health, the one public route the reference lists outside it. */
+function isApiPath(pathname: string): boolean {
+  return pathname.startsWith("/api/") || pathname === "/health";
+}
+
+/**
+ * A same-origin URL for an API path with the non-empty query parameters. Anything that resolves
+ * elsewhere (another origin, a path outside the API, `..` climbing out of it) is refused, since
+ * callers attach the key to it.
+ */
 export function apiUrl(path: string, query: ApiCall["query"] = {}): string {
   const url = new URL(path, window.location.origin);
+  if (!path.startsWith("/") || url.origin !== window.location.origin || !isApiPath(url.pathname))
+    throw new Error(`Refusing to call ${JSON.stringify(path)}: only this site's API is called.`);
   for (const [name, value] of Object.entries(query)) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, String(value));
   }
   return url.toString();
 }
 
-/** Thrown before any request when a page needs a key the visitor has not stored. */
+/** Thrown before any request when a page needs a key the visitor has not stored; status 0, as nothing was answered. */
 export function missingKeyError(kind: KeyKind): ApiError {
-  return new ApiError(401, {
+  return new ApiError(0, {
     title: `No ${kind} key in this browser`,
     detail: `This page calls the API with a ${kind} key. Add one with the “API keys” button at the top of the page.`,
     code: "MISSING_API_KEY",
@@ -49,6 +60,8 @@ export function missingKeyError(kind: KeyKind): ApiError {
  * Resolves with the parsed body on 2xx; rejects with an ApiError carrying the problem otherwise.
  */
 export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiResult<T>> {
+  // Checked before the key is read, so it can only ever go to this origin's API.
+  const url = apiUrl(path, call.query);
   const headers: Record<string, string> = { Accept: "application/json" };
   if (call.key) {
     const key = getKey(call.key);
@@ -59,7 +72,7 @@ export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiR
   const started = performance.now();
   let response: Response;
   try {
-    response = await fetch(apiUrl(path, call.query), {
+    response = await fetch(url, {
       method: call.method ?? "GET",
       headers,
       body: call.json === undefined ? undefined : JSON.stringify(call.json),
@@ -75,7 +88,8 @@ export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiR
   } catch {
     // Not JSON: keep the text, the problem below quotes it.
   }
-  if (!response.ok) throw new ApiError(response.status, toProblem(response.status, response.statusText, body), body);
+  if (!response.ok)
+    throw new ApiError(response.status, toProblem(response.status, response.statusText, body), body, response.headers);
   return { status: response.status, headers: response.headers, body: body as T, ms };
 }
 
@@ -88,8 +102,13 @@ export interface Info {
     maxPageSize: number;
     defaultPageSize: number;
     defaultHourlyLimit: number;
-    /** Not published yet; the upload page falls back to the documented 4096×4096. */
-    maxImagePixels?: number;
+    maxImagePixels: number;
+  };
+  transformations: {
+    maxOutputDimension: number;
+    maxOutputPixels: number;
+    maxVariantsPerImage: number;
+    presets: Record<string, string>;
   };
   formats: { output: string[]; upload: string[] };
   aspectRatios: { ratio: string; name: string; width: number; height: number }[];

@@ -43,3 +43,17 @@ export function withInlineCode(text: string): DocumentFragment {
   });
   return fragment;
 }
+
+/**
+ * A URL the API returned, fit for an href or src: http(s) only, so a `javascript:` or `data:`
+ * value can never become a link. Undefined otherwise (h() then leaves the attribute out).
+ */
+export function safeHref(url: string | null | undefined): string | undefined {
+  if (!url) return undefined;
+  try {
+    const parsed = new URL(url, window.location.origin);
+    return parsed.protocol === "http:" || parsed.protocol === "https:" ? parsed.toString() : undefined;
+  } catch {
+    return undefined;
+  }
+}

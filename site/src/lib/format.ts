@@ -26,3 +26,8 @@ export function aspectRatio(width: number, height: number): string {
   const h = height / divisor;
   return w <= 32 && h <= 32 ? `${w}:${h}` : `${(width / height).toFixed(2)}:1`;
 }
+
+/** A pixel count as megapixels with one decimal, as limits are usually quoted. */
+export function formatMegapixels(pixels: number): string {
+  return `${(pixels / 1e6).toFixed(1)} megapixels`;
+}

@@ -1,4 +1,4 @@
-import { aspectRatio } from "./format";
+import { aspectRatio, formatMegapixels } from "./format";
 
 export interface ImageFacts {
   width: number;
@@ -22,13 +22,13 @@ export function readImageFacts(url: string): Promise<ImageFacts> {
   });
 }
 
-/** The API's pixel limit (README: 4096×4096), used while /api/info does not publish it. */
-export const DEFAULT_MAX_PIXELS = 4096 * 4096;
-
-/** The pixel check, once the browser has read the dimensions. */
+/** The pixel check, once the browser has read the dimensions; `maxPixels` is /api/info's `limits.maxImagePixels`. */
 export function checkPixels(facts: ImageFacts, maxPixels: number): string[] {
-  return facts.width * facts.height > maxPixels
-    ? [`The image has ${facts.width * facts.height} pixels; the limit is ${maxPixels} (4096×4096 for a square image).`]
+  const pixels = facts.width * facts.height;
+  return pixels > maxPixels
+    ? [
+        `The image has ${formatMegapixels(pixels)} (${facts.width}×${facts.height}); the limit is ${formatMegapixels(maxPixels)} (${maxPixels} pixels).`,
+      ]
     : [];
 }
 

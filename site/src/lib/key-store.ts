@@ -23,19 +23,46 @@ export function getKey(kind: KeyKind): string | null {
   }
 }
 
-/** Stores a key in the slot its prefix names; returns that kind, or null for a non-key. */
+/** Thrown when the browser refuses to change localStorage (disabled, full, or blocked by policy). */
+export class KeyStorageError extends Error {
+  constructor(action: string, cause: unknown) {
+    super(
+      `This browser did not let the page ${action} (${cause instanceof Error ? cause.message : String(cause)}). Check that site data is allowed for this site.`,
+    );
+    this.name = "KeyStorageError";
+  }
+}
+
+/**
+ * Stores a key in the slot its prefix names; returns that kind, or null for a non-key.
+ * Throws a KeyStorageError, with a message to show, when the browser refuses to store it.
+ */
 export function saveKey(key: string): KeyKind | null {
   const trimmed = key.trim();
   const kind = keyKind(trimmed);
   if (!kind) return null;
-  localStorage.setItem(STORAGE_KEYS[kind], trimmed);
+  try {
+    localStorage.setItem(STORAGE_KEYS[kind], trimmed);
+  } catch (error) {
+    throw new KeyStorageError(`keep the ${kind} key`, error);
+  }
   window.dispatchEvent(new CustomEvent(CHANGE_EVENT));
   return kind;
 }
 
+/** Forgets a key; throws a KeyStorageError, with a message to show, when the browser refuses. */
 export function removeKey(kind: KeyKind): void {
-  localStorage.removeItem(STORAGE_KEYS[kind]);
+  try {
+    localStorage.removeItem(STORAGE_KEYS[kind]);
+  } catch (error) {
+    throw new KeyStorageError(`remove the ${kind} key`, error);
+  }
   window.dispatchEvent(new CustomEvent(CHANGE_EVENT));
+}
+
+/** What to tell the visitor when saving or removing a key failed. */
+export function keyStorageMessage(error: unknown): string {
+  return error instanceof KeyStorageError ? error.message : `The key could not be changed: ${String(error)}`;
 }
 
 /** The first characters of a key, as the API's `prefix`: enough to recognise it, useless to use. */

@@ -11,19 +11,46 @@ export interface Problem {
   errors?: { field: string; message: string }[];
 }
 
-/** A failed API call: the HTTP status and the problem the API answered (or one made up for network failures). */
+/**
+ * A failed API call: the HTTP status (0 when no request was answered), the problem the API
+ * answered (or one made up for network failures), and the response headers, which say when to
+ * retry (Retry-After) and which request to quote (X-Request-Id).
+ */
 export class ApiError extends Error {
   readonly status: number;
   readonly problem: Problem;
   readonly body: unknown;
+  readonly headers: Headers;
 
-  constructor(status: number, problem: Problem, body: unknown = problem) {
+  constructor(status: number, problem: Problem, body: unknown = problem, headers: Headers = new Headers()) {
     super(problem.detail ?? problem.message ?? problem.title ?? `HTTP ${status}`);
     this.name = "ApiError";
     this.status = status;
     this.problem = problem;
     this.body = body;
+    this.headers = headers;
   }
+}
+
+/** Seconds to wait from a Retry-After value (delay in seconds or an HTTP date), or null when absent or unreadable. */
+export function retryAfterSeconds(value: string | null, now: number = Date.now()): number | null {
+  if (!value?.trim()) return null;
+  const trimmed = value.trim();
+  if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? null : Math.max(0, Math.ceil((date - now) / 1000));
+}
+
+/** "Retry in N s." for a failure whose response said when to try again, else null. */
+export function retryText(error: unknown, now: number = Date.now()): string | null {
+  if (!(error instanceof ApiError)) return null;
+  const seconds = retryAfterSeconds(error.headers.get("Retry-After"), now);
+  return seconds === null ? null : `Retry in ${seconds} s.`;
+}
+
+/** True for the made-up problem a page shows when it needs a key the browser does not hold. */
+export function isMissingKey(error: unknown): boolean {
+  return error instanceof ApiError && error.problem.code === "MISSING_API_KEY";
 }
 
 /** Reads whatever a failed response holds into a problem, even when it is not problem+json. */
@@ -45,6 +72,11 @@ const HINTS: Record<string, string> = {
   INSUFFICIENT_SCOPE: "This page needs the other kind of key (master for admin pages, project for workbenches).",
   RATE_LIMIT_EXCEEDED: "The key's hourly quota is spent; it resets at the top of the hour.",
   BOOTSTRAP_COMPLETED: "A master key already exists. Ask whoever holds it for a key.",
+  TOO_MANY_REQUESTS: "Too many requests with this key are running at once: wait for some to finish, then try again.",
+  AUTH_THROTTLED: "Too many failed key checks came from this client: wait a minute, then try again with a valid key.",
+  SIGNATURE_REQUIRED:
+    "Arbitrary sizes need a signed URL: use a preset such as ?preset=thumbnail, or sign the URL on your server.",
+  VARIANT_LIMIT: "This image already has as many variants as allowed: reuse one of its existing sizes or presets.",
 };
 
 /** Builds a readable error block: title, detail, each invalid field, a hint, and the ids to quote to support. */
@@ -81,7 +113,16 @@ export function renderProblem(error: unknown): HTMLElement {
     text.textContent = hint;
     box.append(text);
   }
-  if (problem.code || problem.requestId) {
+  const retry = retryText(error);
+  if (retry) {
+    const text = document.createElement("p");
+    text.className = "problem-retry";
+    text.textContent = retry;
+    box.append(text);
+  }
+  // The body's id when it has one; otherwise the header, which every API response carries.
+  const requestId = problem.requestId ?? (error instanceof ApiError ? error.headers.get("X-Request-Id") : null);
+  if (problem.code || requestId) {
     const ids = document.createElement("p");
     ids.className = "problem-ids";
     if (problem.code) {
@@ -90,7 +131,7 @@ export function renderProblem(error: unknown): HTMLElement {
       link.textContent = problem.code;
       ids.append("Code ", link);
     }
-    if (problem.requestId) ids.append(`${problem.code ? " · " : ""}Request id ${problem.requestId}`);
+    if (requestId) ids.append(`${problem.code ? " · " : ""}Request id ${requestId}`);
     box.append(ids);
   }
   return box;

@@ -47,7 +47,7 @@ export function jsonPostSnippets(url: string, body: unknown): Snippets {
       `  -d ${shellQuote(json)}`,
     ].join("\n"),
     javascript: [
-      `// Node 18+ (save as .mjs) or a browser console; the key comes from the environment.`,
+      `// Node 18+ (save as .mjs); the key comes from the environment.`,
       `const response = await fetch(${JSON.stringify(url)}, {`,
       `  method: "POST",`,
       `  headers: { "X-API-Key": process.env.${KEY_VARIABLE}, "Content-Type": "application/json" },`,

@@ -9,10 +9,16 @@ export interface StatusRegion {
   done(message: string): void;
   fail(error: unknown): void;
   clear(): void;
+  /** The error shown now, if the region shows one. */
+  error(): unknown;
 }
 
 export function statusRegion(element: HTMLElement): StatusRegion {
+  let shownError: unknown;
   const set = (state: "busy" | "done" | "error" | "idle", ...content: (Node | string)[]) => {
+    shownError = undefined;
+    // Counts changes, so a test can wait for the outcome of its own action rather than an earlier one.
+    element.dataset.seq = String(Number(element.dataset.seq ?? 0) + 1);
     element.dataset.state = state;
     element.setAttribute("aria-busy", String(state === "busy"));
     element.replaceChildren(...content);
@@ -29,9 +35,13 @@ export function statusRegion(element: HTMLElement): StatusRegion {
     },
     fail(error) {
       set("error", renderProblem(error));
+      shownError = error;
     },
     clear() {
       set("idle");
+    },
+    error() {
+      return shownError;
     },
   };
 }

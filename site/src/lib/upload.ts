@@ -1,4 +1,4 @@
-import { missingKeyError } from "./api";
+import { apiUrl, missingKeyError } from "./api";
 import { getKey } from "./key-store";
 import { ApiError, toProblem } from "./problem";
 
@@ -6,6 +6,16 @@ export interface UploadResult<T> {
   body: T;
   ms: number;
   header(name: string): string | null;
+}
+
+/** The headers of an answered XMLHttpRequest, as fetch would give them. */
+function responseHeaders(request: XMLHttpRequest): Headers {
+  const headers = new Headers();
+  for (const line of request.getAllResponseHeaders().trim().split(/\r?\n/)) {
+    const colon = line.indexOf(":");
+    if (colon > 0) headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  return headers;
 }
 
 /**
@@ -18,7 +28,7 @@ export function uploadFile<T>(form: FormData, onProgress: (fraction: number) => 
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     const started = performance.now();
-    request.open("POST", "/api/upload");
+    request.open("POST", apiUrl("/api/upload"));
     request.setRequestHeader("X-API-Key", key);
     request.setRequestHeader("Accept", "application/json");
     request.upload.addEventListener("progress", (event) => {
@@ -34,7 +44,8 @@ export function uploadFile<T>(form: FormData, onProgress: (fraction: number) => 
       if (request.status >= 200 && request.status < 300) {
         onProgress(1);
         resolve({ body: body as T, ms: performance.now() - started, header: (name) => request.getResponseHeader(name) });
-      } else reject(new ApiError(request.status, toProblem(request.status, request.statusText, body), body));
+      } else
+        reject(new ApiError(request.status, toProblem(request.status, request.statusText, body), body, responseHeaders(request)));
     });
     request.addEventListener("error", () =>
       reject(new ApiError(0, { title: "Network error", detail: "The upload did not reach the API." })),

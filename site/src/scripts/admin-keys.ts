@@ -2,7 +2,8 @@ import { callApi, type Envelope } from "../lib/api";
 import { copyText } from "../lib/clipboard";
 import { byId, h } from "../lib/dom";
 import { formatDate } from "../lib/format";
-import { onKeysChanged, saveKey } from "../lib/key-store";
+import { keyStorageMessage, onKeysChanged, saveKey } from "../lib/key-store";
+import { type Page, pagedList } from "../lib/paged-list";
 import { ApiError } from "../lib/problem";
 import { statusRegion } from "../lib/status";
 
@@ -39,8 +40,6 @@ const keysStatus = statusRegion(byId("keys-status"));
 const auditStatus = statusRegion(byId("audit-status"));
 const dialog = byId<HTMLDialogElement>("revoke-dialog");
 const createdKey = byId<HTMLInputElement>("created-key");
-let keysCursor: string | null = null;
-let auditCursor: string | null = null;
 let revoking: ApiKey | undefined;
 
 function selectedType(): "project" | "master" {
@@ -101,76 +100,102 @@ function keyRow(key: ApiKey): HTMLTableRowElement {
   );
 }
 
-async function loadKeys(more = false) {
-  const filters = new FormData(byId<HTMLFormElement>("list-filters"));
-  keysStatus.busy("Loading keys…");
-  try {
-    const result = await callApi<Envelope<ApiKey[]>>("/api/admin/keys", {
-      key: "master",
-      query: {
-        status: String(filters.get("status") ?? ""),
-        type: String(filters.get("type") ?? ""),
-        projectSlug: String(filters.get("projectSlug") ?? "").trim(),
-        cursor: more ? keysCursor : null,
-      },
-    });
-    const rows = result.body.data.map(keyRow);
-    if (more) byId("keys").append(...rows);
-    else byId("keys").replaceChildren(...rows);
-    keysCursor = result.body.pagination?.nextCursor ?? null;
-    byId("more-keys").hidden = !keysCursor;
-    keysStatus.done(`${byId("keys").children.length} key(s) shown.`);
-  } catch (error) {
-    if (!more) byId("keys").replaceChildren();
-    keysStatus.fail(error);
-  }
+interface KeyFilters {
+  status: string;
+  type: string;
+  projectSlug: string;
 }
+
+function keyFilters(): KeyFilters {
+  const filters = new FormData(byId<HTMLFormElement>("list-filters"));
+  return {
+    status: String(filters.get("status") ?? ""),
+    type: String(filters.get("type") ?? ""),
+    projectSlug: String(filters.get("projectSlug") ?? "").trim(),
+  };
+}
+
+/** A list page from a list endpoint's envelope. */
+async function fetchPage<T>(path: string, query: Record<string, string>, cursor: string | null): Promise<Page<T>> {
+  const result = await callApi<Envelope<T[]>>(path, { key: "master", query: { ...query, cursor } });
+  return { items: result.body.data, nextCursor: result.body.pagination?.nextCursor ?? null, ms: result.ms };
+}
+
+const keys = pagedList<KeyFilters, ApiKey>({
+  fetchPage: (filters, cursor) => {
+    keysStatus.busy("Loading keys…");
+    return fetchPage<ApiKey>("/api/admin/keys", { ...filters }, cursor);
+  },
+  show({ items, index }) {
+    const rows = items.map(keyRow);
+    if (index > 0) byId("keys").append(...rows);
+    else byId("keys").replaceChildren(...rows);
+    keysStatus.done(`${byId("keys").children.length} key(s) shown.`);
+  },
+  fail(error, index) {
+    if (index === 0) byId("keys").replaceChildren();
+    keysStatus.fail(error);
+  },
+  more: { button: byId<HTMLButtonElement>("more-keys"), focusAfterLast: byId("keys-status") },
+});
 
 function describeEvent(event: AuditEvent): string {
   const entries = Object.entries(event.metadata ?? {});
   return entries.map(([name, value]) => `${name}: ${typeof value === "string" ? value : JSON.stringify(value)}`).join(", ");
 }
 
-async function loadAudit(more = false) {
-  const filters = new FormData(byId<HTMLFormElement>("audit-filters"));
-  auditStatus.busy("Loading the audit trail…");
-  try {
-    const result = await callApi<Envelope<AuditEvent[]>>("/api/admin/audit", {
-      key: "master",
-      query: { action: String(filters.get("action") ?? ""), cursor: more ? auditCursor : null },
-    });
-    const rows = result.body.data.map((event) =>
-      h(
-        "tr",
-        {},
-        h("td", {}, h("time", { datetime: event.createdAt }, formatDate(event.createdAt))),
-        h("td", {}, h("code", {}, event.action)),
-        h("td", {}, event.actorKeyId ? h("code", {}, event.actorKeyId.slice(0, 8)) : "—"),
-        h("td", {}, event.targetType ? `${event.targetType} ${event.targetId?.slice(0, 8) ?? ""}` : "—"),
-        h("td", {}, event.ip ?? "—"),
-        h("td", {}, describeEvent(event)),
-      ),
-    );
-    if (more) byId("audit").append(...rows);
+function auditRow(event: AuditEvent): HTMLTableRowElement {
+  return h(
+    "tr",
+    {},
+    h("td", {}, h("time", { datetime: event.createdAt }, formatDate(event.createdAt))),
+    h("td", {}, h("code", {}, event.action)),
+    h("td", {}, event.actorKeyId ? h("code", {}, event.actorKeyId.slice(0, 8)) : "—"),
+    h("td", {}, event.targetType ? `${event.targetType} ${event.targetId?.slice(0, 8) ?? ""}` : "—"),
+    h("td", {}, event.ip ?? "—"),
+    h("td", {}, describeEvent(event)),
+  );
+}
+
+const audit = pagedList<{ action: string }, AuditEvent>({
+  fetchPage: (filters, cursor) => {
+    auditStatus.busy("Loading the audit trail…");
+    return fetchPage<AuditEvent>("/api/admin/audit", filters, cursor);
+  },
+  show({ items, index }) {
+    const rows = items.map(auditRow);
+    if (index > 0) byId("audit").append(...rows);
     else byId("audit").replaceChildren(...rows);
-    auditCursor = result.body.pagination?.nextCursor ?? null;
-    byId("more-audit").hidden = !auditCursor;
     auditStatus.done(`${byId("audit").children.length} event(s) shown.`);
-  } catch (error) {
-    if (!more) byId("audit").replaceChildren();
+  },
+  fail(error, index) {
+    if (index === 0) byId("audit").replaceChildren();
     auditStatus.fail(error);
-  }
+  },
+  more: { button: byId<HTMLButtonElement>("more-audit"), focusAfterLast: byId("audit-status") },
+});
+
+function auditFilters(): { action: string } {
+  return { action: String(new FormData(byId<HTMLFormElement>("audit-filters")).get("action") ?? "") };
+}
+
+function loadAll() {
+  return Promise.all([keys.start(keyFilters()), audit.start(auditFilters())]);
 }
 
 createForm.addEventListener("change", toggleProjectFields);
+const createButton = byId<HTMLButtonElement>("create-button");
+let creating = false;
 createForm.addEventListener("submit", async (event) => {
   event.preventDefault();
+  // aria-disabled rather than disabled while busy, so keyboard focus stays on the button.
+  if (creating) return;
   if (!createForm.checkValidity()) {
     createForm.reportValidity();
     return;
   }
-  const button = byId<HTMLButtonElement>("create-button");
-  button.disabled = true;
+  creating = true;
+  createButton.setAttribute("aria-disabled", "true");
   createStatus.busy("Creating the key…");
   try {
     const result = await callApi<Envelope<ApiKey & { apiKey: string }>>("/api/admin/keys", {
@@ -184,18 +209,23 @@ createForm.addEventListener("submit", async (event) => {
     createStatus.done(`Created ${result.body.data.type} key “${result.body.data.name}”.`);
     createdKey.focus();
     createdKey.select();
-    await Promise.all([loadKeys(), loadAudit()]);
+    await Promise.all([keys.reload(), audit.reload()]);
   } catch (error) {
     createStatus.fail(error);
   } finally {
-    button.disabled = false;
+    creating = false;
+    createButton.removeAttribute("aria-disabled");
   }
 });
 
 byId("copy-created").addEventListener("click", () => copyText(createdKey.value, byId("created-feedback"), createdKey));
 byId("use-created").addEventListener("click", () => {
-  const kind = saveKey(createdKey.value);
-  byId("created-feedback").textContent = kind ? `Kept in this browser as the ${kind} key.` : "Nothing to keep.";
+  try {
+    const kind = saveKey(createdKey.value);
+    byId("created-feedback").textContent = kind ? `Kept in this browser as the ${kind} key.` : "Nothing to keep.";
+  } catch (error) {
+    byId("created-feedback").textContent = keyStorageMessage(error);
+  }
 });
 
 dialog.addEventListener("close", async () => {
@@ -210,31 +240,39 @@ dialog.addEventListener("close", async () => {
       key: "master",
       json: reason ? { reason } : {},
     });
-    await loadKeys();
-    keysStatus.done(`Revoked ${key.name} (${key.prefix}).`);
-    // The row and its button were redrawn: put focus where the outcome is announced.
-    byId("keys-status").focus();
-    await loadAudit();
   } catch (error) {
     keysStatus.fail(error instanceof ApiError ? error : new ApiError(0, { title: String(error) }));
+    return;
   }
+  const reloaded = await keys.reload();
+  // A failed reload must stay visible: say both that the key is revoked and why the list is stale.
+  if (reloaded.state === "failed") keysStatus.fail(revokedButListFailed(key, reloaded.error));
+  else keysStatus.done(`Revoked ${key.name} (${key.prefix}).`);
+  // The row and its button were redrawn: put focus where the outcome is announced.
+  byId("keys-status").focus();
+  await audit.reload();
 });
+
+function revokedButListFailed(key: ApiKey, error: unknown): ApiError {
+  const cause = error instanceof ApiError ? error : new ApiError(0, { title: String(error) });
+  const reason = [cause.problem.title, cause.problem.detail].filter(Boolean).join(": ");
+  return new ApiError(
+    cause.status,
+    { ...cause.problem, title: `Revoked ${key.name} (${key.prefix}), but the list could not be reloaded`, detail: reason },
+    cause.body,
+    cause.headers,
+  );
+}
 
 byId("list-filters").addEventListener("submit", (event) => {
   event.preventDefault();
-  loadKeys();
+  void keys.start(keyFilters());
 });
 byId("audit-filters").addEventListener("submit", (event) => {
   event.preventDefault();
-  loadAudit();
+  void audit.start(auditFilters());
 });
-byId("more-keys").addEventListener("click", () => loadKeys(true));
-byId("more-audit").addEventListener("click", () => loadAudit(true));
-onKeysChanged(() => {
-  loadKeys();
-  loadAudit();
-});
+onKeysChanged(() => void loadAll());
 
 toggleProjectFields();
-loadKeys();
-loadAudit();
+void loadAll();

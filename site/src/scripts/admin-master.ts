@@ -1,7 +1,7 @@
 import { callApi, type Envelope } from "../lib/api";
 import { copyText } from "../lib/clipboard";
 import { byId } from "../lib/dom";
-import { saveKey } from "../lib/key-store";
+import { keyStorageMessage, saveKey } from "../lib/key-store";
 import { statusRegion } from "../lib/status";
 
 const button = byId<HTMLButtonElement>("bootstrap");
@@ -45,6 +45,10 @@ button.addEventListener("click", async () => {
 
 byId("copy-master").addEventListener("click", () => copyText(keyField.value, byId("copy-feedback"), keyField));
 byId("keep-master").addEventListener("click", () => {
-  saveKey(keyField.value);
-  byId("keep-feedback").textContent = "Kept in this browser as the master key. Remove it from “API keys” at the top when done.";
+  try {
+    saveKey(keyField.value);
+    byId("keep-feedback").textContent = "Kept in this browser as the master key. Remove it from “API keys” at the top when done.";
+  } catch (error) {
+    byId("keep-feedback").textContent = keyStorageMessage(error);
+  }
 });

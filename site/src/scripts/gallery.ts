@@ -1,6 +1,8 @@
 import { callApi, type Envelope, loadInfo } from "../lib/api";
-import { byId, fillSelect, h } from "../lib/dom";
+import { byId, fillSelect, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
+import { onKeysChanged } from "../lib/key-store";
+import { type LoadOutcome, pagedList } from "../lib/paged-list";
 import { statusRegion } from "../lib/status";
 import { thumbnailImage } from "../lib/thumbnail";
 
@@ -22,33 +24,43 @@ interface Image {
 const PAGE_SIZE = 30;
 const form = byId<HTMLFormElement>("gallery-filters");
 const grid = byId("gallery-grid");
-const status = statusRegion(byId("gallery-status"));
+const statusElement = byId("gallery-status");
+const status = statusRegion(statusElement);
 const previous = byId<HTMLButtonElement>("prev-page");
 const next = byId<HTMLButtonElement>("next-page");
-/** Cursors of the pages seen so far: index 0 is the first page (no cursor). */
-let cursors: (string | null)[] = [null];
-let nextCursor: string | null = null;
-/** Numbers each load; an answer to an older one (filters changed meanwhile) is dropped. */
-let latestLoad = 0;
+const retry = byId<HTMLButtonElement>("retry-page");
+const pageLabel = byId("page-label");
+const timing = byId("gallery-timing");
 
 /** Date inputs give a day; the API wants an instant. "Before" a day means before its start. */
 function dayStart(value: string): string | undefined {
   return value ? new Date(`${value}T00:00:00`).toISOString() : undefined;
 }
 
-function query(cursor: string | null) {
+interface Filters {
+  source: "generated" | "uploads";
+  query: Record<string, string | number | undefined>;
+}
+
+/** The filters as the form says now; further pages keep the ones that produced their cursor. */
+function filters(): Filters {
+  const source = byId<HTMLSelectElement>("source").value === "uploads" ? "uploads" : "generated";
+  byId("category-field").hidden = source !== "uploads";
+  byId<HTMLSelectElement>("category").disabled = source !== "uploads";
   const data = new FormData(form);
   const text = String(data.get("q") ?? "").trim();
   return {
-    limit: PAGE_SIZE,
-    cursor,
-    q: text.length >= 2 ? text : undefined,
-    format: String(data.get("format") ?? ""),
-    aspectRatio: String(data.get("aspectRatio") ?? ""),
-    createdAfter: dayStart(String(data.get("createdAfter") ?? "")),
-    createdBefore: dayStart(String(data.get("createdBefore") ?? "")),
-    // Only the uploads listing has categories; the field is disabled (and so not sent) otherwise.
-    category: String(data.get("category") ?? ""),
+    source,
+    query: {
+      limit: PAGE_SIZE,
+      q: text.length >= 2 ? text : undefined,
+      format: String(data.get("format") ?? ""),
+      aspectRatio: String(data.get("aspectRatio") ?? ""),
+      createdAfter: dayStart(String(data.get("createdAfter") ?? "")),
+      createdBefore: dayStart(String(data.get("createdBefore") ?? "")),
+      // Only the uploads listing has categories; the field is disabled (and so not sent) otherwise.
+      category: String(data.get("category") ?? ""),
+    },
   };
 }
 
@@ -60,7 +72,7 @@ function card(image: Image): { element: HTMLElement; loaded: Promise<void> } {
   const element = h(
     "li",
     { class: "gallery-card" },
-    h("a", { href: image.url, "aria-label": `Open full image: ${description}` }, picture),
+    h("a", { href: safeHref(image.url), "aria-label": `Open full image: ${description}` }, picture),
     h(
       "div",
       { class: "card-body" },
@@ -82,71 +94,86 @@ function card(image: Image): { element: HTMLElement; loaded: Promise<void> } {
   return { element, loaded };
 }
 
-async function load(page: number) {
-  const source = byId<HTMLSelectElement>("source").value === "uploads" ? "uploads" : "generated";
-  byId("category-field").hidden = source !== "uploads";
-  byId<HTMLSelectElement>("category").disabled = source !== "uploads";
-  const ticket = ++latestLoad;
-  status.busy("Loading images…");
-  byId("gallery-timing").textContent = "";
-  grid.setAttribute("aria-busy", "true");
-  previous.disabled = true;
-  next.disabled = true;
-  const started = performance.now();
-  try {
-    const result = await callApi<Envelope<Image[]>>(`/api/images/${source}`, {
-      query: query(cursors[page] ?? null),
+/** Set by the paging buttons: after their load, focus moves to the new results instead of a disabled button. */
+let moveFocus = false;
+let started = 0;
+
+const list = pagedList<Filters, Image>({
+  async fetchPage(current, cursor) {
+    started = performance.now();
+    status.busy("Loading images…");
+    timing.textContent = "";
+    const result = await callApi<Envelope<Image[]>>(`/api/images/${current.source}`, {
+      query: { ...current.query, cursor },
       key: "project",
     });
-    if (ticket !== latestLoad) return;
-    const cards = result.body.data.map(card);
+    return { items: result.body.data, nextCursor: result.body.pagination?.nextCursor ?? null, ms: result.ms };
+  },
+  show(page) {
+    const cards = page.items.map(card);
     grid.replaceChildren(...cards.map((item) => item.element));
-    nextCursor = result.body.pagination?.nextCursor ?? null;
-    cursors = cursors.slice(0, page + 1);
-    byId("page-label").textContent = `Page ${page + 1}`;
-    previous.disabled = page === 0;
-    next.disabled = !nextCursor;
-    next.dataset.page = String(page + 1);
-    previous.dataset.page = String(page - 1);
-    const count = result.body.data.length;
+    pageLabel.textContent = `Page ${page.index + 1}`;
+    grid.setAttribute("aria-label", `Gallery, page ${page.index + 1}`);
+    const count = page.items.length;
     status.done(count ? `${count} image${count === 1 ? "" : "s"} on this page.` : "No images match.");
-    await Promise.all(cards.map((item) => item.loaded));
-    if (ticket !== latestLoad) return;
-    byId("gallery-timing").textContent =
-      `Page loaded in ${formatMs(performance.now() - started)}: listing ${formatMs(result.ms)}, thumbnails ${formatMs(performance.now() - started - result.ms)}.`;
-  } catch (error) {
-    if (ticket !== latestLoad) return;
+    if (moveFocus) grid.focus();
+    const loadStarted = started;
+    void Promise.all(cards.map((item) => item.loaded)).then(() => {
+      if (!page.current()) return;
+      const total = performance.now() - loadStarted;
+      timing.textContent = `Page loaded in ${formatMs(total)}: listing ${formatMs(page.ms)}, thumbnails ${formatMs(total - page.ms)}.`;
+    });
+  },
+  fail(error, index) {
     grid.replaceChildren();
-    byId("gallery-timing").textContent = "";
+    timing.textContent = "";
+    pageLabel.textContent = `Page ${index + 1} (not loaded)`;
     status.fail(error);
-    previous.disabled = page === 0;
-  } finally {
-    if (ticket === latestLoad) grid.setAttribute("aria-busy", "false");
-  }
+    if (moveFocus) statusElement.focus();
+  },
+  loading(busy) {
+    grid.setAttribute("aria-busy", String(busy));
+    if (busy) {
+      // Marked, not disabled, while loading: a disabled button would drop keyboard focus to <body>.
+      for (const button of [previous, next, retry]) button.setAttribute("aria-disabled", "true");
+      return;
+    }
+    for (const button of [previous, next, retry]) button.removeAttribute("aria-disabled");
+    // After a failed page, Previous goes to the page before it and Retry loads it again.
+    const at = list.failed ?? list.shown;
+    previous.disabled = at <= 0;
+    next.disabled = list.failed !== null || !list.hasMore;
+    retry.hidden = list.failed === null;
+    moveFocus = false;
+  },
+});
+
+async function page(go: () => Promise<LoadOutcome>) {
+  if (list.loading) return;
+  moveFocus = true;
+  // A load that never started must not move focus on some later, unrelated one.
+  if ((await go()).state === "ignored") moveFocus = false;
 }
 
-next.addEventListener("click", () => {
-  const page = Number(next.dataset.page);
-  cursors[page] = nextCursor;
-  load(page);
-});
-previous.addEventListener("click", () => load(Math.max(0, Number(previous.dataset.page))));
+function startOver() {
+  moveFocus = false;
+  void list.start(filters());
+}
+
+next.addEventListener("click", () => void page(() => list.next()));
+previous.addEventListener("click", () => void page(() => list.go((list.failed ?? list.shown) - 1)));
+retry.addEventListener("click", () => void page(() => list.go(list.failed ?? list.shown)));
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  cursors = [null];
-  load(0);
+  startOver();
 });
 form.addEventListener("reset", () => {
   // After the browser has cleared the fields.
-  setTimeout(() => {
-    cursors = [null];
-    load(0);
-  });
+  setTimeout(startOver);
 });
-byId("source").addEventListener("change", () => {
-  cursors = [null];
-  load(0);
-});
+byId("source").addEventListener("change", startOver);
+// A key added (or removed) in the "API keys" menu applies at once, without a reload.
+onKeysChanged(startOver);
 
 loadInfo()
   .then((info) =>
@@ -156,4 +183,4 @@ loadInfo()
     ]),
   )
   .catch((error) => status.fail(error));
-load(0);
+startOver();

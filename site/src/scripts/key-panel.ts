@@ -1,5 +1,5 @@
 import { byId } from "../lib/dom";
-import { getKey, type KeyKind, maskKey, onKeysChanged, removeKey, saveKey } from "../lib/key-store";
+import { getKey, type KeyKind, keyStorageMessage, maskKey, onKeysChanged, removeKey, saveKey } from "../lib/key-store";
 
 const kinds: KeyKind[] = ["project", "master"];
 
@@ -15,15 +15,25 @@ function render() {
 
 for (const kind of kinds) {
   byId(`key-${kind}-remove`).addEventListener("click", () => {
-    removeKey(kind);
-    byId("key-feedback").textContent = `The ${kind} key was removed from this browser.`;
+    try {
+      removeKey(kind);
+      byId("key-feedback").textContent = `The ${kind} key was removed from this browser.`;
+    } catch (error) {
+      byId("key-feedback").textContent = keyStorageMessage(error);
+    }
   });
 }
 
 byId<HTMLFormElement>("key-form").addEventListener("submit", (event) => {
   event.preventDefault();
   const input = byId<HTMLInputElement>("key-input");
-  const kind = saveKey(input.value);
+  let kind: KeyKind | null;
+  try {
+    kind = saveKey(input.value);
+  } catch (error) {
+    byId("key-feedback").textContent = keyStorageMessage(error);
+    return;
+  }
   byId("key-feedback").textContent = kind
     ? `Saved as the ${kind} key.`
     : "That is not a Banatie key: it starts with bnt_pk_ (project) or bnt_mk_ (master).";

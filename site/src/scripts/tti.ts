@@ -1,9 +1,10 @@
 import { apiUrl, callApi, type Envelope, loadInfo } from "../lib/api";
 import { codeTabs } from "../lib/code-tabs";
-import { byId, fillSelect, h, prettyJson } from "../lib/dom";
+import { byId, fillSelect, h, prettyJson, safeHref } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
 import { jsonTree } from "../lib/json-tree";
-import { ApiError } from "../lib/problem";
+import { onKeysChanged } from "../lib/key-store";
+import { ApiError, isMissingKey } from "../lib/problem";
 import { showQuota } from "../lib/quota";
 import { jsonPostSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
@@ -91,12 +92,20 @@ async function loadOptions() {
   updateForm();
 }
 
+/** Alt text from the prompt, cut to a length a screen reader can read out without burying the page. */
+function altText(promptSent: string): string {
+  const limit = 150;
+  const text = promptSent.trim();
+  return `Generated from: ${text.length > limit ? `${text.slice(0, limit - 1).trimEnd()}…` : text}`;
+}
+
 /** One side of the comparison: its slot, its status line, and what it shows once answered. */
 function resultPanel(id: string) {
   const section = byId(id);
   const slot = section.querySelector<HTMLElement>(".result-slot")!;
   const status = statusRegion(section.querySelector<HTMLElement>(".result-status")!);
   return {
+    status,
     waiting() {
       section.setAttribute("aria-busy", "true");
       // A visible stopwatch; kept out of the live region so screen readers are not told every tenth of a second.
@@ -120,8 +129,8 @@ function resultPanel(id: string) {
       section.setAttribute("aria-busy", "false");
       const image = h("img", {
         class: "result-image",
-        src: generation.url,
-        alt: `Generated from: ${generation.prompt}`,
+        src: safeHref(generation.url),
+        alt: altText(generation.prompt),
         width: String(generation.width),
         height: String(generation.height),
       });
@@ -139,7 +148,7 @@ function resultPanel(id: string) {
         h("dt", {}, "Model"),
         h("dd", {}, `${generation.model} (${generation.provider})`),
         h("dt", {}, "URL"),
-        h("dd", {}, h("a", { href: generation.url }, "Open the image")),
+        h("dd", {}, h("a", { href: safeHref(generation.url) }, "Open the image")),
       );
       slot.replaceChildren(image, meta);
       status.done(`Done in ${formatMs(clientMs)}.`);
@@ -155,11 +164,12 @@ function resultPanel(id: string) {
 const plain = resultPanel("result-plain");
 const enhanced = resultPanel("result-enhanced");
 
-function showEnhancement(enhancement: Enhancement | null) {
+/** `sent` is the prompt of the request, which the visitor may have edited since. */
+function showEnhancement(enhancement: Enhancement | null, sent: string) {
   const section = byId("prompt-comparison");
   section.hidden = !enhancement;
   if (!enhancement) return;
-  byId("original-prompt").textContent = enhancement.originalPrompt ?? prompt.value;
+  byId("original-prompt").textContent = enhancement.originalPrompt ?? sent;
   byId("enhanced-prompt").textContent = enhancement.applied
     ? (enhancement.enhancedPrompt ?? "")
     : `Not enhanced: ${enhancement.reason ?? "unknown reason"}`;
@@ -187,33 +197,49 @@ async function run(panel: ReturnType<typeof resultPanel>, body: ReturnType<typeo
   }
 }
 
+let generating = false;
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
+  // aria-disabled rather than disabled while busy, so keyboard focus stays on the button.
+  if (generating) return;
   if (!prompt.value.trim()) {
     formStatus.fail(new ApiError(400, { title: "Write a prompt first", detail: "The prompt cannot be empty." }));
     prompt.focus();
     return;
   }
-  const bodies = { withoutEnhancement: requestBody(false), withEnhancement: requestBody(true) };
-  byId("request-json").firstElementChild!.textContent = prettyJson(bodies);
-  byId("response-json").firstElementChild!.textContent = "Waiting for the answers…";
-  byId("response-tree").replaceChildren(h("p", { class: "muted" }, "Waiting for the answers…"));
-  generate.disabled = true;
+  generating = true;
+  generate.setAttribute("aria-disabled", "true");
   formStatus.busy("Generating two images in parallel…");
-  const started = performance.now();
-  const [first, second] = await Promise.all([run(plain, bodies.withoutEnhancement), run(enhanced, bodies.withEnhancement)]);
-  generate.disabled = false;
-  const received = { withoutEnhancement: first.body, withEnhancement: second.body };
-  byId("response-json").firstElementChild!.textContent = prettyJson(received);
-  byId("response-tree").replaceChildren(jsonTree(received));
-  showEnhancement(second.ok ? second.generation.enhancement : null);
-  // Read once both have counted: the two answers' own headers may arrive in either order.
-  showQuota(byId("quota"));
-  const failure = [first, second].find((result) => !result.ok);
-  if (failure && !failure.ok) formStatus.fail(failure.error);
-  else formStatus.done(`Both images ready in ${formatMs(performance.now() - started)}.`);
+  try {
+    const bodies = { withoutEnhancement: requestBody(false), withEnhancement: requestBody(true) };
+    byId("request-json").firstElementChild!.textContent = prettyJson(bodies);
+    byId("response-json").firstElementChild!.textContent = "Waiting for the answers…";
+    byId("response-tree").replaceChildren(h("p", { class: "muted" }, "Waiting for the answers…"));
+    const started = performance.now();
+    const [first, second] = await Promise.all([run(plain, bodies.withoutEnhancement), run(enhanced, bodies.withEnhancement)]);
+    const received = { withoutEnhancement: first.body, withEnhancement: second.body };
+    byId("response-json").firstElementChild!.textContent = prettyJson(received);
+    byId("response-tree").replaceChildren(jsonTree(received));
+    showEnhancement(second.ok ? second.generation.enhancement : null, bodies.withEnhancement.prompt);
+    // Read once both have counted: the two answers' own headers may arrive in either order.
+    showQuota(byId("quota"));
+    const failure = [first, second].find((result) => !result.ok);
+    if (failure && !failure.ok) formStatus.fail(failure.error);
+    else formStatus.done(`Both images ready in ${formatMs(performance.now() - started)}.`);
+  } catch (error) {
+    // A bug while showing the answers must not leave the page busy for ever.
+    formStatus.fail(error);
+  } finally {
+    generating = false;
+    generate.removeAttribute("aria-disabled");
+  }
 });
 
 for (const control of [prompt, template, aspectRatio, outputFormat]) control.addEventListener("input", updateForm);
+// A key added in the "API keys" menu applies at once: fresh quota, and no stale "add a key" problem.
+onKeysChanged(() => {
+  showQuota(byId("quota"));
+  for (const region of [formStatus, plain.status, enhanced.status]) if (isMissingKey(region.error())) region.clear();
+});
 loadOptions();
 showQuota(byId("quota"));

@@ -1,9 +1,10 @@
 import { apiUrl, type Envelope, type Info, loadInfo } from "../lib/api";
 import { codeTabs } from "../lib/code-tabs";
-import { byId, h } from "../lib/dom";
-import { formatBytes, formatDate, formatMs } from "../lib/format";
-import { checkFile, checkPixels, DEFAULT_MAX_PIXELS, type ImageFacts, readImageFacts } from "../lib/image-file";
-import { ApiError } from "../lib/problem";
+import { byId, h, safeHref } from "../lib/dom";
+import { formatBytes, formatDate, formatMegapixels, formatMs } from "../lib/format";
+import { checkFile, checkPixels, type ImageFacts, readImageFacts } from "../lib/image-file";
+import { onKeysChanged } from "../lib/key-store";
+import { ApiError, isMissingKey } from "../lib/problem";
 import { showQuota, showQuotaFromHeaders } from "../lib/quota";
 import { uploadSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
@@ -52,7 +53,12 @@ let info: Info | undefined;
 let chosen: File | undefined;
 /** The name of the file last picked, valid or not: the snippets use it. */
 let pickedName = "photo.png";
+/** The object URL the preview shows now; revoked when a newer choice replaces it. */
 let previewUrl: string | undefined;
+/** Numbers each choice: reading a file takes time, and only the newest choice may show its result. */
+let latestChoice = 0;
+/** While an upload runs, the file cannot change under it. */
+let uploading = false;
 
 function fields(): Record<string, string> {
   const data = new FormData(form);
@@ -73,27 +79,39 @@ function metaList(target: HTMLElement, rows: [string, Node | string][]) {
 }
 
 async function choose(file: File) {
+  if (uploading) return;
+  const ticket = ++latestChoice;
   chosen = undefined;
   pickedName = file.name;
   button.disabled = true;
   progress.value = 0;
   uploadStatus.clear();
-  if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = URL.createObjectURL(file);
-  renderHistory();
+  checkStatus.busy(`Checking ${file.name}…`);
   updateCode();
-  const problems = info ? checkFile(file, { maxUploadBytes: info.limits.maxUploadBytes, types: info.formats.upload }) : [];
+  // The limits come from /api/info; a file chosen before they arrived waits for them.
+  const limits = info ?? (await loadInfo().catch(() => undefined));
+  const problems = limits ? checkFile(file, { maxUploadBytes: limits.limits.maxUploadBytes, types: limits.formats.upload }) : [];
   let facts: ImageFacts | undefined;
+  let url: string | undefined;
   if (!problems.length) {
+    url = URL.createObjectURL(file);
     try {
-      facts = await readImageFacts(previewUrl);
-      problems.push(...checkPixels(facts, info?.limits.maxImagePixels ?? DEFAULT_MAX_PIXELS));
+      facts = await readImageFacts(url);
+      if (limits) problems.push(...checkPixels(facts, limits.limits.maxImagePixels));
     } catch (error) {
       problems.push(String(error instanceof Error ? error.message : error));
     }
   }
+  if (ticket !== latestChoice) {
+    // A newer file was chosen meanwhile: it owns the preview and the status.
+    if (url) URL.revokeObjectURL(url);
+    return;
+  }
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = facts ? url : undefined;
+  if (url && !facts) URL.revokeObjectURL(url);
   byId("preview").hidden = !facts;
-  if (facts) {
+  if (facts && previewUrl) {
     const preview = byId<HTMLImageElement>("preview-image");
     preview.width = facts.width;
     preview.height = facts.height;
@@ -106,6 +124,12 @@ async function choose(file: File) {
       ["Aspect ratio", facts.ratio],
     ]);
   }
+  if (!limits) {
+    checkStatus.fail(
+      new ApiError(0, { title: "The API's limits could not be loaded", detail: "Reload the page to check this file." }),
+    );
+    return;
+  }
   if (problems.length) {
     checkStatus.fail(new ApiError(0, { title: "This file cannot be uploaded", detail: problems.join(" ") }));
     return;
@@ -113,6 +137,16 @@ async function choose(file: File) {
   chosen = file;
   button.disabled = false;
   checkStatus.done(`${file.name} passes the checks: ready to upload.`);
+}
+
+/** Locks the file input and drop zone (and marks the button) while an upload runs. */
+function setUploading(busy: boolean) {
+  uploading = busy;
+  input.disabled = busy;
+  for (const element of [zone, button]) {
+    if (busy) element.setAttribute("aria-disabled", "true");
+    else element.removeAttribute("aria-disabled");
+  }
 }
 
 function renderHistory() {
@@ -127,7 +161,7 @@ function renderHistory() {
         h("td", {}, `${upload.width}×${upload.height}`),
         h("td", {}, formatMs(uploadMs)),
         h("td", {}, downloadMs === null ? "—" : formatMs(downloadMs)),
-        h("td", {}, h("a", { href: upload.url }, "Open")),
+        h("td", {}, h("a", { href: safeHref(upload.url) }, "Open")),
       ),
     ),
   );
@@ -135,28 +169,34 @@ function renderHistory() {
 
 form.addEventListener("submit", async (event) => {
   event.preventDefault();
-  if (!chosen) return;
+  // aria-disabled rather than disabled while uploading, so keyboard focus stays on the button.
+  if (!chosen || uploading) return;
+  const file = chosen;
   const data = new FormData();
-  data.append("file", chosen, chosen.name);
+  data.append("file", file, file.name);
   for (const [name, value] of Object.entries(fields())) data.append(name, value);
-  button.disabled = true;
+  setUploading(true);
   progress.value = 0;
-  uploadStatus.busy(`Uploading ${chosen.name}…`);
+  uploadStatus.busy(`Uploading ${file.name}…`);
   try {
     const { body, ms, header } = await uploadFile<Envelope<Upload>>(data, (fraction) => {
       progress.value = Math.round(fraction * 100);
-      uploadStatus.busy(`Uploading ${chosen?.name ?? ""}… ${progress.value}%`);
+      uploadStatus.busy(`Uploading ${file.name}… ${progress.value}%`);
     });
     const upload = body.data;
     showQuotaFromHeaders(byId("quota"), header);
     uploadStatus.busy("Uploaded; timing a download of the stored image…");
     const downloadMs = await timeDownload(upload.url).catch(() => null);
     history.unshift({ upload, uploadMs: ms, downloadMs });
-    sessionStorage.setItem(HISTORY_KEY, JSON.stringify(history));
+    try {
+      sessionStorage.setItem(HISTORY_KEY, JSON.stringify(history));
+    } catch {
+      // Storage full or disabled: the list still shows this tab's uploads until it reloads.
+    }
     renderHistory();
     byId("upload-result").hidden = false;
     metaList(byId("result-meta"), [
-      ["URL", h("a", { href: upload.url, id: "result-url" }, upload.url)],
+      ["URL", h("a", { href: safeHref(upload.url), id: "result-url" }, upload.url)],
       ["Type", upload.mimeType],
       ["Size", formatBytes(upload.bytes)],
       ["Dimensions", `${upload.width}×${upload.height} (${upload.aspectRatio})`],
@@ -169,6 +209,7 @@ form.addEventListener("submit", async (event) => {
   } catch (error) {
     uploadStatus.fail(error);
   } finally {
+    setUploading(false);
     button.disabled = !chosen;
   }
 });
@@ -185,9 +226,10 @@ for (const name of ["dragenter", "dragover"]) {
 }
 for (const name of ["dragleave", "drop"]) zone.addEventListener(name, () => zone.classList.remove("dragging"));
 zone.addEventListener("drop", (event) => {
+  // Always prevented, so a file dropped during an upload is ignored rather than opened by the browser.
   event.preventDefault();
   const file = event.dataTransfer?.files[0];
-  if (file) choose(file);
+  if (file && !uploading) choose(file);
 });
 form.addEventListener("input", updateCode);
 
@@ -196,9 +238,14 @@ loadInfo()
     info = loaded;
     input.accept = loaded.formats.upload.join(",");
     byId("limits-hint").textContent =
-      `${loaded.formats.upload.map((type) => type.replace("image/", "").toUpperCase()).join(", ")}, up to ${formatBytes(loaded.limits.maxUploadBytes)} and ${((loaded.limits.maxImagePixels ?? DEFAULT_MAX_PIXELS) / 1e6).toFixed(1)} megapixels.`;
+      `${loaded.formats.upload.map((type) => type.replace("image/", "").toUpperCase()).join(", ")}, up to ${formatBytes(loaded.limits.maxUploadBytes)} and ${formatMegapixels(loaded.limits.maxImagePixels)}.`;
   })
   .catch((error) => checkStatus.fail(error));
+// A key added in the "API keys" menu applies at once: fresh quota, and no stale "add a key" problem.
+onKeysChanged(() => {
+  showQuota(byId("quota"));
+  if (isMissingKey(uploadStatus.error())) uploadStatus.clear();
+});
 renderHistory();
 updateCode();
 showQuota(byId("quota"));
