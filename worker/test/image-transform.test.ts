@@ -194,6 +194,14 @@ describe("image transformations", () => {
     }
   });
 
+  it("puts transparent sources on white when converting to JPEG", async () => {
+    const clear = (await upload(key, formWith(await solid(40, 40, [0, 0, 0, 0]), "clear.png"))).data as UploadJson;
+    const { bytes } = await fetchImage(`${new URL(clear.url).pathname}?preset=thumbnail&format=jpeg`);
+    const image = await decoded(bytes);
+    expect(image.format).toBe("jpeg");
+    expectColour(pixel(image, 128, 128), [255, 255, 255, 255], 3);
+  });
+
   it("keeps the aspect ratio when only one side is given", async () => {
     const image = await decoded((await fetchImage(`${path}?h=60`, OPTIONAL)).bytes);
     expect([image.width, image.height]).toEqual([80, 60]);

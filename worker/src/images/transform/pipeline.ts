@@ -9,7 +9,7 @@ import { decodeImage, type EncodedImage, encodeImage, type RgbaImage } from "../
 import { sniffImage } from "../sniff";
 import { anchor, planTransform, type SizeOptions } from "./geometry";
 import type { GravityName } from "./options";
-import { blend, extract, place } from "./pixels";
+import { blend, extract, flatten, place } from "./pixels";
 import { resize } from "./resize";
 
 export interface TransformJob {
@@ -65,5 +65,6 @@ async function transformNow(source: Uint8Array, job: TransformJob): Promise<Enco
   const output = place(scaled, plan.canvas, background(job.format));
   // Every step returns fresh pixels (or the fresh decode itself), so blending in place is safe.
   if (job.watermark) await applyWatermark(output, job.watermark);
+  if (job.format === "jpeg") flatten(output, [255, 255, 255]);
   return encodeImage(output, job.format, job.quality);
 }

@@ -106,3 +106,16 @@ export function blend(image: RgbaImage, mark: RgbaImage, x: number, y: number, o
     }
   }
 }
+
+/** Composites the image over an opaque colour, in place: JPEG has no alpha, and its encoder would show transparent pixels as whatever colour they hide (often black). */
+export function flatten(image: RgbaImage, [r, g, b]: [number, number, number]): void {
+  const data = image.data;
+  for (let i = 0; i < data.length; i += 4) {
+    const alpha = (data[i + 3] as number) / 255;
+    if (alpha === 1) continue;
+    data[i] = (data[i] as number) * alpha + r * (1 - alpha);
+    data[i + 1] = (data[i + 1] as number) * alpha + g * (1 - alpha);
+    data[i + 2] = (data[i + 2] as number) * alpha + b * (1 - alpha);
+    data[i + 3] = 255;
+  }
+}
