@@ -1,9 +1,10 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
+import { signPath } from "../src/images/signed-url";
 import { sniffImage } from "../src/images/sniff";
 import { MAX_VARIANTS_PER_IMAGE } from "../src/images/transform/limits";
-import { api, readProblem } from "./support/app";
+import { api, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";
 import { formWith, type UploadJson, upload } from "./support/images";
@@ -137,7 +138,8 @@ describe("image transformations", () => {
     expect((await readProblem(unsigned)).code).toBe("SIGNATURE_REQUIRED");
 
     const signed = await signedUrl(source.id, "w=200&h=200&fit=cover&gravity=northwest&format=jpeg&q=90");
-    expect(signed.options).toBe("w=200&h=200&fit=cover&gravity=northwest&format=jpeg&q=90");
+    // Canonical: the default fit=cover is dropped, the order is fixed.
+    expect(signed.options).toBe("w=200&h=200&gravity=northwest&format=jpeg&q=90");
     expect(signed.expiresAt).toBeNull();
     const { response, bytes } = await fetchImage(signed.path);
     expect(response.status).toBe(200);
@@ -169,11 +171,41 @@ describe("image transformations", () => {
     const fine = await api(signed.path);
     expect(fine.status).toBe(200);
     await fine.body?.cancel();
-    const url = new URL(signed.url);
-    url.searchParams.set("expires", String(Math.floor(Date.now() / 1000) - 10));
-    const stale = await api(`${url.pathname}${url.search}`);
+    // A correctly signed URL whose time has passed.
+    const past = Math.floor(Date.now() / 1000) - 10;
+    const sig = await signPath(testEnv.URL_SIGNING_SECRET, path, past, "w=50");
+    const stale = await api(`${path}?w=50&expires=${past}&sig=${sig}`);
     expect(stale.status).toBe(403);
-    expect((await readProblem(stale)).code).toBe("INVALID_SIGNATURE");
+    expect((await readProblem(stale)).code).toBe("URL_EXPIRED");
+  });
+
+  it("counts only arbitrary work against the variant bound, never presets", async () => {
+    const image = (await upload(key, formWith(await quadrants(40, 30), "counted.png"))).data as UploadJson;
+    const imagePath = new URL(image.url).pathname;
+    for (const query of ["preset=thumbnail", "preset=small&format=webp", "preset=medium&format=jpeg", "w=20"]) {
+      const response = await api(`${imagePath}?${query}`, OPTIONAL);
+      expect(response.status, query).toBe(200);
+      await response.body?.cancel();
+    }
+    const counts = await withDb(async (db) => {
+      const result = await db.execute<{ all: number; counted: number }>(
+        sql`select count(*)::int as all, (count(*) filter (where counted))::int as counted from image_variants where image_id = ${image.id}`,
+      );
+      return result.rows[0];
+    });
+    expect(counts).toEqual({ all: 4, counted: 1 });
+  });
+
+  it("marks variants revalidatable rather than immutable: they follow the project's settings", async () => {
+    const response = await api(`${path}?preset=large`);
+    expect(response.headers.get("cache-control")).toBe("public, max-age=3600");
+    expect(response.headers.get("last-modified")).not.toBeNull();
+    await response.body?.cancel();
+    const byDate = await api(`${path}?preset=large`, {
+      headers: { "If-Modified-Since": new Date(Date.now() + 60_000).toUTCString() },
+    });
+    expect(byDate.status).toBe(200);
+    await byDate.body?.cancel();
   });
 
   it.each([
@@ -332,6 +364,14 @@ describe("variants of a private project's images", () => {
     expect(unsigned.status).toBe(404);
     await unsigned.body?.cancel();
 
+    // A signature without an expiry (as made for public images), with or without an empty expires=.
+    const forever = await signPath(testEnv.URL_SIGNING_SECRET, imagePath, null, "preset=thumbnail");
+    for (const query of [`preset=thumbnail&sig=${forever}`, `preset=thumbnail&expires=&sig=${forever}`]) {
+      const refused = await api(`${imagePath}?${query}`);
+      expect(refused.status, query).toBe(403);
+      expect((await readProblem(refused)).code).toBe("INVALID_SIGNATURE");
+    }
+
     const response = await api(`/api/images/${image.id}/transform-url`, {
       method: "POST",
       key: privateKey.key,
@@ -353,16 +393,29 @@ describe("variants of a private project's images", () => {
 describe("project presets and watermark", () => {
   let projectKey: string;
   let imagePath: string;
+  let photoId: string;
   let markId: string;
 
   beforeAll(async () => {
     projectKey = (await freshProjectKey()).key.key;
     const image = (await upload(projectKey, formWith(await quadrants(400, 300), "photo.png"))).data as UploadJson;
     imagePath = new URL(image.url).pathname;
+    photoId = image.id;
     markId = ((await upload(projectKey, formWith(await solid(40, 20, [255, 0, 255, 255]), "mark.png"))).data as UploadJson).id;
   });
 
   const put = (body: unknown) => api("/api/project/image-settings", { method: "PUT", key: projectKey, body });
+
+  it("changes a variant's ETag when its preset is redefined", async () => {
+    expect((await put({ presets: { hero: "w=100" } })).status).toBe(200);
+    const before = await api(`${imagePath}?preset=hero`);
+    const etag = before.headers.get("etag") as string;
+    await before.body?.cancel();
+    expect((await put({ presets: { hero: "w=120" } })).status).toBe(200);
+    const after = await api(`${imagePath}?preset=hero`, { headers: { "If-None-Match": etag } });
+    expect(after.status).toBe(200);
+    expect((await decoded(new Uint8Array(await after.arrayBuffer()))).width).toBe(120);
+  });
 
   it("serves a project's own preset unsigned", async () => {
     const saved = await put({ presets: { card: "w=120&h=80&fit=fill" } });
@@ -386,6 +439,7 @@ describe("project presets and watermark", () => {
     [{ presets: { card: "w=abc" } }, "presets.card"],
     [{ presets: { thumbnail: "w=10" } }, "presets.thumbnail"],
     [{ presets: { card: "preset=small" } }, "presets.card"],
+    [{ presets: { card: "w=10&format=png" } }, "presets.card"],
     [{ watermark: { imageId: crypto.randomUUID() } }, "watermark.imageId"],
     [{ watermarkByDefault: true }, "watermarkByDefault"],
   ])("refuses %j naming %s and keeps the old settings", async (body, field) => {
@@ -425,8 +479,23 @@ describe("project presets and watermark", () => {
     // Half-opaque magenta over red at (20, 20), inside the 10-pixel margin.
     expectColour(pixel(byDefault, 20, 20), [255, 0, 128, 255]);
     expectColour(pixel(byDefault, 5, 5), [255, 0, 0, 255]);
-    const off = await decoded((await fetchImage(`${imagePath}?preset=thumbnail&watermark=0`)).bytes);
+    // Leaving a default watermark off is the project's call: unsigned, it is refused.
+    const unsignedOff = await api(`${imagePath}?preset=thumbnail&watermark=0`);
+    expect(unsignedOff.status).toBe(403);
+    expect((await readProblem(unsignedOff)).code).toBe("SIGNATURE_REQUIRED");
+    const signing = await api(`/api/images/${photoId}/transform-url`, {
+      method: "POST",
+      key: projectKey,
+      body: { options: "preset=thumbnail&watermark=0" },
+    });
+    const offUrl = new URL(((await signing.json()) as { data: { url: string } }).data.url);
+    const off = await decoded((await fetchImage(`${offUrl.pathname}${offUrl.search}`)).bytes);
     expectColour(pixel(off, 20, 20), [255, 0, 0, 255]);
+
+    // The watermark image cannot be deleted while it is the watermark.
+    const deleting = await api(`/api/images/${markId}`, { method: "DELETE", key: projectKey });
+    expect(deleting.status).toBe(409);
+    expect((await readProblem(deleting)).code).toBe("IMAGE_IN_USE");
 
     // Originals are never watermarked.
     const { bytes } = await fetchImage(imagePath);

@@ -33,6 +33,10 @@ describe("planTransform on a 400x300 source", () => {
     });
     expect(planTransform(400, 300, { width: 100, height: 100, gravity: "east" }).source.x).toBe(100);
     expect(planTransform(400, 300, { width: 100, height: 100, gravity: { x: 0, y: 0 } }).source.x).toBe(0);
+    // A focal point is the centre of what is read, kept inside the source.
+    expect(planTransform(1000, 500, { width: 100, height: 100, gravity: { x: 0.25, y: 0.5 } }).source.x).toBe(0);
+    expect(planTransform(1000, 500, { width: 100, height: 100, gravity: { x: 0.6, y: 0.5 } }).source.x).toBe(350);
+    expect(planTransform(1000, 500, { width: 100, height: 100, gravity: { x: 1, y: 0.5 } }).source.x).toBe(500);
   });
 
   it("contain pads, inside and outside keep the ratio, fill stretches", () => {
@@ -54,6 +58,16 @@ describe("planTransform on a 400x300 source", () => {
     const plan = planTransform(400, 300, { crop: { x: 10, y: 20, width: 200, height: 100 }, width: 50 });
     expect(plan.source).toEqual({ x: 10, y: 20, width: 200, height: 100 });
     expect(plan.scaled).toEqual({ width: 50, height: 25 });
+  });
+
+  it("never reads outside the source, even for extreme ratios", () => {
+    const plan = planTransform(1000, 3, { width: 1, height: 1000, gravity: "east" });
+    expect(plan.source.x + plan.source.width).toBeLessThanOrEqual(1000);
+    expect(plan.source.width).toBeGreaterThanOrEqual(1);
+  });
+
+  it("refuses sides beyond 4096 even within the pixel limit", () => {
+    expect(() => planTransform(8192, 1024, { width: 100, height: 1024, fit: "outside" })).toThrow(/on a side/);
   });
 
   it("refuses crops outside the source and outputs beyond the pixel limit", () => {

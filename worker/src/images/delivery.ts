@@ -34,12 +34,15 @@ function etagMatches(header: string, etag: string): boolean {
   return header.split(",").some((candidate) => candidate.trim().replace(/^W\//, "") === `"${etag}"`);
 }
 
-/** True when the client's copy is current, so the answer is 304 with no body. */
-export function isNotModified(headers: Headers, etag: string, lastModified: Date): boolean {
+/**
+ * True when the client's copy is current, so the answer is 304 with no body. `lastModified` null
+ * means only the ETag can tell (a variant also changes when its project's settings do).
+ */
+export function isNotModified(headers: Headers, etag: string, lastModified: Date | null): boolean {
   const ifNoneMatch = headers.get("If-None-Match");
   if (ifNoneMatch !== null) return etagMatches(ifNoneMatch, etag);
   const ifModifiedSince = headers.get("If-Modified-Since");
-  if (ifModifiedSince === null) return false;
+  if (ifModifiedSince === null || lastModified === null) return false;
   const since = Date.parse(ifModifiedSince);
   // HTTP dates have whole seconds.
   return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;

@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   RANGE_NOT_SATISFIABLE: { status: 416, title: "Range not satisfiable" },
   LAST_MASTER_KEY: { status: 409, title: "Last active master key" },
+  IMAGE_IN_USE: { status: 409, title: "Image in use" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
   FILE_TOO_LARGE: { status: 413, title: "File too large" },
   UNSUPPORTED_FILE_TYPE: { status: 415, title: "Unsupported file type" },
@@ -49,6 +50,7 @@ export const ERROR_CODES = {
   UPSTREAM_TIMEOUT: { status: 504, title: "The image model did not answer in time" },
   DATABASE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
   STORAGE_UNAVAILABLE: { status: 503, title: "Object storage unavailable" },
+  TRANSFORM_BUSY: { status: 503, title: "Transformations busy" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

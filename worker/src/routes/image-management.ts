@@ -17,7 +17,7 @@ import {
 } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { variantsOf } from "../services/image-variants";
+import { readImageSettings, variantsOf } from "../services/image-variants";
 import { findProjectImage, isProjectPrivate, listImages, markImageDeleted } from "../services/images";
 import { imageOrigin, imageUrl } from "./enhancement-schemas";
 
@@ -195,6 +195,7 @@ const deleteRoute = createRoute({
       content: { "application/json": { schema: successEnvelope(z.object({ id: z.string().uuid(), deleted: z.literal(true) })) } },
     },
     404: problemResponse("No such image in this project"),
+    409: problemResponse("The image is the project's watermark (IMAGE_IN_USE)"),
     ...keyErrorResponses,
     ...commonErrorResponses,
   },
@@ -271,6 +272,9 @@ export const imageManagementRoutes = createRouter()
     const { db, store, defer } = c.var.services;
     const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
     if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
+    if ((await readImageSettings(db, caller.project.id)).watermark?.imageId === image.id) {
+      throw new AppError("IMAGE_IN_USE", "This image is the project's watermark; change the watermark first");
+    }
     // Row first: from this moment serving answers 404, even before the object and cache are gone.
     await markImageDeleted(db, image.id);
     await store.delete(image.storageKey);

@@ -17,6 +17,8 @@ export interface Served {
   cacheControl: string;
   /** Extra headers, e.g. `Vary: Accept` for negotiated formats. */
   headers?: Record<string, string>;
+  /** Variants are revalidated by ETag only: they change with project settings, not just the source. */
+  etagOnly?: boolean;
 }
 
 export type CacheStatus = "HIT" | "MISS" | "BYPASS";
@@ -73,7 +75,9 @@ export async function answer(
 ): Promise<Response> {
   const { info } = served;
   const headers = servedHeaders(served, cacheStatus);
-  if (isNotModified(c.req.raw.headers, info.etag, info.uploaded)) return c.body(null, 304, headers);
+  if (isNotModified(c.req.raw.headers, info.etag, served.etagOnly ? null : info.uploaded)) {
+    return c.body(null, 304, headers);
+  }
   const range = parseRange(c.req.header("Range"), info.size);
   if (range === "unsatisfiable") rangeNotSatisfiable(info.size);
   const isHead = c.req.method === "HEAD";

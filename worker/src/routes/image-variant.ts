@@ -15,7 +15,7 @@ import { planTransform } from "../images/transform/geometry";
 import { MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
 import { chooseFormat, FILE_EXTENSIONS, formatOfFile } from "../images/transform/negotiate";
 import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
-import { transformImage } from "../images/transform/pipeline";
+import { exclusively, transformImage } from "../images/transform/pipeline";
 import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
@@ -24,7 +24,13 @@ import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache } from "./image-response";
+import { answer, notFound, type Served, servedFromCache } from "./image-response";
+
+/**
+ * Variants follow their project's settings (a redefined preset, a watermark turned on), so unlike
+ * originals they are not immutable: browsers and shared caches keep them as long as the edge does.
+ */
+const VARIANT_CACHE_CONTROL = `public, max-age=${EDGE_CACHE_TTL_SECONDS}`;
 
 export interface VariantRequest {
   /** `{org}/{project}/{category}/{file}` */
@@ -46,7 +52,8 @@ async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Pro
     }
     return false;
   }
-  const secret = c.var.config.urlSigningSecret;
+  // An `expires` that is present must be a time: an empty one must not pass as "never expires".
+  const secret = request.expires === "" ? undefined : c.var.config.urlSigningSecret;
   const check = secret
     ? await verifySignedPath(secret, `/api/images/${request.key}`, request.expires ?? "", request.sig ?? "", {
         options: canonicalOptions(request.options),
@@ -65,11 +72,11 @@ async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Pro
 async function admit(
   c: Context<HonoEnv>,
   image: ServableImage,
+  request: VariantRequest & { signed: boolean },
   normalized: TransformOptions,
   variantKey: string,
-  expiring: boolean,
 ): Promise<TransformOptions> {
-  if (image.private && !expiring) {
+  if (image.private && request.expires === undefined) {
     throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
   }
   const settings = image.imageSettings;
@@ -77,12 +84,19 @@ async function admit(
   if (options.watermark === true && !settings.watermark) {
     invalidOption("watermark", "this project has no watermark");
   }
+  // A project that watermarks by default decides who may see its images without the mark.
+  if (options.watermark === false && settings.watermarkByDefault && !request.signed) {
+    throw new AppError("SIGNATURE_REQUIRED", "This project watermarks its images; watermark=0 needs a signed URL");
+  }
   // Images stored before the pixel limit was lowered stay servable but not transformable.
   if (image.width * image.height > MAX_IMAGE_PIXELS) {
     throw new AppError("IMAGE_TOO_LARGE", `Sources over ${MAX_IMAGE_PIXELS} pixels cannot be transformed`);
   }
   planTransform(image.width, image.height, options);
-  if (!(await admitVariant(c.var.services.db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE))) {
+  // Only arbitrary work counts against the bound: unsigned variants (presets x formats x the
+  // watermark switch) are a small fixed set, so they can never crowd out signed sizes.
+  const counted = needsSignature(request.options);
+  if (!(await admitVariant(c.var.services.db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE, counted))) {
     throw new AppError(
       "VARIANT_LIMIT",
       `This image already has ${MAX_VARIANTS_PER_IMAGE} variants; use a preset or one of the sizes already requested`,
@@ -138,10 +152,10 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const hit = await cache?.match(cacheKey);
   if (hit) {
     // A repeat request: no database, no storage, no decoding.
-    const served = servedFromCache(hit, request.file, PUBLIC_CACHE_CONTROL);
+    const served = servedFromCache(hit, request.file, VARIANT_CACHE_CONTROL);
     return answer(
       c,
-      { ...served, headers: { ...served.headers, ...vary } },
+      { ...served, headers: { ...served.headers, ...vary }, etagOnly: true },
       async (range) => {
         if (!range) return hit.body ?? new ArrayBuffer(0);
         return (await hit.arrayBuffer()).slice(range.offset, range.offset + range.length);
@@ -160,7 +174,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const settings = image.imageSettings;
   let options: TransformOptions;
   try {
-    options = await admit(c, image, normalized, variantKey, request.expires !== undefined);
+    options = await admit(c, image, { ...request, signed }, normalized, variantKey);
   } catch (error) {
     await source.body.cancel();
     throw error;
@@ -168,25 +182,32 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const markSettings = (options.watermark ?? settings.watermarkByDefault) ? settings.watermark : null;
   // The variant's validator is known before any work: a client revalidating its copy gets a 304
   // without a transformation.
-  const etag = (await sha256Hex(`${source.etag}\n${variantKey}\n${markSettings ? JSON.stringify(markSettings) : ""}`)).slice(
-    0,
-    32,
-  );
+  // Over the expanded options and the watermark, so redefining a preset or changing the mark
+  // changes the validator too.
+  const expanded = `${variantKey}\n${canonicalOptions(options)}\n${markSettings ? JSON.stringify(markSettings) : ""}`;
+  const etag = (await sha256Hex(`${source.etag}\n${expanded}`)).slice(0, 32);
   const expiresIn = signed && request.expires ? Math.max(0, Number(request.expires) - Math.floor(Date.now() / 1000)) : 0;
-  const cacheControl = image.private ? `private, max-age=${expiresIn}` : PUBLIC_CACHE_CONTROL;
-  if (isNotModified(c.req.raw.headers, etag, source.uploaded)) {
+  const cacheControl = image.private ? `private, max-age=${expiresIn}` : VARIANT_CACHE_CONTROL;
+  if (isNotModified(c.req.raw.headers, etag, null)) {
     await source.body.cancel();
     return c.body(null, 304, { ETag: `"${etag}"`, "Cache-Control": cacheControl, ...vary });
   }
-  const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
-  const watermark = markSettings ? await loadWatermark(store, markSettings) : undefined;
-  const output = await transformImage(sourceBytes, { size: options, format, quality: options.quality, watermark });
+  const output = await exclusively(async () => {
+    const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
+    const watermark = markSettings ? await loadWatermark(store, markSettings) : undefined;
+    return transformImage(sourceBytes, { size: options, format, quality: options.quality, watermark });
+  }).catch(async (error: unknown) => {
+    // Refused before the work started (busy): the source was never read.
+    await source.body.cancel().catch(() => undefined);
+    throw error;
+  });
   const baseName = (image.filename ?? request.file).replace(/\.[a-z0-9]+$/i, "");
   const served: Served = {
     info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
     filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
     cacheControl,
     headers: vary,
+    etagOnly: true,
   };
   if (cache && !image.private) {
     // The stored copy lives an hour (see EDGE_CACHE_TTL_SECONDS); Vary is not stored because the

@@ -4,18 +4,26 @@ import { images, imageVariants, projects } from "../db/schema";
 import { DEFAULT_IMAGE_SETTINGS, type ProjectImageSettings } from "../domain/image-settings";
 
 /**
- * Records a variant of an image unless the image already has `max` others; true when the variant
- * may be produced (new and within the bound, or already known). One statement; concurrent first
- * requests for different new variants can overshoot the bound by their number, never by more.
+ * Records a variant of an image; true when it may be produced. A `counted` variant (arbitrary
+ * work) is refused when the image already has `max` counted ones, unless it is one of them; an
+ * uncounted one (a preset) is always recorded, so deletion can still purge it. One statement;
+ * concurrent first requests for different new variants can overshoot the bound by their number.
  */
-export async function admitVariant(db: Database, imageId: string, variantKey: string, max: number): Promise<boolean> {
+export async function admitVariant(
+  db: Database,
+  imageId: string,
+  variantKey: string,
+  max: number,
+  counted: boolean,
+): Promise<boolean> {
   const result = await db.execute<{ admitted: boolean }>(sql`
     with known as (
-      select count(*)::int as variants, coalesce(bool_or(${imageVariants.variantKey} = ${variantKey}), false) as present
+      select count(*) filter (where ${imageVariants.counted})::int as variants,
+             coalesce(bool_or(${imageVariants.variantKey} = ${variantKey}), false) as present
       from ${imageVariants} where ${imageVariants.imageId} = ${imageId}
     ), inserted as (
-      insert into ${imageVariants} (image_id, variant_key)
-      select ${imageId}, ${variantKey} from known where not present and variants < ${max}
+      insert into ${imageVariants} (image_id, variant_key, counted)
+      select ${imageId}, ${variantKey}, ${counted} from known where not present and (not ${counted} or variants < ${max})
       on conflict do nothing
       returning 1
     )

@@ -11,6 +11,8 @@ export const testEnv = env as Env & {
   /** The Gemini-protocol fake of the global setup. */
   GEMINI_BASE_URL: string;
   ISOLATED_DATABASE_URLS: Record<string, string>;
+  /** Set by the stack, so tests can sign URLs as the API does. */
+  URL_SIGNING_SECRET: string;
 };
 
 /** A URL on 127.0.0.1 where nothing listens: what a stopped PostgreSQL or S3 server looks like. */

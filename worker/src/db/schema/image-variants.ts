@@ -1,4 +1,4 @@
-import { pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
+import { boolean, pgTable, primaryKey, text, uuid } from "drizzle-orm/pg-core";
 import { createdAt } from "./columns";
 import { images } from "./images";
 
@@ -13,6 +13,8 @@ export const imageVariants = pgTable(
       .notNull()
       .references(() => images.id, { onDelete: "cascade" }),
     variantKey: text().notNull(),
+    /** Arbitrary work (signed sizes, crops, qualities) counts against the per-image bound; presets do not. */
+    counted: boolean().notNull().default(true),
     createdAt: createdAt(),
   },
   (table) => [primaryKey({ columns: [table.imageId, table.variantKey] })],

@@ -4,7 +4,7 @@
  * arithmetic, so every fit and gravity is unit-tested without decoding anything.
  */
 import { AppError } from "../../lib/errors";
-import { MAX_OUTPUT_PIXELS } from "./limits";
+import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "./limits";
 import { type CropRect, type Fit, type Gravity, invalidOption } from "./options";
 
 export interface SizeOptions {
@@ -62,16 +62,20 @@ export function planTransform(sourceWidth: number, sourceHeight: number, options
   if (oneSided || fit === "fill") {
     plan = { source: region, scaled: target, canvas: { ...target, x: 0, y: 0 } };
   } else if (fit === "cover") {
-    // Read the largest part of the region with the target's ratio, placed by gravity.
+    // Read the largest part of the region with the target's ratio: a named gravity puts it at a
+    // side or corner, a focal point is its centre (kept inside the region).
     const targetRatio = target.width / target.height;
-    const readWidth = ratio > targetRatio ? Math.round(region.height * targetRatio) : region.width;
-    const readHeight = ratio > targetRatio ? region.height : Math.round(region.width / targetRatio);
+    const readWidth = Math.max(1, ratio > targetRatio ? Math.round(region.height * targetRatio) : region.width);
+    const readHeight = Math.max(1, ratio > targetRatio ? region.height : Math.round(region.width / targetRatio));
+    const start = (length: number, read: number, at: number, focal: boolean) =>
+      Math.min(length - read, Math.max(0, Math.round(focal ? at * length - read / 2 : (length - read) * at)));
+    const focal = typeof options.gravity === "object";
     const at = anchor(options.gravity);
     const source = {
-      x: region.x + Math.round((region.width - readWidth) * at.x),
-      y: region.y + Math.round((region.height - readHeight) * at.y),
-      width: Math.max(1, readWidth),
-      height: Math.max(1, readHeight),
+      x: region.x + start(region.width, readWidth, at.x, focal),
+      y: region.y + start(region.height, readHeight, at.y, focal),
+      width: readWidth,
+      height: readHeight,
     };
     plan = { source, scaled: target, canvas: { ...target, x: 0, y: 0 } };
   } else {
@@ -98,6 +102,13 @@ export function planTransform(sourceWidth: number, sourceHeight: number, options
     } else {
       plan = { source: region, scaled, canvas: { ...scaled, x: 0, y: 0 } };
     }
+  }
+  const longest = Math.max(plan.canvas.width, plan.canvas.height, plan.scaled.width, plan.scaled.height);
+  if (longest > MAX_OUTPUT_DIMENSION) {
+    throw new AppError(
+      "OUTPUT_TOO_LARGE",
+      `The output would be ${longest} pixels on a side; at most ${MAX_OUTPUT_DIMENSION} are produced`,
+    );
   }
   const pixels = Math.max(plan.canvas.width * plan.canvas.height, plan.scaled.width * plan.scaled.height);
   if (pixels > MAX_OUTPUT_PIXELS) {

@@ -16,3 +16,6 @@ export const MIN_QUALITY = 1;
 export const MAX_QUALITY = 100;
 /** Largest watermark image: it is decoded next to the source, so it stays small (1 MP). */
 export const MAX_WATERMARK_PIXELS = 1024 * 1024;
+/** Requests an isolate lets wait for its one running transformation, and for how long, before a 503. */
+export const MAX_WAITING_TRANSFORMS = 8;
+export const MAX_TRANSFORM_WAIT_MS = 10_000;

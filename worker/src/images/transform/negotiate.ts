@@ -16,8 +16,17 @@ export function formatOfFile(file: string): OutputFormat {
 export function chooseFormat(requested: RequestedFormat | undefined, source: OutputFormat, accept: string | undefined) {
   if (requested === undefined) return source;
   if (requested !== "auto") return requested;
-  if (/\bimage\/webp\b/i.test(accept ?? "")) return "webp";
+  if (acceptsWebp(accept ?? "")) return "webp";
   return source === "webp" ? "png" : source;
+}
+
+/** `image/webp` listed in Accept with a non-zero weight (`image/webp;q=0` refuses it). */
+function acceptsWebp(accept: string): boolean {
+  return accept.split(",").some((entry) => {
+    const [type = "", ...params] = entry.split(";").map((part) => part.trim().toLowerCase());
+    const weight = params.find((param) => param.startsWith("q="));
+    return type === "image/webp" && (weight === undefined || Number(weight.slice(2)) > 0);
+  });
 }
 
 export const FILE_EXTENSIONS: Record<OutputFormat, string> = { png: "png", jpeg: "jpg", webp: "webp" };

@@ -172,16 +172,23 @@ function gravityText(gravity: Gravity): string {
 }
 
 /**
- * The options in a fixed order with defaults dropped: `crop, w, h, fit, gravity, format, q, preset,
- * watermark`. Signatures are computed over this string, so parameter order in a URL never matters.
+ * The options in a fixed order, with what changes nothing dropped: `fit=cover` and
+ * `gravity=center` (the defaults), and `fit`/`gravity` where they have no effect (one side
+ * given; gravity outside cover and contain). Order: `crop, w, h, fit, gravity, format, q, preset,
+ * watermark`. Signatures and cache keys are computed over this string, so equivalent URLs share
+ * both.
  */
 export function canonicalOptions(options: TransformOptions): string {
+  const bothSides = options.width !== undefined && options.height !== undefined;
+  const fit = bothSides && options.fit !== "cover" ? options.fit : undefined;
+  const placed = bothSides && (options.fit === undefined || options.fit === "cover" || options.fit === "contain");
+  const gravity = placed && options.gravity !== undefined && options.gravity !== "center" ? options.gravity : undefined;
   const parts: [string, string | number | undefined][] = [
     ["crop", options.crop && `${options.crop.x},${options.crop.y},${options.crop.width},${options.crop.height}`],
     ["w", options.width],
     ["h", options.height],
-    ["fit", options.fit],
-    ["gravity", options.gravity === undefined ? undefined : gravityText(options.gravity)],
+    ["fit", fit],
+    ["gravity", gravity === undefined ? undefined : gravityText(gravity)],
     ["format", options.format],
     ["q", options.quality],
     ["preset", options.preset],

@@ -21,7 +21,8 @@ export function extract(image: RgbaImage, rect: CropRect): RgbaImage {
  * block are dropped. Reads one 32-bit word per pixel (RGBA, little-endian as every Workers host
  * is): about 5 ms for 2000x1333 by 4, a third faster than reading bytes.
  */
-export function shrink(image: RgbaImage, factor: number): RgbaImage {
+export function shrink(image: RgbaImage, factor: number, opaque: boolean): RgbaImage {
+  if (!opaque) return shrinkWithAlpha(image, factor);
   const width = Math.floor(image.width / factor);
   const height = Math.floor(image.height / factor);
   const out = new Uint8ClampedArray(width * height * 4);
@@ -63,6 +64,49 @@ export function shrink(image: RgbaImage, factor: number): RgbaImage {
   return { data: out, width, height };
 }
 
+/**
+ * The same block average, with colours weighted by alpha (premultiplied), so transparent pixels
+ * do not darken the colours next to them: one red pixel among three transparent ones stays red,
+ * at a quarter of the opacity.
+ */
+function shrinkWithAlpha(image: RgbaImage, factor: number): RgbaImage {
+  const width = Math.floor(image.width / factor);
+  const height = Math.floor(image.height / factor);
+  const out = new Uint8ClampedArray(width * height * 4);
+  const source = image.data;
+  const sums = new Float64Array(width * 4);
+  const area = factor * factor;
+  for (let y = 0; y < height; y++) {
+    sums.fill(0);
+    for (let dy = 0; dy < factor; dy++) {
+      let p = (y * factor + dy) * image.width * 4;
+      for (let x = 0; x < width; x++) {
+        const s = x * 4;
+        for (let dx = 0; dx < factor; dx++) {
+          const alpha = source[p + 3] as number;
+          sums[s] = (sums[s] as number) + (source[p] as number) * alpha;
+          sums[s + 1] = (sums[s + 1] as number) + (source[p + 1] as number) * alpha;
+          sums[s + 2] = (sums[s + 2] as number) + (source[p + 2] as number) * alpha;
+          sums[s + 3] = (sums[s + 3] as number) + alpha;
+          p += 4;
+        }
+      }
+    }
+    for (let x = 0; x < width; x++) {
+      const s = x * 4;
+      const o = (y * width + x) * 4;
+      const alpha = sums[s + 3] as number;
+      if (alpha > 0) {
+        out[o] = (sums[s] as number) / alpha;
+        out[o + 1] = (sums[s + 1] as number) / alpha;
+        out[o + 2] = (sums[s + 2] as number) / alpha;
+      }
+      out[o + 3] = alpha / area;
+    }
+  }
+  return { data: out, width, height };
+}
+
 /** True when every pixel is opaque, so resampling needs no premultiplied alpha. */
 export function isOpaque(image: RgbaImage): boolean {
   const data = image.data;
@@ -87,7 +131,10 @@ export function place(
   return { data, width: canvas.width, height: canvas.height };
 }
 
-/** Blends `mark` over `image` at (x, y) with its own alpha scaled by `opacity` (0-1), in place. */
+/**
+ * Composites `mark` over `image` at (x, y) with its own alpha scaled by `opacity` (0-1), in place,
+ * with Porter-Duff "over": correct on transparent canvases (contain's padding) as on opaque ones.
+ */
 export function blend(image: RgbaImage, mark: RgbaImage, x: number, y: number, opacity: number): void {
   for (let row = 0; row < mark.height; row++) {
     const ty = y + row;
@@ -99,10 +146,12 @@ export function blend(image: RgbaImage, mark: RgbaImage, x: number, y: number, o
       const alpha = ((mark.data[m + 3] as number) / 255) * opacity;
       if (alpha === 0) continue;
       const t = (ty * image.width + tx) * 4;
+      const below = (image.data[t + 3] as number) / 255;
+      const out = alpha + below * (1 - alpha);
       for (let c = 0; c < 3; c++) {
-        image.data[t + c] = (mark.data[m + c] as number) * alpha + (image.data[t + c] as number) * (1 - alpha);
+        image.data[t + c] = ((mark.data[m + c] as number) * alpha + (image.data[t + c] as number) * below * (1 - alpha)) / out;
       }
-      image.data[t + 3] = Math.max(image.data[t + 3] as number, alpha * 255);
+      image.data[t + 3] = out * 255;
     }
   }
 }

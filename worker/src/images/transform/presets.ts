@@ -9,11 +9,15 @@ export const BUILT_IN_PRESETS: Record<string, string> = {
   large: "w=1920&h=1920&fit=inside",
 };
 
-/** A preset's definition parsed as a query; presets set sizes, never other presets. */
+/**
+ * A preset's definition parsed as a query. Presets set size, crop and quality; the format and the
+ * watermark stay the URL's (a preset that named them would be ignored or would decide alone
+ * whether the watermark shows), and presets never refer to other presets.
+ */
 export function parsePresetDefinition(definition: string): TransformOptions {
   const options = parseTransformOptions(new URLSearchParams(definition));
-  if (options.preset !== undefined) {
-    throw new AppError("VALIDATION_ERROR", "A preset cannot refer to another preset");
+  if (options.preset !== undefined || options.format !== undefined || options.watermark !== undefined) {
+    throw new AppError("VALIDATION_ERROR", "A preset sets w, h, fit, gravity, crop and q only");
   }
   return options;
 }

@@ -16,14 +16,15 @@ const LANCZOS3 = 3;
 
 let ready: Promise<unknown> | undefined;
 
-export async function resize(image: RgbaImage, width: number, height: number): Promise<RgbaImage> {
+/** `opaque` when known (a JPEG always is) saves a scan of the pixels. */
+export async function resize(image: RgbaImage, width: number, height: number, opaque = isOpaque(image)): Promise<RgbaImage> {
   if (image.width === width && image.height === height) return image;
   const factor = Math.floor(Math.min(image.width / width, image.height / height));
-  const shrunk = factor >= 2 ? shrink(image, factor) : image;
+  const shrunk = factor >= 2 ? shrink(image, factor, opaque) : image;
   if (shrunk.width === width && shrunk.height === height) return shrunk;
   ready ??= initResizer(RESIZE_WASM);
   await ready;
-  const premultiply = !isOpaque(shrunk);
+  const premultiply = !opaque;
   const bytes = new Uint8Array(shrunk.data.buffer, shrunk.data.byteOffset, shrunk.data.byteLength);
   const data = lanczos(bytes, shrunk.width, shrunk.height, width, height, LANCZOS3, premultiply, false);
   return { data, width, height };

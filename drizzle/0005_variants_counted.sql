@@ -1,0 +1,1 @@
+ALTER TABLE "image_variants" ADD COLUMN "counted" boolean DEFAULT true NOT NULL;
