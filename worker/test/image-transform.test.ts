@@ -165,6 +165,18 @@ describe("image transformations", () => {
     expect((await readProblem(tampered)).code).toBe("INVALID_SIGNATURE");
   });
 
+  it("refuses to sign what serving would refuse", async () => {
+    for (const [options, code] of [
+      ["crop=300,0,200,100", "INVALID_TRANSFORM"],
+      ["preset=nope", "INVALID_TRANSFORM"],
+      ["w=4096&h=4096&fit=fill", "OUTPUT_TOO_LARGE"],
+      ["bogus=1", "INVALID_TRANSFORM"],
+    ]) {
+      const response = await api(`/api/images/${source.id}/transform-url`, { method: "POST", key, body: { options } });
+      expect((await readProblem(response)).code, options).toBe(code);
+    }
+  });
+
   it("expires signed transformation URLs that were given a lifetime", async () => {
     const signed = await signedUrl(source.id, "w=50", 60);
     expect(signed.expiresAt).not.toBeNull();

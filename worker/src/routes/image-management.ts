@@ -3,7 +3,9 @@ import { ASPECT_RATIO_VALUES, OUTPUT_FORMATS } from "../domain/catalog";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { purgeImages } from "../images/edge-cache";
 import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../images/signed-url";
+import { planTransform } from "../images/transform/geometry";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../images/transform/options";
+import { expandPreset } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import {
@@ -249,6 +251,8 @@ export const imageManagementRoutes = createRouter()
     const { db } = c.var.services;
     const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
     if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
+    // Refuse now what serving would refuse: an unknown preset, a crop outside the image, a too large output.
+    planTransform(image.width, image.height, expandPreset(options, (await readImageSettings(db, caller.project.id)).presets));
     // Images of private projects are served only through URLs that expire.
     const expiresIn = body.expiresIn ?? ((await isProjectPrivate(db, caller.project.id)) ? 3600 : undefined);
     const expires = expiresIn === undefined ? null : Math.floor(Date.now() / 1000) + expiresIn;
