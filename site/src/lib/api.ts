@@ -93,6 +93,20 @@ export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiR
   return { status: response.status, headers: response.headers, body: body as T, ms };
 }
 
+/** An image as the API describes it: uploads answer this, listings add the generation's fields. */
+export interface StoredImage {
+  id: string;
+  url: string;
+  category: string;
+  mimeType: string;
+  bytes: number;
+  width: number;
+  height: number;
+  aspectRatio: string | null;
+  filename: string | null;
+  createdAt: string;
+}
+
 export interface Info {
   name: string;
   version: string;

@@ -34,6 +34,19 @@ export function pythonLiteral(value: unknown, indent = 0): string {
   return `{\n${entries.map(([k, v]) => `${pad}${JSON.stringify(k)}: ${pythonLiteral(v, indent + 4)},`).join("\n")}\n${end}}`;
 }
 
+/** How every snippet ends: the stored image's URL, or the problem's code and detail. */
+const JS_PRINT_URL = [
+  `const result = await response.json();`,
+  `if (!response.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
+  `console.log(result.data.url);`,
+];
+const PY_PRINT_URL = [
+  `result = response.json()`,
+  `if not response.ok:`,
+  `    raise SystemExit(f"{result['code']}: {result['detail']}")`,
+  `print(result["data"]["url"])`,
+];
+
 /** A JSON POST to `url` with `body`, printing the answer. */
 export function jsonPostSnippets(url: string, body: unknown): Snippets {
   const json = JSON.stringify(body);
@@ -53,9 +66,7 @@ export function jsonPostSnippets(url: string, body: unknown): Snippets {
       `  headers: { "X-API-Key": process.env.${KEY_VARIABLE}, "Content-Type": "application/json" },`,
       `  body: JSON.stringify(${pretty.replaceAll("\n", "\n  ")}),`,
       `});`,
-      `const result = await response.json();`,
-      `if (!response.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
-      `console.log(result.data.url);`,
+      ...JS_PRINT_URL,
     ].join("\n"),
     python: [
       `import os`,
@@ -68,10 +79,7 @@ export function jsonPostSnippets(url: string, body: unknown): Snippets {
       `    json=${pythonLiteral(body, 4)},`,
       `    timeout=120,`,
       `)`,
-      `result = response.json()`,
-      `if not response.ok:`,
-      `    raise SystemExit(f"{result['code']}: {result['detail']}")`,
-      `print(result["data"]["url"])`,
+      ...PY_PRINT_URL,
     ].join("\n"),
   };
 }
@@ -103,9 +111,7 @@ export function uploadSnippets(url: string, fileName: string, fields: Record<str
       `  headers: { "X-API-Key": process.env.${KEY_VARIABLE} },`,
       `  body: form,`,
       `});`,
-      `const result = await response.json();`,
-      `if (!response.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
-      `console.log(result.data.url);`,
+      ...JS_PRINT_URL,
     ].join("\n"),
     python: [
       `import os`,
@@ -120,10 +126,7 @@ export function uploadSnippets(url: string, fileName: string, fields: Record<str
       `        data={${pyFields.join(", ")}},`,
       `        timeout=120,`,
       `    )`,
-      `result = response.json()`,
-      `if not response.ok:`,
-      `    raise SystemExit(f"{result['code']}: {result['detail']}")`,
-      `print(result["data"]["url"])`,
+      ...PY_PRINT_URL,
     ].join("\n"),
   };
 }

@@ -1,4 +1,4 @@
-import { callApi, type Envelope, loadInfo } from "../lib/api";
+import { callApi, type Envelope, loadInfo, type StoredImage } from "../lib/api";
 import { byId, fillSelect, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
 import { onKeysChanged } from "../lib/key-store";
@@ -6,17 +6,7 @@ import { type LoadOutcome, pagedList } from "../lib/paged-list";
 import { statusRegion } from "../lib/status";
 import { thumbnailImage } from "../lib/thumbnail";
 
-interface Image {
-  id: string;
-  url: string;
-  category: string;
-  mimeType: string;
-  bytes: number;
-  width: number;
-  height: number;
-  aspectRatio: string | null;
-  filename: string | null;
-  createdAt: string;
+interface Image extends StoredImage {
   prompt: string | null;
   template: string | null;
 }

@@ -1,4 +1,4 @@
-import { apiUrl, type Envelope, type Info, loadInfo } from "../lib/api";
+import { apiUrl, type Envelope, type Info, loadInfo, type StoredImage } from "../lib/api";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMegapixels, formatMs } from "../lib/format";
@@ -10,19 +10,6 @@ import { uploadSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
 import { timeDownload, uploadFile } from "../lib/upload";
 
-interface Upload {
-  id: string;
-  url: string;
-  category: string;
-  mimeType: string;
-  bytes: number;
-  width: number;
-  height: number;
-  aspectRatio: string;
-  filename: string | null;
-  createdAt: string;
-}
-
 const input = byId<HTMLInputElement>("file-input");
 const zone = byId("drop-zone");
 const form = byId<HTMLFormElement>("upload-form");
@@ -32,7 +19,7 @@ const checkStatus = statusRegion(byId("check-status"));
 const uploadStatus = statusRegion(byId("upload-status"));
 const showCode = codeTabs(byId("upload-code"));
 interface HistoryEntry {
-  upload: Upload;
+  upload: StoredImage;
   uploadMs: number;
   downloadMs: number | null;
 }
@@ -179,7 +166,7 @@ form.addEventListener("submit", async (event) => {
   progress.value = 0;
   uploadStatus.busy(`Uploading ${file.name}…`);
   try {
-    const { body, ms, header } = await uploadFile<Envelope<Upload>>(data, (fraction) => {
+    const { body, ms, header } = await uploadFile<Envelope<StoredImage>>(data, (fraction) => {
       progress.value = Math.round(fraction * 100);
       uploadStatus.busy(`Uploading ${file.name}… ${progress.value}%`);
     });

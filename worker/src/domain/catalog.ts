@@ -37,6 +37,15 @@ export const TEMPLATE_VALUES = Object.keys(TEMPLATES) as [Template, ...Template[
 export const OUTPUT_FORMATS = ["png", "jpeg", "webp"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** The extension of stored files in each format, and back. */
+export const FILE_EXTENSIONS = { png: "png", jpeg: "jpg", webp: "webp" } as const satisfies Record<OutputFormat, string>;
+const FORMATS_BY_EXTENSION: Record<string, OutputFormat> = { png: "png", jpg: "jpeg", webp: "webp" };
+
+/** The format of a stored file, from the extension the server gave it. */
+export function formatOfFile(file: string): OutputFormat {
+  return FORMATS_BY_EXTENSION[file.split(".").pop() ?? ""] ?? "png";
+}
+
 export const UPLOAD_MIME_TYPES = ["image/png", "image/jpeg", "image/webp"] as const;
 
 export const IMAGE_CATEGORIES = ["generated", "uploads", "references"] as const;

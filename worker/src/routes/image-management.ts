@@ -20,7 +20,7 @@ import {
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { readImageSettings, variantsOf } from "../services/image-variants";
-import { findProjectImage, isProjectPrivate, listImages, markImageDeleted } from "../services/images";
+import { findProjectImage, findProjectImagePolicy, listImages, markImageDeleted } from "../services/images";
 import { imageOrigin, imageUrl } from "./enhancement-schemas";
 
 const ImageSchema = z
@@ -252,9 +252,10 @@ export const imageManagementRoutes = createRouter()
     const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
     if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
     // Refuse now what serving would refuse: an unknown preset, a crop outside the image, a too large output.
-    planTransform(image.width, image.height, expandPreset(options, (await readImageSettings(db, caller.project.id)).presets));
+    const project = await findProjectImagePolicy(db, caller.project.id);
+    planTransform(image.width, image.height, expandPreset(options, project.presets));
     // Images of private projects are served only through URLs that expire.
-    const expiresIn = body.expiresIn ?? ((await isProjectPrivate(db, caller.project.id)) ? 3600 : undefined);
+    const expiresIn = body.expiresIn ?? (project.private ? 3600 : undefined);
     const expires = expiresIn === undefined ? null : Math.floor(Date.now() / 1000) + expiresIn;
     const canonical = canonicalOptions(options);
     const sig = await signPath(secret, `/api/images/${image.storageKey}`, expires, canonical);

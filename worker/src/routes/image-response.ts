@@ -4,6 +4,7 @@
  */
 import type { Context } from "hono";
 import { isNotModified, objectHeaders, parseRange } from "../images/delivery";
+import { verifySignedPath } from "../images/signed-url";
 import { AppError } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
 import type { ObjectInfo } from "../storage/object-store";
@@ -62,6 +63,39 @@ export function servedFromCache(hit: Response, file: string, cacheControl: strin
     cacheControl,
     headers: vary ? { Vary: vary } : undefined,
   };
+}
+
+/** A cache hit answered from the cached copy alone: no storage, no database, no decoding. */
+export function answerFromCache(c: Context<HonoEnv>, hit: Response, served: Served): Promise<Response> {
+  return answer(
+    c,
+    served,
+    async (range) => {
+      if (!range) return hit.body ?? new ArrayBuffer(0);
+      return (await hit.arrayBuffer()).slice(range.offset, range.offset + range.length);
+    },
+    "HIT",
+  );
+}
+
+/**
+ * Checks a signed image URL (temporary, or a transformation's with its canonical `options`) and
+ * throws the 403 that says why it fails. An `expires` that is present must be a time: an empty
+ * one must not pass as "never expires".
+ */
+export async function requireValidSignature(
+  c: Context<HonoEnv>,
+  key: string,
+  signature: { expires?: string; sig?: string; options?: string },
+): Promise<void> {
+  const secret = signature.expires === "" ? undefined : c.var.config.urlSigningSecret;
+  const check = secret
+    ? await verifySignedPath(secret, `/api/images/${key}`, signature.expires ?? "", signature.sig ?? "", {
+        options: signature.options,
+      })
+    : "invalid";
+  if (check === "expired") throw new AppError("URL_EXPIRED", "This signed URL has expired; ask for a new one");
+  if (check === "invalid") throw new AppError("INVALID_SIGNATURE", "This signed URL is not valid");
 }
 
 export async function answer(

@@ -9,7 +9,8 @@ import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { findProjectImageKey, readImageSettings, variantsOf, writeImageSettings } from "../services/image-variants";
+import { readImageSettings, variantsOf, writeImageSettings } from "../services/image-variants";
+import { findProjectImage } from "../services/images";
 import { imageOrigin } from "./enhancement-schemas";
 
 const Watermark = z
@@ -118,7 +119,7 @@ export const imageSettingsRoutes = createRouter()
     }
     let watermark: ProjectImageSettings["watermark"] = null;
     if (body.watermark) {
-      const mark = await findProjectImageKey(db, caller.project.id, body.watermark.imageId);
+      const mark = await findProjectImage(db, caller.project.id, body.watermark.imageId);
       if (!mark) invalidField("watermark.imageId", "is not an image of this project");
       if (mark.width * mark.height > MAX_WATERMARK_PIXELS) {
         invalidField(

@@ -4,16 +4,16 @@
  * transformation itself on a miss.
  */
 import type { Context } from "hono";
+import { FILE_EXTENSIONS, formatOfFile } from "../domain/catalog";
 import type { WatermarkSettings } from "../domain/image-settings";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import { isNotModified, objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
-import { verifySignedPath } from "../images/signed-url";
 import { sniffImage } from "../images/sniff";
 import { planTransform } from "../images/transform/geometry";
 import { MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
-import { chooseFormat, FILE_EXTENSIONS, formatOfFile } from "../images/transform/negotiate";
+import { chooseFormat } from "../images/transform/negotiate";
 import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
 import { exclusively, transformImage } from "../images/transform/pipeline";
 import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
@@ -24,7 +24,7 @@ import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import { answer, notFound, type Served, servedFromCache } from "./image-response";
+import { answer, answerFromCache, notFound, requireValidSignature, type Served, servedFromCache } from "./image-response";
 
 /**
  * Variants follow their project's settings (a redefined preset, a watermark turned on), so unlike
@@ -52,15 +52,7 @@ async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Pro
     }
     return false;
   }
-  // An `expires` that is present must be a time: an empty one must not pass as "never expires".
-  const secret = request.expires === "" ? undefined : c.var.config.urlSigningSecret;
-  const check = secret
-    ? await verifySignedPath(secret, `/api/images/${request.key}`, request.expires ?? "", request.sig ?? "", {
-        options: canonicalOptions(request.options),
-      })
-    : "invalid";
-  if (check === "expired") throw new AppError("URL_EXPIRED", "This signed URL has expired; ask for a new one");
-  if (check === "invalid") throw new AppError("INVALID_SIGNATURE", "This signed URL is not valid");
+  await requireValidSignature(c, request.key, { ...request, options: canonicalOptions(request.options) });
   return true;
 }
 
@@ -153,15 +145,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   if (hit) {
     // A repeat request: no database, no storage, no decoding.
     const served = servedFromCache(hit, request.file, VARIANT_CACHE_CONTROL);
-    return answer(
-      c,
-      { ...served, headers: { ...served.headers, ...vary }, etagOnly: true },
-      async (range) => {
-        if (!range) return hit.body ?? new ArrayBuffer(0);
-        return (await hit.arrayBuffer()).slice(range.offset, range.offset + range.length);
-      },
-      "HIT",
-    );
+    return answerFromCache(c, hit, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
   }
 
   const { db, store } = c.var.services;

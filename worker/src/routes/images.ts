@@ -3,16 +3,22 @@ import { IMAGE_CATEGORIES } from "../domain/catalog";
 import { SLUG_PATTERN } from "../domain/slug";
 import { objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
-import { verifySignedPath } from "../images/signed-url";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
-import { AppError } from "../lib/errors";
 import { commonErrorResponses, problemResponse } from "../lib/openapi";
 import { access } from "../middleware/access";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import { answer, notFound, PUBLIC_CACHE_CONTROL, type Served, servedFromCache } from "./image-response";
+import {
+  answer,
+  answerFromCache,
+  notFound,
+  PUBLIC_CACHE_CONTROL,
+  requireValidSignature,
+  type Served,
+  servedFromCache,
+} from "./image-response";
 import { serveVariant } from "./image-variant";
 
 /** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
@@ -84,30 +90,13 @@ export const imageRoutes = createRouter().openapi(
     if (hasTransformOptions(options)) return serveVariant(c, { key, file, options, expires, sig });
 
     const signed = expires !== undefined || sig !== undefined;
-    if (signed) {
-      const secret = c.var.config.urlSigningSecret;
-      const check = secret ? await verifySignedPath(secret, `/api/images/${key}`, expires ?? "", sig ?? "") : "invalid";
-      if (check === "expired") throw new AppError("URL_EXPIRED", "This temporary URL has expired; ask for a new one");
-      if (check === "invalid") throw new AppError("INVALID_SIGNATURE", "This temporary URL is not valid");
-    }
+    if (signed) await requireValidSignature(c, key, { expires, sig });
 
     const cache = c.var.config.edgeCache ? edgeCache() : null;
     const cacheKey = imageCacheKey(imageOrigin(c), key);
     if (cache && !signed) {
       const hit = await cache.match(cacheKey);
-      if (hit) {
-        const served = servedFromCache(hit, file, PUBLIC_CACHE_CONTROL);
-        // No storage, no database: a hit is answered from the cached copy alone.
-        return answer(
-          c,
-          served,
-          async (range) => {
-            if (!range) return hit.body ?? new ArrayBuffer(0);
-            return (await hit.arrayBuffer()).slice(range.offset, range.offset + range.length);
-          },
-          "HIT",
-        );
-      }
+      if (hit) return answerFromCache(c, hit, servedFromCache(hit, file, PUBLIC_CACHE_CONTROL));
     }
 
     // A miss: the database says whether the image is live and public, storage has the bytes.

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
+import { FILE_EXTENSIONS } from "../domain/catalog";
 import { MAX_UPLOAD_BYTES } from "../domain/limits";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
@@ -75,7 +76,7 @@ export const uploadRoutes = createRouter().openapi(route, async (c) => {
     category: form.category,
     id,
     filename: null,
-    extension: header.format === "jpeg" ? "jpg" : header.format,
+    extension: FILE_EXTENSIONS[header.format],
   });
   const sha256 = await sha256Hex(bytes);
   const aspectRatio = aspectRatioOf(header.width, header.height);

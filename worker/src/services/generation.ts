@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type GenerationTimings, generations } from "../db/schema";
-import type { AspectRatio, OutputFormat, Template } from "../domain/catalog";
+import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
 import { convertImage } from "../images/codec";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
@@ -126,7 +126,7 @@ export async function generateImage(
       category: "generated",
       id: generationId,
       filename,
-      extension: image.format === "jpeg" ? "jpg" : image.format,
+      extension: FILE_EXTENSIONS[image.format],
     });
     await stage(timings, "storeMs", () =>
       store.put(key, image.bytes, {

@@ -1,4 +1,4 @@
-import { and, eq, isNull, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { images, imageVariants, projects } from "../db/schema";
 import { DEFAULT_IMAGE_SETTINGS, type ProjectImageSettings } from "../domain/image-settings";
@@ -47,13 +47,4 @@ export async function readImageSettings(db: Database, projectId: string): Promis
 
 export async function writeImageSettings(db: Database, projectId: string, settings: ProjectImageSettings) {
   await db.update(projects).set({ imageSettings: settings }).where(eq(projects.id, projectId));
-}
-
-/** The live image of this project with this id, any category: a watermark must be one. */
-export async function findProjectImageKey(db: Database, projectId: string, imageId: string) {
-  const [row] = await db
-    .select({ storageKey: images.storageKey, width: images.width, height: images.height })
-    .from(images)
-    .where(and(eq(images.id, imageId), eq(images.projectId, projectId), isNull(images.deletedAt)));
-  return row ?? null;
 }

@@ -122,7 +122,11 @@ export async function listImages(db: Database, projectId: string, query: ImageLi
   return { rows: page, nextCursor };
 }
 
-export async function isProjectPrivate(db: Database, projectId: string): Promise<boolean> {
-  const [row] = await db.select({ private: projects.private }).from(projects).where(eq(projects.id, projectId));
-  return row?.private === true;
+/** What signing a transformation URL needs of the project: its privacy and its presets. */
+export async function findProjectImagePolicy(db: Database, projectId: string) {
+  const [row] = await db
+    .select({ private: projects.private, imageSettings: projects.imageSettings })
+    .from(projects)
+    .where(eq(projects.id, projectId));
+  return { private: row?.private === true, presets: row?.imageSettings.presets ?? {} };
 }

@@ -1,13 +1,6 @@
 import type { OutputFormat } from "../../domain/catalog";
 import type { RequestedFormat } from "./options";
 
-const EXTENSION_FORMATS: Record<string, OutputFormat> = { png: "png", jpg: "jpeg", webp: "webp" };
-
-/** The format a stored file is in, from the extension the server gave it. */
-export function formatOfFile(file: string): OutputFormat {
-  return EXTENSION_FORMATS[file.split(".").pop() ?? ""] ?? "png";
-}
-
 /**
  * The output format: as asked, the source's when not asked, and for `auto` WebP when the client
  * accepts it (every current browser says so), else the source's own format, which it can read.
@@ -28,5 +21,3 @@ function acceptsWebp(accept: string): boolean {
     return type === "image/webp" && (weight === undefined || Number(weight.slice(2)) > 0);
   });
 }
-
-export const FILE_EXTENSIONS: Record<OutputFormat, string> = { png: "png", jpeg: "jpg", webp: "webp" };
