@@ -1,12 +1,8 @@
-import { bodyLimit } from "hono/body-limit";
-import { requestId } from "hono/request-id";
 import { version } from "../../package.json";
-import { MAX_JSON_BODY_BYTES } from "./domain/limits";
-import { createApp } from "./lib/create-app";
-import { AppError } from "./lib/errors";
+import { buildBaseApp } from "./base-app";
 import { securitySchemes } from "./lib/openapi";
-import { access, denyUndeclaredAccess } from "./middleware/access";
-import { services } from "./middleware/services";
+import { access } from "./middleware/access";
+import { createModels } from "./models";
 import { adminAuditRoutes } from "./routes/admin-audit";
 import { adminKeyRoutes } from "./routes/admin-keys";
 import { adminProjectRoutes } from "./routes/admin-projects";
@@ -21,33 +17,9 @@ import { meRoutes } from "./routes/me";
 import { textToImageRoutes } from "./routes/text-to-image";
 import { uploadRoutes } from "./routes/upload";
 
-const jsonBodyLimit = bodyLimit({
-  maxSize: MAX_JSON_BODY_BYTES,
-  onError: () => {
-    throw new AppError("PAYLOAD_TOO_LARGE", `Request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes`);
-  },
-});
-
-/** Builds the Banatie API: middleware, every resource's routes and the OpenAPI document. */
+/** Builds the Banatie API: every resource's routes and the OpenAPI document. */
 export function buildApp() {
-  const app = createApp();
-  // A caller's id is kept only when it is at most 128 of [A-Za-z0-9_=-], so it is safe to log and echo.
-  app.use(
-    "*",
-    requestId({
-      headerName: "X-Request-Id",
-      limitLength: 128,
-      generator: () => crypto.randomUUID(),
-    }),
-  );
-  // JSON bodies are small; uploads (multipart) enforce their own limit while streaming.
-  app.use("/api/*", async (c, next) => {
-    if (c.req.header("content-type")?.startsWith("multipart/form-data")) return next();
-    return jsonBodyLimit(c, next);
-  });
-  app.use("*", services);
-  app.use("*", denyUndeclaredAccess);
-
+  const app = buildBaseApp(createModels);
   app.route("/", healthRoutes);
   app.route("/", infoRoutes);
   app.route("/", bootstrapRoutes);

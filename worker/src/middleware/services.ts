@@ -1,8 +1,9 @@
 import { createMiddleware } from "hono/factory";
-import { loadConfig } from "../config";
+import { type Config, loadConfig } from "../config";
 import { createDatabase } from "../db/client";
 import type { HonoEnv, Services } from "../lib/types";
-import { createModels } from "../models";
+import type { ImageModel } from "../models/image-model";
+import type { PromptEnhancer } from "../models/prompt-enhancer";
 import { bindingRateLimiter, unlimited } from "../rate-limit/rate-limiter";
 import { createObjectStore } from "../storage";
 
@@ -23,57 +24,64 @@ function lazy<T>(build: () => T): { get(): T; ifBuilt(): T | undefined } {
 }
 
 /**
+ * Builds the image model and prompt enhancer. A parameter, not an import, so that a Worker that
+ * never generates (image delivery) does not bundle the model SDK.
+ */
+export type ModelFactory = (gemini: Config["gemini"]) => { imageModel: ImageModel; enhancer: PromptEnhancer };
+
+/**
  * Validates the configuration and gives the request its clients: database, storage, models and
  * limiters, each built on first use. A bad configuration fails here, so every request answers
  * with the same clear 500 problem.
  */
-export const services = createMiddleware<HonoEnv>(async (c, next) => {
-  const config = loadConfig(c.env);
-  const env = c.env as Partial<Env>;
-  const deferred: Promise<unknown>[] = [];
-  const database = lazy(() => createDatabase(config));
-  const store = lazy(() => createObjectStore(config.storage));
-  const models = lazy(() => createModels(config.gemini));
+export const services = (createModels: ModelFactory) =>
+  createMiddleware<HonoEnv>(async (c, next) => {
+    const config = loadConfig(c.env);
+    const env = c.env as Partial<Env>;
+    const deferred: Promise<unknown>[] = [];
+    const database = lazy(() => createDatabase(config));
+    const store = lazy(() => createObjectStore(config.storage));
+    const models = lazy(() => createModels(config.gemini));
 
-  const requestServices: Services = {
-    get db() {
-      return database.get().db;
-    },
-    get store() {
-      return store.get();
-    },
-    get imageModel() {
-      return models.get().imageModel;
-    },
-    get enhancer() {
-      return models.get().enhancer;
-    },
-    burstLimiter: env.KEY_BURST_LIMITER ? bindingRateLimiter(env.KEY_BURST_LIMITER) : unlimited,
-    authFailureLimiter: env.AUTH_FAILURE_LIMITER ? bindingRateLimiter(env.AUTH_FAILURE_LIMITER) : unlimited,
-    defer(task) {
-      deferred.push(
-        task().catch((error: unknown) => {
-          const message = error instanceof Error ? error.message : String(error);
-          console.error(
-            JSON.stringify({ level: "error", requestId: c.get("requestId"), message: `background task failed: ${message}` }),
-          );
-        }),
+    const requestServices: Services = {
+      get db() {
+        return database.get().db;
+      },
+      get store() {
+        return store.get();
+      },
+      get imageModel() {
+        return models.get().imageModel;
+      },
+      get enhancer() {
+        return models.get().enhancer;
+      },
+      burstLimiter: env.KEY_BURST_LIMITER ? bindingRateLimiter(env.KEY_BURST_LIMITER) : unlimited,
+      authFailureLimiter: env.AUTH_FAILURE_LIMITER ? bindingRateLimiter(env.AUTH_FAILURE_LIMITER) : unlimited,
+      defer(task) {
+        deferred.push(
+          task().catch((error: unknown) => {
+            const message = error instanceof Error ? error.message : String(error);
+            console.error(
+              JSON.stringify({ level: "error", requestId: c.get("requestId"), message: `background task failed: ${message}` }),
+            );
+          }),
+        );
+      },
+    };
+    c.set("config", config);
+    c.set("services", requestServices);
+    try {
+      await next();
+    } finally {
+      // Background work still needs the pool; close it only when that work is done.
+      c.executionCtx.waitUntil(
+        Promise.allSettled(deferred).then(() =>
+          database
+            .ifBuilt()
+            ?.close()
+            .catch(() => {}),
+        ),
       );
-    },
-  };
-  c.set("config", config);
-  c.set("services", requestServices);
-  try {
-    await next();
-  } finally {
-    // Background work still needs the pool; close it only when that work is done.
-    c.executionCtx.waitUntil(
-      Promise.allSettled(deferred).then(() =>
-        database
-          .ifBuilt()
-          ?.close()
-          .catch(() => {}),
-      ),
-    );
-  }
-});
+    }
+  });

@@ -22,7 +22,8 @@ export function deadUrl(url: string): string {
   return parsed.toString();
 }
 
-type App = ReturnType<typeof buildApp>;
+/** The API Worker (the default) or the image delivery Worker: anything with their fetch handler. */
+type App = Pick<ReturnType<typeof buildApp>, "fetch">;
 
 /**
  * Sends a request through an app (the real one by default) with the test bindings, optionally

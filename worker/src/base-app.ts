@@ -1,0 +1,41 @@
+import { bodyLimit } from "hono/body-limit";
+import { requestId } from "hono/request-id";
+import { MAX_JSON_BODY_BYTES } from "./domain/limits";
+import { createApp } from "./lib/create-app";
+import { AppError } from "./lib/errors";
+import { denyUndeclaredAccess } from "./middleware/access";
+import { type ModelFactory, services } from "./middleware/services";
+
+const jsonBodyLimit = bodyLimit({
+  maxSize: MAX_JSON_BODY_BYTES,
+  onError: () => {
+    throw new AppError("PAYLOAD_TOO_LARGE", `Request bodies are limited to ${MAX_JSON_BODY_BYTES} bytes`);
+  },
+});
+
+/**
+ * The root app both Workers start from (the API's and image delivery's): a request id, the body
+ * limit, the per-request services, and the rule that an endpoint without declared access answers
+ * nobody. It imports no routes and no models, so each Worker's bundle holds only what it mounts
+ * and the models it is given.
+ */
+export function buildBaseApp(createModels: ModelFactory) {
+  const app = createApp();
+  // A caller's id is kept only when it is at most 128 of [A-Za-z0-9_=-], so it is safe to log and echo.
+  app.use(
+    "*",
+    requestId({
+      headerName: "X-Request-Id",
+      limitLength: 128,
+      generator: () => crypto.randomUUID(),
+    }),
+  );
+  // JSON bodies are small; uploads (multipart) enforce their own limit while streaming.
+  app.use("/api/*", async (c, next) => {
+    if (c.req.header("content-type")?.startsWith("multipart/form-data")) return next();
+    return jsonBodyLimit(c, next);
+  });
+  app.use("*", services(createModels));
+  app.use("*", denyUndeclaredAccess);
+  return app;
+}
