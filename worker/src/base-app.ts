@@ -4,6 +4,7 @@ import { MAX_JSON_BODY_BYTES } from "./domain/limits";
 import { createApp } from "./lib/create-app";
 import { AppError } from "./lib/errors";
 import { denyUndeclaredAccess } from "./middleware/access";
+import { IMAGE_URL_PATTERN, imageCacheFirst } from "./middleware/image-cache-first";
 import { type ModelFactory, services } from "./middleware/services";
 
 const jsonBodyLimit = bodyLimit({
@@ -14,8 +15,8 @@ const jsonBodyLimit = bodyLimit({
 });
 
 /**
- * The root app both Workers start from (the API's and image delivery's): a request id, the body
- * limit, the per-request services, and the rule that an endpoint without declared access answers
+ * The root app both Workers start from (the API's and image delivery's): a request id, edge-cache
+ * hits for original images, the body limit, the per-request services, and the rule that an endpoint without declared access answers
  * nobody. It imports no routes and no models, so each Worker's bundle holds only what it mounts
  * and the models it is given.
  */
@@ -30,6 +31,7 @@ export function buildBaseApp(createModels: ModelFactory) {
       generator: () => crypto.randomUUID(),
     }),
   );
+  app.use(IMAGE_URL_PATTERN, imageCacheFirst);
   // JSON bodies are small; uploads (multipart) enforce their own limit while streaming.
   app.use("/api/*", async (c, next) => {
     if (c.req.header("content-type")?.startsWith("multipart/form-data")) return next();

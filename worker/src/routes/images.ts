@@ -10,15 +10,7 @@ import { access } from "../middleware/access";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import {
-  answer,
-  answerFromCache,
-  notFound,
-  PUBLIC_CACHE_CONTROL,
-  requireValidSignature,
-  type Served,
-  servedFromCache,
-} from "./image-response";
+import { answer, notFound, PUBLIC_CACHE_CONTROL, requireValidSignature, type Served } from "./image-response";
 import { serveVariant } from "./image-variant";
 
 /** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
@@ -92,14 +84,10 @@ export const imageRoutes = createRouter().openapi(
     const signed = expires !== undefined || sig !== undefined;
     if (signed) await requireValidSignature(c, key, { expires, sig });
 
+    // A miss: imageCacheFirst answered hits before routing. The database says whether the image
+    // is live and public, storage has the bytes, and a public image is cached for the next request.
     const cache = c.var.config.edgeCache ? edgeCache() : null;
     const cacheKey = imageCacheKey(imageOrigin(c), key);
-    if (cache && !signed) {
-      const hit = await cache.match(cacheKey);
-      if (hit) return answerFromCache(c, hit, servedFromCache(hit, file, PUBLIC_CACHE_CONTROL));
-    }
-
-    // A miss: the database says whether the image is live and public, storage has the bytes.
     const { db, store } = c.var.services;
     const wantsRange = c.req.header("Range") !== undefined || c.req.method === "HEAD";
     const [servable, object] = await Promise.all([
