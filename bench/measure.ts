@@ -46,20 +46,63 @@ export async function timeSequential(
   };
 }
 
-/** Throughput with autocannon: a 2 s warm-up, then the measured run. */
-export async function loadTest(
-  name: string,
-  options: { url: string; connections?: number; durationSeconds: number; headers?: Record<string, string> },
-): Promise<Measurement & { errors: number }> {
-  const base = { url: options.url, connections: options.connections ?? 10, headers: options.headers };
-  await autocannon({ ...base, duration: 2 });
-  const result = await autocannon({ ...base, duration: options.durationSeconds });
+export interface LoadTarget {
+  url: string;
+  connections?: number;
+  headers?: Record<string, string>;
+}
+
+/** One autocannon run, keeping every response's time: its summary has p97.5 but no p95. */
+async function autocannonRun(target: LoadTarget, durationSeconds: number) {
+  const latencies: number[] = [];
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const run = autocannon(
+      { url: target.url, connections: target.connections ?? 10, headers: target.headers, duration: durationSeconds },
+      (error, done) => (error ? reject(error) : resolve(done)),
+    );
+    run.on("response", (_client, _status, _bytes, responseTime) => latencies.push(responseTime));
+  });
+  return { latencies, requests: result.requests.total, seconds: result.duration, errors: result.errors + result.non2xx };
+}
+
+export type LoadResult = Measurement & { errors: number };
+
+function summarize(name: string, runs: Awaited<ReturnType<typeof autocannonRun>>[]): LoadResult {
+  const latencies = runs.flatMap((run) => run.latencies);
+  const sum = (pick: (run: (typeof runs)[number]) => number) => runs.reduce((total, run) => total + pick(run), 0);
   return {
     name,
-    requestsPerSecond: result.requests.average,
-    medianMs: result.latency.p50,
-    p95Ms: result.latency.p97_5,
-    p99Ms: result.latency.p99,
-    errors: result.errors + result.non2xx,
+    requestsPerSecond: sum((run) => run.requests) / sum((run) => run.seconds),
+    medianMs: percentile(latencies, 50),
+    p95Ms: percentile(latencies, 95),
+    p99Ms: percentile(latencies, 99),
+    errors: sum((run) => run.errors),
+  };
+}
+
+/** Throughput with autocannon: a 2 s warm-up, then the measured run. */
+export async function loadTest(name: string, options: LoadTarget & { durationSeconds: number }): Promise<LoadResult> {
+  await autocannonRun(options, 2);
+  return summarize(name, [await autocannonRun(options, options.durationSeconds)]);
+}
+
+/**
+ * Throughput of servers that are compared with each other, measured in turns (A, B, A, B, ...)
+ * so that a slow minute on a shared machine falls on both sides of the ratio rather than one.
+ * Each target gets a 2 s warm-up and `durationSeconds` in all, split over `rounds` turns.
+ */
+export async function loadTestInTurns<const Targets extends readonly (LoadTarget & { name: string })[]>(
+  targets: Targets,
+  options: { durationSeconds: number; rounds: number },
+): Promise<{ [Index in keyof Targets]: LoadResult }> {
+  for (const target of targets) await autocannonRun(target, 2);
+  const runs = targets.map(() => [] as Awaited<ReturnType<typeof autocannonRun>>[]);
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [index, target] of targets.entries()) {
+      runs[index]?.push(await autocannonRun(target, options.durationSeconds / options.rounds));
+    }
+  }
+  return targets.map((target, index) => summarize(target.name, runs[index] ?? [])) as {
+    [Index in keyof Targets]: LoadResult;
   };
 }

@@ -18,21 +18,32 @@ export interface WorkerBundle {
   remove(): Promise<void>;
 }
 
+/** The two deployable Workers: the API with the site's assets, and image delivery. */
+export const WORKER_CONFIGS = { api: "wrangler.toml", delivery: "wrangler.delivery.toml" } as const;
+
 /**
- * Runs the deployable bundle in Miniflare: one workerd process with the bindings wrangler.toml
+ * Runs a deployable bundle in Miniflare: one workerd process with the bindings its configuration
  * declares. `wrangler dev` puts a proxy Worker in a second workerd process in front of every
  * request; on two cores that proxy, not our code, caps large responses (~350 req/s for 200 KB,
  * where the runtime alone does ~1,500 with the same body). The edge has no such proxy, so
  * throughput comparisons with other servers use this runtime.
  */
-export async function buildWorkerBundle(): Promise<WorkerBundle> {
-  const outdir = path.join(os.tmpdir(), `banatie-bench-runtime-${process.pid}`);
-  execFileSync("wrangler", ["deploy", "--dry-run", "--outdir", outdir], { cwd: ROOT, env: QUIET_ENV, stdio: "ignore" });
-  const wasmModules = (await readdir(outdir))
+export async function buildWorkerBundle(worker: keyof typeof WORKER_CONFIGS): Promise<WorkerBundle> {
+  const config = path.join(ROOT, WORKER_CONFIGS[worker]);
+  const outdir = path.join(os.tmpdir(), `banatie-bench-runtime-${worker}-${process.pid}`);
+  execFileSync("wrangler", ["deploy", "--dry-run", "-c", config, "--outdir", outdir], {
+    cwd: ROOT,
+    env: QUIET_ENV,
+    stdio: "ignore",
+  });
+  const files = await readdir(outdir);
+  const entry = files.find((file) => file.endsWith(".js"));
+  if (!entry) throw new Error(`wrangler wrote no JavaScript module to ${outdir}`);
+  const wasmModules = files
     .filter((file) => file.endsWith(".wasm"))
     .map((file) => ({ type: "CompiledWasm" as const, path: path.join(outdir, file) }));
   // Modules are listed from the bundle: Miniflare 5 cannot take wrangler's module rules.
-  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(path.join(ROOT, "wrangler.toml"))
+  const { modulesRules: _rules, ...workerOptions } = unstable_getMiniflareWorkerOptions(config)
     .workerOptions as V4WorkerOptionsShape & { modulesRules?: unknown };
 
   return {
@@ -43,9 +54,9 @@ export async function buildWorkerBundle(): Promise<WorkerBundle> {
           port: 0,
           logRequests: false,
           ...workerOptions,
-          name: "banatie-runtime",
+          name: `banatie-${worker}`,
           modulesRoot: outdir,
-          modules: [{ type: "ESModule", path: path.join(outdir, "index.js") }, ...wasmModules],
+          modules: [{ type: "ESModule", path: path.join(outdir, entry) }, ...wasmModules],
           bindings: { ...workerOptions.bindings, ...vars },
         }),
       );

@@ -5,8 +5,8 @@ import path from "node:path";
 import { AwsClient } from "aws4fetch";
 import { encodeRgbPng } from "../../dev/gemini-fake/png.ts";
 import { freePort } from "../../dev/stack/ports.ts";
-import { loadTest } from "../measure.ts";
-import { buildWorkerBundle } from "../miniflare-worker.ts";
+import { type LoadResult, loadTest, loadTestInTurns } from "../measure.ts";
+import { buildWorkerBundle, type WorkerBundle } from "../miniflare-worker.ts";
 import type { Measurement, Scenario } from "./types.ts";
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 8);
@@ -44,9 +44,10 @@ http { access_log off; client_body_temp_path ${root}; proxy_temp_path ${root}; f
 }
 
 /**
- * Serving a ~200 KB image with autocannon: edge-cache hit vs storage on a miss (the Worker with
- * the cache off) vs a presigned GET straight to the S3 server, and nginx from disk if installed.
- * The Worker runs as deployed (see buildWorkerBundle); the wrangler dev figure is kept for reference.
+ * Serving a ~200 KB image with autocannon: edge-cache hit vs storage on a miss (the delivery
+ * Worker with the cache off) vs a presigned GET straight to the S3 server, and nginx from disk if
+ * installed. The Workers run as deployed (see buildWorkerBundle); the API Worker's hit and the
+ * wrangler dev figure are kept for reference.
  */
 export const servingScenario: Scenario = {
   name: "serving",
@@ -75,32 +76,57 @@ export const servingScenario: Scenario = {
       },
     );
 
-    const bundle = await buildWorkerBundle();
     const vars = { ...platform.stack.workerVars, ENVIRONMENT: "test" };
-    const cached = await bundle.start(vars);
-    const uncached = await bundle.start({ ...vars, IMAGE_EDGE_CACHE: "off" });
     const measurements: Measurement[] = [];
     const measure = async (name: string, url: string) => {
       const result = await loadTest(name, { url, durationSeconds: DURATION_S });
       measurements.push(result);
       return result;
     };
-    let hit: Awaited<ReturnType<typeof loadTest>>;
-    let miss: Awaited<ReturnType<typeof loadTest>>;
+    /** Runs a Worker with `workerVars` while `use` measures it. */
+    const running = async <T>(bundle: WorkerBundle, workerVars: Record<string, string>, use: (url: string) => Promise<T>) => {
+      const worker = await bundle.start(workerVars);
+      try {
+        return await use(`${worker.url}${imagePath}`);
+      } finally {
+        await worker.stop();
+      }
+    };
+    // Each Worker as deployed: image delivery, which production routes image URLs to, with the
+    // cache on (in turns with the S3 server, the budget's comparison) and off; and the API Worker,
+    // whose static-assets router is in front of every request.
+    const delivery = await buildWorkerBundle("delivery");
+    const apiWorker = await buildWorkerBundle("api");
+    let hit: LoadResult;
+    let direct: LoadResult;
+    let miss: LoadResult;
+    let apiHit: LoadResult;
     try {
-      hit = await measure("Worker runtime, edge-cache hit", `${cached.url}${imagePath}`);
-      miss = await measure("Worker runtime, from storage (cache off)", `${uncached.url}${imagePath}`);
+      [hit, direct] = await running(delivery, vars, (url) =>
+        loadTestInTurns(
+          [
+            { name: "delivery Worker, edge-cache hit", url },
+            { name: "S3 server directly (presigned GET)", url: presigned.url },
+          ],
+          { durationSeconds: DURATION_S, rounds: 4 },
+        ),
+      );
+      measurements.push(hit, direct);
+      miss = await running(delivery, { ...vars, IMAGE_EDGE_CACHE: "off" }, (url) =>
+        measure("delivery Worker, from storage (cache off)", url),
+      );
+      apiHit = await running(apiWorker, vars, (url) => measure("API Worker, edge-cache hit (assets router in front)", url));
     } finally {
-      await cached.stop();
-      await uncached.stop();
-      await bundle.remove();
+      await delivery.remove();
+      await apiWorker.remove();
     }
-    const direct = await measure("S3 server directly (presigned GET)", presigned.url);
     const devHit = await measure("wrangler dev, edge-cache hit (dev proxy in front)", `${platform.worker.url}${imagePath}`);
     const notes = [
-      `${Math.round(png.length / 1024)} KB PNG, 10 connections, ${DURATION_S} s each after a 2 s warm-up`,
-      "Worker runtime: the deployable bundle in Miniflare (one workerd process, as at the edge); " +
-        "wrangler dev adds a proxy Worker in a second process that caps large responses on small machines",
+      `${Math.round(png.length / 1024)} KB PNG, 10 connections, ${DURATION_S} s each after a 2 s warm-up; ` +
+        "the delivery Worker's hit and the S3 server in 4 alternating turns, so both sides of the ratio share the machine's noise",
+      "Workers: each deployable bundle in Miniflare (one workerd process, as at the edge). The API Worker's " +
+        "[assets] put Miniflare's router Worker in front of every request, /api/* included; the delivery Worker has none",
+      "wrangler dev adds a proxy Worker in a second process that caps large responses on small machines",
     ];
     if (hasNginx()) {
       const nginx = await startNginx(png);
@@ -118,7 +144,8 @@ export const servingScenario: Scenario = {
       measurements,
       metrics: {
         edgeCacheHitVsS3: (hit.requestsPerSecond ?? 0) / (direct.requestsPerSecond ?? 1),
-        servingErrors: hit.errors + miss.errors + direct.errors + devHit.errors,
+        apiWorkerHitVsS3: (apiHit.requestsPerSecond ?? 0) / (direct.requestsPerSecond ?? 1),
+        servingErrors: hit.errors + miss.errors + apiHit.errors + direct.errors + devHit.errors,
       },
       notes,
     };

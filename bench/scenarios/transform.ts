@@ -62,7 +62,7 @@ export const transformScenario: Scenario = {
       5,
     );
 
-    const bundle = await buildWorkerBundle();
+    const bundle = await buildWorkerBundle("api");
     const worker = await bundle.start({
       ...platform.stack.workerVars,
       ENVIRONMENT: "test",
