@@ -14,12 +14,13 @@ export interface RuntimeWorker {
 
 /** The Worker bundled as `wrangler deploy` uploads it; `start` runs it with the given variables. */
 export interface WorkerBundle {
+  /** What wrangler reports it would upload, in KiB. */
+  size: { total: number; gzip: number };
   start(vars: Record<string, string>): Promise<RuntimeWorker>;
-  remove(): Promise<void>;
 }
 
 /** The two deployable Workers: the API with the site's assets, and image delivery. */
-export const WORKER_CONFIGS = { api: "wrangler.toml", delivery: "wrangler.delivery.toml" } as const;
+const WORKER_CONFIGS = { api: "wrangler.toml", delivery: "wrangler.delivery.toml" } as const;
 
 /**
  * Runs a deployable bundle in Miniflare: one workerd process with the bindings its configuration
@@ -28,14 +29,36 @@ export const WORKER_CONFIGS = { api: "wrangler.toml", delivery: "wrangler.delive
  * where the runtime alone does ~1,500 with the same body). The edge has no such proxy, so
  * throughput comparisons with other servers use this runtime.
  */
-export async function buildWorkerBundle(worker: keyof typeof WORKER_CONFIGS): Promise<WorkerBundle> {
+export function buildWorkerBundle(worker: keyof typeof WORKER_CONFIGS): Promise<WorkerBundle> {
+  // Each configuration is built once per run and shared by the scenarios that run it.
+  let bundle = bundles.get(worker);
+  if (!bundle) {
+    bundle = build(worker);
+    bundles.set(worker, bundle);
+  }
+  return bundle;
+}
+
+/** Deletes the bundles this run built; the suite calls it once, when every scenario is done. */
+export async function removeWorkerBundles(): Promise<void> {
+  await Promise.all([...outdirs].map((outdir) => rm(outdir, { recursive: true, force: true })));
+  bundles.clear();
+  outdirs.clear();
+}
+
+const bundles = new Map<keyof typeof WORKER_CONFIGS, Promise<WorkerBundle>>();
+const outdirs = new Set<string>();
+
+async function build(worker: keyof typeof WORKER_CONFIGS): Promise<WorkerBundle> {
   const config = path.join(ROOT, WORKER_CONFIGS[worker]);
   const outdir = path.join(os.tmpdir(), `banatie-bench-runtime-${worker}-${process.pid}`);
-  execFileSync("wrangler", ["deploy", "--dry-run", "-c", config, "--outdir", outdir], {
+  outdirs.add(outdir);
+  const output = execFileSync("wrangler", ["deploy", "--dry-run", "-c", config, "--outdir", outdir], {
     cwd: ROOT,
     env: QUIET_ENV,
-    stdio: "ignore",
+    encoding: "utf8",
   });
+  const [, total = "NaN", gzip = "NaN"] = output.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/) ?? [];
   const files = await readdir(outdir);
   const entry = files.find((file) => file.endsWith(".js"));
   if (!entry) throw new Error(`wrangler wrote no JavaScript module to ${outdir}`);
@@ -47,6 +70,7 @@ export async function buildWorkerBundle(worker: keyof typeof WORKER_CONFIGS): Pr
     .workerOptions as V4WorkerOptionsShape & { modulesRules?: unknown };
 
   return {
+    size: { total: Number(total), gzip: Number(gzip) },
     async start(vars) {
       const miniflare = new Miniflare(
         convertV4MiniflareOptions({
@@ -63,6 +87,5 @@ export async function buildWorkerBundle(worker: keyof typeof WORKER_CONFIGS): Pr
       const url = (await miniflare.ready).origin;
       return { url, stop: () => miniflare.dispose() };
     },
-    remove: () => rm(outdir, { recursive: true, force: true }),
   };
 }

@@ -12,6 +12,7 @@ import { startGeminiFake } from "../dev/gemini-fake/server.ts";
 import { freePort } from "../dev/stack/ports.ts";
 import { ROOT } from "../dev/stack/settings.ts";
 import { startWranglerDev, writeEnvFile } from "../dev/stack/wrangler.ts";
+import { removeWorkerBundles } from "./miniflare-worker.ts";
 import { PgRoundTrips } from "./pg-round-trips.ts";
 import { authScenario } from "./scenarios/auth.ts";
 import { bundleScenario } from "./scenarios/bundle.ts";
@@ -87,6 +88,7 @@ async function main() {
       results.push(await scenario.run({ platform, offline, fake, roundTrips }));
     }
   } finally {
+    await removeWorkerBundles();
     await offline.stop();
     await platform.stop();
     await fake.stop();

@@ -1,32 +1,16 @@
-import { execFileSync } from "node:child_process";
-import { rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { freePort } from "../../dev/stack/ports.ts";
-import { ROOT } from "../../dev/stack/settings.ts";
-import { QUIET_ENV, startWranglerDev, writeEnvFile } from "../../dev/stack/wrangler.ts";
-import { WORKER_CONFIGS } from "../miniflare-worker.ts";
+import { startWranglerDev, writeEnvFile } from "../../dev/stack/wrangler.ts";
+import { buildWorkerBundle } from "../miniflare-worker.ts";
 import type { Scenario } from "./types.ts";
-
-/** What `wrangler deploy` would upload for a configuration, in KiB. */
-function bundleSize(config: string): { total: number; gzip: number } {
-  const outdir = path.join(os.tmpdir(), `banatie-bench-bundle-${process.pid}`);
-  const output = execFileSync("wrangler", ["deploy", "--dry-run", "-c", config, "--outdir", outdir], {
-    cwd: ROOT,
-    env: QUIET_ENV,
-    encoding: "utf8",
-  });
-  rmSync(outdir, { recursive: true, force: true });
-  const [, total = "NaN", gzip = "NaN"] = output.match(/Total Upload: ([\d.]+) KiB \/ gzip: ([\d.]+) KiB/) ?? [];
-  return { total: Number(total), gzip: Number(gzip) };
-}
 
 /** The Worker as `wrangler deploy` would upload it, and how long a fresh `wrangler dev` takes to answer. */
 export const bundleScenario: Scenario = {
   name: "bundle",
   async run({ platform }) {
-    const { total, gzip } = bundleSize(WORKER_CONFIGS.api);
-    const delivery = bundleSize(WORKER_CONFIGS.delivery);
+    const { total, gzip } = (await buildWorkerBundle("api")).size;
+    const delivery = (await buildWorkerBundle("delivery")).size;
 
     const vars = path.join(os.tmpdir(), `banatie-bench-startup-${process.pid}.vars`);
     await writeEnvFile(vars, platform.stack.workerVars);

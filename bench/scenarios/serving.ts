@@ -5,7 +5,7 @@ import path from "node:path";
 import { AwsClient } from "aws4fetch";
 import { encodeRgbPng } from "../../dev/gemini-fake/png.ts";
 import { freePort } from "../../dev/stack/ports.ts";
-import { type LoadResult, loadTest, loadTestInTurns } from "../measure.ts";
+import { loadTest, loadTestInTurns } from "../measure.ts";
 import { buildWorkerBundle, type WorkerBundle } from "../miniflare-worker.ts";
 import type { Measurement, Scenario } from "./types.ts";
 
@@ -97,29 +97,20 @@ export const servingScenario: Scenario = {
     // whose static-assets router is in front of every request.
     const delivery = await buildWorkerBundle("delivery");
     const apiWorker = await buildWorkerBundle("api");
-    let hit: LoadResult;
-    let direct: LoadResult;
-    let miss: LoadResult;
-    let apiHit: LoadResult;
-    try {
-      [hit, direct] = await running(delivery, vars, (url) =>
-        loadTestInTurns(
-          [
-            { name: "delivery Worker, edge-cache hit", url },
-            { name: "S3 server directly (presigned GET)", url: presigned.url },
-          ],
-          { durationSeconds: DURATION_S, rounds: 4 },
-        ),
-      );
-      measurements.push(hit, direct);
-      miss = await running(delivery, { ...vars, IMAGE_EDGE_CACHE: "off" }, (url) =>
-        measure("delivery Worker, from storage (cache off)", url),
-      );
-      apiHit = await running(apiWorker, vars, (url) => measure("API Worker, edge-cache hit (assets router in front)", url));
-    } finally {
-      await delivery.remove();
-      await apiWorker.remove();
-    }
+    const [hit, direct] = await running(delivery, vars, (url) =>
+      loadTestInTurns(
+        [
+          { name: "delivery Worker, edge-cache hit", url },
+          { name: "S3 server directly (presigned GET)", url: presigned.url },
+        ],
+        { durationSeconds: DURATION_S, rounds: 4 },
+      ),
+    );
+    measurements.push(hit, direct);
+    const miss = await running(delivery, { ...vars, IMAGE_EDGE_CACHE: "off" }, (url) =>
+      measure("delivery Worker, from storage (cache off)", url),
+    );
+    const apiHit = await running(apiWorker, vars, (url) => measure("API Worker, edge-cache hit (assets router in front)", url));
     const devHit = await measure("wrangler dev, edge-cache hit (dev proxy in front)", `${platform.worker.url}${imagePath}`);
     const notes = [
       `${Math.round(png.length / 1024)} KB PNG, 10 connections, ${DURATION_S} s each after a 2 s warm-up; ` +

@@ -124,7 +124,6 @@ export const transformScenario: Scenario = {
       };
     } finally {
       await worker.stop();
-      await bundle.remove();
     }
   },
 };
