@@ -12,7 +12,8 @@ const noModels: ModelFactory = () => {
  * The image delivery Worker (`wrangler.delivery.toml`): image URLs and `/health`, nothing else.
  * Routed in front of the API Worker for `/api/images/*`, or on an image host named by
  * PUBLIC_BASE_URL, image requests skip the static-assets router that `[assets]` puts in front of
- * every request to the API Worker, and load a bundle without the API, its schemas or the model SDK.
+ * every request to the API Worker, and load a bundle without the API's other routes, its OpenAPI
+ * document or the model SDK.
  * It reads the same database, storage and edge cache, so the API's purges reach what it cached.
  */
 export function buildDeliveryApp() {
