@@ -41,18 +41,19 @@ export function buildWorkerBundle(worker: keyof typeof WORKER_CONFIGS): Promise<
 
 /** Deletes the bundles this run built; the suite calls it once, when every scenario is done. */
 export async function removeWorkerBundles(): Promise<void> {
-  await Promise.all([...outdirs].map((outdir) => rm(outdir, { recursive: true, force: true })));
+  await Promise.all([...bundles.keys()].map((worker) => rm(outdirOf(worker), { recursive: true, force: true })));
   bundles.clear();
-  outdirs.clear();
 }
 
 const bundles = new Map<keyof typeof WORKER_CONFIGS, Promise<WorkerBundle>>();
-const outdirs = new Set<string>();
+
+function outdirOf(worker: keyof typeof WORKER_CONFIGS): string {
+  return path.join(os.tmpdir(), `banatie-bench-runtime-${worker}-${process.pid}`);
+}
 
 async function build(worker: keyof typeof WORKER_CONFIGS): Promise<WorkerBundle> {
   const config = path.join(ROOT, WORKER_CONFIGS[worker]);
-  const outdir = path.join(os.tmpdir(), `banatie-bench-runtime-${worker}-${process.pid}`);
-  outdirs.add(outdir);
+  const outdir = outdirOf(worker);
   const output = execFileSync("wrangler", ["deploy", "--dry-run", "-c", config, "--outdir", outdir], {
     cwd: ROOT,
     env: QUIET_ENV,

@@ -16,9 +16,9 @@ const jsonBodyLimit = bodyLimit({
 
 /**
  * The root app both Workers start from (the API's and image delivery's): a request id, edge-cache
- * hits for original images, the body limit, the per-request services, and the rule that an endpoint without declared access answers
- * nobody. It imports no routes and no models, so each Worker's bundle holds only what it mounts
- * and the models it is given.
+ * hits for original images, the body limit, the per-request services, and the rule that an
+ * endpoint without declared access answers nobody. It imports no routes and no models, so each
+ * Worker's bundle holds only what it mounts and the models it is given.
  */
 export function buildBaseApp(createModels: ModelFactory) {
   const app = createApp();

@@ -13,8 +13,8 @@ const noModels: ModelFactory = () => {
  * Routed in front of the API Worker for `/api/images/*`, or on an image host named by
  * PUBLIC_BASE_URL, image requests skip the static-assets router that `[assets]` puts in front of
  * every request to the API Worker, and load a bundle without the API's other routes, its OpenAPI
- * document or the model SDK.
- * It reads the same database, storage and edge cache, so the API's purges reach what it cached.
+ * document or the model SDK. It reads the same database, storage and edge cache, so the API's
+ * purges reach what it cached.
  */
 export function buildDeliveryApp() {
   const app = buildBaseApp(noModels);
