@@ -5,7 +5,7 @@ import jpegEncode, { init as initJpegEncode } from "@jsquash/jpeg/encode";
 import { defaultOptions as jpegDefaults } from "@jsquash/jpeg/meta";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_IMAGE_PIXELS } from "../src/domain/limits";
-import { decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
+import { convertImage, decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
 import { inspectImage } from "../src/images/inspect";
 import { MAX_JPEG_SCANS } from "../src/images/inspect/jpeg";
 import { AppError } from "../src/lib/errors";
@@ -85,6 +85,12 @@ describe("the image inspector reads what the decoders read", () => {
     const bomb = jpegWithHiddenFrame(8192, 8192, TEM);
     expect(bomb.byteLength).toBeLessThan(300);
     await expect(decodeImage(bomb, MAX_IMAGE_PIXELS)).rejects.toBeInstanceOf(AppError);
+  });
+
+  it("refuses a hostile model answer even where conversion would keep its bytes as they are", async () => {
+    const hostile = jpegWithHiddenFrame(8192, 8192, TEM);
+    await expect(convertImage(hostile, "jpeg", { maxPixels: MAX_IMAGE_PIXELS })).rejects.toMatchObject({ code: "INVALID_IMAGE" });
+    await expect(convertImage(hostile, "png", { maxPixels: MAX_IMAGE_PIXELS })).rejects.toMatchObject({ code: "INVALID_IMAGE" });
   });
 
   it("refuses a JPEG with two frame headers, in the header or after a scan", () => {
