@@ -3,8 +3,9 @@ import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
 import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import { beforeAll, describe, expect, it } from "vitest";
-import { convertImage, decodePng, encodeImage, type RgbaImage } from "../src/images/codec";
-import { sniffImage } from "../src/images/sniff";
+import { MAX_IMAGE_PIXELS } from "../src/domain/limits";
+import { convertImage, decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
+import { inspectImage } from "../src/images/inspect";
 
 function gradient(width: number, height: number): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);
@@ -28,8 +29,8 @@ describe("image codecs in the Worker", () => {
   it("encodes PNG losslessly and reads its size from the header", async () => {
     const source = gradient(320, 200);
     const png = await encodeImage(source, "png");
-    expect(sniffImage(png.bytes)).toEqual({ format: "png", mimeType: "image/png", width: 320, height: 200 });
-    const decoded = await decodePng(png.bytes);
+    expect(inspectImage(png.bytes, MAX_IMAGE_PIXELS)).toEqual({ format: "png", mimeType: "image/png", width: 320, height: 200 });
+    const decoded = await decodeImage(png.bytes, MAX_IMAGE_PIXELS);
     expect(decoded.width).toBe(320);
     expect(Array.from(decoded.data.subarray(0, 400))).toEqual(Array.from(source.data.subarray(0, 400)));
   });
@@ -38,8 +39,8 @@ describe("image codecs in the Worker", () => {
     const source = gradient(256, 160);
     const png = await encodeImage(source, "png");
     for (const format of ["jpeg", "webp"] as const) {
-      const converted = await convertImage(png.bytes, format, 90);
-      expect(sniffImage(converted.bytes)).toMatchObject({ format, width: 256, height: 160 });
+      const converted = await convertImage(png.bytes, format, { maxPixels: MAX_IMAGE_PIXELS, quality: 90 });
+      expect(inspectImage(converted.bytes, MAX_IMAGE_PIXELS)).toMatchObject({ format, width: 256, height: 160 });
       const decoded =
         format === "jpeg" ? await jpegDecode(converted.bytes.slice().buffer) : await webpDecode(converted.bytes.slice().buffer);
       expect([decoded.width, decoded.height]).toEqual([256, 160]);
@@ -51,10 +52,10 @@ describe("image codecs in the Worker", () => {
 
   it("keeps an image already in the asked format byte for byte, unless a quality is asked", async () => {
     const png = await encodeImage(gradient(64, 64), "png");
-    expect((await convertImage(png.bytes, "png")).bytes).toBe(png.bytes);
+    expect((await convertImage(png.bytes, "png", { maxPixels: MAX_IMAGE_PIXELS })).bytes).toBe(png.bytes);
     const jpeg = await encodeImage(gradient(64, 64), "jpeg", 90);
-    expect((await convertImage(jpeg.bytes, "jpeg")).bytes).toBe(jpeg.bytes);
-    const requantized = await convertImage(jpeg.bytes, "jpeg", 30);
+    expect((await convertImage(jpeg.bytes, "jpeg", { maxPixels: MAX_IMAGE_PIXELS })).bytes).toBe(jpeg.bytes);
+    const requantized = await convertImage(jpeg.bytes, "jpeg", { maxPixels: MAX_IMAGE_PIXELS, quality: 30 });
     expect(requantized.bytes).not.toBe(jpeg.bytes);
     expect(requantized.bytes.byteLength).toBeLessThan(jpeg.bytes.byteLength);
   });
@@ -64,16 +65,20 @@ describe("image codecs in the Worker", () => {
     for (const from of ["jpeg", "webp"] as const) {
       const original = await encodeImage(source, from, 95);
       for (const to of ["png", "jpeg", "webp"] as const) {
-        const converted = await convertImage(original.bytes, to);
-        expect(sniffImage(converted.bytes), `${from} to ${to}`).toMatchObject({ format: to, width: 96, height: 72 });
+        const converted = await convertImage(original.bytes, to, { maxPixels: MAX_IMAGE_PIXELS });
+        expect(inspectImage(converted.bytes, MAX_IMAGE_PIXELS), `${from} to ${to}`).toMatchObject({
+          format: to,
+          width: 96,
+          height: 72,
+        });
       }
     }
   });
 
   it("lower quality makes smaller lossy files", async () => {
     const png = await encodeImage(gradient(512, 512), "png");
-    const high = await convertImage(png.bytes, "webp", 95);
-    const low = await convertImage(png.bytes, "webp", 30);
+    const high = await convertImage(png.bytes, "webp", { maxPixels: MAX_IMAGE_PIXELS, quality: 95 });
+    const low = await convertImage(png.bytes, "webp", { maxPixels: MAX_IMAGE_PIXELS, quality: 30 });
     expect(low.bytes.byteLength).toBeLessThan(high.bytes.byteLength);
   });
 });

@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { ASPECT_RATIOS } from "../src/domain/catalog";
-import { sniffImage } from "../src/images/sniff";
+import { MAX_IMAGE_PIXELS } from "../src/domain/limits";
+import { inspectImage } from "../src/images/inspect";
 import { api, readProblem } from "./support/app";
 import { quotaUsed, withDb } from "./support/fixtures";
 import {
@@ -105,7 +106,7 @@ describe("POST /api/text-to-image offline (no GEMINI_API_KEY)", () => {
       const expected = ASPECT_RATIOS[ratio as keyof typeof ASPECT_RATIOS];
       expect(data).toMatchObject({ format, width: expected.width, height: expected.height, enhancement: null });
       const { bytes } = await download(data.url);
-      expect(sniffImage(bytes)).toMatchObject({ format, width: expected.width, height: expected.height });
+      expect(inspectImage(bytes, MAX_IMAGE_PIXELS)).toMatchObject({ format, width: expected.width, height: expected.height });
       expect(await decodeImage(bytes, data.mimeType)).toMatchObject({ width: expected.width, height: expected.height });
     }
   });

@@ -3,6 +3,16 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, readProblem, testEnv } from "./support/app";
+import {
+  animatedWebp,
+  apng,
+  jpeg,
+  jpegWithHiddenFrame,
+  jpegWithTwoFrames,
+  pngBomb,
+  progressiveJpeg,
+  webpWithCanvas,
+} from "./support/crafted-images";
 import { quotaUsed, withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, upload } from "./support/images";
@@ -138,6 +148,32 @@ describe("POST /api/upload", () => {
     view.setUint32(16, 100_000);
     view.setUint32(20, 100_000);
     await expectRejected(formWith(bomb, "bomb.png"), 422, "IMAGE_TOO_LARGE");
+  });
+
+  // Each of these uploaded before as the size a header sniffer read, or as a file no decoder here can read.
+  it.each([
+    [
+      "a 1x1 JPEG hiding an 8192x8192 frame behind a TEM given a length",
+      422,
+      "INVALID_IMAGE",
+      () => jpegWithHiddenFrame(8192, 8192, 0x01),
+    ],
+    ["a JPEG hiding a frame behind RST0 and stray bytes", 422, "INVALID_IMAGE", () => jpegWithHiddenFrame(8192, 8192, 0xd0, 6)],
+    ["a JPEG with two frame headers", 422, "INVALID_IMAGE", () => jpegWithTwoFrames(8192, 8192)],
+    ["a progressive JPEG with 1,000 scans", 422, "INVALID_IMAGE", () => progressiveJpeg(64, 64, 1000)],
+    ["a CMYK JPEG", 422, "UNSUPPORTED_IMAGE_FEATURE", () => jpeg(16, 16, { components: 4 })],
+    ["a 12-bit JPEG", 422, "UNSUPPORTED_IMAGE_FEATURE", () => jpeg(16, 16, { precision: 12 })],
+    ["a PNG whose valid IHDR declares 100000x100000 over a tiny IDAT", 422, "IMAGE_TOO_LARGE", () => pngBomb(100_000, 100_000)],
+    ["an APNG whose first frame does not cover the image", 422, "INVALID_IMAGE", () => apng(8, 8, { width: 4, height: 4 })],
+    [
+      "a WebP whose VP8X canvas says 1x1 over a 64x48 image",
+      422,
+      "INVALID_IMAGE",
+      async () => webpWithCanvas(await imageFile("webp"), 1, 1),
+    ],
+    ["an animated WebP", 422, "UNSUPPORTED_IMAGE_FEATURE", async () => animatedWebp(await imageFile("webp"), 64, 48)],
+  ] as const)("refuses %s, storing nothing", async (_, status, code, build) => {
+    await expectRejected(formWith(await build(), "hostile.img"), status, code);
   });
 
   it("asks for a file when none is sent", async () => {

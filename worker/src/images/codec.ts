@@ -18,7 +18,8 @@ import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
 import type { OutputFormat } from "../domain/catalog";
-import { type ImageFormat, sniffImage } from "./sniff";
+import { AppError } from "../lib/errors";
+import { type ImageFormat, inspectImage } from "./inspect";
 
 /** Pixels as RGBA bytes, the shape every codec reads and writes. */
 export interface RgbaImage {
@@ -51,12 +52,6 @@ function initCodecs(): Promise<unknown> {
   return ready;
 }
 
-export async function decodePng(bytes: Uint8Array): Promise<RgbaImage> {
-  await initCodecs();
-  const image = await pngDecode(bytes.slice().buffer);
-  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height };
-}
-
 export async function encodeImage(image: RgbaImage, format: OutputFormat, quality?: number): Promise<EncodedImage> {
   await initCodecs();
   // The codecs take anything shaped like ImageData; Workers have no ImageData constructor.
@@ -73,22 +68,41 @@ export async function encodeImage(image: RgbaImage, format: OutputFormat, qualit
 /**
  * Converts a model's output (PNG from Gemini; JPEG or WebP from other Gemini-protocol servers) to
  * the requested format. An image already in that format is kept byte for byte (no lossy or slow
- * round trip) unless a quality was asked for; everything else is decoded and encoded again.
+ * round trip) unless a quality was asked for; everything else is decoded and encoded again. Either
+ * way it passes the inspector first, so a hostile answer is never stored.
  */
-export async function convertImage(bytes: Uint8Array, format: OutputFormat, quality?: number): Promise<EncodedImage> {
-  const header = sniffImage(bytes);
-  if (!header) throw new TypeError("The model returned an image in a format we cannot read");
-  if (header.format === format && (format === "png" || quality === undefined)) {
+export async function convertImage(
+  bytes: Uint8Array,
+  format: OutputFormat,
+  options: { maxPixels: number; quality?: number },
+): Promise<EncodedImage> {
+  const header = inspectImage(bytes, options.maxPixels);
+  if (header.format === format && (format === "png" || options.quality === undefined)) {
     return { bytes, format, mimeType: header.mimeType, width: header.width, height: header.height };
   }
-  return encodeImage(await decodeImage(bytes, header.format), format, quality);
+  return encodeImage(await decodeImage(bytes, options.maxPixels), format, options.quality);
 }
 
-/** Decodes PNG, JPEG or WebP to RGBA. */
-export async function decodeImage(bytes: Uint8Array, format: ImageFormat): Promise<RgbaImage> {
-  if (format === "png") return decodePng(bytes);
+export interface DecodedImage extends RgbaImage {
+  format: ImageFormat;
+}
+
+/**
+ * Decodes PNG, JPEG or WebP to RGBA, within `maxPixels`. The decoders allocate from the header
+ * they read, so the inspector reads it first, the same way, and refuses what is over the limit or
+ * could be read differently; the decoded size is then checked against what it vouched for.
+ */
+export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<DecodedImage> {
+  const header = inspectImage(bytes, maxPixels);
   await initCodecs();
   const buffer = bytes.slice().buffer;
-  const image = format === "jpeg" ? await jpegDecode(buffer) : await webpDecode(buffer);
-  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height };
+  const decode = { png: pngDecode, jpeg: jpegDecode, webp: webpDecode }[header.format];
+  const image = await decode(buffer);
+  if (image.width !== header.width || image.height !== header.height || image.data.length !== header.width * header.height * 4) {
+    throw new AppError(
+      "INVALID_IMAGE",
+      `The image decoded to ${image.width}x${image.height}, not the ${header.width}x${header.height} its header declares`,
+    );
+  }
+  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, format: header.format };
 }

@@ -1,42 +1,14 @@
 import { ASPECT_RATIOS, type AspectRatio } from "../domain/catalog";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
-import { AppError } from "../lib/errors";
-import { type ImageHeader, sniffImage } from "./sniff";
-
-const PNG_END = [0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82];
+import { type ImageHeader, inspectImage } from "./inspect";
 
 /**
- * The file must be what its first bytes say, and all of it: a PNG ends with its IEND chunk, a
- * JPEG with its end-of-image marker, a WebP's RIFF length covers the file exactly. This rejects
- * truncated files and polyglots that append HTML or script after a valid image.
+ * Trusts magic bytes, not names or declared types, and reads the size as the decoder will without
+ * decoding. The file must be complete and nothing more (a PNG ends with IEND, a JPEG with EOI, a
+ * WebP's RIFF size is the file's), which also stops polyglots that append HTML after an image.
  */
-function isComplete(bytes: Uint8Array, header: ImageHeader): boolean {
-  const n = bytes.length;
-  if (header.format === "png") return PNG_END.every((byte, i) => bytes[n - PNG_END.length + i] === byte);
-  if (header.format === "jpeg") return bytes[n - 2] === 0xff && bytes[n - 1] === 0xd9;
-  const riffSize = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(4, true);
-  return riffSize + 8 === n;
-}
-
-/** Trusts magic bytes, not names or declared types; reads the size from the header without decoding. */
 export function validateUploadedImage(bytes: Uint8Array): ImageHeader {
-  const header = sniffImage(bytes);
-  if (!header)
-    throw new AppError("UNSUPPORTED_FILE_TYPE", "Only PNG, JPEG and WebP images are accepted (judged by content, not by name)");
-  if (!isComplete(bytes, header)) {
-    throw new AppError(
-      "INVALID_IMAGE",
-      `The file is not a complete ${header.format.toUpperCase()} image (truncated, or data after its end)`,
-    );
-  }
-  if (header.width < 1 || header.height < 1) throw new AppError("INVALID_IMAGE", "The image declares no pixels");
-  if (header.width * header.height > MAX_IMAGE_PIXELS) {
-    throw new AppError(
-      "IMAGE_TOO_LARGE",
-      `The image declares ${header.width}x${header.height} pixels; at most ${MAX_IMAGE_PIXELS} are accepted`,
-    );
-  }
-  return header;
+  return inspectImage(bytes, MAX_IMAGE_PIXELS);
 }
 
 function gcd(a: number, b: number): number {

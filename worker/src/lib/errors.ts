@@ -34,6 +34,7 @@ export const ERROR_CODES = {
   UNSUPPORTED_FILE_TYPE: { status: 415, title: "Unsupported file type" },
   INVALID_IMAGE: { status: 422, title: "Not a complete image" },
   IMAGE_TOO_LARGE: { status: 422, title: "Image has too many pixels" },
+  UNSUPPORTED_IMAGE_FEATURE: { status: 422, title: "Image variant not supported" },
   OUTPUT_TOO_LARGE: { status: 422, title: "Transformation output too large" },
   CONTENT_BLOCKED: { status: 422, title: "Blocked by the model's safety filters" },
   NO_IMAGE: { status: 422, title: "The model returned no image" },

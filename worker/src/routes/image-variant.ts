@@ -10,9 +10,8 @@ import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import { isNotModified, objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
-import { sniffImage } from "../images/sniff";
 import { planTransform } from "../images/transform/geometry";
-import { MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
+import { MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { chooseFormat } from "../images/transform/negotiate";
 import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
 import { exclusively, transformImage } from "../images/transform/pipeline";
@@ -118,9 +117,7 @@ async function loadWatermark(store: ObjectStore, settings: WatermarkSettings) {
   const object = await store.get(settings.storageKey);
   if (!object) throw new AppError("NOT_FOUND", "The project's watermark image no longer exists");
   const bytes = new Uint8Array(await new Response(object.body).arrayBuffer());
-  const header = sniffImage(bytes);
-  if (!header) throw new AppError("INTERNAL_ERROR", "The watermark is not a readable image");
-  return { image: await decodeImage(bytes, header.format), settings };
+  return { image: await decodeImage(bytes, MAX_WATERMARK_PIXELS), settings };
 }
 
 export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {

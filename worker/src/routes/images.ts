@@ -60,7 +60,9 @@ const route = createRoute({
     403: problemResponse(
       "Signed URL expired (URL_EXPIRED), tampered with (INVALID_SIGNATURE) or missing for arbitrary sizes (SIGNATURE_REQUIRED)",
     ),
-    422: problemResponse("The output would exceed the size limit (OUTPUT_TOO_LARGE)"),
+    422: problemResponse(
+      "The output would exceed the size limit (OUTPUT_TOO_LARGE), or the stored source cannot be decoded safely: malformed or ambiguous (INVALID_IMAGE), over 8 MP (IMAGE_TOO_LARGE), or a variant the decoders lack (UNSUPPORTED_IMAGE_FEATURE)",
+    ),
     429: problemResponse("The image has as many variants as allowed (VARIANT_LIMIT)"),
     404: problemResponse("No such image"),
     416: problemResponse("The range starts beyond the end"),

@@ -52,7 +52,9 @@ const route = createRoute({
     400: problemResponse("No file, or an invalid field"),
     413: problemResponse("Larger than 5 MB (FILE_TOO_LARGE)"),
     415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
-    422: problemResponse("Truncated or padded file (INVALID_IMAGE), or too many pixels (IMAGE_TOO_LARGE)"),
+    422: problemResponse(
+      "Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or CMYK, 12-bit or arithmetic JPEG or animated WebP (UNSUPPORTED_IMAGE_FEATURE)",
+    ),
     ...keyErrorResponses,
     ...commonErrorResponses,
   },

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type GenerationTimings, generations } from "../db/schema";
 import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
+import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { convertImage } from "../images/codec";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
@@ -112,7 +113,10 @@ export async function generateImage(
     attempts = generated.attempts;
     const image = await stage(timings, "encodeMs", async () => {
       try {
-        return await convertImage(generated.bytes, request.outputFormat, request.quality);
+        return await convertImage(generated.bytes, request.outputFormat, {
+          maxPixels: MAX_IMAGE_PIXELS,
+          quality: request.quality,
+        });
       } catch (cause) {
         throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image could not be read", { cause });
       }

@@ -2,7 +2,8 @@ import JPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
 import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
-import { decodePng } from "../../src/images/codec";
+import { MAX_IMAGE_PIXELS } from "../../src/domain/limits";
+import { decodeImage as decodeChecked } from "../../src/images/codec";
 import { api, testEnv } from "./app";
 import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./fixtures";
 
@@ -61,7 +62,7 @@ let decodersReady: Promise<unknown> | undefined;
 export async function decodeImage(bytes: Uint8Array, mimeType: string): Promise<{ width: number; height: number }> {
   decodersReady ??= Promise.all([initJpegDecode(JPEG_DECODER), initWebpDecode(WEBP_DECODER)]);
   await decodersReady;
-  if (mimeType === "image/png") return decodePng(bytes);
+  if (mimeType === "image/png") return decodeChecked(bytes, MAX_IMAGE_PIXELS);
   if (mimeType === "image/jpeg") return jpegDecode(bytes.slice().buffer);
   if (mimeType === "image/webp") return webpDecode(bytes.slice().buffer);
   throw new Error(`not an image type: ${mimeType}`);

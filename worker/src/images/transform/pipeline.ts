@@ -5,9 +5,10 @@
  */
 import type { OutputFormat } from "../../domain/catalog";
 import type { WatermarkSettings } from "../../domain/image-settings";
+import { MAX_IMAGE_PIXELS } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
 import { decodeImage, type EncodedImage, encodeImage, type RgbaImage } from "../codec";
-import { sniffImage } from "../sniff";
+import { inspectImage } from "../inspect";
 import { anchor, planTransform, type SizeOptions } from "./geometry";
 import { MAX_TRANSFORM_WAIT_MS, MAX_WAITING_TRANSFORMS } from "./limits";
 import type { GravityName } from "./options";
@@ -82,13 +83,16 @@ export async function exclusively<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Call inside `exclusively`. */
+/**
+ * Call inside `exclusively`. A stored source the inspector refuses (one stored before it existed,
+ * or put into storage by other means) is a 422 `INVALID_IMAGE`, `UNSUPPORTED_IMAGE_FEATURE` or
+ * `IMAGE_TOO_LARGE`, answered without decoding; the original stays servable as it is.
+ */
 export async function transformImage(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
-  const header = sniffImage(source);
-  if (!header) throw new TypeError("The stored object is not an image we can read");
+  const header = inspectImage(source, MAX_IMAGE_PIXELS);
   // Checked before decoding, so a bad crop or an oversized output costs no CPU.
   const plan = planTransform(header.width, header.height, job.size);
-  const decoded = await decodeImage(source, header.format);
+  const decoded = await decodeImage(source, MAX_IMAGE_PIXELS);
   // JPEG has no alpha channel, so its pixels need no scan for transparency.
   const region = extract(decoded, plan.source);
   const scaled = await resize(region, plan.scaled.width, plan.scaled.height, header.format === "jpeg" || undefined);
