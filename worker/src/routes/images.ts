@@ -8,6 +8,7 @@ import { hasTransformOptions, parseTransformOptions } from "../images/transform/
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse } from "../lib/openapi";
 import { access } from "../middleware/access";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../middleware/client-limit";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
@@ -67,7 +68,9 @@ const route = createRoute({
       "Signed URL expired (URL_EXPIRED), tampered with (INVALID_SIGNATURE) or missing for arbitrary sizes (SIGNATURE_REQUIRED)",
     ),
     422: problemResponse("The output would exceed the size limit (OUTPUT_TOO_LARGE)"),
-    429: problemResponse("The image has as many variants as allowed (VARIANT_LIMIT)"),
+    429: problemResponse(
+      `The image has as many variants as allowed (VARIANT_LIMIT), or this client IP address made too many requests the edge cache could not answer (TOO_MANY_REQUESTS, with Retry-After: ${CLIENT_LIMIT_RETRY_SECONDS} s; cache hits are never limited)`,
+    ),
     404: problemResponse("No such image"),
     416: problemResponse("The range starts beyond the end"),
     ...commonErrorResponses,
