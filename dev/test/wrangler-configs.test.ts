@@ -30,4 +30,23 @@ describe("wrangler.delivery.toml", () => {
     expect(delivery.main).toBe("worker/src/delivery.ts");
     expect(existsSync(path.join(ROOT, delivery.main as string))).toBe(true);
   });
+
+  it("shares the per-client limit on public work with the API Worker", () => {
+    const limiter = (config: typeof api) =>
+      (config.ratelimits as { name: string }[] | undefined)?.find((entry) => entry.name === "PUBLIC_IP_LIMITER");
+    expect(limiter(api)).toBeDefined();
+    expect(limiter(delivery)).toEqual(limiter(api));
+  });
+});
+
+/**
+ * The Cache API does nothing on workers.dev and preview URLs, so images served there would reach
+ * storage and the database on every request: production is served on custom domains only.
+ */
+describe.each(["wrangler.toml", "wrangler.delivery.toml"])("%s", (file) => {
+  it("turns off workers.dev and preview URLs", () => {
+    const config = rawConfig(file);
+    expect(config.workers_dev).toBe(false);
+    expect(config.preview_urls).toBe(false);
+  });
 });

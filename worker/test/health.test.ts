@@ -1,7 +1,10 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
-import { callApp, deadUrl, testEnv } from "./support/app";
+import { buildApp } from "../src/app";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/middleware/client-limit";
+import { callApp, countingRateLimit, deadUrl, readProblem, testEnv } from "./support/app";
 
 interface HealthBody {
   status: string;
@@ -65,5 +68,46 @@ describe("GET /health", () => {
 
     expect(response.status).toBe(200);
     expect(body.checks.storage.status).toBe("up");
+  });
+
+  it("is cheap: no storage listing, and one check serves an isolate's requests for a few seconds", async () => {
+    const calls: string[] = [];
+    const bucket = testEnv.IMAGES_BUCKET;
+    const counting = {
+      head(key: string) {
+        calls.push("head");
+        return bucket.head(key);
+      },
+      list(options?: R2ListOptions) {
+        calls.push("list");
+        return bucket.list(options);
+      },
+    } as unknown as R2Bucket;
+    // One env object, as a deployed isolate has.
+    const env = { ...testEnv, STORAGE_DRIVER: "r2", IMAGES_BUCKET: counting };
+    const app = buildApp();
+    for (let i = 0; i < 3; i++) {
+      const ctx = createExecutionContext();
+      const response = await app.fetch(new Request("http://banatie.test/health"), env, ctx);
+      await waitOnExecutionContext(ctx);
+      expect(response.status).toBe(200);
+      expect(((await response.json()) as HealthBody).checks.storage.status).toBe("up");
+    }
+    expect(calls).toEqual(["head"]);
+  });
+
+  it("limits each client address, answering 429 with Retry-After", async () => {
+    const env = { PUBLIC_IP_LIMITER: countingRateLimit(1) };
+    const headers = { "CF-Connecting-IP": "203.0.113.9" };
+    const first = await callApp("/health", { headers }, env);
+    expect(first.status).toBe(200);
+    await first.body?.cancel();
+    const second = await callApp("/health", { headers }, env);
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toBe(String(CLIENT_LIMIT_RETRY_SECONDS));
+    expect((await readProblem(second)).code).toBe("TOO_MANY_REQUESTS");
+    const elsewhere = await callApp("/health", { headers: { "CF-Connecting-IP": "203.0.113.10" } }, env);
+    expect(elsewhere.status).toBe(200);
+    await elsewhere.body?.cancel();
   });
 });

@@ -313,8 +313,9 @@ describe("image transformations", () => {
     ["preset=thumbnail&w=10", "preset"],
     ["watermark=yes", "watermark"],
     ["watermark=1", "watermark"],
-    ["width=100", "width"],
     ["w=10&w=20", "w"],
+    ["preset=small&utm_source=x&preset=large", "preset"],
+    ["preset=small&sig=a&sig=b", "sig"],
   ])("refuses %s with 400 naming %s, and records no variant", async (query, field) => {
     const before = await variantCount(source.id);
     const response = await api(`${path}?${query}`, OPTIONAL);

@@ -19,6 +19,8 @@ export interface Services {
   burstLimiter: RateLimiter;
   /** Failed authentications per client IP. */
   authFailureLimiter: RateLimiter;
+  /** Public work (image misses, health checks) per client IP. */
+  clientLimiter: RateLimiter;
   /**
    * Runs `task` after the response is sent (audit records of failures, for instance), before
    * the request's database pool closes. Failures are logged, never surfaced to the caller.

@@ -2,9 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { version } from "../../../package.json";
 import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses } from "../lib/openapi";
+import { commonErrorResponses, problemResponse } from "../lib/openapi";
 import { access } from "../middleware/access";
-import { checkHealth } from "../services/health";
+import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../middleware/client-limit";
+import { HEALTH_REPORT_TTL_MS, recentHealth } from "../services/health";
 
 const DependencyCheckSchema = z.object({
   status: z.enum(["up", "down"]),
@@ -28,17 +29,21 @@ const route = createRoute({
   tags: ["System"],
   operationId: "getHealth",
   summary: "Status of the Worker, the database and object storage",
-  description: "Answers 200 when every dependency is up and 503 when one is down. Not rate limited, never cached.",
+  description: `Answers 200 when every dependency is up and 503 when one is down. Each server reuses its last check for ${HEALTH_REPORT_TTL_MS / 1000} s; browsers and CDNs never cache it (no-store). Limited per client IP address (429).`,
   middleware: [access.public()],
   responses: {
     200: { description: "Everything is up", content: { "application/json": { schema: HealthSchema } } },
     503: { description: "A dependency is down", content: { "application/json": { schema: HealthSchema } } },
+    429: problemResponse(
+      `Too many health checks from this client IP address (TOO_MANY_REQUESTS); Retry-After says when to retry (${CLIENT_LIMIT_RETRY_SECONDS} s)`,
+    ),
     ...commonErrorResponses,
   },
 });
 
 export const healthRoutes = createRouter().openapi(route, async (c) => {
-  const report = await checkHealth(c.var.services, HEALTH_CHECK_TIMEOUT_MS);
+  await spendClientBudget(c, "health");
+  const report = await recentHealth(c.env, c.var.services, HEALTH_CHECK_TIMEOUT_MS);
   const body = {
     status: report.status,
     timestamp: new Date().toISOString(),

@@ -4,10 +4,14 @@
  */
 import type { Context } from "hono";
 import { isNotModified, objectHeaders, parseRange } from "../images/delivery";
+import { isKnownMissing, rememberMissing } from "../images/edge-cache";
+import type { ImagePath } from "../images/image-path";
 import { verifySignedPath } from "../images/signed-url";
 import { AppError } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
+import { spendClientBudget } from "../middleware/client-limit";
 import type { ObjectInfo } from "../storage/object-store";
+import { imageOrigin } from "./enhancement-schemas";
 
 /** Objects never change (a new image gets a new name), so anyone may keep them for a year. */
 export const PUBLIC_CACHE_CONTROL = "public, max-age=31536000, immutable";
@@ -26,6 +30,21 @@ export type CacheStatus = "HIT" | "MISS" | "BYPASS";
 
 export function notFound(): never {
   throw new AppError("NOT_FOUND", "No such image");
+}
+
+/**
+ * Where a request stops being a cache hit, before any database or storage call: an image known
+ * to be missing is a 404 at no cost, and anything else spends the client's budget of misses.
+ */
+export async function beginMiss(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath): Promise<void> {
+  if (cache && (await isKnownMissing(cache, imageOrigin(c), image))) notFound();
+  await spendClientBudget(c, "image-miss");
+}
+
+/** The 404 for an image that does not exist, remembered so that repeats cost nothing. */
+export function notFoundRemembered(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath): never {
+  if (cache) c.executionCtx.waitUntil(rememberMissing(cache, imageOrigin(c), image));
+  notFound();
 }
 
 function rangeNotSatisfiable(size: number): never {

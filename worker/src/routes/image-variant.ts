@@ -10,11 +10,13 @@ import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import { isNotModified, objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
+import type { ImagePath } from "../images/image-path";
+import { exclusively } from "../images/transform/gate";
 import { planTransform } from "../images/transform/geometry";
 import { MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { chooseFormat } from "../images/transform/negotiate";
 import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
-import { exclusively, transformImage } from "../images/transform/pipeline";
+import { transformImage } from "../images/transform/pipeline";
 import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
@@ -23,7 +25,16 @@ import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import { answer, answerFromCache, notFound, requireValidSignature, type Served, servedFromCache } from "./image-response";
+import {
+  answer,
+  answerFromCache,
+  beginMiss,
+  notFound,
+  notFoundRemembered,
+  requireValidSignature,
+  type Served,
+  servedFromCache,
+} from "./image-response";
 
 /**
  * Variants follow their project's settings (a redefined preset, a watermark turned on), so unlike
@@ -32,9 +43,7 @@ import { answer, answerFromCache, notFound, requireValidSignature, type Served, 
 const VARIANT_CACHE_CONTROL = `public, max-age=${EDGE_CACHE_TTL_SECONDS}`;
 
 export interface VariantRequest {
-  /** `{org}/{project}/{category}/{file}` */
-  key: string;
-  file: string;
+  image: ImagePath;
   options: TransformOptions;
   expires?: string;
   sig?: string;
@@ -51,8 +60,15 @@ async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Pro
     }
     return false;
   }
-  await requireValidSignature(c, request.key, { ...request, options: canonicalOptions(request.options) });
+  await requireValidSignature(c, request.image.key, { ...request, options: canonicalOptions(request.options) });
   return true;
+}
+
+/** A project that watermarks by default decides who may see its images without the mark. */
+function requireWatermarkChoice(image: ServableImage, options: TransformOptions, signed: boolean): void {
+  if (options.watermark === false && image.imageSettings.watermarkByDefault && !signed) {
+    throw new AppError("SIGNATURE_REQUIRED", "This project watermarks its images; watermark=0 needs a signed URL");
+  }
 }
 
 /**
@@ -75,10 +91,7 @@ async function admit(
   if (options.watermark === true && !settings.watermark) {
     invalidOption("watermark", "this project has no watermark");
   }
-  // A project that watermarks by default decides who may see its images without the mark.
-  if (options.watermark === false && settings.watermarkByDefault && !request.signed) {
-    throw new AppError("SIGNATURE_REQUIRED", "This project watermarks its images; watermark=0 needs a signed URL");
-  }
+  requireWatermarkChoice(image, options, request.signed);
   // Images stored before the pixel limit was lowered stay servable but not transformable.
   if (image.width * image.height > MAX_IMAGE_PIXELS) {
     throw new AppError("IMAGE_TOO_LARGE", `Sources over ${MAX_IMAGE_PIXELS} pixels cannot be transformed`);
@@ -100,8 +113,8 @@ async function admit(
  * The original's bytes: from its edge-cache entry when serving put one there (public images,
  * purged on delete), which is much closer than object storage; otherwise from storage.
  */
-async function readSource(c: Context<HonoEnv>, cache: Cache | null, key: string) {
-  const hit = await cache?.match(imageCacheKey(imageOrigin(c), key));
+async function readSource(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath) {
+  const hit = await cache?.match(imageCacheKey(imageOrigin(c), image));
   if (hit?.body) {
     return {
       body: hit.body,
@@ -109,7 +122,7 @@ async function readSource(c: Context<HonoEnv>, cache: Cache | null, key: string)
       uploaded: new Date(hit.headers.get("Last-Modified") ?? 0),
     };
   }
-  return c.var.services.store.get(key);
+  return c.var.services.store.get(image.key);
 }
 
 /** The project's watermark image, decoded; it is small, so it is read whole. */
@@ -121,8 +134,21 @@ async function loadWatermark(store: ObjectStore, settings: WatermarkSettings) {
 }
 
 export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
+  // Everything that needs a signature is checked before the cache, so a variant cached for a
+  // signed request is never served to an unsigned or wrongly signed one: sizes, crops and
+  // qualities here, and watermark=0, which only the project's settings tell, with its row.
   const signed = await checkSignature(c, request);
-  const sourceFormat = formatOfFile(request.file);
+  const cache = c.var.config.edgeCache ? edgeCache() : null;
+  const { db, store } = c.var.services;
+  let knownImage: ServableImage | undefined;
+  if (!signed && request.options.watermark === false) {
+    await beginMiss(c, cache, request.image);
+    knownImage = (await findServableImage(db, request.image.key)) ?? notFoundRemembered(c, cache, request.image);
+    // Unsigned, a private project's image is no image at all, whatever the options say.
+    if (knownImage.private) notFound();
+    requireWatermarkChoice(knownImage, request.options, signed);
+  }
+  const sourceFormat = formatOfFile(request.image.file);
   const format = chooseFormat(request.options.format, sourceFormat, c.req.header("Accept"));
   // Built-in presets are spelled out so `preset=thumbnail` and its options share one entry; a
   // project's presets stay by name (their definition is in the database, not in the URL).
@@ -136,20 +162,24 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const vary = request.options.format === "auto" ? { Vary: "Accept" } : undefined;
 
   // Signed requests may read the cache too: only public images' variants are ever stored.
-  const cache = c.var.config.edgeCache ? edgeCache() : null;
-  const cacheKey = imageCacheKey(imageOrigin(c), request.key, variantKey);
+  const cacheKey = imageCacheKey(imageOrigin(c), request.image, variantKey);
   const hit = await cache?.match(cacheKey);
   if (hit) {
     // A repeat request: no database, no storage, no decoding.
-    const served = servedFromCache(hit, request.file, VARIANT_CACHE_CONTROL);
+    const served = servedFromCache(hit, request.image.file, VARIANT_CACHE_CONTROL);
     return answerFromCache(c, hit, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
   }
 
-  const { db, store } = c.var.services;
+  if (!knownImage) await beginMiss(c, cache, request.image);
   // The row and the bytes are fetched together; the row's stored size is enough to check the plan.
-  const [image, source] = await Promise.all([findServableImage(db, request.key), readSource(c, cache, request.key)]);
+  const [image, source] = await Promise.all([
+    knownImage ?? findServableImage(db, request.image.key),
+    readSource(c, cache, request.image),
+  ]);
   if (!image || !source || (image.private && !signed)) {
     await source?.body.cancel();
+    // Only a missing image is remembered: a private one still answers its signed URLs.
+    if (!image || !source) notFoundRemembered(c, cache, request.image);
     notFound();
   }
   const settings = image.imageSettings;
@@ -182,7 +212,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
     await source.body.cancel().catch(() => undefined);
     throw error;
   });
-  const baseName = (image.filename ?? request.file).replace(/\.[a-z0-9]+$/i, "");
+  const baseName = (image.filename ?? request.image.file).replace(/\.[a-z0-9]+$/i, "");
   const served: Served = {
     info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
     filename: `${baseName}.${FILE_EXTENSIONS[format]}`,

@@ -3,18 +3,25 @@ import { IMAGE_CATEGORIES } from "../domain/catalog";
 import { SLUG_PATTERN } from "../domain/slug";
 import { objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
+import { IMAGE_FILE_NAME, imagePathOfUrl } from "../images/image-path";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse } from "../lib/openapi";
 import { access } from "../middleware/access";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../middleware/client-limit";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
-import { answer, notFound, PUBLIC_CACHE_CONTROL, requireValidSignature, type Served } from "./image-response";
+import {
+  answer,
+  beginMiss,
+  notFound,
+  notFoundRemembered,
+  PUBLIC_CACHE_CONTROL,
+  requireValidSignature,
+  type Served,
+} from "./image-response";
 import { serveVariant } from "./image-variant";
-
-/** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
-const FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,120}\.(png|jpg|webp)$/;
 
 const transformOption = (description: string) => z.string().max(200).optional().openapi({ description });
 
@@ -25,17 +32,17 @@ const route = createRoute({
   operationId: "getImage",
   summary: "An image's bytes (HEAD too): public, the URL is the capability",
   description:
-    "Served from the edge cache when possible (X-Cache: HIT/MISS). Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig). With transformation options the image is resized, cropped, converted and watermarked in the Worker, and each variant is cached; arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url), presets do not.",
+    "Served from the edge cache when possible (X-Cache: HIT/MISS). Query parameters other than those below (utm_source, fbclid, ...) are ignored: they are part of neither the cache key nor the signature. Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig). With transformation options the image is resized, cropped, converted and watermarked in the Worker, and each variant is cached; arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url), presets do not.",
   middleware: [access.public()],
   request: {
     params: z.object({
       organization: z.string().regex(SLUG_PATTERN),
       project: z.string().regex(SLUG_PATTERN),
       category: z.enum(IMAGE_CATEGORIES),
-      file: z.string().regex(FILE_NAME),
+      file: z.string().regex(IMAGE_FILE_NAME),
     }),
-    // Transformation options are parsed (and refused with 400 INVALID_TRANSFORM) by parseTransformOptions;
-    // they are declared here for the reference.
+    // Transformation options are parsed (a malformed or repeated one refused with 400
+    // INVALID_TRANSFORM, others ignored) by parseTransformOptions; they are declared here for the reference.
     query: z.object({
       w: transformOption("Output width in pixels (1-4096)"),
       h: transformOption("Output height in pixels (1-4096)"),
@@ -63,7 +70,9 @@ const route = createRoute({
     422: problemResponse(
       "The output would exceed the size limit (OUTPUT_TOO_LARGE), or the stored source cannot be decoded safely: malformed or ambiguous (INVALID_IMAGE), over 8 MP (IMAGE_TOO_LARGE), or a variant the decoders lack (UNSUPPORTED_IMAGE_FEATURE)",
     ),
-    429: problemResponse("The image has as many variants as allowed (VARIANT_LIMIT)"),
+    429: problemResponse(
+      `The image has as many variants as allowed (VARIANT_LIMIT), or this client IP address made too many requests the edge cache could not answer (TOO_MANY_REQUESTS, with Retry-After: ${CLIENT_LIMIT_RETRY_SECONDS} s; cache hits are never limited)`,
+    ),
     404: problemResponse("No such image"),
     416: problemResponse("The range starts beyond the end"),
     ...commonErrorResponses,
@@ -77,11 +86,12 @@ function displayName(filename: string | null, file: string): string {
 export const imageRoutes = createRouter().openapi(
   route,
   async (c) => {
-    const { organization, project, category, file } = c.req.valid("param");
+    // From the raw path, as imageCacheFirst reads it, not from the decoded parameters.
+    const image = imagePathOfUrl(c.req.url) ?? notFound();
+    const { key, file } = image;
     const { expires, sig } = c.req.valid("query");
-    const key = `${organization}/${project}/${category}/${file}`;
-    const options = parseTransformOptions(new URL(c.req.url).searchParams);
-    if (hasTransformOptions(options)) return serveVariant(c, { key, file, options, expires, sig });
+    const options = parseTransformOptions(new URL(c.req.url).searchParams, { unknownParameters: "ignore" });
+    if (hasTransformOptions(options)) return serveVariant(c, { image, options, expires, sig });
 
     const signed = expires !== undefined || sig !== undefined;
     if (signed) await requireValidSignature(c, key, { expires, sig });
@@ -89,7 +99,8 @@ export const imageRoutes = createRouter().openapi(
     // A miss: imageCacheFirst answered hits before routing. The database says whether the image
     // is live and public, storage has the bytes, and a public image is cached for the next request.
     const cache = c.var.config.edgeCache ? edgeCache() : null;
-    const cacheKey = imageCacheKey(imageOrigin(c), key);
+    const cacheKey = imageCacheKey(imageOrigin(c), image);
+    await beginMiss(c, cache, image);
     const { db, store } = c.var.services;
     const wantsRange = c.req.header("Range") !== undefined || c.req.method === "HEAD";
     const [servable, object] = await Promise.all([
@@ -99,6 +110,8 @@ export const imageRoutes = createRouter().openapi(
     const body = object && "body" in object ? (object as StoredObject).body : null;
     if (!servable || !object || (servable.private && !signed)) {
       await body?.cancel();
+      // Only a missing image is remembered: a private one still answers its signed URLs.
+      if (!servable || !object) notFoundRemembered(c, cache, image);
       notFound();
     }
 
@@ -142,7 +155,7 @@ export const imageRoutes = createRouter().openapi(
   // query (a repeated option) gets the transformation parser's 400 naming the option.
   (result, c) => {
     if (result.success) return undefined;
-    if (result.target === "query") parseTransformOptions(new URL(c.req.url).searchParams);
+    if (result.target === "query") parseTransformOptions(new URL(c.req.url).searchParams, { unknownParameters: "ignore" });
     notFound();
   },
 );

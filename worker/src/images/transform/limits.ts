@@ -19,3 +19,9 @@ export const MAX_WATERMARK_PIXELS = 1024 * 1024;
 /** Requests an isolate lets wait for its one running transformation, and for how long, before a 503. */
 export const MAX_WAITING_TRANSFORMS = 8;
 export const MAX_TRANSFORM_WAIT_MS = 10_000;
+/**
+ * The longest one transformation holds the isolate's slot. A transformation takes well under a
+ * second (about 50 ms for a 2.6 MP source); a holder still there after this is a request whose
+ * client went away and that the runtime dropped, so the slot is free again.
+ */
+export const TRANSFORM_LEASE_MS = 5_000;

@@ -1,8 +1,10 @@
 /**
  * The transformation grammar of image URLs: `?w=&h=&fit=&gravity=&crop=&format=&q=&preset=&watermark=`.
- * Parsing is strict (an unknown or malformed option is a 400 naming it) and produces a
- * normalized form whose canonical string orders options and drops defaults, so equivalent URLs
- * share one cache entry and one signature.
+ * A malformed or repeated option is a 400 naming it. Parameters outside the grammar are refused
+ * where a client writes options on purpose (signing, presets) and ignored on image URLs, which
+ * links pick up tracking parameters on (`utm_source`, `fbclid`, ...). Parsing produces a normalized
+ * form whose canonical string orders options and drops defaults, so equivalent URLs share one
+ * cache entry and one signature, and parameters outside the grammar are in neither.
  */
 import { AppError } from "../../lib/errors";
 import { MAX_OUTPUT_DIMENSION, MAX_QUALITY, MIN_QUALITY } from "./limits";
@@ -97,20 +99,29 @@ function parseCrop(value: string): CropRect {
   return { x, y, width, height };
 }
 
+const isOption = (name: string) => (OPTION_NAMES as readonly string[]).includes(name);
+const isSignatureParam = (name: string) => (SIGNATURE_PARAMS as readonly string[]).includes(name);
+
+/** What to do with a parameter outside the grammar: a 400 naming it, or nothing at all. */
+export type UnknownParameters = "refuse" | "ignore";
+
 /**
- * Reads the transformation options of a query. Every parameter must be known and appear once;
- * `expires` and `sig` are left to the signature check.
+ * Reads the transformation options of a query. Known parameters appear once at most; `expires`
+ * and `sig` are left to the signature check; the others are refused or ignored, as asked.
  */
-export function parseTransformOptions(query: URLSearchParams): TransformOptions {
+export function parseTransformOptions(
+  query: URLSearchParams,
+  { unknownParameters = "refuse" }: { unknownParameters?: UnknownParameters } = {},
+): TransformOptions {
   const options: TransformOptions = {};
   const seen = new Set<string>();
   for (const [name, value] of query) {
-    if ((SIGNATURE_PARAMS as readonly string[]).includes(name)) continue;
-    if (!(OPTION_NAMES as readonly string[]).includes(name)) {
-      invalidOption(name, `is not a transformation option; use ${OPTION_NAMES.join(", ")}`);
-    }
+    const known = isOption(name) || isSignatureParam(name);
+    if (!known && unknownParameters === "ignore") continue;
+    if (!known) invalidOption(name, `is not a transformation option; use ${OPTION_NAMES.join(", ")}`);
     if (seen.has(name)) invalidOption(name, "is given more than once");
     seen.add(name);
+    if (isSignatureParam(name)) continue;
     if (value.length > 64) invalidOption(name, "is too long");
     switch (name as OptionName) {
       case "w":
@@ -151,6 +162,12 @@ export function parseTransformOptions(query: URLSearchParams): TransformOptions 
     invalidOption(options.fit ? "fit" : "gravity", "needs w or h");
   }
   return options;
+}
+
+/** True when an image URL's query asks for the original as it is: no option, no signature. */
+export function asksForOriginal(query: URLSearchParams): boolean {
+  for (const name of query.keys()) if (isOption(name) || isSignatureParam(name)) return false;
+  return true;
 }
 
 export function hasTransformOptions(options: TransformOptions): boolean {

@@ -6,11 +6,9 @@
 import type { OutputFormat } from "../../domain/catalog";
 import type { WatermarkSettings } from "../../domain/image-settings";
 import { MAX_IMAGE_PIXELS } from "../../domain/limits";
-import { AppError } from "../../lib/errors";
 import { decodeImage, type EncodedImage, encodeImage, type RgbaImage } from "../codec";
 import { inspectImage } from "../inspect";
 import { anchor, planTransform, type SizeOptions } from "./geometry";
-import { MAX_TRANSFORM_WAIT_MS, MAX_WAITING_TRANSFORMS } from "./limits";
 import type { GravityName } from "./options";
 import { blend, extract, flatten, place } from "./pixels";
 import { resize } from "./resize";
@@ -42,45 +40,6 @@ async function applyWatermark(image: RgbaImage, watermark: NonNullable<Transform
   const x = settings.margin + Math.round((image.width - width - 2 * settings.margin) * at.x);
   const y = settings.margin + Math.round((image.height - height - 2 * settings.margin) * at.y);
   blend(image, mark, x, y, settings.opacity);
-}
-
-/**
- * One transformation at a time per isolate. Requests share an isolate's 128 MB, and the work is
- * CPU on its single thread anyway, so running two at once would only stack their peak memory.
- * Callers read their source and watermark inside `work`, so waiting requests hold nothing large.
- * A waiting request polls with its own timer rather than chaining onto another request's promise,
- * which the Workers runtime does not allow to settle across request contexts; beyond a few waiting,
- * or after a while, the answer is 503 with Retry-After.
- */
-let busy = false;
-let waiting = 0;
-
-function busyError(): AppError {
-  return new AppError("TRANSFORM_BUSY", "This server is busy transforming images; retry in a second", {
-    headers: { "Retry-After": "1" },
-  });
-}
-
-export async function exclusively<T>(work: () => Promise<T>): Promise<T> {
-  if (busy) {
-    if (waiting >= MAX_WAITING_TRANSFORMS) throw busyError();
-    waiting++;
-    try {
-      const deadline = Date.now() + MAX_TRANSFORM_WAIT_MS;
-      while (busy) {
-        if (Date.now() > deadline) throw busyError();
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-    } finally {
-      waiting--;
-    }
-  }
-  busy = true;
-  try {
-    return await work();
-  } finally {
-    busy = false;
-  }
 }
 
 /**

@@ -1,0 +1,40 @@
+/**
+ * The grammar of a stored image's public address, `/api/images/{org}/{project}/{category}/{file}`.
+ * Every part is made by the server from a small alphabet with no `%`, `/`, `\`, `?`, `#` or dot
+ * segment, so a request is read from its raw (still percent-encoded) path: a URL that spells an
+ * image any other way, escapes included, is no image, and never becomes a cache key or a storage
+ * key.
+ */
+import { IMAGE_CATEGORIES, type ImageCategory } from "../domain/catalog";
+import { SLUG_PATTERN } from "../domain/slug";
+
+/** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
+export const IMAGE_FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,120}\.(png|jpg|webp)$/;
+
+const IMAGE_URL_PREFIX = "/api/images/";
+
+/** An image's address, each part checked against the grammar. */
+export interface ImagePath {
+  organization: string;
+  project: string;
+  category: ImageCategory;
+  file: string;
+  /** `{org}/{project}/{category}/{file}`: the storage key, and the path of its cache entries. */
+  key: string;
+}
+
+/** Reads a storage key; null unless all four parts follow the grammar. */
+export function parseImageKey(key: string): ImagePath | null {
+  const parts = key.split("/");
+  if (parts.length !== 4) return null;
+  const [organization = "", project = "", category = "", file = ""] = parts;
+  if (!SLUG_PATTERN.test(organization) || !SLUG_PATTERN.test(project) || !IMAGE_FILE_NAME.test(file)) return null;
+  if (!(IMAGE_CATEGORIES as readonly string[]).includes(category)) return null;
+  return { organization, project, category: category as ImageCategory, file, key };
+}
+
+/** The image a request URL addresses, from its raw path; null for anything else. */
+export function imagePathOfUrl(url: string): ImagePath | null {
+  const { pathname } = new URL(url);
+  return pathname.startsWith(IMAGE_URL_PREFIX) ? parseImageKey(pathname.slice(IMAGE_URL_PREFIX.length)) : null;
+}
