@@ -35,6 +35,8 @@ export interface WranglerDevOptions {
   persistTo: string;
   /** Show wrangler's own output (dev) or keep it quiet (benchmarks). */
   output: "inherit" | "ignore";
+  /** Serve these static assets instead of the built site (tests that need only the API). */
+  assetsDir?: string;
 }
 
 /** `wrangler dev` serving the Worker and the built site; resolves once /health answers 200. */
@@ -42,6 +44,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   const args = ["dev", "--ip", "127.0.0.1", "--port", String(options.port), "--inspector-port", String(options.inspectorPort)];
   args.push("--persist-to", options.persistTo, "--show-interactive-dev-session=false");
   for (const file of options.envFiles) args.push("--env-file", file);
+  if (options.assetsDir) args.push("--assets", options.assetsDir);
   const child = spawn("wrangler", args, { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", options.output, options.output] });
   // Even when our process ends without stopping it (an uncaught error), wrangler goes too.
   const killOnExit = () => child.kill("SIGTERM");
