@@ -52,20 +52,27 @@ export async function refuseThrottledClient(c: Context<HonoEnv>): Promise<void> 
   if (seconds > 0) throw authThrottled(seconds);
 }
 
+/** Counts a failed authentication of this client; throws 429 AUTH_THROTTLED once it is over budget. */
+export async function countFailedAuthentication(c: Context<HonoEnv>): Promise<void> {
+  if (!(await c.var.services.authThrottle.recordFailure(throttleKey(clientInfo(c))))) {
+    throw authThrottled(AUTH_THROTTLE_SECONDS);
+  }
+}
+
 /**
  * Rejects an authentication attempt. Repeated failures from one client are throttled (429)
  * before they can be used to probe keys; below that, well-formed keys that failed the
  * database check are recorded in the audit trail (after the response).
  */
-export async function rejectAuthentication(
+async function rejectAuthentication(
   c: Context<HonoEnv>,
   code: ErrorCode,
   detail: string,
   audit?: { reason: string; keyId?: string; prefix?: string },
 ): Promise<never> {
+  await countFailedAuthentication(c);
   const client = clientInfo(c);
-  const { authThrottle, db, defer } = c.var.services;
-  if (!(await authThrottle.recordFailure(throttleKey(client)))) throw authThrottled(AUTH_THROTTLE_SECONDS);
+  const { db, defer } = c.var.services;
   if (audit) {
     defer(() =>
       recordAudit(db, {
