@@ -32,7 +32,9 @@ export async function startBenchPlatform(
     observeDatabaseClient: options.observeDatabaseClient,
   });
   const envFile = path.join(dir.path, "bench.vars");
-  const vars = { ...stack.workerVars, ENVIRONMENT: "test", ...options.vars };
+  // Outside development, bootstrapping needs the deployment's token.
+  const bootstrapToken = crypto.randomUUID().repeat(2);
+  const vars = { ...stack.workerVars, ENVIRONMENT: "test", BOOTSTRAP_TOKEN: bootstrapToken, ...options.vars };
   await writeEnvFile(envFile, vars);
   if (!existsSync(path.join(ROOT, "site", "dist")))
     spawnSync("astro", ["build", "--root", "site", "--silent"], { cwd: ROOT, env: QUIET_ENV });
@@ -49,7 +51,12 @@ export async function startBenchPlatform(
     await dir.remove();
   };
   try {
-    const bootstrap = (await (await fetch(`${worker.url}/api/bootstrap/initial-key`, { method: "POST" })).json()) as {
+    const bootstrap = (await (
+      await fetch(`${worker.url}/api/bootstrap/initial-key`, {
+        method: "POST",
+        headers: { "X-Bootstrap-Token": bootstrapToken },
+      })
+    ).json()) as {
       data: { apiKey: string };
     };
     const created = await fetch(`${worker.url}/api/admin/keys`, {

@@ -18,7 +18,10 @@ declare module "vitest" {
 }
 
 /** One database per test file that must start from an empty platform. */
-const ISOLATED_DATABASES = ["bootstrap", "master_keys"];
+const ISOLATED_DATABASES = ["bootstrap", "bootstrap_dev", "master_keys"];
+
+/** What the Worker under test (ENVIRONMENT test) needs to create the first master key. */
+const BOOTSTRAP_TOKEN = "test-bootstrap-token-0123456789abcdef";
 
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;
@@ -39,7 +42,7 @@ export async function setup(project: TestProject) {
     }),
     startGeminiFake({ apiKey: "test-gemini-key" }),
   ]);
-  project.provide("workerVars", { ...stack.workerVars, ENVIRONMENT: "test" });
+  project.provide("workerVars", { ...stack.workerVars, ENVIRONMENT: "test", BOOTSTRAP_TOKEN });
   const isolated: Record<string, string> = {};
   for (const name of ISOLATED_DATABASES) {
     const url = localPostgresUrl(stack.postgres.port, name);

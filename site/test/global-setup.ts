@@ -13,11 +13,14 @@ declare module "vitest" {
   export interface ProvidedContext {
     /** Origin of `wrangler dev` serving the built site and the API. */
     siteUrl: string;
+    /** The Worker's BOOTSTRAP_TOKEN (ENVIRONMENT test), which the journey types to bootstrap. */
+    bootstrapToken: string;
   }
 }
 
 const GEMINI_KEY = "browser-test-gemini-key";
 const TEXT_MODEL = "gemini-2.5-flash";
+const BOOTSTRAP_TOKEN = "browser-test-bootstrap-token-0123456789";
 
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;
@@ -46,6 +49,7 @@ export async function setup(project: TestProject) {
   await writeEnvFile(envFile, {
     ...stack.workerVars,
     ENVIRONMENT: "test",
+    BOOTSTRAP_TOKEN,
     GEMINI_API_KEY: GEMINI_KEY,
     GEMINI_BASE_URL: gemini.url,
     GEMINI_TEXT_MODEL: TEXT_MODEL,
@@ -58,6 +62,7 @@ export async function setup(project: TestProject) {
     output: "ignore",
   });
   project.provide("siteUrl", worker.url);
+  project.provide("bootstrapToken", BOOTSTRAP_TOKEN);
 }
 
 export async function teardown() {

@@ -45,6 +45,7 @@ const settingsSchema = z
     GEMINI_MAX_ATTEMPTS: optional(z.coerce.number().int().min(1, "must be at least 1").max(5, "must be at most 5")),
     PUBLIC_BASE_URL: optional(httpUrl),
     URL_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
+    BOOTSTRAP_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
     IMAGE_EDGE_CACHE: z
       .preprocess((value) => (value === "" ? undefined : value), z.enum(["on", "off"], { error: "must be on or off" }))
       .default("on"),
@@ -89,6 +90,11 @@ export interface Config {
   publicBaseUrl?: string;
   /** Signs temporary image URLs; without it they cannot be issued or served. */
   urlSigningSecret?: string;
+  /**
+   * The secret that creating the first master key needs outside development; without it, a
+   * non-development deployment refuses to bootstrap rather than let the first caller in.
+   */
+  bootstrapToken?: string;
   /** Serve images through the Workers Cache API (it only works on a custom domain). */
   edgeCache: boolean;
   /** Arbitrary sizes, crops and qualities need a signed URL (presets never do). */
@@ -144,6 +150,7 @@ export function loadConfig(env: Env): Config {
     },
     publicBaseUrl: settings.PUBLIC_BASE_URL,
     urlSigningSecret: settings.URL_SIGNING_SECRET,
+    bootstrapToken: settings.BOOTSTRAP_TOKEN,
     edgeCache: settings.IMAGE_EDGE_CACHE === "on",
     transformSignaturesRequired: settings.TRANSFORM_SIGNATURES === "required",
   };

@@ -99,6 +99,30 @@ describe("POST /api/enhance with Gemini", () => {
     expect(hits).toBe(1);
   });
 
+  it("keeps each project's cache to itself: another project's same prompt is not a hit", async () => {
+    const [projectA, projectB] = [await freshProjectKey(), await freshProjectKey()];
+    const tag = marker();
+    await scriptFake({
+      marker: tag,
+      text: JSON.stringify({
+        enhancedPrompt: `A lighthouse ${tag}`,
+        detectedLanguage: "en",
+        translated: false,
+        improvements: [],
+      }),
+    });
+    const prompt = `a lighthouse at dusk ${tag}`;
+    const first = await enhance(projectA.key.key, { prompt }, GEMINI_ENV);
+    const other = await enhance(projectB.key.key, { prompt }, GEMINI_ENV);
+    const again = await enhance(projectA.key.key, { prompt }, GEMINI_ENV);
+
+    expect(first.data?.cached).toBe(false);
+    expect(other.data?.cached).toBe(false);
+    expect(again.data?.cached).toBe(true);
+    // Project B's answer came from the model, not from project A's entry.
+    expect((await fakeRequests(tag)).length).toBe(2);
+  });
+
   it("reports a failing text model clearly instead of an empty answer", async () => {
     const { key } = await freshProjectKey();
     const tag = marker();

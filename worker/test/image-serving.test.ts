@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { api, readProblem } from "./support/app";
+import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, type UploadJson, upload } from "./support/images";
@@ -191,5 +191,35 @@ describe("DELETE /api/images/{id}", () => {
     const again = await api(`/api/images/${data?.id}`, { method: "DELETE", key: key.key });
     expect(again.status).toBe(404);
     await again.body?.cancel();
+  });
+
+  it("is all or nothing: when storage refuses, the image stays intact and a retry deletes it", async () => {
+    const { key } = await freshProjectKey();
+    const { data } = await upload(key.key, formWith(await imageFile("png"), "kept.png"));
+    const imagePath = new URL(data?.url ?? "").pathname;
+    await (await api(imagePath)).arrayBuffer();
+    expect((await api(imagePath)).headers.get("x-cache")).toBe("HIT");
+
+    const refused = await api(`/api/images/${data?.id}`, {
+      method: "DELETE",
+      key: key.key,
+      env: { S3_ENDPOINT: deadUrl(testEnv.S3_ENDPOINT) },
+    });
+    expect(refused.status).toBe(503);
+    expect((await readProblem(refused)).code).toBe("STORAGE_UNAVAILABLE");
+    // Still served, from storage: the edge copy was purged even though the delete failed.
+    const served = await api(imagePath);
+    expect(served.status).toBe(200);
+    expect(served.headers.get("x-cache")).toBe("MISS");
+    await served.arrayBuffer();
+    const listed = (await (await api("/api/images/uploads", { key: key.key })).json()) as { data: { id: string }[] };
+    expect(listed.data.map((image) => image.id)).toEqual([data?.id]);
+
+    const retried = await api(`/api/images/${data?.id}`, { method: "DELETE", key: key.key });
+    expect(retried.status).toBe(200);
+    await retried.body?.cancel();
+    const gone = await api(imagePath);
+    expect(gone.status).toBe(404);
+    await gone.body?.cancel();
   });
 });

@@ -153,6 +153,17 @@ describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
     expect([401, 403]).not.toContain(viaBearer.status);
   });
 
+  it("cuts a burst from one key before asking the database", async () => {
+    // A shield that refuses at once, and a database nobody could reach: only the shield can answer.
+    const response = await call(keys[rightType(endpoint)].key, {
+      env: { KEY_BURST_LIMITER: countingRateLimit(0), DATABASE_URL: deadUrl(testEnv.DATABASE_URL) },
+    });
+    const problem = await readProblem(response);
+    expect(response.status).toBe(429);
+    expect(problem.code).toBe("TOO_MANY_REQUESTS");
+    expect(response.headers.get("retry-after")).toBe("10");
+  });
+
   if (endpoint.access !== "any-key") {
     it("refuses a key of the other type with 403", async () => {
       const wrong = endpoint.access === "master" ? keys.project : keys.master;
@@ -226,9 +237,36 @@ describe("failed authentication", () => {
     expect(elsewhere.status).toBe(401);
     await elsewhere.body?.cancel();
 
-    // A valid key from the throttled client still works: throttling slows guessing, not users.
-    const legit = await api("/api/me", { key: keys.project.key, ip, env });
+    // Another client with a valid key is not affected.
+    const legit = await api("/api/me", { key: keys.project.key, ip: "203.0.113.78", env });
     expect(legit.status).toBe(200);
     await legit.body?.cancel();
+  });
+
+  it("refuses a throttled client before any key lookup, on every keyed endpoint", async () => {
+    const ip = "203.0.113.79";
+    const env = { AUTH_FAILURE_LIMITER: countingRateLimit(1) };
+    for (const expected of [401, 429]) {
+      const response = await api("/api/me", { key: "bnt_guess", ip, env });
+      expect(response.status).toBe(expected);
+      await response.body?.cancel();
+    }
+    // Even a valid key waits: with the database unreachable, only a check made before the
+    // lookup can answer, and it answers 429 rather than 503.
+    const unreachable = { ...env, DATABASE_URL: deadUrl(testEnv.DATABASE_URL) };
+    for (const endpoint of KEYED_ENDPOINTS) {
+      const response = await api(endpoint.path, {
+        method: endpoint.method,
+        body: endpoint.body,
+        form: await endpoint.form?.(),
+        key: keys[rightType(endpoint)].key,
+        ip,
+        env: unreachable,
+      });
+      const problem = await readProblem(response);
+      expect(response.status, `${endpoint.method} ${endpoint.path}`).toBe(429);
+      expect(problem.code).toBe("AUTH_THROTTLED");
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+    }
   });
 });

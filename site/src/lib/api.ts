@@ -9,6 +9,8 @@ export interface ApiCall {
   json?: unknown;
   /** Which stored key to send as X-API-Key; none for public endpoints. */
   key?: KeyKind;
+  /** Other request headers (the bootstrap token, for one). */
+  headers?: Record<string, string>;
 }
 
 export interface ApiResult<T> {
@@ -62,7 +64,7 @@ export function missingKeyError(kind: KeyKind): ApiError {
 export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiResult<T>> {
   // Checked before the key is read, so it can only ever go to this origin's API.
   const url = apiUrl(path, call.query);
-  const headers: Record<string, string> = { Accept: "application/json" };
+  const headers: Record<string, string> = { ...call.headers, Accept: "application/json" };
   if (call.key) {
     const key = getKey(call.key);
     if (!key) throw missingKeyError(call.key);

@@ -72,6 +72,9 @@ const HINTS: Record<string, string> = {
   INSUFFICIENT_SCOPE: "This page needs the other kind of key (master for admin pages, project for workbenches).",
   RATE_LIMIT_EXCEEDED: "The key's hourly quota is spent; it resets at the top of the hour.",
   BOOTSTRAP_COMPLETED: "A master key already exists. Ask whoever holds it for a key.",
+  BOOTSTRAP_TOKEN_REQUIRED: "Enter the installation's bootstrap token (its BOOTSTRAP_TOKEN secret).",
+  INVALID_BOOTSTRAP_TOKEN: "This is not the installation's BOOTSTRAP_TOKEN: check it with whoever deployed it.",
+  BOOTSTRAP_NOT_CONFIGURED: "This installation has no BOOTSTRAP_TOKEN yet: whoever deploys it must set one first.",
   TOO_MANY_REQUESTS: "Too many requests with this key are running at once: wait for some to finish, then try again.",
   AUTH_THROTTLED: "Too many failed key checks came from this client: wait a minute, then try again with a valid key.",
   SIGNATURE_REQUIRED:

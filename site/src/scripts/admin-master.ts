@@ -7,13 +7,15 @@ import { statusRegion } from "../lib/status";
 const button = byId<HTMLButtonElement>("bootstrap");
 const status = statusRegion(byId("bootstrap-status"));
 const keyField = byId<HTMLInputElement>("master-key");
+const tokenField = byId<HTMLInputElement>("bootstrap-token");
 
 const state = byId("bootstrap-state");
 
 /** Says up front whether bootstrapping is still possible, instead of learning it from a 403. */
 async function showBootstrapState() {
   try {
-    const result = await callApi<Envelope<{ bootstrapped: boolean }>>("/api/bootstrap/status");
+    const result = await callApi<Envelope<{ bootstrapped: boolean; tokenRequired: boolean }>>("/api/bootstrap/status");
+    byId("bootstrap-token-field").hidden = result.body.data.bootstrapped || !result.body.data.tokenRequired;
     if (result.body.data.bootstrapped) {
       state.textContent = "This installation already has a master key. Further keys are created on API keys, with a master key.";
       button.disabled = true;
@@ -31,7 +33,12 @@ button.addEventListener("click", async () => {
   button.disabled = true;
   status.busy("Creating the master key…");
   try {
-    const result = await callApi<Envelope<{ apiKey: string }>>("/api/bootstrap/initial-key", { method: "POST" });
+    const token = tokenField.value.trim();
+    const result = await callApi<Envelope<{ apiKey: string }>>("/api/bootstrap/initial-key", {
+      method: "POST",
+      headers: token ? { "X-Bootstrap-Token": token } : {},
+    });
+    tokenField.value = "";
     keyField.value = result.body.data.apiKey;
     byId("bootstrap-result").hidden = false;
     status.done("The first master key was created.");

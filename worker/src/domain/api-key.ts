@@ -10,7 +10,9 @@
  * Only SHA-256 of the whole key and a short display prefix are ever stored.
  */
 
-import { sha256Hex } from "../lib/hash";
+// Spelled with its extension: the Node tooling (npm run keys:recover) imports this module as Node
+// resolves imports, and it must mint keys exactly as the Worker does.
+import { sha256Hex } from "../lib/hash.ts";
 
 export type ApiKeyType = "master" | "project";
 

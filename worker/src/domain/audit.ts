@@ -3,6 +3,7 @@ export const AUDIT_ACTIONS = [
   "bootstrap",
   "key.created",
   "key.revoked",
+  "key.recovered",
   "quota.exceeded",
   "auth.failed",
   "image.deleted",

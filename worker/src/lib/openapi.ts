@@ -29,7 +29,11 @@ export const commonErrorResponses = {
 export const keyErrorResponses = {
   401: { description: "Missing, malformed, unknown, expired or revoked API key", content: problemContent },
   403: { description: "The key may not call this endpoint", content: problemContent },
-  429: { description: "Too many failed authentications from this client", content: problemContent },
+  429: {
+    description:
+      "TOO_MANY_REQUESTS: this key's burst limit (500 requests per 10 s) is spent; AUTH_THROTTLED: this client IP failed authentication 20 times in a minute and is refused for a minute, whatever key it sends. Both carry Retry-After.",
+    content: problemContent,
+  },
 } as const;
 
 /** Declares in the OpenAPI document that an endpoint takes an API key, in either header. */

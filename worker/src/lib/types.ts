@@ -3,6 +3,7 @@ import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { ImageModel } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
+import type { FailedAuthThrottle } from "../rate-limit/auth-throttle";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { ObjectStore } from "../storage";
 import type { AccessPolicy, Caller } from "./access-types";
@@ -15,10 +16,10 @@ export interface Services {
   imageModel: ImageModel;
   /** A Gemini text model when GEMINI_API_KEY is set, otherwise the offline template enhancer. */
   enhancer: PromptEnhancer;
-  /** Shield per API key in front of the exact quota. */
+  /** Shield per API key in front of the exact quota, on every keyed endpoint. */
   burstLimiter: RateLimiter;
-  /** Failed authentications per client IP. */
-  authFailureLimiter: RateLimiter;
+  /** Failed authentications per client IP; a throttled client is refused before any key lookup. */
+  authThrottle: FailedAuthThrottle;
   /** Public work (image misses, health checks) per client IP. */
   clientLimiter: RateLimiter;
   /**

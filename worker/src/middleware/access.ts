@@ -5,10 +5,10 @@ import { displayPrefix, hashApiKey, parseApiKey } from "../domain/api-key";
 import type { AccessPolicy, Caller, ProjectCaller, QuotaState } from "../lib/access-types";
 import { AppError, type ErrorCode } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
+import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
 import { type ClientInfo, recordAudit } from "../services/audit";
 import { checkApiKey } from "../services/auth";
 
-const AUTH_THROTTLE_RETRY_SECONDS = 60;
 const BURST_RETRY_SECONDS = 10;
 const MAX_USER_AGENT_LENGTH = 512;
 
@@ -32,6 +32,33 @@ function presentedKey(c: Context<HonoEnv>): string | undefined {
   return bearer ? bearer[1] : authorization !== undefined ? authorization.trim() : undefined;
 }
 
+/** Failures are counted per client address; clients without one share a budget. */
+function throttleKey(client: ClientInfo): string {
+  return client.ip ?? "unknown";
+}
+
+function authThrottled(retryAfterSeconds: number): AppError {
+  return new AppError("AUTH_THROTTLED", "Too many failed authentication attempts from this client; wait a minute", {
+    headers: { "Retry-After": String(retryAfterSeconds) },
+  });
+}
+
+/**
+ * Refuses a client that is over its failed-authentication budget, before its key (or any other
+ * credential) is looked at: a throttled guesser costs no database work.
+ */
+export async function refuseThrottledClient(c: Context<HonoEnv>): Promise<void> {
+  const seconds = await c.var.services.authThrottle.throttledFor(throttleKey(clientInfo(c)));
+  if (seconds > 0) throw authThrottled(seconds);
+}
+
+/** Counts a failed authentication of this client; throws 429 AUTH_THROTTLED once it is over budget. */
+export async function countFailedAuthentication(c: Context<HonoEnv>): Promise<void> {
+  if (!(await c.var.services.authThrottle.recordFailure(throttleKey(clientInfo(c))))) {
+    throw authThrottled(AUTH_THROTTLE_SECONDS);
+  }
+}
+
 /**
  * Rejects an authentication attempt. Repeated failures from one client are throttled (429)
  * before they can be used to probe keys; below that, well-formed keys that failed the
@@ -43,13 +70,9 @@ async function rejectAuthentication(
   detail: string,
   audit?: { reason: string; keyId?: string; prefix?: string },
 ): Promise<never> {
+  await countFailedAuthentication(c);
   const client = clientInfo(c);
-  const { authFailureLimiter, db, defer } = c.var.services;
-  if (!(await authFailureLimiter.allow(`auth-failure:${client.ip ?? "unknown"}`))) {
-    throw new AppError("AUTH_THROTTLED", "Too many failed authentication attempts from this client; wait a minute", {
-      headers: { "Retry-After": String(AUTH_THROTTLE_RETRY_SECONDS) },
-    });
-  }
+  const { db, defer } = c.var.services;
   if (audit) {
     defer(() =>
       recordAudit(db, {
@@ -68,6 +91,7 @@ function declare(policy: AccessPolicy): MiddlewareHandler<HonoEnv> {
   const middleware = createMiddleware<HonoEnv>(async (c, next) => {
     c.set("access", policy);
     if (policy.kind !== "public") {
+      await refuseThrottledClient(c);
       const key = presentedKey(c);
       if (!key) {
         await rejectAuthentication(c, "MISSING_API_KEY", "Send your API key in the X-API-Key header (or Authorization: Bearer)");
@@ -144,7 +168,8 @@ export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
   const { db, burstLimiter, defer } = c.var.services;
   const hash = await hashApiKey(key);
   const rateLimited = policy.kind === "project" && policy.rateLimited;
-  if (rateLimited && !(await burstLimiter.allow(`burst:${hash}`))) {
+  // Every keyed endpoint, quota-spending or not: a flood from one key stops before the database.
+  if (!(await burstLimiter.allow(`burst:${hash}`))) {
     throw new AppError("TOO_MANY_REQUESTS", "Too many requests with this key at once; slow down", {
       headers: { "Retry-After": String(BURST_RETRY_SECONDS) },
     });

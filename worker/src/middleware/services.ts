@@ -4,6 +4,7 @@ import { createDatabase } from "../db/client";
 import type { HonoEnv, Services } from "../lib/types";
 import type { ImageModel } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
+import { failedAuthThrottle, type ThrottleMemory } from "../rate-limit/auth-throttle";
 import { bindingRateLimiter, unlimited } from "../rate-limit/rate-limiter";
 import { createObjectStore } from "../storage";
 
@@ -22,6 +23,9 @@ function lazy<T>(build: () => T): { get(): T; ifBuilt(): T | undefined } {
     ifBuilt: () => value,
   };
 }
+
+/** Clients over their failed-authentication budget, remembered for this isolate's lifetime. */
+const throttledClients: ThrottleMemory = new Map();
 
 /**
  * Builds the image model and prompt enhancer. A parameter, not an import, so that a Worker that
@@ -57,7 +61,11 @@ export const services = (createModels: ModelFactory) =>
         return models.get().enhancer;
       },
       burstLimiter: env.KEY_BURST_LIMITER ? bindingRateLimiter(env.KEY_BURST_LIMITER) : unlimited,
-      authFailureLimiter: env.AUTH_FAILURE_LIMITER ? bindingRateLimiter(env.AUTH_FAILURE_LIMITER) : unlimited,
+      authThrottle: failedAuthThrottle({
+        limiter: env.AUTH_FAILURE_LIMITER ? bindingRateLimiter(env.AUTH_FAILURE_LIMITER) : unlimited,
+        memory: throttledClients,
+        cache: typeof caches === "undefined" ? null : caches.default,
+      }),
       clientLimiter: env.PUBLIC_IP_LIMITER ? bindingRateLimiter(env.PUBLIC_IP_LIMITER) : unlimited,
       defer(task) {
         deferred.push(

@@ -38,8 +38,8 @@ const route = createRoute({
 });
 
 export const enhanceRoutes = createRouter().openapi(route, async (c) => {
-  await authorizeProject(c);
+  const caller = await authorizeProject(c);
   const { prompt, template } = c.req.valid("json");
-  const enhancement = await enhancePrompt(c.var.services, prompt, template);
+  const enhancement = await enhancePrompt(c.var.services, caller.project.id, prompt, template);
   return c.json({ success: true as const, data: serializeEnhancement(enhancement) }, 200);
 });

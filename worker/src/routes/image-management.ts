@@ -198,6 +198,7 @@ const deleteRoute = createRoute({
     },
     404: problemResponse("No such image in this project"),
     409: problemResponse("The image is the project's watermark (IMAGE_IN_USE)"),
+    503: problemResponse("Object storage did not delete the image (STORAGE_UNAVAILABLE): it is intact; retry"),
     ...keyErrorResponses,
     ...commonErrorResponses,
   },
@@ -277,13 +278,23 @@ export const imageManagementRoutes = createRouter()
     const { db, store, defer } = c.var.services;
     const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
     if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
-    if ((await readImageSettings(db, caller.project.id)).watermark?.imageId === image.id) {
+    const [settings, variants] = await Promise.all([
+      readImageSettings(db, caller.project.id),
+      variantsOf(db, { imageId: image.id }),
+    ]);
+    if (settings.watermark?.imageId === image.id) {
       throw new AppError("IMAGE_IN_USE", "This image is the project's watermark; change the watermark first");
     }
-    // Row first: from this moment serving answers 404, even before the object and cache are gone.
-    await markImageDeleted(db, image.id);
-    await store.delete(image.storageKey);
-    await purgeImages(imageOrigin(c), [image.storageKey, ...(await variantsOf(db, { imageId: image.id }))]);
+    try {
+      // Object first: if storage refuses, the row stays live, the image is still served and a
+      // retry can finish the job. A row left live after its object went is finished by a retry
+      // too, since deleting a missing object succeeds.
+      await store.delete(image.storageKey);
+      await markImageDeleted(db, image.id);
+    } finally {
+      // Whatever failed, no edge copy may outlive a step that succeeded.
+      await purgeImages(imageOrigin(c), [image.storageKey, ...variants]);
+    }
     defer(() =>
       recordAudit(db, {
         action: "image.deleted",

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
@@ -24,12 +24,14 @@ function cacheKey(prompt: string, template: Template, model: string): Promise<st
 }
 
 /**
- * Enhances a prompt. Text-model enhancements are cached in `prompt_cache` by normalized prompt,
- * template and model, so a repeated prompt costs one indexed read instead of a model call;
- * the offline template enhancer is cheaper than the cache and is not cached.
+ * Enhances a prompt for a project. Text-model enhancements are cached in `prompt_cache` per
+ * project by normalized prompt, template and model, so a repeated prompt costs one indexed read
+ * instead of a model call, and no project learns from a hit what another one prompted; the
+ * offline template enhancer is cheaper than the cache and is not cached.
  */
 export async function enhancePrompt(
   deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void },
+  projectId: string,
   prompt: string,
   template: Template,
 ): Promise<Enhancement> {
@@ -38,20 +40,21 @@ export async function enhancePrompt(
   if (enhancer.enhancer === "template") return { ...base, ...(await enhancer.enhance({ prompt, template })), cached: false };
 
   const hash = await cacheKey(prompt, template, enhancer.model);
-  const [hit] = await db.select({ result: promptCache.result }).from(promptCache).where(eq(promptCache.hash, hash));
+  const entry = and(eq(promptCache.projectId, projectId), eq(promptCache.hash, hash));
+  const [hit] = await db.select({ result: promptCache.result }).from(promptCache).where(entry);
   if (hit) {
     deps.defer(() =>
       db
         .update(promptCache)
         .set({ hits: sql`${promptCache.hits} + 1`, lastHitAt: sql`now()` })
-        .where(eq(promptCache.hash, hash)),
+        .where(entry),
     );
     return { ...base, ...(hit.result as EnhancedPrompt), cached: true };
   }
 
   const { usage, ...result } = await enhancer.enhance({ prompt, template });
   deps.defer(() =>
-    db.insert(promptCache).values({ hash, template, enhancerModel: enhancer.model, result }).onConflictDoNothing(),
+    db.insert(promptCache).values({ projectId, hash, template, enhancerModel: enhancer.model, result }).onConflictDoNothing(),
   );
   return { ...base, ...result, usage, cached: false };
 }

@@ -106,7 +106,9 @@ export async function generateImage(
   let storedKey: string | null = null;
   let attempts = 0;
   try {
-    const enhancement = request.autoEnhance ? await stage(timings, "enhanceMs", () => enhanceOrExplain(deps, request)) : null;
+    const enhancement = request.autoEnhance
+      ? await stage(timings, "enhanceMs", () => enhanceOrExplain(deps, caller.project.id, request))
+      : null;
     const prompt = enhancement?.applied ? enhancement.enhancedPrompt : request.prompt;
 
     const generated = await stage(timings, "generateMs", () => imageModel.generate({ prompt, aspectRatio: request.aspectRatio }));
@@ -219,9 +221,13 @@ export async function generateImage(
 }
 
 /** An enhancer failure must not fail the generation: the original prompt is used, and the response says why. */
-async function enhanceOrExplain(deps: GenerationDeps, request: GenerationRequest): Promise<EnhancementOutcome> {
+async function enhanceOrExplain(
+  deps: GenerationDeps,
+  projectId: string,
+  request: GenerationRequest,
+): Promise<EnhancementOutcome> {
   try {
-    return { ...(await enhancePrompt(deps, request.prompt, request.template)), applied: true };
+    return { ...(await enhancePrompt(deps, projectId, request.prompt, request.template)), applied: true };
   } catch (error) {
     const reason = error instanceof AppError ? error.message : "The enhancer failed";
     return { applied: false, reason: `${reason}; the original prompt was used` };

@@ -13,6 +13,8 @@ export const testEnv = env as Env & {
   ISOLATED_DATABASE_URLS: Record<string, string>;
   /** Set by the stack, so tests can sign URLs as the API does. */
   URL_SIGNING_SECRET: string;
+  /** Set by the global setup: outside development, bootstrapping needs it. */
+  BOOTSTRAP_TOKEN: string;
 };
 
 /** A URL on 127.0.0.1 where nothing listens: what a stopped PostgreSQL or S3 server looks like. */
