@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, databaseErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, clientInfo } from "../middleware/access";
 import { bootstrapMasterKey, isBootstrapped } from "../services/keys";
 import { CreatedKeySchema, serializeKey } from "./key-schemas";
@@ -17,6 +17,7 @@ const route = createRoute({
   responses: {
     201: { description: "The first master key", content: { "application/json": { schema: successEnvelope(CreatedKeySchema) } } },
     403: problemResponse("A master key already exists"),
+    ...databaseErrorResponses,
     ...commonErrorResponses,
   },
 });
@@ -34,6 +35,7 @@ const statusRoute = createRoute({
       description: "The platform's bootstrap state",
       content: { "application/json": { schema: successEnvelope(z.object({ bootstrapped: z.boolean() })) } },
     },
+    ...databaseErrorResponses,
     ...commonErrorResponses,
   },
 });
