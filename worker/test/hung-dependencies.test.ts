@@ -1,6 +1,11 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { api, readProblem } from "./support/app";
-import { createProject, insertKey, type TestKey } from "./support/fixtures";
+import { buildApp } from "../src/app";
+import { loadConfig } from "../src/config";
+import { createS3ObjectStore } from "../src/storage/s3-object-store";
+import { api, freshIp, readProblem, testEnv } from "./support/app";
+import { createProject, insertKey, type TestKey, type TestProject } from "./support/fixtures";
 import { formWith, imageFile } from "./support/images";
 import { pausableStackEnv, pause, resume, withPausableDb } from "./support/pausable";
 
@@ -15,11 +20,12 @@ const PROMPT_ANSWER_MS = 15_000;
 const TEST_TIMEOUT_MS = 60_000;
 
 let env: Record<string, string>;
+let scope: TestProject;
 let key: TestKey;
 
 beforeAll(async () => {
   env = await pausableStackEnv();
-  ({ key } = await withPausableDb(env, async (db) => {
+  ({ scope, key } = await withPausableDb(env, async (db) => {
     const project = await createProject(db);
     return { scope: project, key: await insertKey(db, { type: "project", scope: project }) };
   }));
@@ -28,7 +34,28 @@ beforeAll(async () => {
 afterEach(async () => {
   // A failed assertion must never leave a server frozen for the next test.
   await resume("postgres");
+  await resume("s3");
 });
+
+const pausableStore = () => {
+  const storage = loadConfig({ ...testEnv, ...env } as Env).storage;
+  if (storage.driver !== "s3") throw new Error("the pausable stack uses s3");
+  return createS3ObjectStore(storage.s3);
+};
+
+async function objectsOfProject(): Promise<string[]> {
+  const page = await pausableStore().list({ prefix: `${scope.organization.slug}/${scope.project.slug}/` });
+  return page.objects.map((object) => object.key);
+}
+
+async function imageRows(): Promise<number> {
+  return withPausableDb(env, async (db) => {
+    const result = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from images where project_id = ${scope.project.id}`,
+    );
+    return result.rows[0]?.n ?? -1;
+  });
+}
 
 async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
   const started = Date.now();
@@ -82,6 +109,69 @@ describe("a paused PostgreSQL", () => {
       expect(response.status).toBe(200);
       expect(response.headers.get("x-cache")).toBe("HIT");
       expect(ms).toBeLessThan(PROMPT_ANSWER_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+/**
+ * Sends a request while S3 is paused and wakes it once the response is in, before the request's
+ * background work ends: as in production, where storage recovers while `waitUntil` still runs.
+ * A write the Worker gave up on then reaches storage late; the settle time lets it land.
+ */
+async function whileStoragePaused(path: string, init: RequestInit): Promise<Response> {
+  await pause("s3");
+  const ctx = createExecutionContext();
+  let response: Response;
+  try {
+    response = await buildApp().fetch(new Request(`http://banatie.test${path}`, init), { ...testEnv, ...env }, ctx);
+  } finally {
+    await resume("s3");
+  }
+  await waitOnExecutionContext(ctx);
+  await new Promise((resolve) => setTimeout(resolve, STALE_WRITE_SETTLE_MS));
+  return response;
+}
+
+const STALE_WRITE_SETTLE_MS = 1500;
+
+describe("a paused S3 server", () => {
+  it(
+    "makes a generation answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
+    async () => {
+      const before = await objectsOfProject();
+      const rowsBefore = await imageRows();
+      const response = await whileStoragePaused("/api/text-to-image", {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
+        body: JSON.stringify({ prompt: "a lighthouse in fog", autoEnhance: false }),
+      });
+      const problem = await readProblem(response);
+
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("STORAGE_UNAVAILABLE");
+      expect(await objectsOfProject()).toEqual(before);
+      expect(await imageRows()).toBe(rowsBefore);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "makes an upload answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
+    async () => {
+      const before = await objectsOfProject();
+      const rowsBefore = await imageRows();
+      const response = await whileStoragePaused("/api/upload", {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "CF-Connecting-IP": freshIp() },
+        body: formWith(await imageFile("png", 32, 32), "late.png"),
+      });
+      const problem = await readProblem(response);
+
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("STORAGE_UNAVAILABLE");
+      expect(await objectsOfProject()).toEqual(before);
+      expect(await imageRows()).toBe(rowsBefore);
     },
     TEST_TIMEOUT_MS,
   );

@@ -43,3 +43,9 @@ export const DATABASE_STATEMENT_TIMEOUT_MS = 5000;
 export const DATABASE_CLOSE_TIMEOUT_MS = 2000;
 /** What a 503 DATABASE_UNAVAILABLE tells clients to wait before trying again. */
 export const DATABASE_RETRY_AFTER_SECONDS = 10;
+/**
+ * A write that timed out may still land; its key is deleted in the background, checked again
+ * after a pause (the late write may be served just after the delete), at most this many times.
+ */
+export const ABANDONED_WRITE_DELETE_ATTEMPTS = 3;
+export const ABANDONED_WRITE_RECHECK_MS = 1000;

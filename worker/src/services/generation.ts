@@ -11,6 +11,7 @@ import { sha256Hex } from "../lib/hash";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
+import { putOrRemoveLater } from "../storage/abandoned-write";
 import { type Enhancement, enhancePrompt } from "./enhancement";
 
 export interface GenerationDeps {
@@ -129,7 +130,7 @@ export async function generateImage(
       extension: FILE_EXTENSIONS[image.format],
     });
     await stage(timings, "storeMs", () =>
-      store.put(key, image.bytes, {
+      putOrRemoveLater(store, deps.defer, key, image.bytes, {
         contentType: image.mimeType,
         metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) },
       }),
