@@ -21,7 +21,7 @@ declare module "vitest" {
 }
 
 /** One database per test file that must start from an empty platform. */
-const ISOLATED_DATABASES = ["bootstrap", "master_keys"];
+const ISOLATED_DATABASES = ["bootstrap", "master_keys", "log_privacy"];
 
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;

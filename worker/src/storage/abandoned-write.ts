@@ -1,4 +1,5 @@
 import { ABANDONED_WRITE_DELETE_ATTEMPTS, ABANDONED_WRITE_RECHECK_MS } from "../domain/limits";
+import { AppError } from "../lib/errors";
 import { type ObjectBody, type ObjectStore, type PutOptions, StorageTimeoutError } from "./object-store";
 
 /**
@@ -37,7 +38,10 @@ export async function removeAbandonedWrite(store: ObjectStore, key: string): Pro
       await pause(ABANDONED_WRITE_RECHECK_MS * attempt);
     }
   }
-  throw new Error(`abandoned object ${key} could not be deleted after ${ABANDONED_WRITE_DELETE_ATTEMPTS} attempts`);
+  throw new AppError(
+    "STORAGE_UNAVAILABLE",
+    `Abandoned object ${key} could not be deleted after ${ABANDONED_WRITE_DELETE_ATTEMPTS} attempts`,
+  );
 }
 
 function pause(ms: number): Promise<void> {
