@@ -18,6 +18,7 @@ export default defineConfig({
                 DEAD_PORT: String(inject("deadPort")),
                 GEMINI_BASE_URL: inject("geminiUrl"),
                 ISOLATED_DATABASE_URLS: inject("isolatedDatabaseUrls"),
+                PAUSABLE_STACK_URL: inject("pausableStackUrl"),
               },
               r2Buckets: ["IMAGES_BUCKET"],
             },

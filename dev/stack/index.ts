@@ -22,6 +22,8 @@ export interface StackOptions {
    * the Worker at a port where nothing listens to see how it behaves with the database down.
    */
   proxyAnyLoopbackPort?: boolean;
+  /** Make the S3 server close each connection after its response (tests that pause it). */
+  s3ConnectionPerRequest?: boolean;
   /** Passed to the WebSocket proxy: sees what clients send to PostgreSQL. */
   observeDatabaseClient?: (connection: number, chunk: Buffer) => void;
 }
@@ -69,7 +71,12 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         persistent: options.persistent,
         logFile: path.join(options.dataDir, "logs", "postgres.log"),
       }).then(track),
-      startS3Server({ port: options.ports.s3, dataDir: path.join(options.dataDir, "s3"), bucket: BUCKET }).then(track),
+      startS3Server({
+        port: options.ports.s3,
+        dataDir: path.join(options.dataDir, "s3"),
+        bucket: BUCKET,
+        connectionPerRequest: options.s3ConnectionPerRequest,
+      }).then(track),
     ]);
     const wsProxy = await startWsProxy({
       port: options.ports.wsProxy,

@@ -8,6 +8,8 @@ export interface LocalPostgres {
   /** Connection string of the application database. */
   url: string;
   port: number;
+  /** The postmaster's process id (tests pause it with SIGSTOP to see how clients cope with a hung server). */
+  pid: number;
   /** Stops the server; a throwaway cluster also deletes its files. */
   stop(): Promise<void>;
 }
@@ -185,6 +187,7 @@ export async function startPostgres(options: PostgresOptions): Promise<LocalPost
   return {
     url: localPostgresUrl(options.port, options.database),
     port: options.port,
+    pid: server.pid as number,
     async stop() {
       process.off("exit", stopOnExit);
       if (server.exitCode === null && server.signalCode === null) {

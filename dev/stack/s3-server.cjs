@@ -5,7 +5,7 @@ const fs = require("node:fs");
 const S3rver = require("@20minutes/s3rver");
 const { DUMMY_ACCOUNT } = require("@20minutes/s3rver/lib/models/account.js");
 
-const [port, directory, bucket, accessKeyId, secretAccessKey] = process.argv.slice(2);
+const [port, directory, bucket, accessKeyId, secretAccessKey, connections] = process.argv.slice(2);
 fs.mkdirSync(directory, { recursive: true });
 DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 
@@ -33,6 +33,16 @@ server.middleware.unshift(async (ctx, next) => {
   }
   await next();
 });
+
+// A connection per request, when asked: a request on a connection the server accepted before it
+// hung is dropped with that connection, while one on a fresh connection waits in the kernel and
+// is served when the server wakes. Tests that pause the server need the second kind to be sure.
+if (connections === "close") {
+  server.middleware.unshift(async (ctx, next) => {
+    ctx.set("Connection", "close");
+    await next();
+  });
+}
 
 server.run().then(
   (address) => console.log(JSON.stringify({ ready: true, port: address.port })),

@@ -4,6 +4,8 @@ import { fileURLToPath } from "node:url";
 export interface LocalS3 {
   endpoint: string;
   port: number;
+  /** The server's own process (a child of ours), which tests may pause with SIGSTOP. */
+  pid: number;
   bucket: string;
   accessKeyId: string;
   secretAccessKey: string;
@@ -15,7 +17,13 @@ const ACCESS_KEY_ID = "banatie-local";
 const SECRET_ACCESS_KEY = "banatie-local-secret";
 
 /** An S3-protocol server (s3rver, which checks SigV4 signatures) with the bucket created. */
-export async function startS3Server(options: { port: number; dataDir: string; bucket: string }): Promise<LocalS3> {
+export async function startS3Server(options: {
+  port: number;
+  dataDir: string;
+  bucket: string;
+  /** Close each connection after its response (see s3-server.cjs); keep-alive by default. */
+  connectionPerRequest?: boolean;
+}): Promise<LocalS3> {
   const child = spawn(
     process.execPath,
     [
@@ -26,6 +34,7 @@ export async function startS3Server(options: { port: number; dataDir: string; bu
       options.bucket,
       ACCESS_KEY_ID,
       SECRET_ACCESS_KEY,
+      options.connectionPerRequest ? "close" : "keep-alive",
     ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
@@ -37,6 +46,7 @@ export async function startS3Server(options: { port: number; dataDir: string; bu
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
+    pid: child.pid as number,
     bucket: options.bucket,
     accessKeyId: ACCESS_KEY_ID,
     secretAccessKey: SECRET_ACCESS_KEY,

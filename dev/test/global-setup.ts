@@ -4,6 +4,7 @@ import { type Stack, startStack } from "../stack/index.ts";
 import { applyMigrations, ensureDatabase } from "../stack/migrations.ts";
 import { freePort } from "../stack/ports.ts";
 import { localPostgresUrl } from "../stack/postgres.ts";
+import { type PausableStackControl, startPausableStackControl } from "./support/pausable-stack.ts";
 import { tempDir } from "./support/temp-dir.ts";
 
 declare module "vitest" {
@@ -14,17 +15,20 @@ declare module "vitest" {
     geminiUrl: string;
     /** Migrated databases of their own, for tests that need a platform with no keys at all. */
     isolatedDatabaseUrls: Record<string, string>;
+    /** Control of a PostgreSQL and S3 server of their own that tests may pause (see pausable-stack.ts). */
+    pausableStackUrl: string;
   }
 }
 
 /** One database per test file that must start from an empty platform. */
-const ISOLATED_DATABASES = ["bootstrap", "bootstrap_dev", "master_keys"];
+const ISOLATED_DATABASES = ["bootstrap", "bootstrap_dev", "master_keys", "log_privacy"];
 
 /** What the Worker under test (ENVIRONMENT test) needs to create the first master key. */
 const BOOTSTRAP_TOKEN = "test-bootstrap-token-0123456789abcdef";
 
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;
+let pausable: PausableStackControl | undefined;
 let dataDir: Awaited<ReturnType<typeof tempDir>> | undefined;
 
 /**
@@ -33,7 +37,7 @@ let dataDir: Awaited<ReturnType<typeof tempDir>> | undefined;
  */
 export async function setup(project: TestProject) {
   dataDir = await tempDir("test");
-  [stack, gemini] = await Promise.all([
+  [stack, gemini, pausable] = await Promise.all([
     startStack({
       dataDir: dataDir.path,
       ports: { postgres: 0, wsProxy: 0, s3: 0 },
@@ -41,6 +45,7 @@ export async function setup(project: TestProject) {
       proxyAnyLoopbackPort: true,
     }),
     startGeminiFake({ apiKey: "test-gemini-key" }),
+    startPausableStackControl(),
   ]);
   project.provide("workerVars", { ...stack.workerVars, ENVIRONMENT: "test", BOOTSTRAP_TOKEN });
   const isolated: Record<string, string> = {};
@@ -53,9 +58,10 @@ export async function setup(project: TestProject) {
   project.provide("isolatedDatabaseUrls", isolated);
   project.provide("deadPort", await freePort());
   project.provide("geminiUrl", gemini.url);
+  project.provide("pausableStackUrl", pausable.url);
 }
 
 export async function teardown() {
-  await Promise.all([stack?.stop(), gemini?.stop()]);
+  await Promise.all([stack?.stop(), gemini?.stop(), pausable?.stop()]);
   await dataDir?.remove();
 }

@@ -57,6 +57,14 @@ const settingsSchema = z
       .default("required"),
   })
   .superRefine((settings, ctx) => {
+    if (settings.ENVIRONMENT === "production" && settings.DATABASE_WS_PROXY) {
+      // The proxy is reached over plain ws and the password is sent in cleartext: local stacks only.
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_WS_PROXY"],
+        message: "must not be set in production: it sends the database password unencrypted",
+      });
+    }
     if (settings.STORAGE_DRIVER !== "s3") return;
     for (const name of ["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
       if (!settings[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required when STORAGE_DRIVER is s3" });

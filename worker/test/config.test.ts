@@ -41,6 +41,19 @@ describe("configuration", () => {
     expect(driver.detail).toContain("STORAGE_DRIVER");
   });
 
+  it("refuses DATABASE_WS_PROXY in production, where it would send the database password in cleartext", async () => {
+    const response = await callApp("/api/info", {}, { ENVIRONMENT: "production" });
+    const problem = await readProblem(response);
+
+    expect(response.status).toBe(500);
+    expect(problem.code).toBe("CONFIGURATION_ERROR");
+    expect(problem.detail).toContain("DATABASE_WS_PROXY");
+
+    const withoutProxy = await callApp("/api/info", {}, { ENVIRONMENT: "production", DATABASE_WS_PROXY: undefined });
+    await withoutProxy.body?.cancel();
+    expect(withoutProxy.status).toBe(200);
+  });
+
   it("serves requests once the configuration is valid", async () => {
     const response = await callApp("/api/info");
     await response.body?.cancel();

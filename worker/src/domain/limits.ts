@@ -31,3 +31,21 @@ export const HEALTH_CHECK_TIMEOUT_MS = 3000;
 export const STORAGE_TIMEOUT_MS = 10_000;
 /** Retries of a storage request after a network error, 429 or 5xx (with exponential backoff). */
 export const STORAGE_RETRIES = 2;
+
+/**
+ * Deadlines of the database: opening a connection, and one statement on it. A server that
+ * accepts connections but never answers (overloaded, paused, a half-open network path) would
+ * otherwise hold a request open for minutes. Every statement of the platform takes milliseconds.
+ */
+export const DATABASE_CONNECT_TIMEOUT_MS = 5000;
+export const DATABASE_STATEMENT_TIMEOUT_MS = 5000;
+/** How long closing a request's pool may take before its connections are simply dropped. */
+export const DATABASE_CLOSE_TIMEOUT_MS = 2000;
+/** What a 503 DATABASE_UNAVAILABLE tells clients to wait before trying again. */
+export const DATABASE_RETRY_AFTER_SECONDS = 10;
+/**
+ * A write that timed out may still land; its key is deleted in the background, checked again
+ * after a pause (the late write may be served just after the delete), at most this many times.
+ */
+export const ABANDONED_WRITE_DELETE_ATTEMPTS = 3;
+export const ABANDONED_WRITE_RECHECK_MS = 1000;

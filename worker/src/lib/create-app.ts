@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "./errors";
+import { describeCause } from "./log";
 import type { HonoEnv } from "./types";
 
 type ValidationFailure = {
@@ -29,14 +30,11 @@ export function createRouter() {
   });
 }
 
-/** Drivers sometimes quote a connection string; keep its credentials out of the logs. */
-function redact(text: string | undefined): string | undefined {
-  return text?.replace(/\/\/[^/\s@]+@/g, "//***@");
-}
-
-/** Writes one structured line; only names and messages, never request bodies or settings. */
+/**
+ * Writes one structured line; only names and messages, never request bodies, settings or the
+ * query string (c.req.path has none), and database errors only by kind (see lib/log.ts).
+ */
 function logError(c: Context<HonoEnv>, error: AppError, requestId: string) {
-  const cause = error.cause instanceof Error ? error.cause : undefined;
   console.error(
     JSON.stringify({
       level: "error",
@@ -45,8 +43,7 @@ function logError(c: Context<HonoEnv>, error: AppError, requestId: string) {
       path: c.req.path,
       code: error.code,
       message: error.message,
-      cause: redact(cause ? `${cause.name}: ${cause.message}` : undefined),
-      stack: redact(cause?.stack),
+      ...describeCause(error.cause),
     }),
   );
 }

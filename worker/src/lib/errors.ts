@@ -1,6 +1,8 @@
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { isConnectionFailure } from "../db/client";
+import { DATABASE_RETRY_AFTER_SECONDS } from "../domain/limits";
 
 /**
  * Stable error codes of the API. Clients branch on `code`, so a code is never renamed; the
@@ -132,6 +134,14 @@ const HTTP_EXCEPTION_CODES: Record<number, ErrorCode> = {
 /** SQLSTATE classes that mean the database cannot take work now, not that the query is wrong. */
 const UNAVAILABLE_SQLSTATE = /^(08|53|57P)/;
 
+/** The database cannot take work now; clients may retry after a short wait. */
+function databaseUnavailable(cause: unknown): AppError {
+  return new AppError("DATABASE_UNAVAILABLE", "The database could not be reached; try again shortly", {
+    cause,
+    headers: { "Retry-After": String(DATABASE_RETRY_AFTER_SECONDS) },
+  });
+}
+
 /**
  * Any thrown value as the AppError the client sees. Database failures keep only the driver's
  * error as their cause: drizzle's own message quotes the query and its parameters (key hashes,
@@ -149,12 +159,11 @@ export function toAppError(error: unknown): AppError {
   if (error instanceof DrizzleQueryError) {
     const sqlState = (error.cause as { code?: unknown } | undefined)?.code;
     const isQueryError = typeof sqlState === "string" && /^[0-9A-Z]{5}$/.test(sqlState) && !UNAVAILABLE_SQLSTATE.test(sqlState);
-    if (!isQueryError) {
-      return new AppError("DATABASE_UNAVAILABLE", "The database could not be reached; try again shortly", { cause: error.cause });
-    }
+    if (!isQueryError) return databaseUnavailable(error.cause);
     return new AppError("INTERNAL_ERROR", "An unexpected error occurred; quote the requestId when reporting it", {
       cause: error.cause,
     });
   }
+  if (isConnectionFailure(error)) return databaseUnavailable(error);
   return new AppError("INTERNAL_ERROR", "An unexpected error occurred; quote the requestId when reporting it", { cause: error });
 }

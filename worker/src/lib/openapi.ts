@@ -25,7 +25,15 @@ export const commonErrorResponses = {
   500: { description: "Unexpected error or invalid server configuration", content: problemContent },
 } as const;
 
-/** Error responses of endpoints that take an API key. */
+/** Error responses of endpoints that read or write the database, which has deadlines (db/client.ts). */
+export const databaseErrorResponses = {
+  503: {
+    description: "The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds",
+    content: problemContent,
+  },
+} as const;
+
+/** Error responses of endpoints that take an API key; checking the key reads the database. */
 export const keyErrorResponses = {
   401: { description: "Missing, malformed, unknown, expired or revoked API key", content: problemContent },
   403: { description: "The key may not call this endpoint", content: problemContent },
@@ -34,6 +42,7 @@ export const keyErrorResponses = {
       "TOO_MANY_REQUESTS: this key's burst limit (500 requests per 10 s) is spent; AUTH_THROTTLED: this client IP failed authentication 20 times in a minute and is refused for a minute, whatever key it sends. Both carry Retry-After.",
     content: problemContent,
   },
+  ...databaseErrorResponses,
 } as const;
 
 /** Declares in the OpenAPI document that an endpoint takes an API key, in either header. */

@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { type Config, loadConfig } from "../config";
 import { createDatabase } from "../db/client";
+import { logFailure } from "../lib/log";
 import type { HonoEnv, Services } from "../lib/types";
 import type { ImageModel } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
@@ -69,12 +70,7 @@ export const services = (createModels: ModelFactory) =>
       clientLimiter: env.PUBLIC_IP_LIMITER ? bindingRateLimiter(env.PUBLIC_IP_LIMITER) : unlimited,
       defer(task) {
         deferred.push(
-          task().catch((error: unknown) => {
-            const message = error instanceof Error ? error.message : String(error);
-            console.error(
-              JSON.stringify({ level: "error", requestId: c.get("requestId"), message: `background task failed: ${message}` }),
-            );
-          }),
+          task().catch((error: unknown) => logFailure("background task failed", error, { requestId: c.get("requestId") })),
         );
       },
     };

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
-import { commonErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, databaseErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
 import { secretsEqual } from "../lib/secrets";
 import type { HonoEnv } from "../lib/types";
 import { access, clientInfo, countFailedAuthentication, refuseThrottledClient } from "../middleware/access";
@@ -34,6 +34,7 @@ const route = createRoute({
       "A master key already exists (BOOTSTRAP_COMPLETED), or the bootstrap token is wrong (INVALID_BOOTSTRAP_TOKEN)",
     ),
     429: problemResponse("Too many failed attempts from this client (AUTH_THROTTLED)"),
+    ...databaseErrorResponses,
     ...commonErrorResponses,
   },
 });
@@ -60,6 +61,7 @@ const statusRoute = createRoute({
         },
       },
     },
+    ...databaseErrorResponses,
     ...commonErrorResponses,
   },
 });

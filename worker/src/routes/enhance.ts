@@ -30,10 +30,13 @@ const route = createRoute({
     200: { description: "The enhancement", content: { "application/json": { schema: successEnvelope(EnhancementSchema) } } },
     400: problemResponse("Invalid request"),
     502: problemResponse("The text model failed or answered something unusable"),
-    503: problemResponse("The text model stayed rate limited"),
     504: problemResponse("The text model did not answer in time"),
     ...keyErrorResponses,
     ...commonErrorResponses,
+    // After the shared responses, whose 503 covers only the database.
+    503: problemResponse(
+      "The text model stayed rate limited (UPSTREAM_RATE_LIMITED), or the database is down or did not answer in time (DATABASE_UNAVAILABLE)",
+    ),
   },
 });
 

@@ -198,8 +198,10 @@ const deleteRoute = createRoute({
     },
     404: problemResponse("No such image in this project"),
     409: problemResponse("The image is the project's watermark (IMAGE_IN_USE)"),
-    503: problemResponse("Object storage did not delete the image (STORAGE_UNAVAILABLE): it is intact; retry"),
     ...keyErrorResponses,
+    503: problemResponse(
+      "Object storage did not delete the image (STORAGE_UNAVAILABLE): it is intact; retry. Or the database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds",
+    ),
     ...commonErrorResponses,
   },
 });

@@ -75,6 +75,9 @@ const route = createRoute({
     ),
     404: problemResponse("No such image"),
     416: problemResponse("The range starts beyond the end"),
+    503: problemResponse(
+      "The database (DATABASE_UNAVAILABLE, with Retry-After) or storage (STORAGE_UNAVAILABLE) is down or did not answer in time, or transformations are busy (TRANSFORM_BUSY)",
+    ),
     ...commonErrorResponses,
   },
 });

@@ -89,10 +89,13 @@ const route = createRoute({
     400: problemResponse("Invalid request"),
     422: problemResponse("The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)"),
     502: problemResponse("The model failed or answered something unusable"),
-    503: problemResponse("The model stayed rate limited, or storage or the database is down"),
     504: problemResponse("The model did not answer in time"),
     ...keyErrorResponses,
     ...commonErrorResponses,
+    // After the shared responses, whose 503 covers only the database.
+    503: problemResponse(
+      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
+    ),
   },
 });
 

@@ -11,6 +11,7 @@ import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
+import { putOrRemoveLater } from "../storage/abandoned-write";
 import { imageUrl } from "./enhancement-schemas";
 
 const Form = z.object({
@@ -57,6 +58,10 @@ const route = createRoute({
     ),
     ...keyErrorResponses,
     ...commonErrorResponses,
+    // After the shared responses, whose 503 covers only the database.
+    503: problemResponse(
+      "Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
+    ),
   },
 });
 
@@ -69,7 +74,7 @@ export const uploadRoutes = createRouter().openapi(route, async (c) => {
   const header = validateUploadedImage(bytes);
   const caller = await authorizeProject(c);
 
-  const { db, store } = c.var.services;
+  const { db, store, defer } = c.var.services;
   const id = crypto.randomUUID();
   const filename = sanitizeFilename(form.filename ?? form.file.name.replace(/\.[^.]*$/, ""));
   const key = storageKey({
@@ -82,7 +87,10 @@ export const uploadRoutes = createRouter().openapi(route, async (c) => {
   });
   const sha256 = await sha256Hex(bytes);
   const aspectRatio = aspectRatioOf(header.width, header.height);
-  await store.put(key, bytes, { contentType: header.mimeType, metadata: { sha256, ...(filename ? { filename } : {}) } });
+  await putOrRemoveLater(store, defer, key, bytes, {
+    contentType: header.mimeType,
+    metadata: { sha256, ...(filename ? { filename } : {}) },
+  });
   let createdAt: string;
   try {
     const result = await db.execute<{ created_at: string }>(sql`

@@ -9,9 +9,11 @@ import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError, toAppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
+import { logFailure } from "../lib/log";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
+import { putOrRemoveLater } from "../storage/abandoned-write";
 import { type Enhancement, enhancePrompt } from "./enhancement";
 
 export interface GenerationDeps {
@@ -135,7 +137,7 @@ export async function generateImage(
       extension: FILE_EXTENSIONS[image.format],
     });
     await stage(timings, "storeMs", () =>
-      store.put(key, image.bytes, {
+      putOrRemoveLater(store, deps.defer, key, image.bytes, {
         contentType: image.mimeType,
         metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) },
       }),
@@ -190,11 +192,7 @@ export async function generateImage(
     const failure = toAppError(error);
     if (storedKey) {
       const orphan = storedKey;
-      await store
-        .delete(orphan)
-        .catch((cause: unknown) =>
-          console.error(JSON.stringify({ level: "error", message: "orphaned object", key: orphan, cause: String(cause) })),
-        );
+      await store.delete(orphan).catch((cause: unknown) => logFailure("orphaned object", cause, { key: orphan }));
     }
     timings.totalMs = Date.now() - started;
     // An upsert, so the failure is recorded even if the pending row never made it.
@@ -210,12 +208,8 @@ export async function generateImage(
       .insert(generations)
       .values({ ...record, ...failed })
       .onConflictDoUpdate({ target: generations.id, set: failed })
-      .catch((cause: unknown) =>
-        // The client still gets the real failure; the log says why the record could not be kept.
-        console.error(
-          JSON.stringify({ level: "error", message: "generation not marked failed", generationId, cause: String(cause) }),
-        ),
-      );
+      // The client still gets the real failure; the log says why the record could not be kept.
+      .catch((cause: unknown) => logFailure("generation not marked failed", cause, { generationId }));
     throw failure;
   }
 }

@@ -1,3 +1,5 @@
+import { AppError } from "../lib/errors";
+
 /**
  * The one interface the platform uses for object storage. Adapters: S3 API via aws4fetch
  * (MinIO, R2's S3 endpoint, AWS, the local S3 server) and the Workers R2 binding. Both pass
@@ -69,6 +71,17 @@ export class RangeNotSatisfiableError extends Error {
   constructor(readonly size: number) {
     super(`Range not satisfiable for an object of ${size} bytes`);
     this.name = "RangeNotSatisfiableError";
+  }
+}
+
+/**
+ * A storage request that got no answer within its deadline. Unlike a refusal, it may still be
+ * carried out later: a write given up on can land after the client was told it failed.
+ */
+export class StorageTimeoutError extends AppError {
+  constructor(cause: unknown) {
+    super("STORAGE_UNAVAILABLE", "Object storage did not answer in time", { cause });
+    this.name = "StorageTimeoutError";
   }
 }
 

@@ -8,6 +8,7 @@ import {
   type ObjectInfo,
   type ObjectStore,
   RangeNotSatisfiableError,
+  StorageTimeoutError,
   withKnownLength,
 } from "./object-store";
 import { assertMetadataKeys, rangeHeader } from "./shared";
@@ -36,6 +37,7 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
     try {
       return await client.fetch(url, { ...init, signal: controller.signal });
     } catch (cause) {
+      if (controller.signal.aborted) throw new StorageTimeoutError(cause);
       throw new AppError("STORAGE_UNAVAILABLE", "Object storage could not be reached", { cause });
     } finally {
       clearTimeout(timer);

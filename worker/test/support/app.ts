@@ -11,6 +11,8 @@ export const testEnv = env as Env & {
   /** The Gemini-protocol fake of the global setup. */
   GEMINI_BASE_URL: string;
   ISOLATED_DATABASE_URLS: Record<string, string>;
+  /** Control of a PostgreSQL and S3 server that tests may pause (dev/test/support/pausable-stack.ts). */
+  PAUSABLE_STACK_URL: string;
   /** Set by the stack, so tests can sign URLs as the API does. */
   URL_SIGNING_SECRET: string;
   /** Set by the global setup: outside development, bootstrapping needs it. */

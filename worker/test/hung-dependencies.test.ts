@@ -1,0 +1,178 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { sql } from "drizzle-orm";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
+import { loadConfig } from "../src/config";
+import { createS3ObjectStore } from "../src/storage/s3-object-store";
+import { api, freshIp, readProblem, testEnv } from "./support/app";
+import { createProject, insertKey, type TestKey, type TestProject } from "./support/fixtures";
+import { formWith, imageFile } from "./support/images";
+import { pausableStackEnv, pause, resume, withPausableDb } from "./support/pausable";
+
+/**
+ * A paused (SIGSTOP) server still accepts connections in the kernel but never answers: the
+ * worst way a dependency can fail, since nothing ever errors. These tests pause the real
+ * PostgreSQL and S3 server of a stack of their own and check that no request waits on them.
+ */
+
+/** Far above the deadlines (a few seconds), far below the minutes a request hung for before. */
+const PROMPT_ANSWER_MS = 15_000;
+const TEST_TIMEOUT_MS = 60_000;
+
+let env: Record<string, string>;
+let scope: TestProject;
+let key: TestKey;
+
+beforeAll(async () => {
+  env = await pausableStackEnv();
+  ({ scope, key } = await withPausableDb(env, async (db) => {
+    const project = await createProject(db);
+    return { scope: project, key: await insertKey(db, { type: "project", scope: project }) };
+  }));
+}, TEST_TIMEOUT_MS);
+
+afterEach(async () => {
+  // A failed assertion must never leave a server frozen for the next test.
+  await resume("postgres");
+  await resume("s3");
+});
+
+const pausableStore = () => {
+  const storage = loadConfig({ ...testEnv, ...env } as Env).storage;
+  if (storage.driver !== "s3") throw new Error("the pausable stack uses s3");
+  return createS3ObjectStore(storage.s3);
+};
+
+async function objectsOfProject(): Promise<string[]> {
+  const page = await pausableStore().list({ prefix: `${scope.organization.slug}/${scope.project.slug}/` });
+  return page.objects.map((object) => object.key);
+}
+
+async function imageRows(): Promise<number> {
+  return withPausableDb(env, async (db) => {
+    const result = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from images where project_id = ${scope.project.id}`,
+    );
+    return result.rows[0]?.n ?? -1;
+  });
+}
+
+async function timed<T>(run: () => Promise<T>): Promise<{ result: T; ms: number }> {
+  const started = Date.now();
+  const result = await run();
+  return { result, ms: Date.now() - started };
+}
+
+describe("a paused PostgreSQL", () => {
+  it(
+    "makes GET /api/me answer 503 DATABASE_UNAVAILABLE with Retry-After within seconds",
+    async () => {
+      await pause("postgres");
+      const { result: response, ms } = await timed(() => api("/api/me", { key: key.key, env }));
+      const problem = await readProblem(response);
+
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("DATABASE_UNAVAILABLE");
+      expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+      expect(ms).toBeLessThan(PROMPT_ANSWER_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "makes /health answer 503 naming the database",
+    async () => {
+      await pause("postgres");
+      const { result: response, ms } = await timed(() => api("/health", { env }));
+      const body = (await response.json()) as { checks: { database: { status: string } } };
+
+      expect(response.status).toBe(503);
+      expect(body.checks.database.status).toBe("down");
+      expect(ms).toBeLessThan(PROMPT_ANSWER_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "still lets a cached image be served",
+    async () => {
+      const form = formWith(await imageFile("png", 40, 30), "cached.png");
+      const uploaded = await api("/api/upload", { key: key.key, form, env });
+      expect(uploaded.status).toBe(201);
+      const path = new URL(((await uploaded.json()) as { data: { url: string } }).data.url).pathname;
+      await (await api(path, { env })).arrayBuffer();
+
+      await pause("postgres");
+      const { result: response, ms } = await timed(() => api(path, { env }));
+      await response.arrayBuffer();
+
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-cache")).toBe("HIT");
+      expect(ms).toBeLessThan(PROMPT_ANSWER_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+/**
+ * Sends a request while S3 is paused and wakes it once the response is in, before the request's
+ * background work ends: as in production, where storage recovers while `waitUntil` still runs.
+ * A write the Worker gave up on then reaches storage late; the settle time lets it land.
+ */
+async function whileStoragePaused(path: string, init: RequestInit): Promise<Response> {
+  await pause("s3");
+  const ctx = createExecutionContext();
+  let response: Response;
+  try {
+    response = await buildApp().fetch(new Request(`http://banatie.test${path}`, init), { ...testEnv, ...env }, ctx);
+  } finally {
+    await resume("s3");
+  }
+  await waitOnExecutionContext(ctx);
+  await new Promise((resolve) => setTimeout(resolve, STALE_WRITE_SETTLE_MS));
+  return response;
+}
+
+const STALE_WRITE_SETTLE_MS = 1500;
+
+describe("a paused S3 server", () => {
+  it(
+    "makes a generation answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
+    async () => {
+      const before = await objectsOfProject();
+      const rowsBefore = await imageRows();
+      const response = await whileStoragePaused("/api/text-to-image", {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
+        body: JSON.stringify({ prompt: "a lighthouse in fog", autoEnhance: false }),
+      });
+      const problem = await readProblem(response);
+
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("STORAGE_UNAVAILABLE");
+      expect(await objectsOfProject()).toEqual(before);
+      expect(await imageRows()).toBe(rowsBefore);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    "makes an upload answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
+    async () => {
+      const before = await objectsOfProject();
+      const rowsBefore = await imageRows();
+      const response = await whileStoragePaused("/api/upload", {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "CF-Connecting-IP": freshIp() },
+        body: formWith(await imageFile("png", 32, 32), "late.png"),
+      });
+      const problem = await readProblem(response);
+
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("STORAGE_UNAVAILABLE");
+      expect(await objectsOfProject()).toEqual(before);
+      expect(await imageRows()).toBe(rowsBefore);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
