@@ -1,5 +1,11 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
+import { baselineWorkerSettings, scrubDeveloperEnvironment } from "./dev/test/support/hermetic.ts";
+
+// Tests are hermetic: nothing a developer exported reaches them or the processes they start.
+scrubDeveloperEnvironment();
+const WORKER_SETTINGS = baselineWorkerSettings(unstable_readConfig({ config: "./wrangler.toml" }).vars);
 
 export default defineConfig({
   test: {
@@ -14,6 +20,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
+                // Over whatever a developer's .dev.vars holds: see baselineWorkerSettings.
+                ...WORKER_SETTINGS,
                 ...inject("workerVars"),
                 DEAD_PORT: String(inject("deadPort")),
                 GEMINI_BASE_URL: inject("geminiUrl"),
