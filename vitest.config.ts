@@ -12,6 +12,8 @@ export default defineConfig({
     // At the root, not in the worker project, so it loads with Node's module resolution
     // rather than the workerd conditions the Cloudflare plugin sets.
     globalSetup: ["./dev/test/global-setup.ts"],
+    // Lists every skipped test with its reason; in CI a skip fails the run.
+    reporters: ["default", "./dev/test/skip-report.ts"],
     projects: [
       {
         // Worker tests run inside workerd against the real PostgreSQL and S3 server of the global setup.
