@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { type ChromiumBinary, findChromium } from "./chromium.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = [
   "--headless",
   "--no-sandbox",
@@ -22,8 +22,10 @@ export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
 } as const;
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+/** Launches the Chromium that findChromium picks (or the one given) with the flags of a headless test run. */
+export async function launchChromium(binary?: ChromiumBinary): Promise<Browser> {
+  const { executablePath, env } = binary ?? (await findChromium());
+  return chromium.launch({ executablePath, args: ARGS, headless: true, env: { ...process.env, ...env } });
 }
 
 /** A response the current step expects to fail (a 401 after revoking, say), by URL part and status. */
