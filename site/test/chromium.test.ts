@@ -12,7 +12,7 @@ describe("the browser the tests drive", () => {
     const browser = await launchChromium(binary);
     try {
       const page = await browser.newPage();
-      const watch = watchPage(page);
+      const watch = await watchPage(page);
       await page.goto(`${site}/docs/reference`);
       // The reference is drawn by the site's script from the live OpenAPI document.
       expect(await settled(page, "#reference-status")).toMatchObject({ state: "done" });

@@ -16,7 +16,7 @@ const site = inject("siteUrl");
 let browser: Browser;
 let context: BrowserContext;
 let page: Page;
-let watch: ReturnType<typeof watchPage>;
+let watch: Awaited<ReturnType<typeof watchPage>>;
 /** Carried from step to step, as a visitor carries them. */
 const journey = { masterKey: "", projectKey: "", generatedUrl: "", uploadedUrl: "", pythonSnippet: "", snippetsRun: 0 };
 
@@ -46,7 +46,7 @@ describe("a new user's journey through the site", () => {
     context = await browser.newContext({ viewport: VIEWPORTS.desktop });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: site });
     page = await context.newPage();
-    watch = watchPage(page);
+    watch = await watchPage(page);
   });
 
   afterEach(() => {
