@@ -1,11 +1,19 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
+import { unstable_readConfig } from "wrangler";
+import { baselineWorkerSettings, scrubDeveloperEnvironment } from "./dev/test/support/hermetic.ts";
+
+// Tests are hermetic: nothing a developer exported reaches them or the processes they start.
+scrubDeveloperEnvironment();
+const WORKER_SETTINGS = baselineWorkerSettings(unstable_readConfig({ config: "./wrangler.toml" }).vars);
 
 export default defineConfig({
   test: {
     // At the root, not in the worker project, so it loads with Node's module resolution
     // rather than the workerd conditions the Cloudflare plugin sets.
     globalSetup: ["./dev/test/global-setup.ts"],
+    // Lists every skipped test with its reason; in CI a skip fails the run.
+    reporters: ["default", "./dev/test/skip-report.ts"],
     projects: [
       {
         // Worker tests run inside workerd against the real PostgreSQL and S3 server of the global setup.
@@ -14,6 +22,8 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
             miniflare: {
               bindings: {
+                // Over whatever a developer's .dev.vars holds: see baselineWorkerSettings.
+                ...WORKER_SETTINGS,
                 ...inject("workerVars"),
                 DEAD_PORT: String(inject("deadPort")),
                 GEMINI_BASE_URL: inject("geminiUrl"),

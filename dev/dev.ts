@@ -12,7 +12,8 @@ import { QUIET_ENV, startWranglerDev, type WranglerDev, writeEnvFile } from "./s
 
 const DATA_DIR = DEV_DATA_DIR;
 const STACK_VARS_FILE = path.join(DATA_DIR, "dev-stack.vars");
-const USER_VARS_FILE = path.join(ROOT, ".dev.vars");
+/** Your settings; BANATIE_DEV_VARS names another file (the tests give one of their own). */
+const USER_VARS_FILE = path.resolve(ROOT, process.env.BANATIE_DEV_VARS || ".dev.vars");
 
 function say(message: string) {
   console.log(`[banatie] ${message}`);

@@ -5,13 +5,15 @@ import { ROOT } from "./settings.ts";
 
 const READY_TIMEOUT_MS = 60_000;
 
-/** Environment for every tool we start: no telemetry, no lookups of Cloudflare's network. */
-export const QUIET_ENV = {
-  ...process.env,
+/** No telemetry, no lookups of Cloudflare's network. */
+export const QUIET_SETTINGS = {
   WRANGLER_SEND_METRICS: "false",
   CLOUDFLARE_CF_FETCH_ENABLED: "false",
   ASTRO_TELEMETRY_DISABLED: "1",
 };
+
+/** Environment for every tool we start. */
+export const QUIET_ENV = { ...process.env, ...QUIET_SETTINGS };
 
 /** Writes the Worker's variables as an .env file for `--env-file`; readable by its owner only. */
 export async function writeEnvFile(file: string, vars: Record<string, string>): Promise<void> {

@@ -27,6 +27,8 @@ async function startDev(): Promise<{ child: ChildProcess; output: () => string }
   const env = {
     ...process.env,
     BANATIE_DATA_DIR: dir.path,
+    // Not the developer's .dev.vars: a real GEMINI_API_KEY or DATABASE_URL there must not reach the test.
+    BANATIE_DEV_VARS: path.join(dir.path, "settings.vars"),
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
   };
   const child = spawn(process.execPath, ["dev/dev.ts"], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });

@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
 import { aspectRatio, formatBytes } from "../src/lib/format.ts";
 import { checkFile, checkPixels } from "../src/lib/image-file.ts";
 import { type Page, pagedList } from "../src/lib/paged-list.ts";
@@ -8,11 +9,6 @@ import { ApiError, retryAfterSeconds, retryText } from "../src/lib/problem.ts";
 import { jsonPostSnippets, pythonLiteral, uploadSnippets } from "../src/lib/snippets.ts";
 
 const run = promisify(execFile);
-/** Whether python3 can run the Python snippets' literals here (it is not a dependency of the project). */
-const hasPython = await run("python3", ["-c", "pass"]).then(
-  () => true,
-  () => false,
-);
 
 // Prompts people write: quotes of both kinds, a backslash, a dollar sign, non-Latin text, a newline.
 const awkward = { prompt: `it's a "quoted" \\ $HOME кот\nsecond line`, autoEnhance: false, quality: 80, template: null };
@@ -33,7 +29,8 @@ describe("generated snippets survive awkward input", () => {
     expect(python).toContain(`headers={"X-API-Key": os.environ["BANATIE_API_KEY"]}`);
   });
 
-  it.skipIf(!hasPython)("writes Python literals that Python reads back as the same JSON", async () => {
+  it("writes Python literals that Python reads back as the same JSON", async (context) => {
+    skipIfMissing(context, await missingPython());
     const literal = pythonLiteral({ ...awkward, nested: { list: [1, true, null, "a"] }, empty: {} });
     const { stdout } = await run("python3", ["-c", `import json\nprint(json.dumps(${literal}))`]);
     expect(JSON.parse(stdout)).toEqual({ ...awkward, nested: { list: [1, true, null, "a"] }, empty: {} });

@@ -5,6 +5,7 @@ import { createApp } from "./lib/create-app";
 import { AppError } from "./lib/errors";
 import { denyUndeclaredAccess } from "./middleware/access";
 import { IMAGE_URL_PATTERN, imageCacheFirst } from "./middleware/image-cache-first";
+import { securityHeaders } from "./middleware/security-headers";
 import { type ModelFactory, services } from "./middleware/services";
 
 const jsonBodyLimit = bodyLimit({
@@ -15,13 +16,14 @@ const jsonBodyLimit = bodyLimit({
 });
 
 /**
- * The root app both Workers start from (the API's and image delivery's): a request id, edge-cache
- * hits for original images, the body limit, the per-request services, and the rule that an
- * endpoint without declared access answers nobody. It imports no routes and no models, so each
+ * The root app both Workers start from (the API's and image delivery's): security headers on
+ * every response, a request id, edge-cache hits for original images, the body limit, the
+ * per-request services, and the rule that an endpoint without declared access answers nobody. It imports no routes and no models, so each
  * Worker's bundle holds only what it mounts and the models it is given.
  */
 export function buildBaseApp(createModels: ModelFactory) {
   const app = createApp();
+  app.use("*", securityHeaders);
   // A caller's id is kept only when it is at most 128 of [A-Za-z0-9_=-], so it is safe to log and echo.
   app.use(
     "*",

@@ -2,8 +2,11 @@ import { z } from "zod";
 import { AppError } from "./lib/errors";
 
 /** Empty strings in .dev.vars or the dashboard mean "not set", not "set to nothing". */
-const optional = <T extends z.ZodType>(schema: T) =>
-  z.preprocess((value) => (value === "" ? undefined : value), schema.optional());
+const blankAsUnset = (value: unknown) => (value === "" ? undefined : value);
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess(blankAsUnset, schema.optional());
+/** One of `values`, or `fallback` when unset or empty. */
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T, error: string, fallback: T[number]) =>
+  z.preprocess(blankAsUnset, z.enum(values, { error }).default(fallback));
 
 const postgresUrl = z
   .string({ error: "is required" })
@@ -19,19 +22,14 @@ const hostAndPort = z.string().refine((value) => /^[\w.-]+:\d{1,5}$/.test(value)
 
 const settingsSchema = z
   .object({
-    ENVIRONMENT: z
-      .preprocess(
-        (value) => (value === "" ? undefined : value),
-        z.enum(["development", "test", "staging", "production"], {
-          error: "must be development, test, staging or production",
-        }),
-      )
-      .default("development"),
+    ENVIRONMENT: oneOf(
+      ["development", "test", "staging", "production"],
+      "must be development, test, staging or production",
+      "development",
+    ),
     DATABASE_URL: postgresUrl,
     DATABASE_WS_PROXY: optional(hostAndPort),
-    STORAGE_DRIVER: z
-      .preprocess((value) => (value === "" ? undefined : value), z.enum(["s3", "r2"], { error: "must be s3 or r2" }))
-      .default("s3"),
+    STORAGE_DRIVER: oneOf(["s3", "r2"], "must be s3 or r2", "s3"),
     S3_ENDPOINT: optional(httpUrl),
     S3_BUCKET: optional(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name")),
     S3_REGION: optional(z.string().regex(/^[a-z0-9-]+$/, "must be a region name such as auto or us-east-1")),
@@ -46,15 +44,8 @@ const settingsSchema = z
     PUBLIC_BASE_URL: optional(httpUrl),
     URL_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
     BOOTSTRAP_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
-    IMAGE_EDGE_CACHE: z
-      .preprocess((value) => (value === "" ? undefined : value), z.enum(["on", "off"], { error: "must be on or off" }))
-      .default("on"),
-    TRANSFORM_SIGNATURES: z
-      .preprocess(
-        (value) => (value === "" ? undefined : value),
-        z.enum(["required", "optional"], { error: "must be required or optional" }),
-      )
-      .default("required"),
+    IMAGE_EDGE_CACHE: oneOf(["on", "off"], "must be on or off", "on"),
+    TRANSFORM_SIGNATURES: oneOf(["required", "optional"], "must be required or optional", "required"),
   })
   .superRefine((settings, ctx) => {
     if (settings.ENVIRONMENT === "production" && settings.DATABASE_WS_PROXY) {

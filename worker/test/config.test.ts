@@ -54,6 +54,13 @@ describe("configuration", () => {
     expect(withoutProxy.status).toBe(200);
   });
 
+  it("reads an empty setting as not set, so it takes its default", async () => {
+    const blank = { ENVIRONMENT: "", STORAGE_DRIVER: "", IMAGE_EDGE_CACHE: "", TRANSFORM_SIGNATURES: "" };
+    const response = await callApp("/api/info", {}, blank);
+    await response.body?.cancel();
+    expect(response.status).toBe(200);
+  });
+
   it("serves requests once the configuration is valid", async () => {
     const response = await callApp("/api/info");
     await response.body?.cancel();

@@ -1,8 +1,8 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
+import { type ChromiumBinary, findChromium } from "./chromium.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const ARGS = [
   "--headless",
   "--no-sandbox",
@@ -22,8 +22,10 @@ export const VIEWPORTS = {
   phone: { width: 390, height: 844 },
 } as const;
 
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+/** Launches the Chromium that findChromium picks (or the one given) with the flags of a headless test run. */
+export async function launchChromium(binary?: ChromiumBinary): Promise<Browser> {
+  const { executablePath, env } = binary ?? (await findChromium());
+  return chromium.launch({ executablePath, args: ARGS, headless: true, env: { ...process.env, ...env } });
 }
 
 /** A response the current step expects to fail (a 401 after revoking, say), by URL part and status. */
@@ -32,12 +34,31 @@ interface ExpectedFailure {
   status: number;
 }
 
+/** What every page of the site must be served with (site/public/_headers), as a browser receives it. */
+function missingPageHeaders(headers: Record<string, string>): string[] {
+  const csp = headers["content-security-policy"] ?? "";
+  const directives = [
+    "script-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ];
+  return [
+    ...directives.filter((directive) => !csp.split(";").some((part) => part.trim() === directive)),
+    ...(csp.includes("'unsafe-inline'") || csp.includes("'unsafe-eval'") ? ["a CSP without unsafe-inline or unsafe-eval"] : []),
+    ...(headers["x-content-type-options"] === "nosniff" ? [] : ["X-Content-Type-Options: nosniff"]),
+    ...["referrer-policy", "permissions-policy"].filter((name) => !headers[name]),
+  ];
+}
+
 /**
- * Records every console error, page error, failed request and HTTP error response of a page.
- * A step that provokes a failure on purpose declares it with `expectFailure` first; anything
- * else ends up in `problems`, which each test asserts empty.
+ * Records every console error, page error, failed request, HTTP error response and Content
+ * Security Policy violation of a page, and every page served without the site's security
+ * headers. A step that provokes a failure on purpose declares it with `expectFailure` first;
+ * anything else ends up in `problems`, which each test asserts empty.
  */
-export function watchPage(page: Page) {
+export async function watchPage(page: Page) {
   const problems: string[] = [];
   const expected: ExpectedFailure[] = [];
   const isExpected = (url: string, status: number) =>
@@ -57,9 +78,23 @@ export function watchPage(page: Page) {
     problems.push(`request failed: ${request.method()} ${request.url()} ${failure}`);
   });
   page.on("response", (response) => {
+    if (response.request().resourceType() === "document" && response.request().frame() === page.mainFrame()) {
+      const missing = missingPageHeaders(response.headers());
+      if (missing.length) problems.push(`page served without ${missing.join(", ")}: ${response.url()}`);
+    }
     if (response.status() < 400) return;
     if (isExpected(response.url(), response.status())) return;
     problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
+  });
+  // Reported by the page itself, so a violation is caught even when nothing is logged for it.
+  await page.exposeFunction("reportCspViolation", (violation: string) => problems.push(`CSP violation: ${violation}`));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (event) => {
+      const report = (window as unknown as { reportCspViolation(violation: string): void }).reportCspViolation;
+      report(
+        `${event.effectiveDirective} blocked ${event.blockedURI || "inline code"} at ${event.sourceFile}:${event.lineNumber}`,
+      );
+    });
   });
 
   return {

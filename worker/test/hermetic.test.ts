@@ -1,0 +1,37 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+
+/** What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, a dead port). */
+const GIVEN = [
+  "ENVIRONMENT",
+  "DATABASE_URL",
+  "DATABASE_WS_PROXY",
+  "STORAGE_DRIVER",
+  "S3_ENDPOINT",
+  "S3_BUCKET",
+  "S3_REGION",
+  "S3_ACCESS_KEY_ID",
+  "S3_SECRET_ACCESS_KEY",
+  "URL_SIGNING_SECRET",
+  "GEMINI_BASE_URL",
+  "DEAD_PORT",
+];
+
+describe("the Worker under test", () => {
+  it("sees only the settings the tests give it, whatever a developer's .dev.vars or environment holds", () => {
+    const settings = Object.fromEntries(
+      Object.entries(env)
+        .filter((entry): entry is [string, string] => typeof entry[1] === "string")
+        // The test pool's own.
+        .filter(([name]) => !name.startsWith("__VITEST_POOL_WORKERS_")),
+    );
+    // Anything else is blank, which the Worker reads as "not set": no GEMINI_API_KEY, so no real Gemini.
+    const setByOthers = Object.keys(settings).filter((name) => !GIVEN.includes(name) && settings[name] !== "");
+    expect(setByOthers).toEqual([]);
+    expect(settings).toMatchObject({ ENVIRONMENT: "test", STORAGE_DRIVER: "s3" });
+    // Every server it reaches is on this machine: the stack's and the Gemini fake.
+    for (const name of ["DATABASE_URL", "S3_ENDPOINT", "GEMINI_BASE_URL"])
+      expect(new URL(settings[name] ?? "").hostname, name).toBe("127.0.0.1");
+    expect(settings.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+$/);
+  });
+});
