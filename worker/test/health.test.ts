@@ -1,7 +1,6 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
-import { callApp, deadUrl, testEnv } from "./support/app";
+import { callApp, deadUrl, fetchWorker, testEnv } from "./support/app";
 
 interface HealthBody {
   status: string;
@@ -13,7 +12,7 @@ interface HealthBody {
 
 describe("GET /health", () => {
   it("answers 200 with both dependencies up when PostgreSQL and storage are reachable", async () => {
-    const response = await exports.default.fetch("http://banatie.test/health");
+    const response = await fetchWorker("http://banatie.test/health");
     const body = (await response.json()) as HealthBody;
 
     expect(response.status).toBe(200);

@@ -129,6 +129,7 @@ const revokeRouteDef = createRoute({
   },
   responses: {
     200: { description: "The revoked key", content: { "application/json": { schema: successEnvelope(KeySchema) } } },
+    400: problemResponse("The id is not a UUID, or the body is invalid"),
     404: problemResponse("No key has this id"),
     409: problemResponse("It is the last active master key"),
     ...keyErrorResponses,

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, problemResponse, publicSecurity, successEnvelope } from "../lib/openapi";
 import { access, clientInfo } from "../middleware/access";
 import { bootstrapMasterKey, isBootstrapped } from "../services/keys";
 import { CreatedKeySchema, serializeKey } from "./key-schemas";
@@ -14,10 +14,12 @@ const route = createRoute({
   description:
     "Works once, on a platform with no master key: returns the key, shown this one time only. Afterwards it answers 403 BOOTSTRAP_COMPLETED.",
   middleware: [access.public()],
+  security: publicSecurity,
   responses: {
     201: { description: "The first master key", content: { "application/json": { schema: successEnvelope(CreatedKeySchema) } } },
     403: problemResponse("A master key already exists"),
     ...commonErrorResponses,
+    503: problemResponse("The database could not be reached (DATABASE_UNAVAILABLE)"),
   },
 });
 
@@ -29,12 +31,14 @@ const statusRoute = createRoute({
   summary: "Whether the first master key has been created",
   description: "Lets a setup page say whether bootstrapping is still possible before trying it.",
   middleware: [access.public()],
+  security: publicSecurity,
   responses: {
     200: {
       description: "The platform's bootstrap state",
       content: { "application/json": { schema: successEnvelope(z.object({ bootstrapped: z.boolean() })) } },
     },
     ...commonErrorResponses,
+    503: problemResponse("The database could not be reached (DATABASE_UNAVAILABLE)"),
   },
 });
 

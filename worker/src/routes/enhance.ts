@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { TEMPLATE_VALUES } from "../domain/catalog";
 import { MAX_PROMPT_LENGTH } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { enhancePrompt } from "../services/enhancement";
 import { EnhancementSchema, serializeEnhancement } from "./enhancement-schemas";
@@ -30,10 +30,12 @@ const route = createRoute({
     200: { description: "The enhancement", content: { "application/json": { schema: successEnvelope(EnhancementSchema) } } },
     400: problemResponse("Invalid request"),
     502: problemResponse("The text model failed or answered something unusable"),
-    503: problemResponse("The text model stayed rate limited"),
     504: problemResponse("The text model did not answer in time"),
-    ...keyErrorResponses,
+    ...quotaKeyErrorResponses,
     ...commonErrorResponses,
+    503: problemResponse(
+      "The text model stayed rate limited (UPSTREAM_RATE_LIMITED), or the database is down (DATABASE_UNAVAILABLE)",
+    ),
   },
 });
 

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { version } from "../../../package.json";
 import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses } from "../lib/openapi";
+import { commonErrorResponses, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
 import { checkHealth } from "../services/health";
 
@@ -30,6 +30,7 @@ const route = createRoute({
   summary: "Status of the Worker, the database and object storage",
   description: "Answers 200 when every dependency is up and 503 when one is down. Not rate limited, never cached.",
   middleware: [access.public()],
+  security: publicSecurity,
   responses: {
     200: { description: "Everything is up", content: { "application/json": { schema: HealthSchema } } },
     503: { description: "A dependency is down", content: { "application/json": { schema: HealthSchema } } },

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS, TEMPLATE_VALUES } from "../domain/catalog";
 import { MAX_PROMPT_LENGTH } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { generateImage } from "../services/generation";
 import { EnhancementOutcomeSchema, imageUrl, serializeEnhancementOutcome } from "./enhancement-schemas";
@@ -89,10 +89,12 @@ const route = createRoute({
     400: problemResponse("Invalid request"),
     422: problemResponse("The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)"),
     502: problemResponse("The model failed or answered something unusable"),
-    503: problemResponse("The model stayed rate limited, or storage or the database is down"),
     504: problemResponse("The model did not answer in time"),
-    ...keyErrorResponses,
+    ...quotaKeyErrorResponses,
     ...commonErrorResponses,
+    503: problemResponse(
+      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), or storage or the database is down (STORAGE_UNAVAILABLE, DATABASE_UNAVAILABLE)",
+    ),
   },
 });
 

@@ -8,7 +8,7 @@ import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload"
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
-import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
 import { imageUrl } from "./enhancement-schemas";
@@ -50,11 +50,14 @@ const route = createRoute({
   responses: {
     201: { description: "The stored image", content: { "application/json": { schema: successEnvelope(UploadSchema) } } },
     400: problemResponse("No file, or an invalid field"),
-    413: problemResponse("Larger than 5 MB (FILE_TOO_LARGE)"),
     415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
     422: problemResponse("Truncated or padded file (INVALID_IMAGE), or too many pixels (IMAGE_TOO_LARGE)"),
-    ...keyErrorResponses,
+    ...quotaKeyErrorResponses,
     ...commonErrorResponses,
+    503: problemResponse("Object storage or the database is down (STORAGE_UNAVAILABLE, DATABASE_UNAVAILABLE)"),
+    413: problemResponse(
+      "Larger than 5 MB (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)",
+    ),
   },
 });
 
