@@ -1,6 +1,6 @@
 import { license, version } from "../../package.json";
 import { buildBaseApp } from "./base-app";
-import { commonErrorResponses, publicSecurity, securitySchemes } from "./lib/openapi";
+import { commonErrorResponses, licenseObject, publicSecurity, securitySchemes } from "./lib/openapi";
 import { access } from "./middleware/access";
 import { createModels } from "./models";
 import { adminAuditRoutes } from "./routes/admin-audit";
@@ -56,7 +56,7 @@ export function buildApp() {
       title: "Banatie API",
       version,
       description: "Image generation for developers: prompt enhancement, Gemini image generation, storage and delivery.",
-      license: { name: license },
+      license: licenseObject(license),
     },
     // The origin that served the document is the API's: local, staging or production alike.
     servers: [{ url: new URL(c.req.url).origin, description: "This Banatie deployment" }],

@@ -75,6 +75,19 @@ export const securitySchemes = {
   BearerKey: { type: "http", scheme: "bearer", description: "The same key as a bearer token" },
 } as const;
 
+/** What `UNLICENSED` in package.json means: no licence has been granted (yet). */
+const UNLICENSED_MEANING = "https://docs.npmjs.com/cli/v11/configuring-npm/package-json#license";
+
+/**
+ * The document's licence object for package.json's `license`: an SPDX identifier, or UNLICENSED
+ * while the project has declared none (there is no LICENSE file), linked to what that means.
+ */
+export function licenseObject(license: string) {
+  return license === "UNLICENSED"
+    ? { name: "UNLICENSED: no licence has been granted", url: UNLICENSED_MEANING }
+    : { name: license, identifier: license };
+}
+
 /** Keyset pagination of every list: pass `nextCursor` back as `cursor` for the next page. */
 export const PaginationSchema = z
   .object({
