@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
+import { type OpenApiDocument, openApiContract } from "../../worker/test/support/openapi-contract.ts";
 import { launchChromium, screenshots, unlabelledControls, VIEWPORTS, watchPage } from "./support/browser.ts";
 import { JOURNEY_PROMPT, scriptedEnhancement, uploadFixture } from "./support/fixtures.ts";
 import { imageLoaded, settled } from "./support/page-state.ts";
@@ -46,11 +47,15 @@ describe("a new user's journey through the site", () => {
     context = await browser.newContext({ viewport: VIEWPORTS.desktop });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: site });
     page = await context.newPage();
-    watch = await watchPage(page);
+    // Every API answer the page gets is checked against the document the platform serves.
+    const document = (await (await fetch(`${site}/api/openapi.json`)).json()) as OpenApiDocument;
+    watch = await watchPage(page, { origin: new URL(site).origin, ...(await openApiContract(document)) });
   });
 
-  afterEach(() => {
-    // Any console error, page error, failed request or unexpected HTTP error fails the step it happened in.
+  afterEach(async () => {
+    // Any console error, page error, failed request, unexpected HTTP error or response outside
+    // the OpenAPI document fails the step it happened in.
+    await watch.settled();
     const problems = [...watch.problems];
     watch.problems.length = 0;
     watch.clearExpected();
@@ -58,6 +63,7 @@ describe("a new user's journey through the site", () => {
   });
 
   afterAll(async () => {
+    console.log(`${watch?.checked} API responses checked against the OpenAPI document`);
     await browser?.close();
   });
 

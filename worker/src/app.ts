@@ -1,6 +1,6 @@
-import { version } from "../../package.json";
+import { license, version } from "../../package.json";
 import { buildBaseApp } from "./base-app";
-import { securitySchemes } from "./lib/openapi";
+import { commonErrorResponses, licenseObject, publicSecurity, securitySchemes } from "./lib/openapi";
 import { access } from "./middleware/access";
 import { createModels } from "./models";
 import { adminAuditRoutes } from "./routes/admin-audit";
@@ -37,19 +37,35 @@ export function buildApp() {
   app.use("/api/openapi.json", access.public());
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", securitySchemes.ApiKeyHeader);
   app.openAPIRegistry.registerComponent("securitySchemes", "BearerKey", securitySchemes.BearerKey);
-  app.doc31("/api/openapi.json", {
+  // The document describes itself too, so that every answer of the API is in it.
+  app.openAPIRegistry.registerPath({
+    method: "get",
+    path: "/api/openapi.json",
+    tags: ["System"],
+    operationId: "getOpenApiDocument",
+    summary: "This OpenAPI 3.1 document",
+    security: publicSecurity,
+    responses: {
+      200: { description: "The document", content: { "application/json": { schema: { type: "object" } } } },
+      ...commonErrorResponses,
+    },
+  });
+  app.doc31("/api/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {
       title: "Banatie API",
       version,
       description: "Image generation for developers: prompt enhancement, Gemini image generation, storage and delivery.",
+      license: licenseObject(license),
     },
+    // The origin that served the document is the API's: local, staging or production alike.
+    servers: [{ url: new URL(c.req.url).origin, description: "This Banatie deployment" }],
     tags: [
       { name: "System", description: "Health and platform information" },
       { name: "Keys", description: "API keys, bootstrap and the audit trail" },
       { name: "Generation", description: "Text-to-image and prompt enhancement" },
       { name: "Images", description: "Stored images" },
     ],
-  });
+  }));
   return app;
 }

@@ -34,8 +34,9 @@ export function buildBaseApp(createModels: ModelFactory) {
     }),
   );
   app.use(IMAGE_URL_PATTERN, imageCacheFirst);
-  // JSON bodies are small; uploads (multipart) enforce their own limit while streaming.
-  app.use("/api/*", async (c, next) => {
+  // Every request body is capped, whatever the path or method (the API's document says so);
+  // uploads (multipart) enforce their own limit while streaming.
+  app.use("*", async (c, next) => {
     if (c.req.header("content-type")?.startsWith("multipart/form-data")) return next();
     return jsonBodyLimit(c, next);
   });

@@ -73,6 +73,34 @@ describe("POST /api/admin/keys", () => {
     expect(byId.json.data.project).toEqual(json.data.project);
   });
 
+  it("takes projectId and organizationId as the user wrote them, slugs as the README shows", async () => {
+    // The README's first project key, as Banatie's own client sends it.
+    const projectId = uniqueSlug("my-project");
+    const created = await createKey({ type: "project", projectId, name: "My Project Key" });
+    expect(created.response.status).toBe(201);
+    expect(created.json.data).toMatchObject({ organization: { slug: "default" }, project: { slug: projectId } });
+
+    // The same slug again is the same project, and an organization slug works in organizationId.
+    const again = await createKey({ type: "project", projectId, name: "Second key" });
+    expect(again.json.data.project).toEqual(created.json.data.project);
+    const organizationId = uniqueSlug("acme");
+    const scoped = await createKey({ type: "project", organizationId, projectId, name: "Acme key" });
+    expect(scoped.response.status).toBe(201);
+    expect(scoped.json.data.organization?.slug).toBe(organizationId);
+    expect(scoped.json.data.project?.slug).toBe(projectId);
+    expect(scoped.json.data.project?.id).not.toBe(created.json.data.project?.id);
+
+    // A UUID still means the project with that id.
+    const byUuid = await createKey({ type: "project", projectId: created.json.data.project?.id, name: "By uuid" });
+    expect(byUuid.json.data.project).toEqual(created.json.data.project);
+
+    // The key filter takes the slug too.
+    const listed = await api(`/api/admin/keys?projectId=${projectId}&organizationId=default`, { key: master.key });
+    const { data } = (await listed.json()) as { data: KeyJson[] };
+    expect(listed.status).toBe(200);
+    expect(data.map((key) => key.id).sort()).toEqual([created.json.data.id, again.json.data.id, byUuid.json.data.id].sort());
+  });
+
   it("creates master keys that never expire unless asked, and honours expiry and quota overrides", async () => {
     const forever = await createKey({ type: "master", name: "Ops" });
     expect(forever.json.data).toMatchObject({ type: "master", expiresAt: null, organization: null, project: null });
@@ -98,6 +126,8 @@ describe("POST /api/admin/keys", () => {
       [{ type: "project", name: "x" }, "projectSlug"],
       [{ type: "project", name: "x", projectSlug: "Bad Slug!" }, "projectSlug"],
       [{ type: "project", name: "x", projectSlug: "ok", projectId: crypto.randomUUID() }, "projectSlug"],
+      [{ type: "project", name: "x", projectId: "Not A Slug!" }, "projectId"],
+      [{ type: "project", name: "x", projectSlug: "ok", organizationId: "UPPER" }, "organizationId"],
       [{ type: "project", name: "", projectSlug: "ok" }, "name"],
       [{ type: "robot", name: "x" }, "type"],
       [{ type: "master", name: "x", expiresInDays: 0 }, "expiresInDays"],
@@ -117,6 +147,12 @@ describe("POST /api/admin/keys", () => {
     });
     expect(missing.status).toBe(404);
     expect((await readProblem(missing)).code).toBe("PROJECT_NOT_FOUND");
+    const missingOrganization = await api("/api/admin/keys", {
+      key: master.key,
+      body: { type: "project", name: "x", organizationId: crypto.randomUUID(), projectId: "shop" },
+    });
+    expect(missingOrganization.status).toBe(404);
+    expect((await readProblem(missingOrganization)).code).toBe("ORGANIZATION_NOT_FOUND");
 
     // Other test files create keys in parallel, so count only what this master key created.
     const ours = await withDb(

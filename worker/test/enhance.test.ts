@@ -31,6 +31,34 @@ describe("POST /api/enhance offline", () => {
   });
 });
 
+describe("POST /api/enhance options", () => {
+  it("takes the template in enhancementOptions, as /api/text-to-image does", async () => {
+    const { key } = await freshProjectKey();
+    const { response, data } = await enhance(key.key, { prompt: "a red bicycle", enhancementOptions: { template: "product" } });
+    expect(response.status).toBe(200);
+    expect(data?.template).toBe("product");
+
+    const same = await enhance(key.key, {
+      prompt: "a red bicycle",
+      template: "product",
+      enhancementOptions: { template: "product" },
+    });
+    expect(same.data?.template).toBe("product");
+  });
+
+  it("refuses two different templates, naming the field", async () => {
+    const { key } = await freshProjectKey();
+    const response = await api("/api/enhance", {
+      key: key.key,
+      body: { prompt: "a red bicycle", template: "comic", enhancementOptions: { template: "product" } },
+    });
+    const problem = await readProblem(response);
+    expect(response.status).toBe(400);
+    expect(problem.code).toBe("VALIDATION_ERROR");
+    expect(problem.errors?.map((error) => error.field)).toEqual(["enhancementOptions.template"]);
+  });
+});
+
 describe("POST /api/enhance with Gemini", () => {
   it("treats the prompt as data, asks for a JSON answer, and caps the result", async () => {
     const { key } = await freshProjectKey();

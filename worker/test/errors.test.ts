@@ -1,14 +1,13 @@
-import { exports } from "cloudflare:workers";
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "../src/domain/limits";
 import { createApp, createRouter } from "../src/lib/create-app";
 import { AppError } from "../src/lib/errors";
-import { readProblem, testEnv } from "./support/app";
+import { fetchWorker, readProblem, testEnv } from "./support/app";
 
 describe("problem+json errors", () => {
   it("answers an unknown path with a 404 problem carrying code, requestId and success: false", async () => {
-    const response = await exports.default.fetch("http://banatie.test/api/does-not-exist");
+    const response = await fetchWorker("http://banatie.test/api/does-not-exist");
     const problem = await readProblem(response);
 
     expect(response.status).toBe(404);
@@ -25,18 +24,18 @@ describe("problem+json errors", () => {
   });
 
   it("echoes a caller's X-Request-Id and replaces one that is unsafe to log", async () => {
-    const kept = await exports.default.fetch("http://banatie.test/api/info", { headers: { "X-Request-Id": "client-trace-42" } });
+    const kept = await fetchWorker("http://banatie.test/api/info", { headers: { "X-Request-Id": "client-trace-42" } });
     await kept.body?.cancel();
     expect(kept.headers.get("x-request-id")).toBe("client-trace-42");
 
-    const unsafe = await exports.default.fetch("http://banatie.test/nope", { headers: { "X-Request-Id": 'a"b; drop' } });
+    const unsafe = await fetchWorker("http://banatie.test/nope", { headers: { "X-Request-Id": 'a"b; drop' } });
     const problem = await readProblem(unsafe);
     expect(unsafe.headers.get("x-request-id")).not.toBe('a"b; drop');
     expect(problem.requestId).toBe(unsafe.headers.get("x-request-id"));
   });
 
   it("refuses a JSON body over the limit with 413 before reading it all", async () => {
-    const response = await exports.default.fetch("http://banatie.test/api/admin/keys", {
+    const response = await fetchWorker("http://banatie.test/api/admin/keys", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-API-Key": "bnt_x" },
       body: JSON.stringify({ name: "x".repeat(MAX_JSON_BODY_BYTES) }),

@@ -1,10 +1,9 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
 import { buildApp } from "../src/app";
 import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/middleware/client-limit";
-import { callApp, countingRateLimit, deadUrl, readProblem, testEnv } from "./support/app";
+import { callApp, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 
 interface HealthBody {
   status: string;
@@ -16,7 +15,7 @@ interface HealthBody {
 
 describe("GET /health", () => {
   it("answers 200 with both dependencies up when PostgreSQL and storage are reachable", async () => {
-    const response = await exports.default.fetch("http://banatie.test/health");
+    const response = await fetchWorker("http://banatie.test/health");
     const body = (await response.json()) as HealthBody;
 
     expect(response.status).toBe(200);

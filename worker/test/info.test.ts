@@ -1,10 +1,10 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
+import { fetchWorker } from "./support/app";
 
 describe("GET /api/info", () => {
   it("publishes the limits, formats, aspect ratios and templates users build against", async () => {
-    const response = await exports.default.fetch("http://banatie.test/api/info");
+    const response = await fetchWorker("http://banatie.test/api/info");
     const { success, data } = (await response.json()) as {
       success: boolean;
       data: {

@@ -1,9 +1,9 @@
-import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { fetchWorker } from "./support/app";
 
 describe("GET /api/openapi.json", () => {
   it("is an OpenAPI 3.1 document covering every route, with the shared Problem schema", async () => {
-    const response = await exports.default.fetch("http://banatie.test/api/openapi.json");
+    const response = await fetchWorker("http://banatie.test/api/openapi.json");
     const document = (await response.json()) as {
       openapi: string;
       info: { title: string; version: string };

@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { createRouter } from "../src/lib/create-app";
+import { commonErrorResponses, problemResponse, quotaKeyErrorResponses } from "../src/lib/openapi";
 import { access, authorizeProject } from "../src/middleware/access";
 import { api, countingRateLimit, readProblem, testEnv } from "./support/app";
 import { createProject, insertKey, quotaUsed, setQuotaUsed, type TestProject, withDb } from "./support/fixtures";
@@ -18,7 +19,12 @@ function appWithLimitedRoute() {
     path: "/api/test-limited",
     middleware: [access.project({ rateLimited: true })],
     request: { body: { content: { "application/json": { schema: z.object({ prompt: z.string().min(1) }) } }, required: true } },
-    responses: { 200: { description: "ok" } },
+    responses: {
+      200: { description: "ok", content: { "application/json": { schema: z.object({ project: z.string() }) } } },
+      400: problemResponse("Invalid request"),
+      ...quotaKeyErrorResponses,
+      ...commonErrorResponses,
+    },
   });
   app.route(
     "/",

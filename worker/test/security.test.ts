@@ -1,9 +1,9 @@
-import { exports } from "cloudflare:workers";
 import { createRoute } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { createRouter } from "../src/lib/create-app";
-import { api, countingRateLimit, deadUrl, readProblem, testEnv } from "./support/app";
+import { problemResponse } from "../src/lib/openapi";
+import { api, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 import { createProject, insertImageRow, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 
 /**
@@ -71,6 +71,7 @@ const PUBLIC_OPERATIONS = [
   "GET /api/info",
   "POST /api/bootstrap/initial-key",
   "GET /api/bootstrap/status",
+  "GET /api/openapi.json",
   // The URL is the capability, as for any CDN image.
   "GET /api/images/{organization}/{project}/{category}/{file}",
 ];
@@ -187,7 +188,12 @@ describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
 describe("deny by default", () => {
   it("refuses every call to an endpoint that does not declare who may call it", async () => {
     const app = buildApp();
-    const route = createRoute({ method: "get", path: "/api/forgotten", responses: { 200: { description: "ok" } } });
+    // Its document lists what the guard answers, so the response is checked like any other.
+    const route = createRoute({
+      method: "get",
+      path: "/api/forgotten",
+      responses: { 200: { description: "ok" }, 403: problemResponse("Declares no access (ACCESS_NOT_DECLARED)") },
+    });
     app.route(
       "/",
       createRouter().openapi(route, (c) => c.json({ secret: true }, 200)),
@@ -200,7 +206,7 @@ describe("deny by default", () => {
   });
 
   it("lists every operation of the API either as public or in the keyed suite above", async () => {
-    const response = await exports.default.fetch("http://banatie.test/api/openapi.json");
+    const response = await fetchWorker("http://banatie.test/api/openapi.json");
     const document = (await response.json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     const keyed = new Set(
       KEYED_ENDPOINTS.map((endpoint) => `${endpoint.method} ${endpoint.path.replace(/[0-9a-f-]{36}/, "{id}")}`),

@@ -1,6 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, chromium, type Page, type Response } from "playwright-core";
+import type { OpenApiContract } from "../../../worker/test/support/openapi-contract.ts";
 import { type ChromiumBinary, findChromium } from "./chromium.ts";
 
 const ARGS = [
@@ -52,15 +53,24 @@ function missingPageHeaders(headers: Record<string, string>): string[] {
   ];
 }
 
+/** The API's answers the page receives: what the OpenAPI document describes. */
+function isApiResponse(response: Response, origin: string): boolean {
+  const url = new URL(response.url());
+  return url.origin === origin && (url.pathname.startsWith("/api/") || url.pathname === "/health");
+}
+
 /**
  * Records every console error, page error, failed request, HTTP error response and Content
- * Security Policy violation of a page, and every page served without the site's security
- * headers. A step that provokes a failure on purpose declares it with `expectFailure` first;
- * anything else ends up in `problems`, which each test asserts empty.
+ * Security Policy violation of a page, every page served without the site's security headers,
+ * and every API response (`/api/*`, `/health`) that breaks the OpenAPI document of `contract`.
+ * A step that provokes a failure on purpose declares it with `expectFailure` first; anything
+ * else ends up in `problems`, which each test asserts empty after awaiting `settled()`.
  */
-export async function watchPage(page: Page) {
+export async function watchPage(page: Page, contract: { origin: string; check: OpenApiContract["check"] }) {
   const problems: string[] = [];
   const expected: ExpectedFailure[] = [];
+  const pending = new Set<Promise<void>>();
+  let checked = 0;
   const isExpected = (url: string, status: number) =>
     expected.some((failure) => url.includes(failure.urlIncludes) && failure.status === status);
   page.on("console", (message) => {
@@ -82,6 +92,30 @@ export async function watchPage(page: Page) {
       const missing = missingPageHeaders(response.headers());
       if (missing.length) problems.push(`page served without ${missing.join(", ")}: ${response.url()}`);
     }
+  });
+  page.on("response", (response) => {
+    if (!isApiResponse(response, contract.origin)) return;
+    const check = contract
+      .check({
+        method: response.request().method(),
+        path: new URL(response.url()).pathname,
+        status: response.status(),
+        contentType: response.headers()["content-type"] ?? null,
+        body: () => response.text(),
+      })
+      .then(
+        (failure) => {
+          checked++;
+          if (failure) problems.push(`response outside the OpenAPI document: ${failure}`);
+        },
+        (error: Error) => {
+          problems.push(`could not check ${response.url()} against the OpenAPI document: ${error.message}`);
+        },
+      )
+      .finally(() => pending.delete(check));
+    pending.add(check);
+  });
+  page.on("response", (response) => {
     if (response.status() < 400) return;
     if (isExpected(response.url(), response.status())) return;
     problems.push(`HTTP ${response.status()}: ${response.request().method()} ${response.url()}`);
@@ -104,6 +138,14 @@ export async function watchPage(page: Page) {
     },
     clearExpected() {
       expected.length = 0;
+    },
+    /** Waits for the document checks of the responses received so far. */
+    async settled() {
+      while (pending.size) await Promise.all(pending);
+    },
+    /** How many API responses were checked against the document. */
+    get checked() {
+      return checked;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { MAX_JSON_BODY_BYTES } from "../domain/limits";
 import { ERROR_CODES, PROBLEM_CONTENT_TYPE } from "./errors";
 
 export const ProblemSchema = z
@@ -20,8 +21,17 @@ export const ProblemSchema = z
 
 const problemContent = { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } };
 
+/** The `Retry-After` header of 429 and 503 answers. */
+const retryAfterHeader = {
+  "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer", minimum: 0 } },
+} as const;
+
 /** Error responses every route can produce; routes spread these into their `responses`. */
 export const commonErrorResponses = {
+  413: {
+    description: `A request body over ${MAX_JSON_BODY_BYTES / 1024} KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit`,
+    content: problemContent,
+  },
   500: { description: "Unexpected error or invalid server configuration", content: problemContent },
 } as const;
 
@@ -29,21 +39,37 @@ export const commonErrorResponses = {
 export const databaseErrorResponses = {
   503: {
     description: "The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds",
+    headers: retryAfterHeader,
     content: problemContent,
   },
 } as const;
 
-/** Error responses of endpoints that take an API key; checking the key reads the database. */
+const authThrottled = "too many failed authentications from this client (AUTH_THROTTLED), for a minute";
+
+/** Error responses of endpoints that take an API key. */
 export const keyErrorResponses = {
   401: { description: "Missing, malformed, unknown, expired or revoked API key", content: problemContent },
   403: { description: "The key may not call this endpoint", content: problemContent },
   429: {
-    description:
-      "TOO_MANY_REQUESTS: this key's burst limit (500 requests per 10 s) is spent; AUTH_THROTTLED: this client IP failed authentication 20 times in a minute and is refused for a minute, whatever key it sends. Both carry Retry-After.",
+    description: `Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: ${authThrottled}. Retry-After says when to try again.`,
+    headers: retryAfterHeader,
     content: problemContent,
   },
   ...databaseErrorResponses,
 } as const;
+
+/** Error responses of endpoints that spend the key's hourly quota (text-to-image, enhance, upload). */
+export const quotaKeyErrorResponses = {
+  ...keyErrorResponses,
+  429: {
+    description: `The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or ${authThrottled}. Retry-After says when to try again.`,
+    headers: retryAfterHeader,
+    content: problemContent,
+  },
+} as const;
+
+/** Declares an operation open to anyone: no key, overriding any document-wide security. */
+export const publicSecurity: Record<string, string[]>[] = [];
 
 /** Declares in the OpenAPI document that an endpoint takes an API key, in either header. */
 export const keySecurity: Record<string, string[]>[] = [{ ApiKeyHeader: [] }, { BearerKey: [] }];
@@ -57,6 +83,19 @@ export const securitySchemes = {
   },
   BearerKey: { type: "http", scheme: "bearer", description: "The same key as a bearer token" },
 } as const;
+
+/** What `UNLICENSED` in package.json means: no licence has been granted (yet). */
+const UNLICENSED_MEANING = "https://docs.npmjs.com/cli/v11/configuring-npm/package-json#license";
+
+/**
+ * The document's licence object for package.json's `license`: an SPDX identifier, or UNLICENSED
+ * while the project has declared none (there is no LICENSE file), linked to what that means.
+ */
+export function licenseObject(license: string) {
+  return license === "UNLICENSED"
+    ? { name: "UNLICENSED: no licence has been granted", url: UNLICENSED_MEANING }
+    : { name: license, identifier: license };
+}
 
 /** Keyset pagination of every list: pass `nextCursor` back as `cursor` for the next page. */
 export const PaginationSchema = z

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
-import { SLUG_PATTERN } from "../domain/slug";
+import { isUuid, SLUG_PATTERN } from "../domain/slug";
 import { createRouter } from "../lib/create-app";
 import {
   commonErrorResponses,
@@ -16,6 +16,17 @@ import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
 import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
 
 const slug = z.string().regex(SLUG_PATTERN, "must be 1-63 lower-case letters, digits or inner hyphens");
+/** `projectId` and `organizationId` take the identifier as the user wrote it: the UUID or the slug. */
+const idOrSlug = (what: string) =>
+  z
+    .string()
+    .refine((value) => isUuid(value) || SLUG_PATTERN.test(value), {
+      message: `must be the ${what}'s UUID or its slug (1-63 lower-case letters, digits or inner hyphens)`,
+    })
+    .openapi({
+      description: `The ${what}'s UUID, or its slug (a slug behaves as ${what}Slug)`,
+      example: what === "project" ? "my-project" : "default",
+    });
 const MAX_KEY_DAYS = 3650;
 const MAX_HOURLY_LIMIT = 1_000_000;
 
@@ -33,11 +44,11 @@ const CreateKeyBody = z
       .max(MAX_HOURLY_LIMIT)
       .optional()
       .openapi({ description: "Hourly quota; default 100" }),
-    organizationId: z.string().uuid().optional(),
+    organizationId: idOrSlug("organization").optional(),
     organizationSlug: slug
       .optional()
       .openapi({ description: 'Organization of a project key, created on first use; default "default"' }),
-    projectId: z.string().uuid().optional(),
+    projectId: idOrSlug("project").optional(),
     projectSlug: slug.optional().openapi({ description: "Project of a project key, created on first use" }),
   })
   .strict()
@@ -68,7 +79,8 @@ const createRouteDef = createRoute({
   tags: ["Keys"],
   operationId: "createApiKey",
   summary: "Create a master or project key",
-  description: "The key is in `data.apiKey`, shown this once. Organizations and projects named by slug are created on first use.",
+  description:
+    "The key is in `data.apiKey`, shown this once. `projectId` and `organizationId` take a UUID or a slug; organizations and projects named by slug are created on first use.",
   middleware: [access.master()],
   security: keySecurity,
   request: { body: { content: { "application/json": { schema: CreateKeyBody } }, required: true } },
@@ -82,9 +94,9 @@ const createRouteDef = createRoute({
 });
 
 const ListKeysQuery = z.object({
-  projectId: z.string().uuid().optional(),
+  projectId: idOrSlug("project").optional(),
   projectSlug: slug.optional(),
-  organizationId: z.string().uuid().optional(),
+  organizationId: idOrSlug("organization").optional(),
   organizationSlug: slug.optional(),
   type: z.enum(["master", "project"]).optional(),
   status: z.enum(["active", "expired", "revoked"]).optional(),
@@ -129,6 +141,7 @@ const revokeRouteDef = createRoute({
   },
   responses: {
     200: { description: "The revoked key", content: { "application/json": { schema: successEnvelope(KeySchema) } } },
+    400: problemResponse("The id is not a UUID, or the body is invalid"),
     404: problemResponse("No key has this id"),
     409: problemResponse("It is the last active master key"),
     ...keyErrorResponses,

@@ -32,6 +32,7 @@ const route = createRoute({
         },
       },
     },
+    400: problemResponse("The id is not a UUID, or the body is invalid"),
     404: problemResponse("No such project"),
     ...keyErrorResponses,
     ...commonErrorResponses,

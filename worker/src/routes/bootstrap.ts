@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
-import { commonErrorResponses, databaseErrorResponses, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, databaseErrorResponses, problemResponse, publicSecurity, successEnvelope } from "../lib/openapi";
 import { secretsEqual } from "../lib/secrets";
 import type { HonoEnv } from "../lib/types";
 import { access, clientInfo, countFailedAuthentication, refuseThrottledClient } from "../middleware/access";
@@ -27,6 +27,7 @@ const route = createRoute({
         .openapi({ description: "The BOOTSTRAP_TOKEN secret; required unless ENVIRONMENT is development" }),
     }),
   },
+  security: publicSecurity,
   responses: {
     201: { description: "The first master key", content: { "application/json": { schema: successEnvelope(CreatedKeySchema) } } },
     401: problemResponse(`No ${BOOTSTRAP_TOKEN_HEADER} header, and this deployment needs one (BOOTSTRAP_TOKEN_REQUIRED)`),
@@ -47,6 +48,7 @@ const statusRoute = createRoute({
   summary: "Whether the first master key has been created",
   description: "Lets a setup page say whether bootstrapping is still possible, and whether it needs the token, before trying it.",
   middleware: [access.public()],
+  security: publicSecurity,
   responses: {
     200: {
       description: "The platform's bootstrap state",

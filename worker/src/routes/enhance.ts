@@ -2,17 +2,31 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { TEMPLATE_VALUES } from "../domain/catalog";
 import { MAX_PROMPT_LENGTH } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { enhancePrompt } from "../services/enhancement";
-import { EnhancementSchema, serializeEnhancement } from "./enhancement-schemas";
+import { EnhancementOptionsSchema, EnhancementSchema, serializeEnhancement } from "./enhancement-schemas";
 
 const Body = z
   .object({
     prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).openapi({ example: "a cat on a roof at sunset" }),
-    template: z.enum(TEMPLATE_VALUES).default("general"),
+    template: z
+      .enum(TEMPLATE_VALUES)
+      .optional()
+      .openapi({ description: 'Default "general"; the same as enhancementOptions.template' }),
+    enhancementOptions: EnhancementOptionsSchema.optional(),
   })
   .strict()
+  .superRefine((body, ctx) => {
+    const option = body.enhancementOptions?.template;
+    if (option !== undefined && body.template !== undefined && option !== body.template) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["enhancementOptions", "template"],
+        message: `differs from template ("${body.template}"); give the template once`,
+      });
+    }
+  })
   .openapi("EnhanceRequest");
 
 const route = createRoute({
@@ -31,7 +45,7 @@ const route = createRoute({
     400: problemResponse("Invalid request"),
     502: problemResponse("The text model failed or answered something unusable"),
     504: problemResponse("The text model did not answer in time"),
-    ...keyErrorResponses,
+    ...quotaKeyErrorResponses,
     ...commonErrorResponses,
     // After the shared responses, whose 503 covers only the database.
     503: problemResponse(
@@ -42,7 +56,12 @@ const route = createRoute({
 
 export const enhanceRoutes = createRouter().openapi(route, async (c) => {
   const caller = await authorizeProject(c);
-  const { prompt, template } = c.req.valid("json");
-  const enhancement = await enhancePrompt(c.var.services, caller.project.id, prompt, template);
+  const { prompt, template, enhancementOptions } = c.req.valid("json");
+  const enhancement = await enhancePrompt(
+    c.var.services,
+    caller.project.id,
+    prompt,
+    enhancementOptions?.template ?? template ?? "general",
+  );
   return c.json({ success: true as const, data: serializeEnhancement(enhancement) }, 200);
 });

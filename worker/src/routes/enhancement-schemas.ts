@@ -6,6 +6,12 @@ import type { HonoEnv } from "../lib/types";
 import type { Enhancement } from "../services/enhancement";
 import type { EnhancementOutcome } from "../services/generation";
 
+/** `enhancementOptions` of text-to-image and enhance requests. */
+export const EnhancementOptionsSchema = z
+  .object({ template: z.enum(TEMPLATE_VALUES).optional().openapi({ description: 'Default "general"' }) })
+  .strict()
+  .openapi("EnhancementOptions");
+
 export const EnhancementSchema = z
   .object({
     originalPrompt: z.string(),

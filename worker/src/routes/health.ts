@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { version } from "../../../package.json";
 import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, problemResponse } from "../lib/openapi";
+import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
 import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../middleware/client-limit";
 import { HEALTH_REPORT_TTL_MS, recentHealth } from "../services/health";
@@ -31,6 +31,7 @@ const route = createRoute({
   summary: "Status of the Worker, the database and object storage",
   description: `Answers 200 when every dependency is up and 503 when one is down. Each server reuses its last check for ${HEALTH_REPORT_TTL_MS / 1000} s; browsers and CDNs never cache it (no-store). Limited per client IP address (429).`,
   middleware: [access.public()],
+  security: publicSecurity,
   responses: {
     200: { description: "Everything is up", content: { "application/json": { schema: HealthSchema } } },
     503: { description: "A dependency is down", content: { "application/json": { schema: HealthSchema } } },

@@ -6,7 +6,7 @@ import { GRAVITIES, hasTransformOptions, PRESET_NAME } from "../images/transform
 import { BUILT_IN_PRESETS, parsePresetDefinition } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
-import { commonErrorResponses, keyErrorResponses, keySecurity, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { readImageSettings, variantsOf, writeImageSettings } from "../services/image-variants";
@@ -85,6 +85,7 @@ const putRoute = createRoute({
   request: { body: { content: { "application/json": { schema: SettingsBody } }, required: true } },
   responses: {
     200: { description: "The settings", content: { "application/json": { schema: successEnvelope(SettingsView) } } },
+    400: problemResponse("An invalid preset or watermark, each named in `errors`; nothing is saved"),
     ...keyErrorResponses,
     ...commonErrorResponses,
   },

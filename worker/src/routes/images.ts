@@ -6,7 +6,7 @@ import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge
 import { IMAGE_FILE_NAME, imagePathOfUrl } from "../images/image-path";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, problemResponse } from "../lib/openapi";
+import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
 import { CLIENT_LIMIT_RETRY_SECONDS } from "../middleware/client-limit";
 import { findServableImage } from "../services/images";
@@ -34,6 +34,7 @@ const route = createRoute({
   description:
     "Served from the edge cache when possible (X-Cache: HIT/MISS). Query parameters other than those below (utm_source, fbclid, ...) are ignored: they are part of neither the cache key nor the signature. Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig). With transformation options the image is resized, cropped, converted and watermarked in the Worker, and each variant is cached; arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url), presets do not.",
   middleware: [access.public()],
+  security: publicSecurity,
   request: {
     params: z.object({
       organization: z.string().regex(SLUG_PATTERN),
@@ -61,7 +62,10 @@ const route = createRoute({
   },
   responses: {
     200: { description: "The image", content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } } },
-    206: { description: "The requested byte range" },
+    206: {
+      description: "The requested byte range",
+      content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } },
+    },
     304: { description: "The client's copy is current" },
     400: problemResponse("An invalid transformation option (INVALID_TRANSFORM), named in `errors`"),
     403: problemResponse(

@@ -12,7 +12,7 @@ import {
 import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS, MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
 import { BUILT_IN_PRESETS } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, publicSecurity, successEnvelope } from "../lib/openapi";
 import { access } from "../middleware/access";
 
 const InfoSchema = z
@@ -46,6 +46,7 @@ const route = createRoute({
   operationId: "getInfo",
   summary: "What the API offers: limits, formats, aspect ratios, templates and transformation presets",
   middleware: [access.public()],
+  security: publicSecurity,
   responses: {
     200: { description: "Platform information", content: { "application/json": { schema: successEnvelope(InfoSchema) } } },
     ...commonErrorResponses,

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS, TEMPLATE_VALUES } from "../domain/catalog";
+import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../domain/catalog";
 import { MAX_PROMPT_LENGTH } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
-import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { generateImage } from "../services/generation";
-import { EnhancementOutcomeSchema, imageUrl, serializeEnhancementOutcome } from "./enhancement-schemas";
+import { EnhancementOptionsSchema, EnhancementOutcomeSchema, imageUrl, serializeEnhancementOutcome } from "./enhancement-schemas";
 
 const Body = z
   .object({
@@ -24,10 +24,7 @@ const Body = z
       .optional()
       .openapi({ description: "jpeg and webp only; default 82 (jpeg) or 80 (webp)" }),
     autoEnhance: z.boolean().default(true),
-    enhancementOptions: z
-      .object({ template: z.enum(TEMPLATE_VALUES).default("general") })
-      .strict()
-      .optional(),
+    enhancementOptions: EnhancementOptionsSchema.optional(),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -90,7 +87,7 @@ const route = createRoute({
     422: problemResponse("The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)"),
     502: problemResponse("The model failed or answered something unusable"),
     504: problemResponse("The model did not answer in time"),
-    ...keyErrorResponses,
+    ...quotaKeyErrorResponses,
     ...commonErrorResponses,
     // After the shared responses, whose 503 covers only the database.
     503: problemResponse(

@@ -8,7 +8,7 @@ import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload"
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
-import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
 import { putOrRemoveLater } from "../storage/abandoned-write";
@@ -51,16 +51,18 @@ const route = createRoute({
   responses: {
     201: { description: "The stored image", content: { "application/json": { schema: successEnvelope(UploadSchema) } } },
     400: problemResponse("No file, or an invalid field"),
-    413: problemResponse("Larger than 5 MB (FILE_TOO_LARGE)"),
     415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
     422: problemResponse(
       "Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or CMYK, 12-bit or arithmetic JPEG or animated WebP (UNSUPPORTED_IMAGE_FEATURE)",
     ),
-    ...keyErrorResponses,
+    ...quotaKeyErrorResponses,
     ...commonErrorResponses,
     // After the shared responses, whose 503 covers only the database.
     503: problemResponse(
       "Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
+    ),
+    413: problemResponse(
+      "Larger than 5 MB (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)",
     ),
   },
 });

@@ -4,7 +4,7 @@ import { olderThan, toPage } from "../db/keyset";
 import { type ApiKey, apiKeys, auditEvents, organizations, projects } from "../db/schema";
 import { type ApiKeyType, generateApiKey } from "../domain/api-key";
 import { DEFAULT_HOURLY_LIMIT } from "../domain/limits";
-import { DEFAULT_ORGANIZATION_SLUG, nameFromSlug } from "../domain/slug";
+import { DEFAULT_ORGANIZATION_SLUG, isUuid, nameFromSlug } from "../domain/slug";
 import { AppError } from "../lib/errors";
 import { auditRow, type ClientInfo } from "./audit";
 
@@ -127,6 +127,30 @@ export interface CreateKeyInput {
 
 type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
 
+interface ScopeReferences {
+  organizationId?: string;
+  organizationSlug?: string;
+  projectId?: string;
+  projectSlug?: string;
+}
+
+/**
+ * `organizationId` and `projectId` hold the identifier as the user wrote it: a UUID names the
+ * row by id, anything else is its slug and behaves as `organizationSlug` / `projectSlug`.
+ */
+function slugsAsSlugs<T extends ScopeReferences>(references: T): T {
+  const resolved = { ...references };
+  if (resolved.organizationId && !isUuid(resolved.organizationId)) {
+    resolved.organizationSlug = resolved.organizationId;
+    resolved.organizationId = undefined;
+  }
+  if (resolved.projectId && !isUuid(resolved.projectId)) {
+    resolved.projectSlug = resolved.projectId;
+    resolved.projectId = undefined;
+  }
+  return resolved;
+}
+
 /** Keys with their organization and project: the shape every key view is built from. */
 function selectKeysWithScope(db: Database | Transaction) {
   return db
@@ -144,7 +168,8 @@ function selectKeysWithScope(db: Database | Transaction) {
 const isActive = () => and(isNull(apiKeys.revokedAt), or(isNull(apiKeys.expiresAt), sql`${apiKeys.expiresAt} > now()`)) as SQL;
 
 /** Finds the organization and project a project key is for, creating them on first use (by slug). */
-async function resolveProject(tx: Transaction, input: CreateKeyInput) {
+async function resolveProject(tx: Transaction, references: ScopeReferences) {
+  const input = slugsAsSlugs(references);
   let organization: { id: string; slug: string } | undefined;
   if (input.organizationId) {
     [organization] = await tx
@@ -251,7 +276,8 @@ export interface ListKeysQuery {
 }
 
 /** Keys newest first by keyset; never the hash. */
-export async function listApiKeys(db: Database, query: ListKeysQuery): Promise<{ keys: KeyView[]; nextCursor: string | null }> {
+export async function listApiKeys(db: Database, filters: ListKeysQuery): Promise<{ keys: KeyView[]; nextCursor: string | null }> {
+  const query = slugsAsSlugs(filters);
   const conditions: SQL[] = [];
   if (query.projectId) conditions.push(eq(apiKeys.projectId, query.projectId));
   if (query.organizationId) conditions.push(eq(apiKeys.organizationId, query.organizationId));

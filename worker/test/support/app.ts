@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { buildApp } from "../../src/app";
+import { type OpenApiContract, type OpenApiDocument, openApiContract } from "./openapi-contract";
 
 /** The bindings of the test Worker: the global setup's stack, plus a few test-only values. */
 export const testEnv = env as Env & {
@@ -27,21 +28,86 @@ export function deadUrl(url: string): string {
 }
 
 /** The API Worker (the default) or the image delivery Worker: anything with their fetch handler. */
-type App = Pick<ReturnType<typeof buildApp>, "fetch">;
+type App = Pick<ReturnType<typeof buildApp>, "fetch" | "routes">;
+
+async function servedDocument(app: App): Promise<OpenApiDocument | undefined> {
+  const ctx = createExecutionContext();
+  const response = await app.fetch(new Request("http://banatie.test/api/openapi.json"), testEnv, ctx);
+  return response.status === 200 ? ((await response.json()) as OpenApiDocument) : undefined;
+}
+
+/** The document narrowed to the operations an app mounts (the delivery Worker mounts a few). */
+function mountedBy(app: App, document: OpenApiDocument): OpenApiDocument {
+  const mounted = new Set(app.routes.map((route) => `${route.method} ${route.path}`));
+  const paths: OpenApiDocument["paths"] = {};
+  for (const [template, item] of Object.entries(document.paths)) {
+    const honoPath = template.replace(/\{(\w+)\}/g, ":$1");
+    const operations = Object.entries(item).filter(([method]) => mounted.has(`${method.toUpperCase()} ${honoPath}`));
+    if (operations.length) paths[template] = Object.fromEntries(operations);
+  }
+  return { ...document, paths };
+}
+
+let apiDocument: Promise<OpenApiDocument> | undefined;
+let apiContract: Promise<OpenApiContract> | undefined;
+const appContracts = new WeakMap<App, Promise<OpenApiContract>>();
+
+/**
+ * The OpenAPI document of the API, or of the app a test built (GET /api/openapi.json), so a
+ * test's own routes are checked against what they declare. The delivery Worker serves no
+ * document: the operations it mounts answer to the API's.
+ */
+function contractOf(app?: App): Promise<OpenApiContract> {
+  apiDocument ??= servedDocument(buildApp()).then((document) => {
+    if (!document) throw new Error("The API serves no OpenAPI document at /api/openapi.json");
+    return document;
+  });
+  apiContract ??= apiDocument.then(openApiContract);
+  if (!app) return apiContract;
+  const api = apiDocument;
+  let contract = appContracts.get(app);
+  if (!contract) {
+    contract = (async () => openApiContract((await servedDocument(app)) ?? mountedBy(app, await api)))();
+    appContracts.set(app, contract);
+  }
+  return contract;
+}
+
+/**
+ * Fails the test when a response breaks the OpenAPI document: every response a test receives
+ * must be one the document promises (status, content type and body schema of its operation).
+ */
+export async function assertDocumented(request: Request, response: Response, app?: App): Promise<void> {
+  const copy = response.clone();
+  const failure = await (await contractOf(app)).check({
+    method: request.method,
+    path: new URL(request.url).pathname,
+    status: response.status,
+    contentType: response.headers.get("content-type"),
+    body: () => copy.text(),
+  });
+  if (failure) throw new Error(`Response outside the OpenAPI document: ${failure}`);
+}
 
 /**
  * Sends a request through an app (the real one by default) with the test bindings, optionally
- * changed, and waits for its background work (audit records, closing the database pool).
+ * changed, and waits for its background work (audit records, closing the database pool). The
+ * response must match the OpenAPI document.
  */
-export async function callApp(
-  path: string,
-  init: RequestInit = {},
-  overrides: Record<string, unknown> = {},
-  app: App = buildApp(),
-) {
+export async function callApp(path: string, init: RequestInit = {}, overrides: Record<string, unknown> = {}, app?: App) {
   const ctx = createExecutionContext();
-  const response = await app.fetch(new Request(`http://banatie.test${path}`, init), { ...testEnv, ...overrides }, ctx);
+  const request = new Request(`http://banatie.test${path}`, init);
+  const response = await (app ?? buildApp()).fetch(request, { ...testEnv, ...overrides }, ctx);
   await waitOnExecutionContext(ctx);
+  await assertDocumented(request, response, app);
+  return response;
+}
+
+/** Calls the deployed entry point (the Worker's default export), checking the response against the document. */
+export async function fetchWorker(url: string, init?: RequestInit): Promise<Response> {
+  const request = new Request(url, init);
+  const response = await exports.default.fetch(request);
+  await assertDocumented(request, response);
   return response;
 }
 
