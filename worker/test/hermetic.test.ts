@@ -1,7 +1,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
-/** What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, a dead port). */
+/**
+ * What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, a dead
+ * port, the bootstrap token of a non-development Worker, the control of the servers tests pause).
+ */
 const GIVEN = [
   "ENVIRONMENT",
   "DATABASE_URL",
@@ -15,6 +18,8 @@ const GIVEN = [
   "URL_SIGNING_SECRET",
   "GEMINI_BASE_URL",
   "DEAD_PORT",
+  "BOOTSTRAP_TOKEN",
+  "PAUSABLE_STACK_URL",
 ];
 
 describe("the Worker under test", () => {
@@ -30,7 +35,7 @@ describe("the Worker under test", () => {
     expect(setByOthers).toEqual([]);
     expect(settings).toMatchObject({ ENVIRONMENT: "test", STORAGE_DRIVER: "s3" });
     // Every server it reaches is on this machine: the stack's and the Gemini fake.
-    for (const name of ["DATABASE_URL", "S3_ENDPOINT", "GEMINI_BASE_URL"])
+    for (const name of ["DATABASE_URL", "S3_ENDPOINT", "GEMINI_BASE_URL", "PAUSABLE_STACK_URL"])
       expect(new URL(settings[name] ?? "").hostname, name).toBe("127.0.0.1");
     expect(settings.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+$/);
   });
