@@ -65,12 +65,20 @@ export const mixedScenario: Scenario = {
       imagePaths.push(new URL(((await response.json()) as { data: { url: string } }).data.url).pathname);
     }
 
-    const operations: [string, number, (key: string) => Promise<Response>][] = [
-      ["GET image", 50, () => fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}`)],
+    // Each simulated user has an address of its own (TEST-NET-2, never routed), as at the edge,
+    // where CF-Connecting-IP is the visitor's: image misses are limited per address.
+    const visitor = (client: number) => ({ headers: { "CF-Connecting-IP": `198.51.100.${client + 1}` } });
+    const operations: [string, number, (key: string, client: number) => Promise<Response>][] = [
+      [
+        "GET image",
+        50,
+        (_, client) => fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}`, visitor(client)),
+      ],
       [
         "GET image ?preset=thumbnail",
         20,
-        () => fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}?preset=thumbnail`),
+        (_, client) =>
+          fetch(`${worker.url}${imagePaths[Math.floor(Math.random() * imagePaths.length)]}?preset=thumbnail`, visitor(client)),
       ],
       [
         "GET /api/images/generated",
@@ -115,7 +123,7 @@ export const mixedScenario: Scenario = {
           const [name, , send] = pickOperation(operations, Math.random() * totalWeight);
           const started = performance.now();
           try {
-            const response = await send(key);
+            const response = await send(key, client);
             await response.arrayBuffer();
             if (response.status === 429) limited++;
             else if (!response.ok) failures.push(`${name}: HTTP ${response.status}`);

@@ -43,7 +43,7 @@ export async function beginMiss(c: Context<HonoEnv>, cache: Cache | null, image:
 
 /** The 404 for an image that does not exist, remembered so that repeats cost nothing. */
 export function notFoundRemembered(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath): never {
-  if (cache) c.executionCtx.waitUntil(rememberMissing(cache, imageOrigin(c), image));
+  if (cache) c.var.services.defer(() => rememberMissing(cache, imageOrigin(c), image));
   notFound();
 }
 

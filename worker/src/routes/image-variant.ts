@@ -236,7 +236,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
         "Content-Length": String(output.bytes.byteLength),
       },
     });
-    c.executionCtx.waitUntil(cache.put(cacheKey, copy));
+    c.var.services.defer(() => cache.put(cacheKey, copy));
   }
   return answer(
     c,

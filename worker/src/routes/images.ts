@@ -150,7 +150,7 @@ export const imageRoutes = createRouter().openapi(
             "Content-Length": String(object.size),
           },
         });
-        c.executionCtx.waitUntil((cache as Cache).put(cacheKey, copy));
+        c.var.services.defer(() => (cache as Cache).put(cacheKey, copy));
         return forClient;
       },
       cacheable ? "MISS" : "BYPASS",
