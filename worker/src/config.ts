@@ -25,7 +25,9 @@ const settingsSchema = z
     ENVIRONMENT: oneOf(
       ["development", "test", "staging", "production"],
       "must be development, test, staging or production",
-      "development",
+      // Fail closed: a Worker deployed without the setting gets production's rules (bootstrap
+      // token, no plain-WebSocket database proxy). `npm run dev` sets development itself.
+      "production",
     ),
     DATABASE_URL: postgresUrl,
     DATABASE_WS_PROXY: optional(hostAndPort),

@@ -55,10 +55,17 @@ describe("configuration", () => {
   });
 
   it("reads an empty setting as not set, so it takes its default", async () => {
-    const blank = { ENVIRONMENT: "", STORAGE_DRIVER: "", IMAGE_EDGE_CACHE: "", TRANSFORM_SIGNATURES: "" };
+    const blank = { STORAGE_DRIVER: "", IMAGE_EDGE_CACHE: "", TRANSFORM_SIGNATURES: "" };
     const response = await callApp("/api/info", {}, blank);
     await response.body?.cancel();
     expect(response.status).toBe(200);
+  });
+
+  it("applies production's rules when ENVIRONMENT is not set, so a deploy that forgets it fails closed", async () => {
+    // Production refuses the plain-WebSocket database proxy that the test stack uses.
+    const problem = await readProblem(await callApp("/api/info", {}, { ENVIRONMENT: "" }));
+    expect(problem.code).toBe("CONFIGURATION_ERROR");
+    expect(problem.detail).toContain("DATABASE_WS_PROXY");
   });
 
   it("serves requests once the configuration is valid", async () => {
