@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { encodeRgbPng } from "../../dev/gemini-fake/png.ts";
 import { percentile } from "../measure.ts";
+import { createProjectKey } from "../support.ts";
 import type { Measurement, Scenario } from "./types.ts";
 
 const CLIENTS = 50;
@@ -44,14 +45,7 @@ export const mixedScenario: Scenario = {
   async run({ platform }) {
     const { worker, masterKey } = platform;
     const keys: string[] = [];
-    for (let i = 0; i < KEYS; i++) {
-      const response = await fetch(`${worker.url}/api/admin/keys`, {
-        method: "POST",
-        headers: { "X-API-Key": masterKey, "Content-Type": "application/json" },
-        body: JSON.stringify({ type: "project", name: `mixed ${i}`, projectSlug: `mixed-${i}`, rateLimitPerHour: 1_000_000 }),
-      });
-      keys.push(((await response.json()) as { data: { apiKey: string } }).data.apiKey);
-    }
+    for (let i = 0; i < KEYS; i++) keys.push(await createProjectKey(worker.url, masterKey, `mixed-${i}`));
     const png = encodeRgbPng(200, 150, (row) => {
       for (let i = 0; i < row.length; i++) row[i] = Math.floor(Math.random() * 256);
     });

@@ -257,15 +257,19 @@ describe("failed authentication", () => {
       expect(response.status).toBe(expected);
       await response.body?.cancel();
     }
-    // Even a valid key waits: with the database unreachable, only a check made before the
-    // lookup can answer, and it answers 429 rather than 503.
+    // Even a valid key that has not authenticated lately waits: with the database unreachable,
+    // only a check made before the lookup can answer, and it answers 429 rather than 503.
+    const fresh = await withDb(async (db) => ({
+      master: await insertKey(db, { type: "master" }),
+      project: await insertKey(db, { type: "project", scope: await createProject(db) }),
+    }));
     const unreachable = { ...env, DATABASE_URL: deadUrl(testEnv.DATABASE_URL) };
     for (const endpoint of KEYED_ENDPOINTS) {
       const response = await api(endpoint.path, {
         method: endpoint.method,
         body: endpoint.body,
         form: await endpoint.form?.(),
-        key: keys[rightType(endpoint)].key,
+        key: fresh[rightType(endpoint)].key,
         ip,
         env: unreachable,
       });
@@ -274,5 +278,38 @@ describe("failed authentication", () => {
       expect(problem.code).toBe("AUTH_THROTTLED");
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     }
+  });
+
+  it("keeps a key that authenticated lately working from a throttled address (a shared NAT or proxy)", async () => {
+    const ip = "203.0.113.80";
+    const env = { AUTH_FAILURE_LIMITER: countingRateLimit(1) };
+    const working = await api("/api/me", { key: keys.project.key, ip, env });
+    expect(working.status).toBe(200);
+    await working.body?.cancel();
+    // Someone else behind the same address guesses until the address is throttled.
+    for (const expected of [401, 429]) {
+      const guess = await api("/api/me", { key: "bnt_guess", ip, env });
+      expect(guess.status).toBe(expected);
+      await guess.body?.cancel();
+    }
+    const stillWorking = await api("/api/me", { key: keys.project.key, ip, env });
+    expect(stillWorking.status).toBe(200);
+    await stillWorking.body?.cancel();
+    const guessAgain = await api("/api/me", { key: "bnt_guess", ip, env });
+    expect((await readProblem(guessAgain)).code).toBe("AUTH_THROTTLED");
+  });
+
+  it("counts an IPv6 client by its /64, so rotating addresses within it does not reset the budget", async () => {
+    const env = { AUTH_FAILURE_LIMITER: countingRateLimit(2) };
+    const statuses: number[] = [];
+    for (const ip of ["2001:db8:77:1::1", "2001:db8:77:1::2", "2001:0db8:0077:0001:ffff::9"]) {
+      const response = await api("/api/me", { key: "bnt_guess", ip, env });
+      statuses.push(response.status);
+      await response.body?.cancel();
+    }
+    expect(statuses).toEqual([401, 401, 429]);
+    const nextNetwork = await api("/api/me", { key: "bnt_guess", ip: "2001:db8:77:2::1", env });
+    expect(nextNetwork.status).toBe(401);
+    await nextNetwork.body?.cancel();
   });
 });

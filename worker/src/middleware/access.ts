@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { displayPrefix, hashApiKey, parseApiKey } from "../domain/api-key";
 import type { AccessPolicy, Caller, ProjectCaller, QuotaState } from "../lib/access-types";
+import { clientAddressBlock } from "../lib/client-address";
 import { AppError, type ErrorCode } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
 import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
@@ -32,9 +33,26 @@ function presentedKey(c: Context<HonoEnv>): string | undefined {
   return bearer ? bearer[1] : authorization !== undefined ? authorization.trim() : undefined;
 }
 
-/** Failures are counted per client address; clients without one share a budget. */
+/** Failures are counted per client (an IPv6 client by its /64); clients without an address share a budget. */
 function throttleKey(client: ClientInfo): string {
-  return client.ip ?? "unknown";
+  return client.ip ? clientAddressBlock(client.ip) : "unknown";
+}
+
+/** How long a key that authenticated stays exempt from its address's throttle, in this isolate. */
+const VOUCHED_KEY_MS = 10 * 60 * 1000;
+const MAX_VOUCHED_KEYS = 10_000;
+/** Hashes of keys that authenticated here lately, with when that stops counting (epoch ms). */
+const vouchedKeys = new Map<string, number>();
+
+function vouchFor(hash: string): void {
+  vouchedKeys.delete(hash);
+  vouchedKeys.set(hash, Date.now() + VOUCHED_KEY_MS);
+  if (vouchedKeys.size > MAX_VOUCHED_KEYS) vouchedKeys.delete(vouchedKeys.keys().next().value as string);
+}
+
+async function isVouchedFor(key: string): Promise<boolean> {
+  const until = vouchedKeys.get(await hashApiKey(key));
+  return until !== undefined && until > Date.now();
 }
 
 function authThrottled(retryAfterSeconds: number): AppError {
@@ -45,11 +63,13 @@ function authThrottled(retryAfterSeconds: number): AppError {
 
 /**
  * Refuses a client that is over its failed-authentication budget, before its key (or any other
- * credential) is looked at: a throttled guesser costs no database work.
+ * credential) is looked up: a throttled guesser costs no database work. A well-formed key that
+ * authenticated in this isolate lately still gets through, so failures from others behind the
+ * same address (a NAT, a proxy) do not lock out a working integration; guessers have no such key.
  */
-export async function refuseThrottledClient(c: Context<HonoEnv>): Promise<void> {
+export async function refuseThrottledClient(c: Context<HonoEnv>, wellFormedKey?: string): Promise<void> {
   const seconds = await c.var.services.authThrottle.throttledFor(throttleKey(clientInfo(c)));
-  if (seconds > 0) throw authThrottled(seconds);
+  if (seconds > 0 && !(wellFormedKey && (await isVouchedFor(wellFormedKey)))) throw authThrottled(seconds);
 }
 
 /** Counts a failed authentication of this client; throws 429 AUTH_THROTTLED once it is over budget. */
@@ -91,13 +111,13 @@ function declare(policy: AccessPolicy): MiddlewareHandler<HonoEnv> {
   const middleware = createMiddleware<HonoEnv>(async (c, next) => {
     c.set("access", policy);
     if (policy.kind !== "public") {
-      await refuseThrottledClient(c);
       const key = presentedKey(c);
-      if (!key) {
+      const parsed = key ? parseApiKey(key) : undefined;
+      await refuseThrottledClient(c, parsed?.ok ? parsed.key : undefined);
+      if (!key || !parsed) {
         await rejectAuthentication(c, "MISSING_API_KEY", "Send your API key in the X-API-Key header (or Authorization: Bearer)");
         return;
       }
-      const parsed = parseApiKey(key);
       if (!parsed.ok) {
         // Shape and checksum are checked here, so a mistyped or made-up key never costs a query.
         const why =
@@ -221,6 +241,7 @@ export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
     }
     for (const [name, value] of Object.entries(headers)) c.header(name, value);
   }
+  vouchFor(hash);
   c.set("caller", caller);
   return caller;
 }

@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { clientAddressBlock } from "../lib/client-address";
 import { AppError } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
 import { clientInfo } from "./access";
@@ -20,9 +21,10 @@ const PUBLIC_WORK = {
  * it where a public request stops being a cache hit: hits cost nothing and are never limited.
  */
 export async function spendClientBudget(c: Context<HonoEnv>, work: keyof typeof PUBLIC_WORK): Promise<void> {
-  // CF-Connecting-IP is set by Cloudflare's edge; without it (never in production) all share one budget.
-  const ip = clientInfo(c).ip ?? "unknown";
-  if (await c.var.services.clientLimiter.allow(`${work}:${ip}`)) return;
+  // CF-Connecting-IP is set by Cloudflare's edge; without it (never in production) all share one
+  // budget. An IPv6 client counts by its /64, which it controls whole.
+  const { ip } = clientInfo(c);
+  if (await c.var.services.clientLimiter.allow(`${work}:${ip ? clientAddressBlock(ip) : "unknown"}`)) return;
   throw new AppError("TOO_MANY_REQUESTS", `${PUBLIC_WORK[work]}; retry in ${CLIENT_LIMIT_RETRY_SECONDS} seconds`, {
     headers: { "Retry-After": String(CLIENT_LIMIT_RETRY_SECONDS) },
   });
