@@ -203,9 +203,11 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
     await source.body.cancel();
     return c.body(null, 304, { ETag: `"${etag}"`, "Cache-Control": cacheControl, ...vary });
   }
-  const output = await exclusively(async () => {
+  const output = await exclusively(async (renew) => {
     const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
     const watermark = markSettings ? await loadWatermark(store, markSettings) : undefined;
+    // The reads waited on storage; the lease now bounds the decoding and encoding.
+    renew();
     return transformImage(sourceBytes, { size: options, format, quality: options.quality, watermark });
   }).catch(async (error: unknown) => {
     // Refused before the work started (busy): the source was never read.

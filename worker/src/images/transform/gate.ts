@@ -10,6 +10,11 @@
  * away mid-transformation the runtime may drop its request without running its `finally`, and a
  * flag would then stay set, answering 503 to every later transformation of the isolate. A lease
  * ends when its work settles or when its deadline passes, whichever comes first.
+ *
+ * The work first reads its source and watermark from storage, which can be slow, then decodes and
+ * encodes. It calls `renew` between the two, so the lease bounds the memory-heavy part whatever
+ * the reads took; a holder whose lease lapsed and was taken by another request gets a 503 instead
+ * of decoding alongside it.
  */
 import { AppError } from "../../lib/errors";
 import { MAX_TRANSFORM_WAIT_MS, MAX_WAITING_TRANSFORMS, TRANSFORM_LEASE_MS } from "./limits";
@@ -48,7 +53,7 @@ export function createTransformGate(limits: GateLimits) {
     return waiting.size;
   }
 
-  return async function exclusively<T>(work: () => Promise<T>): Promise<T> {
+  return async function exclusively<T>(work: (renew: () => void) => Promise<T>): Promise<T> {
     if (held()) {
       if (waitingNow() >= limits.maxWaiting) throw busyError();
       const place: Lease = { expiresAt: Date.now() + limits.maxWaitMs };
@@ -65,8 +70,12 @@ export function createTransformGate(limits: GateLimits) {
     // No await between the check above and taking the slot, so two waiters cannot both take it.
     const lease: Lease = { expiresAt: Date.now() + limits.leaseMs };
     holder = lease;
+    const renew = () => {
+      if (holder !== lease) throw busyError();
+      lease.expiresAt = Date.now() + limits.leaseMs;
+    };
     try {
-      return await work();
+      return await work(renew);
     } finally {
       // A lease that expired may already belong to the next request: release only our own.
       if (holder === lease) holder = null;
