@@ -125,6 +125,8 @@ describe("POST /api/admin/keys", () => {
       [{ type: "master", name: "x", projectSlug: "shop" }, "projectSlug"],
       [{ type: "project", name: "x" }, "projectSlug"],
       [{ type: "project", name: "x", projectSlug: "Bad Slug!" }, "projectSlug"],
+      [{ type: "project", name: "x", projectSlug: crypto.randomUUID() }, "projectSlug"],
+      [{ type: "project", name: "x", projectId: "ok", organizationSlug: crypto.randomUUID() }, "organizationSlug"],
       [{ type: "project", name: "x", projectSlug: "ok", projectId: crypto.randomUUID() }, "projectSlug"],
       [{ type: "project", name: "x", projectId: "Not A Slug!" }, "projectId"],
       [{ type: "project", name: "x", projectSlug: "ok", organizationId: "UPPER" }, "organizationId"],

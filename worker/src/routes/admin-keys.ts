@@ -15,7 +15,11 @@ import { access, authorize, clientInfo } from "../middleware/access";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
 import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
 
-const slug = z.string().regex(SLUG_PATTERN, "must be 1-63 lower-case letters, digits or inner hyphens");
+const slug = z
+  .string()
+  .regex(SLUG_PATTERN, "must be 1-63 lower-case letters, digits or inner hyphens")
+  // projectId and organizationId read a UUID as an id, so no slug may look like one.
+  .refine((value) => !isUuid(value), "must not have the shape of a UUID: projectId and organizationId read those as ids");
 /** `projectId` and `organizationId` take the identifier as the user wrote it: the UUID or the slug. */
 const idOrSlug = (what: string) =>
   z

@@ -8,6 +8,7 @@ import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOpt
 import { expandPreset } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
+import { logFailure } from "../lib/log";
 import {
   commonErrorResponses,
   keyErrorResponses,
@@ -297,8 +298,11 @@ export const imageManagementRoutes = createRouter()
       await store.delete(image.storageKey);
       await markImageDeleted(db, image.id);
     } finally {
-      // Whatever failed, no edge copy may outlive a step that succeeded.
-      await purgeImages(imageOrigin(c), [image.storageKey, ...variants]);
+      // Whatever failed, no edge copy may outlive a step that succeeded. A failed purge is logged,
+      // never allowed to hide the error of the step before it.
+      await purgeImages(imageOrigin(c), [image.storageKey, ...variants]).catch((error: unknown) =>
+        logFailure("edge cache purge failed", error, { requestId: c.get("requestId") }),
+      );
     }
     defer(() =>
       recordAudit(db, {
