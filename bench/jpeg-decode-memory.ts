@@ -62,7 +62,7 @@ const cases: [string, Promise<Buffer>][] = [
   ["baseline 4:4:4", source().jpeg({ quality: 85, chromaSubsampling: "4:4:4" }).toBuffer()],
   ["progressive 4:2:0", source().jpeg({ quality: 85, progressive: true }).toBuffer()],
   ["progressive 4:4:4", source().jpeg({ quality: 85, progressive: true, chromaSubsampling: "4:4:4" }).toBuffer()],
-  ["progressive greyscale", source().greyscale().jpeg({ quality: 85, progressive: true }).toBuffer()],
+  ["progressive greyscale", source().toColourspace("b-w").jpeg({ quality: 85, progressive: true }).toBuffer()],
 ];
 console.log(`${WIDTH}x${HEIGHT} (${((WIDTH * HEIGHT) / 1e6).toFixed(1)} MP), MiB:`);
 console.log("case                   file  WASM before  WASM after  RGBA copy  peak (WASM + RGBA)");
