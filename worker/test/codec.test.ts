@@ -4,8 +4,8 @@ import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_IMAGE_PIXELS } from "../src/domain/limits";
-import { convertImage, decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
-import { inspectImage } from "../src/images/inspect";
+import { convertImage, decodeImage, decodeInspected, encodeImage, type RgbaImage } from "../src/images/codec";
+import { inspectForDecoding, inspectImage } from "../src/images/inspect";
 
 function gradient(width: number, height: number): RgbaImage {
   const data = new Uint8ClampedArray(width * height * 4);
@@ -33,6 +33,18 @@ describe("image codecs in the Worker", () => {
     const decoded = await decodeImage(png.bytes, MAX_IMAGE_PIXELS);
     expect(decoded.width).toBe(320);
     expect(Array.from(decoded.data.subarray(0, 400))).toEqual(Array.from(source.data.subarray(0, 400)));
+  });
+
+  it("decodes an inspected image once inspected, and never a header the inspector did not make", async () => {
+    const png = await encodeImage(gradient(32, 24), "png");
+    const inspected = inspectForDecoding(png.bytes, MAX_IMAGE_PIXELS);
+    expect([inspected.width, inspected.height]).toEqual([32, 24]);
+    expect(await decodeInspected(inspected)).toMatchObject({ format: "png", width: 32, height: 24 });
+    const forged = { format: "png", mimeType: "image/png", width: 1, height: 1, bytes: png.bytes } as const;
+    // @ts-expect-error Only the inspector makes an InspectedImage; a header written by hand does not type-check.
+    const decoding = decodeInspected(forged);
+    // And were one forced through, the decoded size is still held to the header's.
+    await expect(decoding).rejects.toMatchObject({ code: "INVALID_IMAGE" });
   });
 
   it("converts a PNG to JPEG and WebP that decode to the same picture", async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, readProblem, testEnv } from "./support/app";
-import { apng, jpeg, jpegWithHiddenFrame, png, pngBomb } from "./support/crafted-images";
+import { apng, jpeg, jpegWithHiddenFrame, png, pngBomb, progressiveJpeg } from "./support/crafted-images";
 import { withDb } from "./support/fixtures";
 import { decodeImage, freshProjectKey } from "./support/generation";
 import { formWith, upload } from "./support/images";
@@ -33,6 +33,7 @@ describe("transforming a stored source the inspector refuses", () => {
     ["a JPEG hiding a 4096x4096 frame", "jpg", "INVALID_IMAGE", () => jpegWithHiddenFrame(4096, 4096, 0x01)],
     ["a PNG whose IHDR declares 100000x100000", "png", "IMAGE_TOO_LARGE", () => pngBomb(100_000, 100_000)],
     ["a CMYK JPEG", "jpg", "UNSUPPORTED_IMAGE_FEATURE", () => jpeg(16, 16, { components: 4 })],
+    ["a 4096x2048 progressive 4:4:4 JPEG", "jpg", "IMAGE_TOO_LARGE", () => progressiveJpeg(4096, 2048, 3, 3)],
   ] as const)("answers 422 for %s without decoding it, and still serves the original", async (_, extension, code, build) => {
     const bytes = await build();
     const path = await storeBypassingUpload(bytes, extension);

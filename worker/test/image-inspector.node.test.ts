@@ -35,6 +35,30 @@ describe("the image inspector on another encoder's output (sharp: libjpeg-turbo,
     expect([header.format, header.width, header.height]).toEqual([info.format, info.width, info.height]);
   });
 
+  it("refuses sharp's progressive JPEG where buffering its coefficients passes an 8 MP baseline image's memory", async () => {
+    const flat = (width: number, height: number) => sharp({ create: { width, height, channels: 3, background: "#3a7bd5" } });
+    const accepted = [
+      ["baseline 4:4:4, 4096x2048", flat(4096, 2048).jpeg({ chromaSubsampling: "4:4:4" })],
+      ["progressive 4:4:4, 2048x2336", flat(2048, 2336).jpeg({ progressive: true, chromaSubsampling: "4:4:4" })],
+      ["progressive 4:2:0, 2048x2944", flat(2048, 2944).jpeg({ progressive: true })],
+    ] as const;
+    for (const [name, build] of accepted) {
+      const bytes = new Uint8Array(await build.toBuffer());
+      expect(() => inspectImage(bytes, MAX_IMAGE_PIXELS), name).not.toThrow();
+    }
+    const refused = [
+      ["progressive 4:4:4, 4096x2048", flat(4096, 2048).jpeg({ progressive: true, chromaSubsampling: "4:4:4" })],
+      ["progressive 4:4:4, 2048x2344", flat(2048, 2344).jpeg({ progressive: true, chromaSubsampling: "4:4:4" })],
+      ["progressive 4:2:0, 4096x2048", flat(4096, 2048).jpeg({ progressive: true })],
+    ] as const;
+    for (const [name, build] of refused) {
+      const bytes = new Uint8Array(await build.toBuffer());
+      expect(() => inspectImage(bytes, MAX_IMAGE_PIXELS), name).toThrow(
+        expect.objectContaining({ code: "IMAGE_TOO_LARGE", message: expect.stringMatching(/progressive JPEG.*MiB to decode/) }),
+      );
+    }
+  });
+
   it("refuses sharp's CMYK JPEG as unsupported, naming CMYK", async () => {
     const cmyk = await noise(64, 48).toColourspace("cmyk").jpeg().toBuffer();
     expect(() => inspectImage(new Uint8Array(cmyk), MAX_IMAGE_PIXELS)).toThrow(/CMYK/);

@@ -18,6 +18,7 @@ import {
   jpegSegment,
   jpegWithHiddenFrame,
   jpegWithTwoFrames,
+  nonInterleavedJpeg,
   png,
   pngBomb,
   progressiveJpeg,
@@ -145,6 +146,24 @@ describe("the image inspector reads what the decoders read", () => {
       code: "INVALID_IMAGE",
       message: expect.stringContaining(`more than ${MAX_JPEG_SCANS} scans`),
     });
+  });
+
+  it("refuses a multi-scan JPEG whose coefficient buffer would take its decode past the budget of an 8 MP baseline image", () => {
+    // 4:4:4 costs 8 + 6 bytes a pixel against 8 for a baseline image: 4/7 of the pixels, 4793490.
+    // 2048x2336 is 4784128 pixels; 2048x2344 (the next whole row of blocks), 4800512.
+    expect(refusal(jpeg(4096, 2048, { components: 3 }))).toBeNull();
+    expect(refusal(progressiveJpeg(2048, 2336, 3, 3))).toBeNull();
+    expect(refusal(nonInterleavedJpeg(2048, 2336))).toBeNull();
+    for (const bytes of [progressiveJpeg(2048, 2344, 3, 3), progressiveJpeg(4096, 2048, 3, 3)]) {
+      expect(refusal(bytes)).toMatchObject({ code: "IMAGE_TOO_LARGE", message: expect.stringContaining("progressive JPEG") });
+    }
+    expect(refusal(nonInterleavedJpeg(2048, 2344))).toMatchObject({
+      code: "IMAGE_TOO_LARGE",
+      message: expect.stringContaining("multi-scan JPEG"),
+    });
+    // Grey costs 8 + 2 bytes a pixel: 4/5 of the pixels, 6710886; 2048x3272 is 6701056, 2048x3280 6717440.
+    expect(refusal(progressiveJpeg(2048, 3272, 3))).toBeNull();
+    expect(refusal(progressiveJpeg(2048, 3280, 3))).toMatchObject({ code: "IMAGE_TOO_LARGE" });
   });
 
   it("refuses CMYK, 12-bit and arithmetic-coded JPEG, which this MozJPEG build cannot decode", async () => {

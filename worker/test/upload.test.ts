@@ -161,6 +161,12 @@ describe("POST /api/upload", () => {
     ["a JPEG hiding a frame behind RST0 and stray bytes", 422, "INVALID_IMAGE", () => jpegWithHiddenFrame(8192, 8192, 0xd0, 6)],
     ["a JPEG with two frame headers", 422, "INVALID_IMAGE", () => jpegWithTwoFrames(8192, 8192)],
     ["a progressive JPEG with 1,000 scans", 422, "INVALID_IMAGE", () => progressiveJpeg(64, 64, 1000)],
+    [
+      "a 4096x2048 progressive 4:4:4 JPEG, whose coefficient buffer is past the decode budget",
+      422,
+      "IMAGE_TOO_LARGE",
+      () => progressiveJpeg(4096, 2048, 3, 3),
+    ],
     ["a CMYK JPEG", 422, "UNSUPPORTED_IMAGE_FEATURE", () => jpeg(16, 16, { components: 4 })],
     ["a 12-bit JPEG", 422, "UNSUPPORTED_IMAGE_FEATURE", () => jpeg(16, 16, { precision: 12 })],
     ["a PNG whose valid IHDR declares 100000x100000 over a tiny IDAT", 422, "IMAGE_TOO_LARGE", () => pngBomb(100_000, 100_000)],

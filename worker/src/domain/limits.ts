@@ -15,6 +15,16 @@ export const MAX_MULTIPART_OVERHEAD_BYTES = 16 * 1024;
  * declaring more is also how decompression bombs look.
  */
 export const MAX_IMAGE_PIXELS = 4096 * 2048;
+/**
+ * Decode memory every image costs per pixel: its RGBA inside the decoder's WASM memory, and the
+ * RGBA copy handed to JS. A decode may need no more than MAX_IMAGE_PIXELS of this (64 MiB), the
+ * cost the pixel limit was measured at. A multi-scan (progressive) JPEG also makes libjpeg buffer
+ * every 8x8 block's coefficients, 128 bytes each: 6 bytes a pixel at 4:4:4, 3 at 4:2:0, 2 for
+ * grey, so it must have fewer pixels (about 4.8 MP at 4:4:4, 6.1 MP at 4:2:0). Measured for
+ * 4096x2048 with the Worker's decoder (`npx node bench/jpeg-decode-memory.ts`, decoder WASM memory
+ * plus RGBA copy): baseline 4:2:0 68 MiB, progressive 4:2:0 92 MiB, progressive 4:4:4 117 MiB.
+ */
+export const DECODED_BYTES_PER_PIXEL = 8;
 /** Longest prompt accepted by text-to-image and enhance. */
 export const MAX_PROMPT_LENGTH = 5000;
 /** Largest page of a listing. */

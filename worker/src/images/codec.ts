@@ -19,7 +19,7 @@ import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
 import type { OutputFormat } from "../domain/catalog";
 import { AppError } from "../lib/errors";
-import { type ImageFormat, inspectImage } from "./inspect";
+import { type ImageFormat, type InspectedImage, inspectForDecoding } from "./inspect";
 
 /** Pixels as RGBA bytes, the shape every codec reads and writes. */
 export interface RgbaImage {
@@ -76,11 +76,11 @@ export async function convertImage(
   format: OutputFormat,
   options: { maxPixels: number; quality?: number },
 ): Promise<EncodedImage> {
-  const header = inspectImage(bytes, options.maxPixels);
-  if (header.format === format && (format === "png" || options.quality === undefined)) {
-    return { bytes, format, mimeType: header.mimeType, width: header.width, height: header.height };
+  const source = inspectForDecoding(bytes, options.maxPixels);
+  if (source.format === format && (format === "png" || options.quality === undefined)) {
+    return { bytes, format, mimeType: source.mimeType, width: source.width, height: source.height };
   }
-  return encodeImage(await decodeImage(bytes, options.maxPixels), format, options.quality);
+  return encodeImage(await decodeInspected(source), format, options.quality);
 }
 
 export interface DecodedImage extends RgbaImage {
@@ -93,16 +93,20 @@ export interface DecodedImage extends RgbaImage {
  * could be read differently; the decoded size is then checked against what it vouched for.
  */
 export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<DecodedImage> {
-  const header = inspectImage(bytes, maxPixels);
+  return decodeInspected(inspectForDecoding(bytes, maxPixels));
+}
+
+/** `decodeImage` for a caller that needed the header first (to refuse a bad crop before decoding). */
+export async function decodeInspected(source: InspectedImage): Promise<DecodedImage> {
+  const buffer = source.bytes.slice().buffer;
   await initCodecs();
-  const buffer = bytes.slice().buffer;
-  const decode = { png: pngDecode, jpeg: jpegDecode, webp: webpDecode }[header.format];
+  const decode = { png: pngDecode, jpeg: jpegDecode, webp: webpDecode }[source.format];
   const image = await decode(buffer);
-  if (image.width !== header.width || image.height !== header.height || image.data.length !== header.width * header.height * 4) {
+  if (image.width !== source.width || image.height !== source.height || image.data.length !== source.width * source.height * 4) {
     throw new AppError(
       "INVALID_IMAGE",
-      `The image decoded to ${image.width}x${image.height}, not the ${header.width}x${header.height} its header declares`,
+      `The image decoded to ${image.width}x${image.height}, not the ${source.width}x${source.height} its header declares`,
     );
   }
-  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, format: header.format };
+  return { data: image.data as Uint8ClampedArray, width: image.width, height: image.height, format: source.format };
 }

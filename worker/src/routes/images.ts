@@ -72,7 +72,7 @@ const route = createRoute({
       "Signed URL expired (URL_EXPIRED), tampered with (INVALID_SIGNATURE) or missing for arbitrary sizes (SIGNATURE_REQUIRED)",
     ),
     422: problemResponse(
-      "The output would exceed the size limit (OUTPUT_TOO_LARGE), or the stored source cannot be decoded safely: malformed or ambiguous (INVALID_IMAGE), over 8 MP (IMAGE_TOO_LARGE), or a variant the decoders lack (UNSUPPORTED_IMAGE_FEATURE)",
+      "The output would exceed the size limit (OUTPUT_TOO_LARGE), or the stored source cannot be decoded safely: malformed or ambiguous (INVALID_IMAGE), over 8 MP or needing more memory to decode than 8 MP of baseline JPEG does, as a large progressive JPEG (IMAGE_TOO_LARGE), or a variant the decoders lack (UNSUPPORTED_IMAGE_FEATURE)",
     ),
     429: problemResponse(
       `The image has as many variants as allowed (VARIANT_LIMIT), or this client IP address made too many requests the edge cache could not answer (TOO_MANY_REQUESTS, with Retry-After: ${CLIENT_LIMIT_RETRY_SECONDS} s; cache hits are never limited)`,

@@ -53,7 +53,7 @@ const route = createRoute({
     400: problemResponse("No file, or an invalid field"),
     415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
     422: problemResponse(
-      "Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or CMYK, 12-bit or arithmetic JPEG or animated WebP (UNSUPPORTED_IMAGE_FEATURE)",
+      "Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels, or a progressive JPEG too large to decode within memory (IMAGE_TOO_LARGE), or CMYK, 12-bit or arithmetic JPEG or animated WebP (UNSUPPORTED_IMAGE_FEATURE)",
     ),
     ...quotaKeyErrorResponses,
     ...commonErrorResponses,

@@ -53,8 +53,9 @@ const TABLES = [
   ...jpegSegment(0xc4, [0x10, 1, ...new Array(15).fill(0), 0x00]),
 ];
 
-function jpegScan(components: number, spectral: [number, number] = [0, 63]): number[] {
-  const specs = Array.from({ length: components }, (_, i) => [i + 1, 0x00]).flat();
+/** A scan header over components `first` to `first + components - 1`. */
+function jpegScan(components: number, spectral: [number, number] = [0, 63], first = 1): number[] {
+  const specs = Array.from({ length: components }, (_, i) => [first + i, 0x00]).flat();
   return jpegSegment(0xda, [components, ...specs, spectral[0], spectral[1], 0x00]);
 }
 
@@ -108,16 +109,29 @@ export function jpegWithTwoFrames(width: number, height: number): Uint8Array {
   return new Uint8Array([...SOI, ...jpegFrame(1, 1), ...jpegFrame(width, height), ...jpegBody()]);
 }
 
-/** A progressive JPEG (SOF2) with `scans` DC scans, each a few zero bytes. */
-export function progressiveJpeg(width: number, height: number, scans: number): Uint8Array {
+/**
+ * A progressive JPEG (SOF2) with `scans` DC scans of its first component, each a few zero bytes;
+ * with 3 components, every one sampled 1x1 (4:4:4).
+ */
+export function progressiveJpeg(width: number, height: number, scans: number, components = 1): Uint8Array {
   const scan = [...jpegScan(1, [0, 0]), 0, 0];
   return new Uint8Array([
     ...SOI,
-    ...jpegFrame(width, height, { marker: 0xc2 }),
+    ...jpegFrame(width, height, { marker: 0xc2, components }),
     ...TABLES,
     ...Array.from({ length: scans }, () => scan).flat(),
     ...EOI,
   ]);
+}
+
+/**
+ * A sequential (baseline) 4:4:4 YCbCr JPEG whose three components come in three scans, one each:
+ * libjpeg buffers the whole image's coefficients for it, as for a progressive file.
+ */
+export function nonInterleavedJpeg(width: number, height: number): Uint8Array {
+  const dataBytes = Math.ceil((Math.ceil(width / 8) * Math.ceil(height / 8)) / 4);
+  const scans = [1, 2, 3].flatMap((component) => [...jpegScan(1, [0, 63], component), ...new Array(dataBytes).fill(0)]);
+  return new Uint8Array([...SOI, ...jpegFrame(width, height, { components: 3 }), ...TABLES, ...scans, ...EOI]);
 }
 
 // ---- PNG --------------------------------------------------------------------------------------

@@ -7,10 +7,10 @@
 import { AppError } from "../../lib/errors";
 import { inspectJpeg } from "./jpeg";
 import { inspectPng, isPng } from "./png";
-import type { ImageFormat, ImageHeader, Size } from "./types";
+import type { ImageFormat, ImageHeader, InspectedImage, Size } from "./types";
 import { inspectWebp, isWebp } from "./webp";
 
-export type { ImageFormat, ImageHeader } from "./types";
+export type { ImageFormat, ImageHeader, InspectedImage } from "./types";
 
 function isJpeg(bytes: Uint8Array): boolean {
   return bytes[0] === 0xff && bytes[1] === 0xd8;
@@ -42,4 +42,9 @@ export function inspectImage(bytes: Uint8Array, maxPixels: number): ImageHeader 
     throw new AppError("UNSUPPORTED_FILE_TYPE", "Only PNG, JPEG and WebP images are accepted (judged by content, not by name)");
   const { width, height } = INSPECTORS[format](bytes, maxPixels);
   return { format, mimeType: `image/${format}`, width, height };
+}
+
+/** `inspectImage`, keeping the bytes with what it vouched for: the only way to a decoder. */
+export function inspectForDecoding(bytes: Uint8Array, maxPixels: number): InspectedImage {
+  return { ...inspectImage(bytes, maxPixels), bytes } as InspectedImage;
 }

@@ -6,7 +6,7 @@
  * one frame header while the decoder allocates for another, so this walk follows the decoder's
  * byte for byte, and refuses whatever it would only warn about.
  */
-import { checkPixels, invalid, unsupported } from "./refusal";
+import { checkDecodeMemory, checkPixels, invalid, unsupported } from "./refusal";
 import type { Size } from "./types";
 
 /**
@@ -20,6 +20,7 @@ const SOI = 0xd8;
 const EOI = 0xd9;
 const SOS = 0xda;
 const TEM = 0x01;
+const PROGRESSIVE = 0xc2;
 /** The frame headers the Worker's MozJPEG decodes: baseline, extended and progressive Huffman. */
 const DECODABLE_FRAMES = new Set([0xc0, 0xc1, 0xc2]);
 /** Every other SOFn: lossless, hierarchical or arithmetic-coded, which we do not decode. */
@@ -45,12 +46,42 @@ function hex(marker: number): string {
   return `FF${marker.toString(16).toUpperCase().padStart(2, "0")}`;
 }
 
+interface Sampling {
+  horizontal: number;
+  vertical: number;
+}
+
 interface Frame extends Size {
-  components: number;
+  progressive: boolean;
+  sampling: Sampling[];
+}
+
+/** 64 coefficients of 2 bytes (JCOEF) for each 8x8 block. */
+const COEFFICIENT_BYTES_PER_BLOCK = 128;
+
+function roundUp(value: number, multiple: number): number {
+  return Math.ceil(value / multiple) * multiple;
+}
+
+/**
+ * The whole-image coefficient buffer libjpeg allocates for a multi-scan JPEG (jdcoefct.c, "full
+ * image buffer"): every block of every component, its rows and columns of blocks rounded up to
+ * the component's sampling factors. About 6 bytes a pixel at 4:4:4, 3 at 4:2:0, 2 for grey.
+ */
+function coefficientBufferBytes(frame: Frame): number {
+  const maxHorizontal = Math.max(...frame.sampling.map((factors) => factors.horizontal));
+  const maxVertical = Math.max(...frame.sampling.map((factors) => factors.vertical));
+  let bytes = 0;
+  for (const { horizontal, vertical } of frame.sampling) {
+    const columns = roundUp(Math.ceil((frame.width * horizontal) / (maxHorizontal * 8)), horizontal);
+    const rows = roundUp(Math.ceil((frame.height * vertical) / (maxVertical * 8)), vertical);
+    bytes += columns * rows * COEFFICIENT_BYTES_PER_BLOCK;
+  }
+  return bytes;
 }
 
 /** The frame header (SOF0-2): 8-bit samples, 1 (grey) or 3 (YCbCr or RGB) components. */
-function readFrame(bytes: Uint8Array, view: DataView, start: number, length: number): Frame {
+function readFrame(bytes: Uint8Array, view: DataView, marker: number, start: number, length: number): Frame {
   if (length < 8) invalid("jpeg", "its frame header is too short");
   const precision = bytes[start] as number;
   const height = view.getUint16(start + 1);
@@ -61,15 +92,16 @@ function readFrame(bytes: Uint8Array, view: DataView, start: number, length: num
   if (precision !== 8) unsupported("jpeg", `with ${precision}-bit samples (only 8-bit JPEG can be decoded here)`);
   if (components === 4) unsupported("jpeg", "with 4 colour components (CMYK or YCCK; save it as RGB)");
   if (components !== 1 && components !== 3) unsupported("jpeg", `with ${components} colour components`);
-  for (let i = 0; i < components; i++) {
-    const sampling = bytes[start + 6 + i * 3 + 1] as number;
-    const horizontal = sampling >> 4;
-    const vertical = sampling & 0x0f;
+  const sampling = Array.from({ length: components }, (_, i) => {
+    const factors = bytes[start + 6 + i * 3 + 1] as number;
+    const horizontal = factors >> 4;
+    const vertical = factors & 0x0f;
     if (horizontal < 1 || horizontal > 4 || vertical < 1 || vertical > 4)
       invalid("jpeg", "a component has invalid sampling factors");
-  }
+    return { horizontal, vertical };
+  });
   if (height === 0) invalid("jpeg", "its height is left to a DNL marker");
-  return { width, height, components };
+  return { width, height, progressive: marker === PROGRESSIVE, sampling };
 }
 
 /**
@@ -119,7 +151,7 @@ export function inspectJpeg(bytes: Uint8Array, maxPixels: number): Size {
     if (length < 2 || offset + length > bytes.length) invalid("jpeg", `segment ${hex(marker)} has an impossible length`);
     if (DECODABLE_FRAMES.has(marker)) {
       if (frame) invalid("jpeg", "more than one frame header");
-      frame = readFrame(bytes, view, offset + 2, length);
+      frame = readFrame(bytes, view, marker, offset + 2, length);
       checkPixels("jpeg", frame.width, frame.height, maxPixels);
     }
     offset += length;
@@ -129,6 +161,13 @@ export function inspectJpeg(bytes: Uint8Array, maxPixels: number): Size {
       if (components < 1 || components > 4 || length !== 6 + 2 * components)
         invalid("jpeg", "a scan header's length does not match its component count");
       if (++scans > MAX_JPEG_SCANS) invalid("jpeg", `more than ${MAX_JPEG_SCANS} scans`);
+      // libjpeg buffers the whole image's coefficients when the file is progressive or its first
+      // scan leaves out a component (jdinput.c, initial_setup); a sequential file that goes on
+      // after a scan of every component is an error to it, so costs no more.
+      if (scans === 1 && (frame.progressive || components < frame.sampling.length)) {
+        const kind = frame.progressive ? "progressive" : "multi-scan";
+        checkDecodeMemory(`a ${kind} JPEG`, frame.width, frame.height, coefficientBufferBytes(frame), maxPixels);
+      }
       offset = endOfScan(bytes, offset);
     }
   }

@@ -1,4 +1,5 @@
 /** The refusals every format's inspector shares, so the same fault reads the same in each. */
+import { DECODED_BYTES_PER_PIXEL } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
 import type { ImageFormat } from "./types";
 
@@ -19,5 +20,25 @@ export function checkPixels(format: ImageFormat, width: number, height: number, 
   if (width < 1 || height < 1) invalid(format, "it declares no pixels");
   if (width * height > maxPixels) {
     throw new AppError("IMAGE_TOO_LARGE", `The image declares ${width}x${height} pixels; at most ${maxPixels} are accepted`);
+  }
+}
+
+const MIB = 1024 * 1024;
+
+/**
+ * Refuses an image whose decoder needs `extraBytes` beyond the RGBA every decode holds, when that
+ * takes it past what an image of `maxPixels` costs: the budget the pixel limit was measured for.
+ */
+export function checkDecodeMemory(kind: string, width: number, height: number, extraBytes: number, maxPixels: number): void {
+  const needed = width * height * DECODED_BYTES_PER_PIXEL + extraBytes;
+  const budget = maxPixels * DECODED_BYTES_PER_PIXEL;
+  if (needed > budget) {
+    throw new AppError(
+      "IMAGE_TOO_LARGE",
+      `The image declares ${width}x${height} pixels as ${kind}, which needs about ${Math.ceil(needed / MIB)} MiB to decode ` +
+        "(its decoder buffers the whole image's coefficients), over the " +
+        `${Math.floor(budget / MIB)} MiB decoding may take (what a baseline image of ${maxPixels} pixels needs). ` +
+        "Save it as a baseline JPEG, or with fewer pixels",
+    );
   }
 }

@@ -6,8 +6,8 @@
 import type { OutputFormat } from "../../domain/catalog";
 import type { WatermarkSettings } from "../../domain/image-settings";
 import { MAX_IMAGE_PIXELS } from "../../domain/limits";
-import { decodeImage, type EncodedImage, encodeImage, type RgbaImage } from "../codec";
-import { inspectImage } from "../inspect";
+import { decodeInspected, type EncodedImage, encodeImage, type RgbaImage } from "../codec";
+import { inspectForDecoding } from "../inspect";
 import { anchor, planTransform, type SizeOptions } from "./geometry";
 import type { GravityName } from "./options";
 import { blend, extract, flatten, place } from "./pixels";
@@ -48,13 +48,13 @@ async function applyWatermark(image: RgbaImage, watermark: NonNullable<Transform
  * `IMAGE_TOO_LARGE`, answered without decoding; the original stays servable as it is.
  */
 export async function transformImage(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
-  const header = inspectImage(source, MAX_IMAGE_PIXELS);
+  const inspected = inspectForDecoding(source, MAX_IMAGE_PIXELS);
   // Checked before decoding, so a bad crop or an oversized output costs no CPU.
-  const plan = planTransform(header.width, header.height, job.size);
-  const decoded = await decodeImage(source, MAX_IMAGE_PIXELS);
+  const plan = planTransform(inspected.width, inspected.height, job.size);
+  const decoded = await decodeInspected(inspected);
   // JPEG has no alpha channel, so its pixels need no scan for transparency.
   const region = extract(decoded, plan.source);
-  const scaled = await resize(region, plan.scaled.width, plan.scaled.height, header.format === "jpeg" || undefined);
+  const scaled = await resize(region, plan.scaled.width, plan.scaled.height, decoded.format === "jpeg" || undefined);
   const output = place(scaled, plan.canvas, background(job.format));
   // Every step returns fresh pixels (or the fresh decode itself), so blending in place is safe.
   if (job.watermark) await applyWatermark(output, job.watermark);

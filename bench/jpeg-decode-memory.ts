@@ -1,0 +1,74 @@
+/**
+ * What decoding one 8 MP JPEG costs with the Worker's decoder (jSquash's MozJPEG WASM), by JPEG
+ * layout: libjpeg buffers a multi-scan (progressive) file's whole coefficient array, 128 bytes per
+ * 8x8 block of every component, where a single-scan file needs one row of blocks. Each case runs
+ * in a fresh WASM instance, because WASM memory only grows: its size after the decode is the
+ * decoder's peak, and the RGBA copy handed to JS comes on top. Run: `npx node bench/jpeg-decode-memory.ts`.
+ */
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import sharp from "sharp";
+
+const WIDTH = 4096;
+const HEIGHT = 2048;
+const MIB = 1024 * 1024;
+
+interface DecoderModule {
+  decode(bytes: ArrayBuffer, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number };
+}
+type DecoderFactory = (options: object) => Promise<DecoderModule>;
+
+const require = createRequire(import.meta.url);
+const wasm = new WebAssembly.Module(readFileSync(require.resolve("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm")));
+const { default: factory } = (await import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js")) as { default: DecoderFactory };
+
+/** A photo-like source (gradients and noise), as bench/scenarios/transform.ts makes. */
+function photo(): Buffer {
+  const raw = Buffer.alloc(WIDTH * HEIGHT * 3);
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 0; x < WIDTH; x++) {
+      const i = (y * WIDTH + x) * 3;
+      const noise = (Math.random() - 0.5) * 24;
+      raw[i] = 128 + 100 * Math.sin(x / 90) + noise;
+      raw[i + 1] = 128 + 90 * Math.cos(y / 70) + noise;
+      raw[i + 2] = (x + y) / 13 + noise;
+    }
+  }
+  return raw;
+}
+
+async function measure(bytes: Buffer): Promise<{ before: number; after: number; rgba: number }> {
+  let memory: WebAssembly.Memory | undefined;
+  const module = await factory({
+    noInitialRun: true,
+    instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
+      const instance = new WebAssembly.Instance(wasm, imports);
+      memory = Object.values(instance.exports).find((value) => value instanceof WebAssembly.Memory);
+      done(instance);
+      return instance.exports;
+    },
+  });
+  if (!memory) throw new Error("the decoder exports no memory");
+  const before = memory.buffer.byteLength;
+  const image = module.decode(new Uint8Array(bytes).buffer, false);
+  if (image.width !== WIDTH || image.height !== HEIGHT) throw new Error(`decoded ${image.width}x${image.height}`);
+  return { before, after: memory.buffer.byteLength, rgba: image.data.byteLength };
+}
+
+const raw = photo();
+const source = () => sharp(raw, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } });
+const cases: [string, Promise<Buffer>][] = [
+  ["baseline 4:2:0", source().jpeg({ quality: 85 }).toBuffer()],
+  ["baseline 4:4:4", source().jpeg({ quality: 85, chromaSubsampling: "4:4:4" }).toBuffer()],
+  ["progressive 4:2:0", source().jpeg({ quality: 85, progressive: true }).toBuffer()],
+  ["progressive 4:4:4", source().jpeg({ quality: 85, progressive: true, chromaSubsampling: "4:4:4" }).toBuffer()],
+  ["progressive greyscale", source().toColourspace("b-w").jpeg({ quality: 85, progressive: true }).toBuffer()],
+];
+console.log(`${WIDTH}x${HEIGHT} (${((WIDTH * HEIGHT) / 1e6).toFixed(1)} MP), MiB:`);
+console.log("case                   file  WASM before  WASM after  RGBA copy  peak (WASM + RGBA)");
+for (const [name, encoded] of cases) {
+  const bytes = await encoded;
+  const { before, after, rgba } = await measure(bytes);
+  const cells = [bytes.length, before, after, rgba, after + rgba].map((value) => (value / MIB).toFixed(1).padStart(10));
+  console.log(`${name.padEnd(21)}${cells.join(" ")}`);
+}
