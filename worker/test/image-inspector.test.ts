@@ -105,6 +105,14 @@ describe("the image inspector reads what the decoders read", () => {
     expect(refusal(afterScan)).toMatchObject({ code: "INVALID_IMAGE" });
   });
 
+  it("refuses a scan after a baseline scan of every component, which MozJPEG fails to decode", async () => {
+    const complete = jpeg(16, 16);
+    const secondScan = [...jpegSegment(0xda, [1, 1, 0x00, 0, 63, 0x00]), 0, 0, 0, 0];
+    const bytes = new Uint8Array([...complete.slice(0, -2), ...secondScan, 0xff, 0xd9]);
+    await expect(jpegDecode(bytes.slice().buffer)).rejects.toThrow();
+    expect(refusal(bytes)).toMatchObject({ code: "INVALID_IMAGE", message: expect.stringContaining("scan") });
+  });
+
   it("reads a frame header inside a comment or APP1 as the decoder does: as data", async () => {
     const decoy = jpegFrame(8192, 8192);
     const bytes = new Uint8Array([

@@ -128,6 +128,8 @@ export function inspectJpeg(bytes: Uint8Array, maxPixels: number): Size {
   if (bytes[0] !== 0xff || bytes[1] !== SOI) invalid("jpeg", "it does not start with SOI");
   let frame: Frame | null = null;
   let scans = 0;
+  /** A sequential file whose first scan covered every component: libjpeg reads no other. */
+  let singleScan = false;
   let offset = 2;
   for (;;) {
     // Between segments only FF fill may stand before a marker; libjpeg would skip anything else.
@@ -163,11 +165,14 @@ export function inspectJpeg(bytes: Uint8Array, maxPixels: number): Size {
       if (++scans > MAX_JPEG_SCANS) invalid("jpeg", `more than ${MAX_JPEG_SCANS} scans`);
       // libjpeg buffers the whole image's coefficients when the file is progressive or its first
       // scan leaves out a component (jdinput.c, initial_setup); a sequential file that goes on
-      // after a scan of every component is an error to it, so costs no more.
-      if (scans === 1 && (frame.progressive || components < frame.sampling.length)) {
-        const kind = frame.progressive ? "progressive" : "multi-scan";
-        checkDecodeMemory(`a ${kind} JPEG`, frame.width, frame.height, coefficientBufferBytes(frame), maxPixels);
-      }
+      // after a scan of every component is an error to it, refused here as such.
+      if (scans === 1) {
+        singleScan = !frame.progressive && components === frame.sampling.length;
+        if (!singleScan) {
+          const kind = frame.progressive ? "progressive" : "multi-scan";
+          checkDecodeMemory(`a ${kind} JPEG`, frame.width, frame.height, coefficientBufferBytes(frame), maxPixels);
+        }
+      } else if (singleScan) invalid("jpeg", "a scan follows a baseline scan that already covered every component");
       offset = endOfScan(bytes, offset);
     }
   }
