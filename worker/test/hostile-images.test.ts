@@ -47,6 +47,21 @@ describe("transforming a stored source the inspector refuses", () => {
   });
 });
 
+describe("transforming a stored source whose headers pass but whose pixel data is broken", () => {
+  it("answers 422 INVALID_IMAGE, not a server error, and still serves the original", async () => {
+    // 64x64 passes every header check; its IDAT holds five bytes where 16 KB of pixels belong.
+    const bytes = await pngBomb(64, 64);
+    const path = await storeBypassingUpload(bytes, "png");
+    const variant = await api(`${path}?preset=thumbnail`);
+    const problem = await readProblem(variant);
+    expect(variant.status, problem.detail).toBe(422);
+    expect(problem.code).toBe("INVALID_IMAGE");
+    const original = await api(path);
+    expect(original.status).toBe(200);
+    await original.body?.cancel();
+  });
+});
+
 describe("variants the decoders handle", () => {
   it.each([
     ["a 16-bit PNG", () => png(40, 30, [0xff, 0xff, 0x00, 0x00, 0x80, 0x00], { depth: 16, colourType: 2 }), [255, 0, 128]],

@@ -101,7 +101,10 @@ export async function decodeInspected(source: InspectedImage): Promise<DecodedIm
   const buffer = source.bytes.slice().buffer;
   await initCodecs();
   const decode = { png: pngDecode, jpeg: jpegDecode, webp: webpDecode }[source.format];
-  const image = await decode(buffer);
+  // The inspector read only the headers: broken pixel data (a bad zlib stream, say) fails here.
+  const image = await decode(buffer).catch((cause: unknown) => {
+    throw new AppError("INVALID_IMAGE", `The ${source.format.toUpperCase()} image's data cannot be decoded`, { cause });
+  });
   if (image.width !== source.width || image.height !== source.height || image.data.length !== source.width * source.height * 4) {
     throw new AppError(
       "INVALID_IMAGE",
