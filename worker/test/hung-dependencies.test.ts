@@ -3,6 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config";
+import { createDatabase } from "../src/db/client";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, freshIp, readProblem, testEnv } from "./support/app";
 import { createProject, insertKey, type TestKey, type TestProject } from "./support/fixtures";
@@ -172,6 +173,55 @@ describe("a paused S3 server", () => {
       expect(problem.code).toBe("STORAGE_UNAVAILABLE");
       expect(await objectsOfProject()).toEqual(before);
       expect(await imageRows()).toBe(rowsBefore);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+async function projectName(): Promise<string | undefined> {
+  return withPausableDb(env, async (db) => {
+    const result = await db.execute<{ name: string }>(sql`select name from projects where id = ${scope.project.id}`);
+    return result.rows[0]?.name;
+  });
+}
+
+describe("a transaction whose statement gets no answer in time", () => {
+  it(
+    "leaves the request's next write to a connection of its own, so that write is kept",
+    async () => {
+      const request = createDatabase({ databaseUrl: env.DATABASE_URL ?? "", databaseWsProxy: env.DATABASE_WS_PROXY });
+      // Another session holds the project's row, so the request's update waits past its deadline.
+      let unlock = () => {};
+      const unlocked = new Promise<void>((resolve) => {
+        unlock = resolve;
+      });
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = withPausableDb(env, (db) =>
+        db.transaction(async (tx) => {
+          await tx.execute(sql`select id from projects where id = ${scope.project.id} for update`);
+          locked();
+          await unlocked;
+        }),
+      );
+      await isLocked;
+      try {
+        const stuck = request.db.transaction((tx) =>
+          tx.execute(sql`update projects set name = 'never kept' where id = ${scope.project.id}`),
+        );
+        await expect(stuck).rejects.toThrow();
+      } finally {
+        unlock();
+        await holder;
+      }
+
+      const name = `renamed after the timeout ${crypto.randomUUID()}`;
+      await request.db.execute(sql`update projects set name = ${name} where id = ${scope.project.id}`);
+      await request.close();
+
+      expect(await projectName()).toBe(name);
     },
     TEST_TIMEOUT_MS,
   );
