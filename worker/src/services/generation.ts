@@ -13,8 +13,9 @@ import { logFailure } from "../lib/log";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
-import { putOrRemoveLater } from "../storage/abandoned-write";
+import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
 import { type Enhancement, enhancePrompt } from "./enhancement";
+import { imageRowExists } from "./images";
 
 export interface GenerationDeps {
   db: Database;
@@ -72,8 +73,10 @@ async function stage<T>(timings: GenerationTimings, name: keyof GenerationTiming
 /**
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
  * row first; then the object is stored; then one statement inserts the image row and marks the
- * generation succeeded. If that statement fails the object is deleted. Any failure leaves the
- * generation `failed` with its code, and no image row or object.
+ * generation succeeded. If that statement is refused the object is deleted; if it got no answer
+ * it may still commit, so the object is deleted later only if its row never appeared
+ * (storage/abandoned-write.ts). Any other failure leaves the generation `failed` with its code,
+ * and no image row or object.
  */
 export async function generateImage(
   deps: GenerationDeps,
@@ -191,8 +194,8 @@ export async function generateImage(
   } catch (error) {
     const failure = toAppError(error);
     if (storedKey) {
-      const orphan = storedKey;
-      await store.delete(orphan).catch((cause: unknown) => logFailure("orphaned object", cause, { key: orphan }));
+      const stored = storedKey;
+      await removeObjectOfFailedRow(store, deps.defer, stored, error, () => imageRowExists(db, stored));
     }
     timings.totalMs = Date.now() - started;
     // An upsert, so the failure is recorded even if the pending row never made it.

@@ -35,6 +35,12 @@ export async function findServableImage(db: Database, storageKey: string): Promi
   return row ?? null;
 }
 
+/** Whether an image row (live or deleted) references the object at `storageKey`. */
+export async function imageRowExists(db: Database, storageKey: string): Promise<boolean> {
+  const [row] = await db.select({ id: images.id }).from(images).where(eq(images.storageKey, storageKey));
+  return row !== undefined;
+}
+
 /** A live image of this project; another project's image is simply not found. */
 export async function findProjectImage(db: Database, projectId: string, imageId: string): Promise<Image | null> {
   const [row] = await db
