@@ -60,11 +60,11 @@ async function imageRows(): Promise<number> {
   });
 }
 
-/** The storage keys of the project's image rows. */
+/** The storage keys of the project's live image rows (what users can list and load). */
 async function imageRowKeys(): Promise<string[]> {
   return withPausableDb(env, async (db) => {
     const result = await db.execute<{ storage_key: string }>(
-      sql`select storage_key from images where project_id = ${scope.project.id}`,
+      sql`select storage_key from images where project_id = ${scope.project.id} and deleted_at is null`,
     );
     return result.rows.map((row) => row.storage_key);
   });

@@ -11,7 +11,7 @@ import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
-import { imageRowExists } from "../services/images";
+import { settleUnansweredImageRow } from "../services/images";
 import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
 import { imageUrl } from "./enhancement-schemas";
 
@@ -105,7 +105,18 @@ export const uploadRoutes = createRouter().openapi(route, async (c) => {
     createdAt = result.rows[0]?.created_at ?? new Date().toISOString();
   } catch (error) {
     // The row failed (or may yet land): the object must not outlive it, nor leave it broken.
-    await removeObjectOfFailedRow(store, defer, key, error, () => imageRowExists(db, key));
+    await removeObjectOfFailedRow(store, defer, key, error, () =>
+      settleUnansweredImageRow(db, {
+        projectId: caller.project.id,
+        category: form.category,
+        storageKey: key,
+        mimeType: header.mimeType,
+        bytes: bytes.byteLength,
+        width: header.width,
+        height: header.height,
+        sha256,
+      }),
+    );
     throw error;
   }
 

@@ -60,20 +60,17 @@ export async function removeAbandonedWrite(store: ObjectStore, key: string): Pro
 /**
  * Removes the object stored for an image row whose write failed with `error`. A refusal (a
  * constraint, a bad value) means the row does not exist: the object goes at once. A write that
- * got no answer may still commit when the database wakes: after a pause, the object is deleted
- * only if `rowExists` says no; if the database still cannot say, the object is kept and logged.
- *
- * The look settles the case of a server that was paused or unreachable: by the time it answers a
- * new connection, it has read the lost statement. A server that is alive but slow (the statement
- * waiting on a lock) may still commit after the look; closing that gap would need a claim on the
- * storage key inside the database (a deleted row under the unique key), which is not done here.
+ * got no answer may still commit when the database wakes, even after the database answers other
+ * connections again: after a pause, `settleRow` makes the outcome final in the database and says
+ * whether the row exists; the object is deleted only if it does not. If the database still
+ * cannot answer, the object is kept and logged.
  */
 export async function removeObjectOfFailedRow(
   store: ObjectStore,
   defer: Defer,
   key: string,
   error: unknown,
-  rowExists: () => Promise<boolean>,
+  settleRow: () => Promise<boolean>,
 ): Promise<void> {
   if (!isConnectionFailure(error)) {
     await store.delete(key).catch((cause: unknown) => logFailure("object of a refused row not deleted", cause, { key }));
@@ -84,7 +81,7 @@ export async function removeObjectOfFailedRow(
     await pauseBefore(deadline, ABANDONED_WRITE_RECHECK_MS);
     let recorded: boolean;
     try {
-      recorded = await beforeDeadline(deadline, rowExists);
+      recorded = await beforeDeadline(deadline, settleRow);
     } catch (cause) {
       logFailure("object kept: its row's write has an unknown outcome", cause, { key });
       return;
