@@ -3,9 +3,12 @@ import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config";
+import { createDatabase } from "../src/db/client";
+import { ABANDONED_WRITE_BUDGET_MS } from "../src/domain/limits";
+import { removeAbandonedWrite } from "../src/storage/abandoned-write";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, freshIp, readProblem, testEnv } from "./support/app";
-import { createProject, insertKey, type TestKey, type TestProject } from "./support/fixtures";
+import { createProject, insertKey, quotaUsed, type TestKey, type TestProject } from "./support/fixtures";
 import { formWith, imageFile } from "./support/images";
 import { pausableStackEnv, pause, resume, withPausableDb } from "./support/pausable";
 
@@ -54,6 +57,16 @@ async function imageRows(): Promise<number> {
       sql`select count(*)::int as n from images where project_id = ${scope.project.id}`,
     );
     return result.rows[0]?.n ?? -1;
+  });
+}
+
+/** The storage keys of the project's live image rows (what users can list and load). */
+async function imageRowKeys(): Promise<string[]> {
+  return withPausableDb(env, async (db) => {
+    const result = await db.execute<{ storage_key: string }>(
+      sql`select storage_key from images where project_id = ${scope.project.id} and deleted_at is null`,
+    );
+    return result.rows.map((row) => row.storage_key);
   });
 }
 
@@ -137,6 +150,24 @@ const STALE_WRITE_SETTLE_MS = 1500;
 
 describe("a paused S3 server", () => {
   it(
+    "makes the background delete of an abandoned object give up within its budget",
+    async () => {
+      await pause("s3");
+      const { result: outcome, ms } = await timed(() =>
+        removeAbandonedWrite(pausableStore(), `${scope.organization.slug}/never-answered.png`).then(
+          () => "deleted",
+          () => "gave up",
+        ),
+      );
+
+      expect(outcome).toBe("gave up");
+      // Background work gets about 30 s after the response; the pool is closed after it.
+      expect(ms).toBeLessThan(ABANDONED_WRITE_BUDGET_MS + 2000);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
     "makes a generation answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
     async () => {
       const before = await objectsOfProject();
@@ -172,6 +203,158 @@ describe("a paused S3 server", () => {
       expect(problem.code).toBe("STORAGE_UNAVAILABLE");
       expect(await objectsOfProject()).toEqual(before);
       expect(await imageRows()).toBe(rowsBefore);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+async function generationsOfProject(): Promise<number> {
+  return withPausableDb(env, async (db) => {
+    const result = await db.execute<{ n: number }>(
+      sql`select count(*)::int as n from generations where project_id = ${scope.project.id}`,
+    );
+    return result.rows[0]?.n ?? -1;
+  });
+}
+
+/** Resolves once `progress` moves on from `before`: the request reached that point. */
+async function until(progress: () => Promise<number>, before: number): Promise<void> {
+  const deadline = Date.now() + PROMPT_ANSWER_MS;
+  while ((await progress()) === before) {
+    if (Date.now() > deadline) throw new Error("the request never got that far");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * Sends a request that stores an object, then its image row, and freezes the database between
+ * the two: S3 is held until `progress` shows the request is past its last statement before the
+ * PUT, PostgreSQL is paused, then S3 let go. The row's INSERT reaches the frozen server and gets
+ * no answer in time; the server carries it out when it wakes, either while the request's
+ * background work still runs or only after it.
+ */
+async function whileDatabaseFreezesAfterStoring(
+  path: string,
+  init: RequestInit,
+  progress: () => Promise<number>,
+  wake: Wake,
+): Promise<Response> {
+  const before = await progress();
+  await pause("s3");
+  const ctx = createExecutionContext();
+  const responding = buildApp().fetch(new Request(`http://banatie.test${path}`, init), { ...testEnv, ...env }, ctx);
+  let response: Response;
+  try {
+    await until(progress, before);
+    await pause("postgres");
+    await resume("s3");
+    response = await responding;
+  } finally {
+    await resume("s3");
+    if (wake === "during background work") await resume("postgres");
+  }
+  await waitOnExecutionContext(ctx);
+  await resume("postgres");
+  await new Promise((resolve) => setTimeout(resolve, STALE_WRITE_SETTLE_MS));
+  return response;
+}
+
+type Wake = "during background work" | "after background work";
+
+describe("PostgreSQL pausing between an image's object and its row", () => {
+  for (const wake of ["during background work", "after background work"] as const) {
+    it(
+      `leaves an upload whole or absent, waking ${wake}`,
+      async () => {
+        const response = await whileDatabaseFreezesAfterStoring(
+          "/api/upload",
+          {
+            method: "POST",
+            headers: { "X-API-Key": key.key, "CF-Connecting-IP": freshIp() },
+            body: formWith(await imageFile("png", 24, 24), "frozen.png"),
+          },
+          // The quota is spent by the last statement before the PUT.
+          () => withPausableDb(env, (db) => quotaUsed(db, key.id)),
+          wake,
+        );
+        const problem = await readProblem(response);
+
+        expect(response.status).toBe(503);
+        expect(problem.code).toBe("DATABASE_UNAVAILABLE");
+        expect((await objectsOfProject()).sort()).toEqual((await imageRowKeys()).sort());
+      },
+      TEST_TIMEOUT_MS,
+    );
+  }
+
+  it(
+    "leaves a generation's image whole or absent",
+    async () => {
+      const response = await whileDatabaseFreezesAfterStoring(
+        "/api/text-to-image",
+        {
+          method: "POST",
+          headers: { "X-API-Key": key.key, "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
+          body: JSON.stringify({ prompt: "a harbour at dawn", autoEnhance: false }),
+        },
+        // The pending generation row is the last statement before the PUT.
+        generationsOfProject,
+        "during background work",
+      );
+      const problem = await readProblem(response);
+
+      expect(response.status).toBe(503);
+      expect(problem.code).toBe("DATABASE_UNAVAILABLE");
+      expect((await objectsOfProject()).sort()).toEqual((await imageRowKeys()).sort());
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+async function projectName(): Promise<string | undefined> {
+  return withPausableDb(env, async (db) => {
+    const result = await db.execute<{ name: string }>(sql`select name from projects where id = ${scope.project.id}`);
+    return result.rows[0]?.name;
+  });
+}
+
+describe("a transaction whose statement gets no answer in time", () => {
+  it(
+    "leaves the request's next write to a connection of its own, so that write is kept",
+    async () => {
+      const request = createDatabase({ databaseUrl: env.DATABASE_URL ?? "", databaseWsProxy: env.DATABASE_WS_PROXY });
+      // Another session holds the project's row, so the request's update waits past its deadline.
+      let unlock = () => {};
+      const unlocked = new Promise<void>((resolve) => {
+        unlock = resolve;
+      });
+      let locked = () => {};
+      const isLocked = new Promise<void>((resolve) => {
+        locked = resolve;
+      });
+      const holder = withPausableDb(env, (db) =>
+        db.transaction(async (tx) => {
+          await tx.execute(sql`select id from projects where id = ${scope.project.id} for update`);
+          locked();
+          await unlocked;
+        }),
+      );
+      await isLocked;
+      try {
+        const stuck = request.db.transaction((tx) =>
+          tx.execute(sql`update projects set name = 'never kept' where id = ${scope.project.id}`),
+        );
+        await expect(stuck).rejects.toThrow();
+      } finally {
+        unlock();
+        await holder;
+      }
+
+      const name = `renamed after the timeout ${crypto.randomUUID()}`;
+      await request.db.execute(sql`update projects set name = ${name} where id = ${scope.project.id}`);
+      await request.close();
+
+      expect(await projectName()).toBe(name);
     },
     TEST_TIMEOUT_MS,
   );

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { type Stack, startStack } from "../../stack/index.ts";
@@ -10,7 +11,8 @@ import { tempDir } from "./temp-dir.ts";
  * tests need it; reached from workerd over loopback HTTP:
  *
  * - `POST /stack` starts it (once) and answers the Worker variables that point at it
- * - `POST /pause?target=postgres|s3` sends SIGSTOP to the postmaster or the S3 server process
+ * - `POST /pause?target=postgres|s3` sends SIGSTOP to every PostgreSQL process (the postmaster
+ *   and the backends of open connections, as when a compute is suspended) or to the S3 server
  * - `POST /resume?target=postgres|s3` sends SIGCONT
  */
 export interface PausableStackControl {
@@ -19,6 +21,20 @@ export interface PausableStackControl {
 }
 
 type Target = "postgres" | "s3";
+
+/** The processes `pid` forked (Linux): PostgreSQL's backends and helpers. */
+async function childProcesses(pid: number): Promise<number[]> {
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, "utf8");
+  return children.split(" ").filter(Boolean).map(Number);
+}
+
+function signalIfAlive(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch {
+    // The backend of a connection that just closed: nothing left to freeze.
+  }
+}
 
 export async function startPausableStackControl(): Promise<PausableStackControl> {
   let starting: Promise<{ stack: Stack; remove(): Promise<void> }> | undefined;
@@ -43,7 +59,10 @@ export async function startPausableStackControl(): Promise<PausableStackControl>
   const signal = async (target: Target, name: "SIGSTOP" | "SIGCONT") => {
     const { stack } = await stackOnce();
     // The S3 server runs in a child process of its own, so stopping it never freezes this one.
-    process.kill(target === "postgres" ? stack.postgres.pid : stack.s3.pid, name);
+    // The postmaster first: once it is stopped, it forks no backend the loop below would miss.
+    const root = target === "postgres" ? stack.postgres.pid : stack.s3.pid;
+    process.kill(root, name);
+    if (target === "postgres") for (const child of await childProcesses(root)) signalIfAlive(child, name);
     if (name === "SIGSTOP") paused.add(target);
     else paused.delete(target);
   };

@@ -1,6 +1,7 @@
-import { neonConfig, Pool } from "@neondatabase/serverless";
+import { type Client, neonConfig, Pool } from "@neondatabase/serverless";
 import { drizzle } from "drizzle-orm/neon-serverless";
 import { DATABASE_CLOSE_TIMEOUT_MS, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS } from "../domain/limits";
+import { isConnectionFailure } from "./errors";
 import { neonSocketSettings } from "./neon-local";
 import * as schema from "./schema";
 
@@ -18,8 +19,12 @@ export type Database = ReturnType<typeof drizzle<typeof schema>>;
  *
  * Every call has a deadline: the driver (pg's Pool) gives up on a connection that is not ready
  * within DATABASE_CONNECT_TIMEOUT_MS and on a statement unanswered within
- * DATABASE_STATEMENT_TIMEOUT_MS, closing the socket, so the request fails fast (503) instead of
- * hanging on a server that accepted the connection and went silent.
+ * DATABASE_STATEMENT_TIMEOUT_MS, so the request fails fast (503) instead of hanging on a server
+ * that accepted the connection and went silent. Both deadlines are the client's only: a paused
+ * server still carries out a statement it received once it wakes (see storage/abandoned-write.ts
+ * for the object of such a row). No server-side `statement_timeout` is sent either: it would not
+ * help a paused server, whose clock does not run for the statement until it wakes, and Neon's
+ * pooled endpoints (PgBouncer) refuse connections that carry startup parameters they do not know.
  */
 export function createDatabase(settings: DatabaseSettings): { db: Database; close: () => Promise<void> } {
   // neonConfig is module-global; the settings are per deployment, so setting them again is harmless.
@@ -33,8 +38,41 @@ export function createDatabase(settings: DatabaseSettings): { db: Database; clos
   // Connection failures reach the caller through the failed query; an unheard 'error' event
   // would otherwise be thrown again as an uncaught exception.
   pool.on("error", () => {});
+  // Every connection the pool opens (the event passes the Client itself).
+  pool.on("connect", closeOnConnectionFailure);
   const db = drizzle({ client: pool, schema, casing: "snake_case" });
   return { db, close: () => closeWithin(pool, DATABASE_CLOSE_TIMEOUT_MS) };
+}
+
+type QueryCallback = (error: unknown, result?: unknown) => void;
+
+/**
+ * Closes a connection as soon as one of its statements times out. pg answers the caller but
+ * keeps the connection open, still waiting for the late reply, and a transaction's connection
+ * goes back to the pool as if healthy (drizzle releases it without the error): the next
+ * statement of the request (a deferred audit write) would then queue behind the lost one and run
+ * inside the abandoned transaction, to be rolled back unseen. `end()` on a connection with a
+ * statement in flight destroys its socket, so the rollback fails at once and the pool drops it.
+ */
+function closeOnConnectionFailure(client: Client): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  const closeIfBroken = (error: unknown) => {
+    if (isConnectionFailure(error)) client.end().catch(() => {});
+  };
+  // pg calls back (Pool.query) or returns a promise (drizzle, on a connection of its own).
+  client.query = ((...args: unknown[]) => {
+    const callback = args.at(-1);
+    if (typeof callback === "function") {
+      args[args.length - 1] = (error: unknown, result?: unknown) => {
+        closeIfBroken(error);
+        (callback as QueryCallback)(error, result);
+      };
+      return query(...args);
+    }
+    const result = query(...args);
+    if (result instanceof Promise) result.catch(closeIfBroken);
+    return result;
+  }) as Client["query"];
 }
 
 /**
@@ -51,16 +89,4 @@ async function closeWithin(pool: Pool, ms: number): Promise<void> {
   } finally {
     clearTimeout(timer);
   }
-}
-
-/**
- * Errors the driver raises when the connection, not the statement, failed: it could not
- * connect in time, the connection dropped, or a statement got no answer in time. They carry no
- * SQLSTATE; transactions surface them unwrapped, when their connection cannot be opened.
- */
-const CONNECTION_FAILURE =
-  /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error)/;
-
-export function isConnectionFailure(error: unknown): boolean {
-  return error instanceof Error && CONNECTION_FAILURE.test(error.message);
 }

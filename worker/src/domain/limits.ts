@@ -54,8 +54,10 @@ export const DATABASE_CLOSE_TIMEOUT_MS = 2000;
 /** What a 503 DATABASE_UNAVAILABLE tells clients to wait before trying again. */
 export const DATABASE_RETRY_AFTER_SECONDS = 10;
 /**
- * A write that timed out may still land; its key is deleted in the background, checked again
- * after a pause (the late write may be served just after the delete), at most this many times.
+ * A write that timed out may still land; it is repaired in the background (storage/abandoned-write.ts)
+ * within this budget: background work gets about 30 s after the response, and closing the
+ * request's database pool (DATABASE_CLOSE_TIMEOUT_MS) comes after it.
  */
-export const ABANDONED_WRITE_DELETE_ATTEMPTS = 3;
+export const ABANDONED_WRITE_BUDGET_MS = 22_000;
+/** The pause before looking again whether a late write landed. */
 export const ABANDONED_WRITE_RECHECK_MS = 1000;

@@ -1,7 +1,7 @@
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { isConnectionFailure } from "../db/client";
+import { isConnectionFailure } from "../db/errors";
 import { DATABASE_RETRY_AFTER_SECONDS } from "../domain/limits";
 
 /**

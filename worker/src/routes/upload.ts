@@ -11,7 +11,8 @@ import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
-import { putOrRemoveLater } from "../storage/abandoned-write";
+import { settleUnansweredImageRow } from "../services/images";
+import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
 import { imageUrl } from "./enhancement-schemas";
 
 const Form = z.object({
@@ -103,8 +104,19 @@ export const uploadRoutes = createRouter().openapi(route, async (c) => {
     `);
     createdAt = result.rows[0]?.created_at ?? new Date().toISOString();
   } catch (error) {
-    // The row failed: the object must not outlive it.
-    await store.delete(key).catch(() => {});
+    // The row failed (or may yet land): the object must not outlive it, nor leave it broken.
+    await removeObjectOfFailedRow(store, defer, key, error, () =>
+      settleUnansweredImageRow(db, {
+        projectId: caller.project.id,
+        category: form.category,
+        storageKey: key,
+        mimeType: header.mimeType,
+        bytes: bytes.byteLength,
+        width: header.width,
+        height: header.height,
+        sha256,
+      }),
+    );
     throw error;
   }
 

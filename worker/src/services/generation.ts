@@ -13,8 +13,9 @@ import { logFailure } from "../lib/log";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
-import { putOrRemoveLater } from "../storage/abandoned-write";
+import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
 import { type Enhancement, enhancePrompt } from "./enhancement";
+import { type ImageRecord, settleUnansweredImageRow } from "./images";
 
 export interface GenerationDeps {
   db: Database;
@@ -72,8 +73,10 @@ async function stage<T>(timings: GenerationTimings, name: keyof GenerationTiming
 /**
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
  * row first; then the object is stored; then one statement inserts the image row and marks the
- * generation succeeded. If that statement fails the object is deleted. Any failure leaves the
- * generation `failed` with its code, and no image row or object.
+ * generation succeeded. If that statement is refused the object is deleted; if it got no answer
+ * it may still commit, so the object is deleted later only once the row is settled as never
+ * written (storage/abandoned-write.ts). Any other failure leaves the generation `failed` with its code,
+ * and no image row or object.
  */
 export async function generateImage(
   deps: GenerationDeps,
@@ -105,7 +108,7 @@ export async function generateImage(
   // Observed here so a failure cannot go unhandled before the await below.
   pending.catch(() => {});
 
-  let storedKey: string | null = null;
+  let stored: ImageRecord | null = null;
   let attempts = 0;
   try {
     const enhancement = request.autoEnhance
@@ -142,7 +145,16 @@ export async function generateImage(
         metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) },
       }),
     );
-    storedKey = key;
+    stored = {
+      projectId: caller.project.id,
+      category: "generated",
+      storageKey: key,
+      mimeType: image.mimeType,
+      bytes: image.bytes.byteLength,
+      width: image.width,
+      height: image.height,
+      sha256,
+    };
 
     timings.totalMs = Date.now() - started;
     const usage = generated.usage ?? null;
@@ -190,9 +202,9 @@ export async function generateImage(
     };
   } catch (error) {
     const failure = toAppError(error);
-    if (storedKey) {
-      const orphan = storedKey;
-      await store.delete(orphan).catch((cause: unknown) => logFailure("orphaned object", cause, { key: orphan }));
+    if (stored) {
+      const record = stored;
+      await removeObjectOfFailedRow(store, deps.defer, record.storageKey, error, () => settleUnansweredImageRow(db, record));
     }
     timings.totalMs = Date.now() - started;
     // An upsert, so the failure is recorded even if the pending row never made it.

@@ -35,6 +35,27 @@ export async function findServableImage(db: Database, storageKey: string): Promi
   return row ?? null;
 }
 
+/** The columns an image row cannot be without. */
+export type ImageRecord = Pick<
+  typeof images.$inferInsert,
+  "projectId" | "category" | "storageKey" | "mimeType" | "bytes" | "width" | "height" | "sha256"
+>;
+
+/**
+ * Settles an image row whose INSERT got no answer, which the database may still carry out: it
+ * records the image as deleted unless the row is there. The unique storage key makes the answer
+ * final: an INSERT still in flight is waited for (and wins), one that arrives later is refused.
+ * Returns whether the image row exists.
+ */
+export async function settleUnansweredImageRow(db: Database, record: ImageRecord): Promise<boolean> {
+  const claimed = await db
+    .insert(images)
+    .values({ ...record, deletedAt: sql`now()` })
+    .onConflictDoNothing({ target: images.storageKey })
+    .returning({ id: images.id });
+  return claimed.length === 0;
+}
+
 /** A live image of this project; another project's image is simply not found. */
 export async function findProjectImage(db: Database, projectId: string, imageId: string): Promise<Image | null> {
   const [row] = await db
