@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { sanitizeFilename, storageKey } from "../src/images/storage-key";
+import { loggableKey } from "../src/storage/abandoned-write";
 
 describe("filenames in storage keys", () => {
   it.each([
@@ -27,5 +28,14 @@ describe("filenames in storage keys", () => {
     const parts = { organizationSlug: "acme", projectSlug: "shop", category: "generated" as const, id, extension: "png" };
     expect(storageKey({ ...parts, filename: "banner" })).toBe("acme/shop/generated/banner-0b6c8f0e7f574a55.png");
     expect(storageKey({ ...parts, filename: null })).toBe(`acme/shop/generated/${id}.png`);
+  });
+
+  it("leaves the user's filename out of a key that a log line shows, keeping the server's id", () => {
+    const id = "0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a";
+    const parts = { organizationSlug: "acme", projectSlug: "shop", category: "generated" as const, id, extension: "png" };
+    expect(loggableKey(storageKey({ ...parts, filename: "my-secret-launch" }))).toBe(
+      "acme/shop/generated/…-0b6c8f0e7f574a55.png",
+    );
+    expect(loggableKey(storageKey({ ...parts, filename: null }))).toBe(`acme/shop/generated/${id}.png`);
   });
 });

@@ -5,6 +5,14 @@ import { logFailure } from "../lib/log";
 import { type ObjectBody, type ObjectStore, type PutOptions, StorageTimeoutError } from "./object-store";
 
 /**
+ * A storage key as logs may show it: a generated name can begin with the user's filename, which
+ * is theirs, not ours to log; the server's own id after it still tells the objects apart.
+ */
+export function loggableKey(key: string): string {
+  return key.replace(/\/[^/]*-([0-9a-f]{16}\.[a-z]+)$/, "/…-$1");
+}
+
+/**
  * Writes the platform gave up on without knowing whether they happened. A stored object and
  * the image row that references it are written one after the other; when either write gets no
  * answer in time, the request fails, yet the server may still carry the write out later. The
@@ -54,7 +62,7 @@ export async function removeAbandonedWrite(store: ObjectStore, key: string): Pro
       await pauseBefore(deadline, ABANDONED_WRITE_RECHECK_MS * attempt);
     }
   }
-  throw new AppError("STORAGE_UNAVAILABLE", `Abandoned object ${key} could not be deleted in time`);
+  throw new AppError("STORAGE_UNAVAILABLE", `Abandoned object ${loggableKey(key)} could not be deleted in time`);
 }
 
 /**
@@ -73,7 +81,9 @@ export async function removeObjectOfFailedRow(
   settleRow: () => Promise<boolean>,
 ): Promise<void> {
   if (!isConnectionFailure(error)) {
-    await store.delete(key).catch((cause: unknown) => logFailure("object of a refused row not deleted", cause, { key }));
+    await store
+      .delete(key)
+      .catch((cause: unknown) => logFailure("object of a refused row not deleted", cause, { key: loggableKey(key) }));
     return;
   }
   defer(async () => {
@@ -83,12 +93,12 @@ export async function removeObjectOfFailedRow(
     try {
       recorded = await beforeDeadline(deadline, settleRow);
     } catch (cause) {
-      logFailure("object kept: its row's write has an unknown outcome", cause, { key });
+      logFailure("object kept: its row's write has an unknown outcome", cause, { key: loggableKey(key) });
       return;
     }
     if (recorded) return;
     await beforeDeadline(deadline, () => store.delete(key)).catch((cause: unknown) =>
-      logFailure("object of an unwritten row not deleted", cause, { key }),
+      logFailure("object of an unwritten row not deleted", cause, { key: loggableKey(key) }),
     );
   });
 }
