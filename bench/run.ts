@@ -72,7 +72,7 @@ async function main() {
     observeDatabaseClient: roundTrips.observe,
   });
   const offlineVars = path.join(os.tmpdir(), `banatie-bench-offline-${process.pid}.vars`);
-  await writeEnvFile(offlineVars, { ...platform.stack.workerVars, ENVIRONMENT: "test", IMAGE_EDGE_CACHE: "off" });
+  await writeEnvFile(offlineVars, { ...platform.stack.workerVars, IMAGE_EDGE_CACHE: "off" });
   const offline = await startWranglerDev({
     port: await freePort(),
     inspectorPort: await freePort(),

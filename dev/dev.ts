@@ -68,8 +68,7 @@ async function main() {
     say("database migrated; building the site");
     await run("astro", ["build", "--root", "site", "--silent"]);
 
-    // Development's rules: one-call bootstrap, the local WebSocket proxy (wrangler.toml says production).
-    await writeEnvFile(STACK_VARS_FILE, { ENVIRONMENT: "development", ...stack.workerVars });
+    await writeEnvFile(STACK_VARS_FILE, stack.workerVars);
 
     // Later env files win: your .dev.vars overrides what the stack provides.
     wrangler = await startWranglerDev({

@@ -5,10 +5,11 @@ import type { Scenario } from "./types.ts";
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 
 /**
- * The cost of authentication and the quota: GET /api/info (public, no database) against an
- * authenticated GET /api/me and a rate-limited POST /api/enhance (the offline template enhancer:
- * next to no work of its own), with the PostgreSQL round trips each makes, counted at the
- * WebSocket proxy. /health is no baseline: it reuses its last check and is limited per client.
+ * The cost of authentication and the quota: GET /api/bootstrap/status (public, one query: what a
+ * request's connection and a statement cost) against an authenticated GET /api/me and a
+ * rate-limited POST /api/enhance (the offline template enhancer: next to no work of its own),
+ * with the PostgreSQL round trips each makes, counted at the WebSocket proxy. /health, the
+ * baseline before, now reuses its last check for a few seconds and is limited per client.
  */
 export const authScenario: Scenario = {
   name: "auth",
@@ -17,7 +18,7 @@ export const authScenario: Scenario = {
     // Its own key, so the two measurements do not share one burst limit.
     const meKey = await createProjectKey(platform.worker.url, platform.masterKey, "bench-me");
     const targets = {
-      "GET /api/info": () => fetch(`${offline.url}/api/info`),
+      "GET /api/bootstrap/status": () => fetch(`${offline.url}/api/bootstrap/status`),
       "GET /api/me (authenticated)": () => fetch(`${offline.url}/api/me`, { headers: { "X-API-Key": meKey } }),
       "POST /api/enhance (authenticated, rate limited)": () =>
         fetch(`${offline.url}/api/enhance`, {
@@ -34,7 +35,7 @@ export const authScenario: Scenario = {
       queries[name] = (roundTrips.snapshot().queries - before.queries) / (SAMPLES + 20);
       measurements.push(result);
     }
-    const [info, me, limited] = measurements as [
+    const [baseline, me, limited] = measurements as [
       (typeof measurements)[number],
       (typeof measurements)[number],
       (typeof measurements)[number],
@@ -44,8 +45,8 @@ export const authScenario: Scenario = {
       description: `Authentication and quota: ${SAMPLES} sequential requests each`,
       measurements,
       metrics: {
-        authOverheadMs: me.medianMs - info.medianMs,
-        authQuotaOverheadMs: limited.medianMs - info.medianMs,
+        authOverheadMs: me.medianMs - baseline.medianMs,
+        authQuotaOverheadMs: limited.medianMs - baseline.medianMs,
         authQueriesPerRequest: queries["GET /api/me (authenticated)"] ?? Number.NaN,
         authQuotaQueriesPerRequest: queries["POST /api/enhance (authenticated, rate limited)"] ?? Number.NaN,
       },

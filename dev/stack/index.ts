@@ -93,6 +93,9 @@ export async function startStack(options: StackOptions): Promise<Stack> {
       wsProxy,
       s3,
       workerVars: {
+        // A Worker on this stack is local by definition: development's rules, which allow the plain
+        // WebSocket proxy (wrangler.toml says production). Tests set their own.
+        ENVIRONMENT: "development",
         URL_SIGNING_SECRET: await urlSigningSecret(options.dataDir),
         DATABASE_URL: postgres.url,
         DATABASE_WS_PROXY: proxyAddress,
