@@ -8,6 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import sharp from "sharp";
+import { photoPixels } from "./photo.ts";
 
 const WIDTH = 4096;
 const HEIGHT = 2048;
@@ -21,21 +22,6 @@ type DecoderFactory = (options: object) => Promise<DecoderModule>;
 const require = createRequire(import.meta.url);
 const wasm = new WebAssembly.Module(readFileSync(require.resolve("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm")));
 const { default: factory } = (await import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js")) as { default: DecoderFactory };
-
-/** A photo-like source (gradients and noise), as bench/scenarios/transform.ts makes. */
-function photo(): Buffer {
-  const raw = Buffer.alloc(WIDTH * HEIGHT * 3);
-  for (let y = 0; y < HEIGHT; y++) {
-    for (let x = 0; x < WIDTH; x++) {
-      const i = (y * WIDTH + x) * 3;
-      const noise = (Math.random() - 0.5) * 24;
-      raw[i] = 128 + 100 * Math.sin(x / 90) + noise;
-      raw[i + 1] = 128 + 90 * Math.cos(y / 70) + noise;
-      raw[i + 2] = (x + y) / 13 + noise;
-    }
-  }
-  return raw;
-}
 
 async function measure(bytes: Buffer): Promise<{ before: number; after: number; rgba: number }> {
   let memory: WebAssembly.Memory | undefined;
@@ -55,7 +41,7 @@ async function measure(bytes: Buffer): Promise<{ before: number; after: number; 
   return { before, after: memory.buffer.byteLength, rgba: image.data.byteLength };
 }
 
-const raw = photo();
+const raw = photoPixels(WIDTH, HEIGHT);
 const source = () => sharp(raw, { raw: { width: WIDTH, height: HEIGHT, channels: 3 } });
 const cases: [string, Promise<Buffer>][] = [
   ["baseline 4:2:0", source().jpeg({ quality: 85 }).toBuffer()],

@@ -3,25 +3,14 @@ import { readFileSync } from "node:fs";
 import sharp from "sharp";
 import { loadTest, timeSequential } from "../measure.ts";
 import { buildWorkerBundle, type RuntimeWorker } from "../miniflare-worker.ts";
+import { photo } from "../photo.ts";
 import type { Scenario } from "./types.ts";
 
 const SAMPLES = Number(process.env.BENCH_TRANSFORM_SAMPLES ?? 40);
 
-/** A photo-like RGB source: smooth gradients with mild noise, as a camera JPEG would hold. */
-async function photoJpeg(width: number, height: number): Promise<Buffer> {
-  const raw = Buffer.alloc(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const i = (y * width + x) * 3;
-      const noise = (Math.random() - 0.5) * 24;
-      raw[i] = 128 + 100 * Math.sin(x / 90) + noise;
-      raw[i + 1] = 128 + 90 * Math.cos(y / 70) + noise;
-      raw[i + 2] = (x + y) / 13 + noise;
-    }
-  }
-  return sharp(raw, { raw: { width, height, channels: 3 } })
-    .jpeg({ quality: 85 })
-    .toBuffer();
+/** A photo-like JPEG, as a camera would write it. */
+function photoJpeg(width: number, height: number): Promise<Buffer> {
+  return photo(width, height).jpeg({ quality: 85 }).toBuffer();
 }
 
 /** Peak resident memory (VmHWM) of this process's workerd children, in MiB. */
