@@ -20,7 +20,8 @@ import {
 } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { readImageSettings, variantsOf } from "../services/image-variants";
+import { readImageSettings } from "../services/image-settings";
+import { variantsOf } from "../services/image-variants";
 import { findProjectImage, findProjectImagePolicy, listImages, markImageDeleted } from "../services/images";
 import { imageOrigin, imageUrl } from "./enhancement-schemas";
 

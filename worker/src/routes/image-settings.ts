@@ -9,7 +9,8 @@ import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { readImageSettings, variantsOf, writeImageSettings } from "../services/image-variants";
+import { readImageSettings, writeImageSettings } from "../services/image-settings";
+import { variantsOf } from "../services/image-variants";
 import { findProjectImage } from "../services/images";
 import { imageOrigin } from "./enhancement-schemas";
 
