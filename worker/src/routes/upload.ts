@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { imageUrl } from "../delivery/image-urls";
 import { MAX_UPLOAD_BYTES } from "../domain/limits";
 import { validateUploadedImage } from "../images/validate-upload";
 import { createRouter } from "../lib/create-app";
@@ -7,7 +8,6 @@ import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorRespon
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
 import { storeUpload } from "../services/uploads";
-import { imageUrl } from "./enhancement-schemas";
 
 const Form = z.object({
   file: z
