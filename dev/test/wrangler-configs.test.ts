@@ -27,7 +27,7 @@ describe("wrangler.delivery.toml", () => {
   it("is a Worker of its own, without the site's assets, whose entry exists", () => {
     expect(delivery.name).not.toBe(api.name);
     expect(delivery.assets).toBeUndefined();
-    expect(delivery.main).toBe("worker/src/delivery.ts");
+    expect(delivery.main).toBe("worker/src/delivery-worker.ts");
     expect(existsSync(path.join(ROOT, delivery.main as string))).toBe(true);
   });
 

@@ -1,3 +1,22 @@
+import type { Context } from "hono";
+import type { HonoEnv } from "./types";
+
+const MAX_USER_AGENT_LENGTH = 512;
+
+/** Who made a request, as the audit trail and the per-client limits see it. */
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function clientInfo(c: Context<HonoEnv>): ClientInfo {
+  return {
+    // Set by Cloudflare's edge (and by wrangler dev); not spoofable by the client there.
+    ip: c.req.header("CF-Connecting-IP") ?? null,
+    userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
+  };
+}
+
 /**
  * The part of a client's address that one client controls, for per-client limits: an IPv4
  * address, or the /64 network of an IPv6 address. One subscriber is given at least a /64, so a

@@ -3,26 +3,17 @@ import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import { displayPrefix, hashApiKey, parseApiKey } from "../domain/api-key";
 import type { AccessPolicy, Caller, ProjectCaller, QuotaState } from "../lib/access-types";
-import { clientAddressBlock } from "../lib/client-address";
+import { type ClientInfo, clientAddressBlock, clientInfo } from "../lib/client-address";
 import { AppError, type ErrorCode } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
 import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
-import { type ClientInfo, recordAudit } from "../services/audit";
+import { recordAudit } from "../services/audit";
 import { checkApiKey } from "../services/auth";
 
 const BURST_RETRY_SECONDS = 10;
-const MAX_USER_AGENT_LENGTH = 512;
 
 /** The access middleware of every endpoint, so the guard can tell declared endpoints apart. */
 const accessMiddleware = new WeakSet<MiddlewareHandler>();
-
-export function clientInfo(c: Context<HonoEnv>): ClientInfo {
-  return {
-    // Set by Cloudflare's edge (and by wrangler dev); not spoofable by the client there.
-    ip: c.req.header("CF-Connecting-IP") ?? null,
-    userAgent: c.req.header("User-Agent")?.slice(0, MAX_USER_AGENT_LENGTH) ?? null,
-  };
-}
 
 /** `X-API-Key: bnt_...` or `Authorization: Bearer bnt_...`. */
 function presentedKey(c: Context<HonoEnv>): string | undefined {

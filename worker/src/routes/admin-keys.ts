@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { isUuid, SLUG_PATTERN } from "../domain/slug";
+import { clientInfo } from "../lib/client-address";
 import { createRouter } from "../lib/create-app";
 import {
   commonErrorResponses,
@@ -11,7 +12,7 @@ import {
   problemResponse,
   successEnvelope,
 } from "../lib/openapi";
-import { access, authorize, clientInfo } from "../middleware/access";
+import { access, authorize } from "../middleware/access";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
 import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
 

@@ -1,13 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { purgeImages } from "../images/edge-cache";
+import { purgeImages } from "../delivery/edge-cache";
+import { imageOrigin } from "../delivery/image-urls";
+import { clientInfo } from "../lib/client-address";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
-import { access, authorize, clientInfo } from "../middleware/access";
+import { access, authorize } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { variantsOf } from "../services/image-variants";
 import { projectImageKeys, setProjectPrivacy } from "../services/images";
-import { imageOrigin } from "./enhancement-schemas";
 
 const route = createRoute({
   method: "patch",

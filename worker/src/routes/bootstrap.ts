@@ -1,11 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import { clientInfo } from "../lib/client-address";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, databaseErrorResponses, problemResponse, publicSecurity, successEnvelope } from "../lib/openapi";
 import { secretsEqual } from "../lib/secrets";
 import type { HonoEnv } from "../lib/types";
-import { access, clientInfo, countFailedAuthentication, refuseThrottledClient } from "../middleware/access";
+import { access, countFailedAuthentication, refuseThrottledClient } from "../middleware/access";
 import { bootstrapMasterKey, isBootstrapped } from "../services/keys";
 import { CreatedKeySchema, serializeKey } from "./key-schemas";
 

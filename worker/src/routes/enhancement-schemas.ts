@@ -1,8 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import { TEMPLATE_VALUES } from "../domain/catalog";
 import { IMPROVEMENTS } from "../domain/enhancement";
-import type { HonoEnv } from "../lib/types";
 import type { Enhancement } from "../services/enhancement";
 import type { EnhancementOutcome } from "../services/generation";
 
@@ -41,14 +39,4 @@ export function serializeEnhancement(enhancement: Enhancement) {
 
 export function serializeEnhancementOutcome(outcome: EnhancementOutcome) {
   return outcome.applied ? { ...serializeEnhancement(outcome), applied: true as const } : outcome;
-}
-
-/** Where images are served: PUBLIC_BASE_URL when set, else the origin the request came to. */
-export function imageOrigin(c: Context<HonoEnv>): string {
-  return c.var.config.publicBaseUrl?.replace(/\/+$/, "") ?? new URL(c.req.url).origin;
-}
-
-/** The public URL of a stored object. */
-export function imageUrl(c: Context<HonoEnv>, key: string): string {
-  return `${imageOrigin(c)}/api/images/${key}`;
 }

@@ -4,7 +4,7 @@ import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
-import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../middleware/client-limit";
+import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../rate-limit/client-limit";
 import { HEALTH_REPORT_TTL_MS, recentHealth } from "../services/health";
 
 const DependencyCheckSchema = z.object({

@@ -1,11 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { purgeImages } from "../delivery/edge-cache";
+import { imageOrigin, imageUrl } from "../delivery/image-urls";
+import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../delivery/signed-url";
 import { ASPECT_RATIO_VALUES, OUTPUT_FORMATS } from "../domain/catalog";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
-import { purgeImages } from "../images/edge-cache";
-import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../images/signed-url";
 import { planTransform } from "../images/transform/geometry";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../images/transform/options";
 import { expandPreset } from "../images/transform/presets";
+import { clientInfo } from "../lib/client-address";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { logFailure } from "../lib/log";
@@ -18,11 +20,11 @@ import {
   problemResponse,
   successEnvelope,
 } from "../lib/openapi";
-import { access, authorizeProject, clientInfo } from "../middleware/access";
+import { access, authorizeProject } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { readImageSettings, variantsOf } from "../services/image-variants";
+import { readImageSettings } from "../services/image-settings";
+import { variantsOf } from "../services/image-variants";
 import { findProjectImage, findProjectImagePolicy, listImages, markImageDeleted } from "../services/images";
-import { imageOrigin, imageUrl } from "./enhancement-schemas";
 
 const ImageSchema = z
   .object({

@@ -1,17 +1,19 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { purgeImages } from "../delivery/edge-cache";
+import { imageOrigin } from "../delivery/image-urls";
 import type { ProjectImageSettings } from "../domain/image-settings";
-import { purgeImages } from "../images/edge-cache";
 import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { GRAVITIES, hasTransformOptions, PRESET_NAME } from "../images/transform/options";
 import { BUILT_IN_PRESETS, parsePresetDefinition } from "../images/transform/presets";
+import { clientInfo } from "../lib/client-address";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
-import { access, authorizeProject, clientInfo } from "../middleware/access";
+import { access, authorizeProject } from "../middleware/access";
 import { recordAudit } from "../services/audit";
-import { readImageSettings, variantsOf, writeImageSettings } from "../services/image-variants";
+import { readImageSettings, writeImageSettings } from "../services/image-settings";
+import { variantsOf } from "../services/image-variants";
 import { findProjectImage } from "../services/images";
-import { imageOrigin } from "./enhancement-schemas";
 
 const Watermark = z
   .object({

@@ -1,27 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { IMAGE_FILE_NAME } from "../delivery/image-path";
+import { notFound } from "../delivery/response";
+import { serveImage } from "../delivery/serve";
 import { IMAGE_CATEGORIES } from "../domain/catalog";
 import { SLUG_PATTERN } from "../domain/slug";
-import { objectHeaders } from "../images/delivery";
-import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
-import { IMAGE_FILE_NAME, imagePathOfUrl } from "../images/image-path";
-import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
+import { parseTransformOptions } from "../images/transform/options";
 import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
-import { CLIENT_LIMIT_RETRY_SECONDS } from "../middleware/client-limit";
-import { findServableImage } from "../services/images";
-import type { ObjectInfo, StoredObject } from "../storage/object-store";
-import { imageOrigin } from "./enhancement-schemas";
-import {
-  answer,
-  beginMiss,
-  notFound,
-  notFoundRemembered,
-  PUBLIC_CACHE_CONTROL,
-  requireValidSignature,
-  type Served,
-} from "./image-response";
-import { serveVariant } from "./image-variant";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../rate-limit/client-limit";
 
 const transformOption = (description: string) => z.string().max(200).optional().openapi({ description });
 
@@ -86,78 +73,9 @@ const route = createRoute({
   },
 });
 
-function displayName(filename: string | null, file: string): string {
-  return filename ? `${filename}.${file.split(".").pop()}` : file;
-}
-
 export const imageRoutes = createRouter().openapi(
   route,
-  async (c) => {
-    // From the raw path, as imageCacheFirst reads it, not from the decoded parameters.
-    const image = imagePathOfUrl(c.req.url) ?? notFound();
-    const { key, file } = image;
-    const { expires, sig } = c.req.valid("query");
-    const options = parseTransformOptions(new URL(c.req.url).searchParams, { unknownParameters: "ignore" });
-    if (hasTransformOptions(options)) return serveVariant(c, { image, options, expires, sig });
-
-    const signed = expires !== undefined || sig !== undefined;
-    if (signed) await requireValidSignature(c, key, { expires, sig });
-
-    // A miss: imageCacheFirst answered hits before routing. The database says whether the image
-    // is live and public, storage has the bytes, and a public image is cached for the next request.
-    const cache = c.var.config.edgeCache ? edgeCache() : null;
-    const cacheKey = imageCacheKey(imageOrigin(c), image);
-    await beginMiss(c, cache, image);
-    const { db, store } = c.var.services;
-    const wantsRange = c.req.header("Range") !== undefined || c.req.method === "HEAD";
-    const [servable, object] = await Promise.all([
-      findServableImage(db, key),
-      wantsRange ? store.head(key) : (store.get(key) as Promise<StoredObject | ObjectInfo | null>),
-    ]);
-    const body = object && "body" in object ? (object as StoredObject).body : null;
-    if (!servable || !object || (servable.private && !signed)) {
-      await body?.cancel();
-      // Only a missing image is remembered: a private one still answers its signed URLs.
-      if (!servable || !object) notFoundRemembered(c, cache, image);
-      notFound();
-    }
-
-    const expiresIn = signed ? Math.max(0, Number(expires) - Math.floor(Date.now() / 1000)) : 0;
-    const served: Served = {
-      info: object,
-      filename: displayName(servable.filename, file),
-      cacheControl: signed || servable.private ? `private, max-age=${expiresIn}` : PUBLIC_CACHE_CONTROL,
-    };
-    const cacheable = Boolean(cache && !signed && !servable.private && body);
-    const response = await answer(
-      c,
-      served,
-      async (range) => {
-        if (range) return (await store.get(key, { range }))?.body ?? notFound();
-        if (!body) return (await store.get(key))?.body ?? notFound();
-        if (!cacheable) return body;
-        const [forClient, forCache] = body.tee();
-        const copy = new Response(forCache, {
-          headers: {
-            ...objectHeaders({
-              contentType: object.contentType,
-              size: object.size,
-              etag: object.etag,
-              lastModified: object.uploaded,
-              filename: served.filename,
-              cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}`,
-            }),
-            "Content-Length": String(object.size),
-          },
-        });
-        c.var.services.defer(() => (cache as Cache).put(cacheKey, copy));
-        return forClient;
-      },
-      cacheable ? "MISS" : "BYPASS",
-    );
-    if (response.status !== 200) await body?.cancel();
-    return response;
-  },
+  (c) => serveImage(c, c.req.valid("query")),
   // Any malformed path is simply not an image: 404, and it never reaches storage. A malformed
   // query (a repeated option) gets the transformation parser's 400 naming the option.
   (result, c) => {

@@ -1,19 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { sql } from "drizzle-orm";
-import { FILE_EXTENSIONS } from "../domain/catalog";
+import { imageUrl } from "../delivery/image-urls";
 import { MAX_UPLOAD_BYTES } from "../domain/limits";
-import { searchText } from "../images/search-text";
-import { sanitizeFilename, storageKey } from "../images/storage-key";
-import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload";
+import { validateUploadedImage } from "../images/validate-upload";
 import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
-import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
-import { settleUnansweredImageRow } from "../services/images";
-import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
-import { imageUrl } from "./enhancement-schemas";
+import { storeUpload } from "../services/uploads";
 
 const Form = z.object({
   file: z
@@ -77,64 +71,27 @@ export const uploadRoutes = createRouter().openapi(route, async (c) => {
   const header = validateUploadedImage(bytes);
   const caller = await authorizeProject(c);
 
-  const { db, store, defer } = c.var.services;
-  const id = crypto.randomUUID();
-  const filename = sanitizeFilename(form.filename ?? form.file.name.replace(/\.[^.]*$/, ""));
-  const key = storageKey({
-    organizationSlug: caller.organization.slug,
-    projectSlug: caller.project.slug,
+  const stored = await storeUpload(c.var.services, caller, {
+    bytes,
+    header,
     category: form.category,
-    id,
-    filename: null,
-    extension: FILE_EXTENSIONS[header.format],
+    filename: form.filename ?? form.file.name.replace(/\.[^.]*$/, ""),
   });
-  const sha256 = await sha256Hex(bytes);
-  const aspectRatio = aspectRatioOf(header.width, header.height);
-  await putOrRemoveLater(store, defer, key, bytes, {
-    contentType: header.mimeType,
-    metadata: { sha256, ...(filename ? { filename } : {}) },
-  });
-  let createdAt: string;
-  try {
-    const result = await db.execute<{ created_at: string }>(sql`
-      insert into images (id, project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename, aspect_ratio, search_text)
-      values (${id}, ${caller.project.id}, ${form.category}, ${key}, ${header.mimeType}, ${bytes.byteLength}, ${header.width},
-              ${header.height}, ${sha256}, ${filename}, ${aspectRatio}, ${searchText(filename)})
-      returning created_at
-    `);
-    createdAt = result.rows[0]?.created_at ?? new Date().toISOString();
-  } catch (error) {
-    // The row failed (or may yet land): the object must not outlive it, nor leave it broken.
-    await removeObjectOfFailedRow(store, defer, key, error, () =>
-      settleUnansweredImageRow(db, {
-        projectId: caller.project.id,
-        category: form.category,
-        storageKey: key,
-        mimeType: header.mimeType,
-        bytes: bytes.byteLength,
-        width: header.width,
-        height: header.height,
-        sha256,
-      }),
-    );
-    throw error;
-  }
-
   return c.json(
     {
       success: true as const,
       data: {
-        id,
-        url: imageUrl(c, key),
+        id: stored.id,
+        url: imageUrl(c, stored.storageKey),
         category: form.category,
         mimeType: header.mimeType,
         bytes: bytes.byteLength,
         width: header.width,
         height: header.height,
-        aspectRatio,
-        sha256,
-        filename,
-        createdAt: new Date(createdAt).toISOString(),
+        aspectRatio: stored.aspectRatio,
+        sha256: stored.sha256,
+        filename: stored.filename,
+        createdAt: stored.createdAt.toISOString(),
       },
     },
     201,

@@ -3,13 +3,9 @@ import type { Database } from "../db/client";
 import { olderThan, toPage } from "../db/keyset";
 import { auditEvents } from "../db/schema";
 import type { AuditAction } from "../domain/audit";
+import type { ClientInfo } from "../lib/client-address";
 
 /** Where a request came from, as recorded with each event. */
-export interface ClientInfo {
-  ip: string | null;
-  userAgent: string | null;
-}
-
 export interface AuditEventInput {
   action: AuditAction;
   actorKeyId?: string | null;

@@ -1,6 +1,5 @@
-import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type GenerationTimings, generations } from "../db/schema";
+import type { GenerationTimings } from "../db/schema";
 import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { convertImage } from "../images/codec";
@@ -13,9 +12,14 @@ import { logFailure } from "../lib/log";
 import type { ImageModel, TokenUsage } from "../models/image-model";
 import type { PromptEnhancer } from "../models/prompt-enhancer";
 import type { ObjectStore } from "../storage";
-import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
 import { type Enhancement, enhancePrompt } from "./enhancement";
-import { type ImageRecord, settleUnansweredImageRow } from "./images";
+import {
+  type GenerationRecord,
+  insertPendingGeneration,
+  recordGenerationFailed,
+  recordGenerationSucceeded,
+} from "./generations-repository";
+import { storeImage } from "./image-store";
 
 export interface GenerationDeps {
   db: Database;
@@ -72,11 +76,9 @@ async function stage<T>(timings: GenerationTimings, name: keyof GenerationTiming
 
 /**
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
- * row first; then the object is stored; then one statement inserts the image row and marks the
- * generation succeeded. If that statement is refused the object is deleted; if it got no answer
- * it may still commit, so the object is deleted later only once the row is settled as never
- * written (storage/abandoned-write.ts). Any other failure leaves the generation `failed` with its code,
- * and no image row or object.
+ * row first; then `storeImage` puts the object and runs the one statement that inserts the image
+ * row and marks the generation succeeded (it undoes the object if that statement fails). Any
+ * failure leaves the generation `failed` with its code, and no image row or object.
  */
 export async function generateImage(
   deps: GenerationDeps,
@@ -87,9 +89,9 @@ export async function generateImage(
   const timings: GenerationTimings = {};
   const generationId = crypto.randomUUID();
   const filename = request.filename ? sanitizeFilename(request.filename) : null;
-  const { db, store, imageModel } = deps;
+  const { db, imageModel } = deps;
 
-  const record = {
+  const record: GenerationRecord = {
     id: generationId,
     projectId: caller.project.id,
     apiKeyId: caller.keyId,
@@ -101,14 +103,10 @@ export async function generateImage(
     model: imageModel.model,
   };
   // The pending row is written while the model works; it is awaited before anything is stored.
-  const pending = db
-    .insert(generations)
-    .values(record)
-    .then(() => undefined);
+  const pending = insertPendingGeneration(db, record);
   // Observed here so a failure cannot go unhandled before the await below.
   pending.catch(() => {});
 
-  let stored: ImageRecord | null = null;
   let attempts = 0;
   try {
     const enhancement = request.autoEnhance
@@ -131,58 +129,53 @@ export async function generateImage(
     const sha256 = await sha256Hex(image.bytes);
     await pending;
 
-    const key = storageKey({
-      organizationSlug: caller.organization.slug,
-      projectSlug: caller.project.slug,
-      category: "generated",
-      id: generationId,
-      filename,
-      extension: FILE_EXTENSIONS[image.format],
-    });
-    await stage(timings, "storeMs", () =>
-      putOrRemoveLater(store, deps.defer, key, image.bytes, {
-        contentType: image.mimeType,
-        metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) },
-      }),
-    );
-    stored = {
+    const stored = {
       projectId: caller.project.id,
-      category: "generated",
-      storageKey: key,
+      category: "generated" as const,
+      storageKey: storageKey({
+        organizationSlug: caller.organization.slug,
+        projectSlug: caller.project.slug,
+        category: "generated",
+        id: generationId,
+        filename,
+        extension: FILE_EXTENSIONS[image.format],
+      }),
       mimeType: image.mimeType,
       bytes: image.bytes.byteLength,
       width: image.width,
       height: image.height,
       sha256,
     };
-
-    timings.totalMs = Date.now() - started;
     const usage = generated.usage ?? null;
-    const recorded = await db.execute<{ image_id: string; created_at: string }>(sql`
-      with image as (
-        insert into images (project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename,
-                            generation_id, aspect_ratio, search_text)
-        values (${caller.project.id}, 'generated', ${key}, ${image.mimeType}, ${image.bytes.byteLength}, ${image.width},
-                ${image.height}, ${sha256}, ${filename}, ${generationId}, ${request.aspectRatio},
-                ${searchText(filename, request.prompt, prompt)})
-        returning id, created_at
-      ),
-      done as (
-        update generations set status = 'succeeded', image_id = (select id from image), final_prompt = ${prompt},
-               detected_language = ${enhancement?.applied ? enhancement.detectedLanguage : null},
-               timings = ${JSON.stringify(timings)}::jsonb, token_usage = ${usage ? JSON.stringify(usage) : null}::jsonb,
-               attempts = ${attempts}, completed_at = now()
-        where id = ${generationId}
-      )
-      select id as image_id, created_at from image
-    `);
-    const row = recorded.rows[0];
-    if (!row) throw new Error("The image row was not written");
+    const storing = Date.now();
+    const row = await storeImage(
+      deps,
+      { ...stored, body: image.bytes, metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) } },
+      () => {
+        // The object is in storage: the timings are final, and are recorded with the row.
+        timings.storeMs = Date.now() - storing;
+        timings.totalMs = Date.now() - started;
+        return recordGenerationSucceeded(db, {
+          generationId,
+          image: {
+            ...stored,
+            originalFilename: filename,
+            aspectRatio: request.aspectRatio,
+            searchText: searchText(filename, request.prompt, prompt),
+          },
+          finalPrompt: prompt,
+          detectedLanguage: enhancement?.applied ? enhancement.detectedLanguage : null,
+          timings,
+          usage,
+          attempts,
+        });
+      },
+    );
 
     return {
       generationId,
-      imageId: row.image_id,
-      storageKey: key,
+      imageId: row.imageId,
+      storageKey: stored.storageKey,
       filename,
       width: image.width,
       height: image.height,
@@ -195,31 +188,15 @@ export async function generateImage(
       model: imageModel.model,
       prompt,
       enhancement,
-      timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs },
+      timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
       usage,
       attempts,
-      createdAt: new Date(row.created_at),
+      createdAt: row.createdAt,
     };
   } catch (error) {
     const failure = toAppError(error);
-    if (stored) {
-      const record = stored;
-      await removeObjectOfFailedRow(store, deps.defer, record.storageKey, error, () => settleUnansweredImageRow(db, record));
-    }
     timings.totalMs = Date.now() - started;
-    // An upsert, so the failure is recorded even if the pending row never made it.
-    const failed = {
-      status: "failed" as const,
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      timings,
-      attempts,
-      completedAt: sql`now()`,
-    };
-    await db
-      .insert(generations)
-      .values({ ...record, ...failed })
-      .onConflictDoUpdate({ target: generations.id, set: failed })
+    await recordGenerationFailed(db, record, { errorCode: failure.code, errorMessage: failure.message, timings, attempts })
       // The client still gets the real failure; the log says why the record could not be kept.
       .catch((cause: unknown) => logFailure("generation not marked failed", cause, { generationId }));
     throw failure;

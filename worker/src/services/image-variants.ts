@@ -1,7 +1,6 @@
 import { eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { images, imageVariants, projects } from "../db/schema";
-import { DEFAULT_IMAGE_SETTINGS, type ProjectImageSettings } from "../domain/image-settings";
+import { images, imageVariants } from "../db/schema";
 
 /**
  * Records a variant of an image; true when it may be produced. A `counted` variant (arbitrary
@@ -38,13 +37,4 @@ export async function variantsOf(db: Database, where: { imageId: string } | { pr
     .from(imageVariants)
     .innerJoin(images, eq(images.id, imageVariants.imageId))
     .where("imageId" in where ? eq(images.id, where.imageId) : eq(images.projectId, where.projectId));
-}
-
-export async function readImageSettings(db: Database, projectId: string): Promise<ProjectImageSettings> {
-  const [row] = await db.select({ settings: projects.imageSettings }).from(projects).where(eq(projects.id, projectId));
-  return row?.settings ?? DEFAULT_IMAGE_SETTINGS;
-}
-
-export async function writeImageSettings(db: Database, projectId: string, settings: ProjectImageSettings) {
-  await db.update(projects).set({ imageSettings: settings }).where(eq(projects.id, projectId));
 }

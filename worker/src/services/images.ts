@@ -41,6 +41,13 @@ export type ImageRecord = Pick<
   "projectId" | "category" | "storageKey" | "mimeType" | "bytes" | "width" | "height" | "sha256"
 >;
 
+/** Inserts a live image row; returns when it was created. */
+export async function insertImage(db: Database, row: typeof images.$inferInsert): Promise<Date> {
+  const [inserted] = await db.insert(images).values(row).returning({ createdAt: images.createdAt });
+  if (!inserted) throw new Error("The image row was not written");
+  return inserted.createdAt;
+}
+
 /**
  * Settles an image row whose INSERT got no answer, which the database may still carry out: it
  * records the image as deleted unless the row is there. The unique storage key makes the answer

@@ -5,8 +5,9 @@ import { type ApiKey, apiKeys, auditEvents, organizations, projects } from "../d
 import { type ApiKeyType, generateApiKey } from "../domain/api-key";
 import { DEFAULT_HOURLY_LIMIT } from "../domain/limits";
 import { DEFAULT_ORGANIZATION_SLUG, isUuid, nameFromSlug } from "../domain/slug";
+import type { ClientInfo } from "../lib/client-address";
 import { AppError } from "../lib/errors";
-import { auditRow, type ClientInfo } from "./audit";
+import { auditRow } from "./audit";
 
 /** Project keys expire so that they get rotated; master keys only when asked. */
 export const DEFAULT_PROJECT_KEY_DAYS = 90;

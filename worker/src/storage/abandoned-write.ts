@@ -24,7 +24,7 @@ export function loggableKey(key: string): string {
  * each repair ends within ABANDONED_WRITE_BUDGET_MS and says in the log when it gave up.
  */
 
-type Defer = (task: () => Promise<unknown>) => void;
+export type Defer = (task: () => Promise<unknown>) => void;
 
 /**
  * Stores an object for a row written next. If storage does not answer in time, the write may

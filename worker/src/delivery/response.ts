@@ -3,15 +3,15 @@
  * originals and variants, cache hits and misses.
  */
 import type { Context } from "hono";
-import { isNotModified, objectHeaders, parseRange } from "../images/delivery";
-import { isKnownMissing, rememberMissing } from "../images/edge-cache";
-import type { ImagePath } from "../images/image-path";
-import { verifySignedPath } from "../images/signed-url";
 import { AppError } from "../lib/errors";
 import type { HonoEnv } from "../lib/types";
-import { spendClientBudget } from "../middleware/client-limit";
+import { spendClientBudget } from "../rate-limit/client-limit";
 import type { ObjectInfo } from "../storage/object-store";
-import { imageOrigin } from "./enhancement-schemas";
+import { EDGE_CACHE_TTL_SECONDS, isKnownMissing, rememberMissing } from "./edge-cache";
+import { isNotModified, objectHeaders, parseRange } from "./http";
+import type { ImagePath } from "./image-path";
+import { imageOrigin } from "./image-urls";
+import { verifySignedPath } from "./signed-url";
 
 /** Objects never change (a new image gets a new name), so anyone may keep them for a year. */
 export const PUBLIC_CACHE_CONTROL = "public, max-age=31536000, immutable";
@@ -144,4 +144,26 @@ export async function answer(
   }
   const fullHeaders = { ...headers, "Content-Length": String(info.size) };
   return isHead ? c.body(null, 200, fullHeaders) : c.body(await readBody(), 200, fullHeaders);
+}
+
+/**
+ * Keeps a copy of an answer in the edge cache, written after the response: the headers a hit is
+ * answered from (`servedFromCache`), for EDGE_CACHE_TTL_SECONDS rather than the year browsers
+ * may keep it, so purges elsewhere take effect within the hour.
+ */
+export function cacheCopy(c: Context<HonoEnv>, cache: Cache, key: Request, body: BodyInit, served: Served): void {
+  const copy = new Response(body, {
+    headers: {
+      ...objectHeaders({
+        contentType: served.info.contentType,
+        size: served.info.size,
+        etag: served.info.etag,
+        lastModified: served.info.uploaded,
+        filename: served.filename,
+        cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}`,
+      }),
+      "Content-Length": String(served.info.size),
+    },
+  });
+  c.var.services.defer(() => cache.put(key, copy));
 }

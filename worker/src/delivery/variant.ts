@@ -8,9 +8,6 @@ import { FILE_EXTENSIONS, formatOfFile } from "../domain/catalog";
 import type { WatermarkSettings } from "../domain/image-settings";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
-import { isNotModified, objectHeaders } from "../images/delivery";
-import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
-import type { ImagePath } from "../images/image-path";
 import { exclusively } from "../images/transform/gate";
 import { planTransform } from "../images/transform/geometry";
 import { MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
@@ -24,17 +21,21 @@ import type { HonoEnv } from "../lib/types";
 import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";
-import { imageOrigin } from "./enhancement-schemas";
+import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "./edge-cache";
+import { isNotModified } from "./http";
+import type { ImagePath } from "./image-path";
+import { imageOrigin } from "./image-urls";
 import {
   answer,
   answerFromCache,
   beginMiss,
+  cacheCopy,
   notFound,
   notFoundRemembered,
   requireValidSignature,
   type Served,
   servedFromCache,
-} from "./image-response";
+} from "./response";
 
 /**
  * Variants follow their project's settings (a redefined preset, a watermark turned on), so unlike
@@ -225,20 +226,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   if (cache && !image.private) {
     // The stored copy lives an hour (see EDGE_CACHE_TTL_SECONDS); Vary is not stored because the
     // negotiated format is part of the key, and is added back to every answer.
-    const copy = new Response(output.bytes.slice(), {
-      headers: {
-        ...objectHeaders({
-          contentType: served.info.contentType,
-          size: served.info.size,
-          etag,
-          lastModified: source.uploaded,
-          filename: served.filename,
-          cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}`,
-        }),
-        "Content-Length": String(output.bytes.byteLength),
-      },
-    });
-    c.var.services.defer(() => cache.put(cacheKey, copy));
+    cacheCopy(c, cache, cacheKey, output.bytes.slice(), served);
   }
   return answer(
     c,

@@ -1,0 +1,68 @@
+/** The SQL of a generation's life: pending, then succeeded with its image, or failed. */
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type GenerationTimings, generations } from "../db/schema";
+import type { TokenUsage } from "../models/image-model";
+import type { ImageRecord } from "./images";
+
+export type GenerationRecord = typeof generations.$inferInsert & { id: string };
+
+export async function insertPendingGeneration(db: Database, record: GenerationRecord): Promise<void> {
+  await db.insert(generations).values(record);
+}
+
+export interface GenerationSuccess {
+  generationId: string;
+  image: ImageRecord & { originalFilename: string | null; aspectRatio: string; searchText: string };
+  finalPrompt: string;
+  detectedLanguage: string | null;
+  timings: GenerationTimings;
+  usage: TokenUsage | null;
+  attempts: number;
+}
+
+/**
+ * Inserts the image row and marks the generation succeeded, in one statement: one round trip,
+ * and never a succeeded generation without its image or the other way round.
+ */
+export async function recordGenerationSucceeded(
+  db: Database,
+  success: GenerationSuccess,
+): Promise<{ imageId: string; createdAt: Date }> {
+  const { image } = success;
+  const recorded = await db.execute<{ image_id: string; created_at: string }>(sql`
+    with image as (
+      insert into images (project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename,
+                          generation_id, aspect_ratio, search_text)
+      values (${image.projectId}, ${image.category}, ${image.storageKey}, ${image.mimeType}, ${image.bytes}, ${image.width},
+              ${image.height}, ${image.sha256}, ${image.originalFilename}, ${success.generationId}, ${image.aspectRatio},
+              ${image.searchText})
+      returning id, created_at
+    ),
+    done as (
+      update generations set status = 'succeeded', image_id = (select id from image), final_prompt = ${success.finalPrompt},
+             detected_language = ${success.detectedLanguage},
+             timings = ${JSON.stringify(success.timings)}::jsonb,
+             token_usage = ${success.usage ? JSON.stringify(success.usage) : null}::jsonb,
+             attempts = ${success.attempts}, completed_at = now()
+      where id = ${success.generationId}
+    )
+    select id as image_id, created_at from image
+  `);
+  const row = recorded.rows[0];
+  if (!row) throw new Error("The image row was not written");
+  return { imageId: row.image_id, createdAt: new Date(row.created_at) };
+}
+
+/** Marks the generation failed; an upsert, so the failure is kept even if the pending row never made it. */
+export async function recordGenerationFailed(
+  db: Database,
+  record: GenerationRecord,
+  failure: { errorCode: string; errorMessage: string; timings: GenerationTimings; attempts: number },
+): Promise<void> {
+  const failed = { status: "failed" as const, ...failure, completedAt: sql`now()` };
+  await db
+    .insert(generations)
+    .values({ ...record, ...failed })
+    .onConflictDoUpdate({ target: generations.id, set: failed });
+}
