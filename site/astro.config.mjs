@@ -9,6 +9,10 @@ export default defineConfig({
   // never inlined into a page: the site's Content-Security-Policy (public/_headers) allows
   // neither inline scripts nor inline styles.
   build: { format: "file", inlineStylesheets: "never" },
+  // Compressing drops the space where a line of text breaks next to an element ("in<code>...").
+  compressHTML: false,
+  // Highlighted code blocks carry inline style attributes, which the same policy refuses.
+  markdown: { syntaxHighlight: false },
   vite: {
     build: { assetsInlineLimit: 0 },
     server: {

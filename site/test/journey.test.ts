@@ -75,13 +75,19 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator('main a[href="/demo/tti"]').count()).toBeGreaterThan(0);
     expect(await page.locator('main a[href="/docs/reference"]').count()).toBeGreaterThan(0);
     await checkPage("landing");
-    for (const guide of ["quickstart", "authentication", "rate-limits", "errors", "images", "examples"]) {
+    const guides = ["quickstart", "authentication", "rate-limits", "errors", "images", "examples"];
+    const operatorGuides = ["transformations", "configuration", "deploy", "testing"];
+    for (const guide of [...guides, ...operatorGuides]) {
       await visit(`/docs/${guide}`);
       expect(await page.locator("h1").count()).toBe(1);
       await checkPage(`docs-${guide}`);
     }
     await visit("/docs/errors");
     expect(await page.locator("#revoked-api-key").innerText()).toContain("401");
+    // The configuration page is built from the settings schema: secrets and defaults included.
+    await visit("/docs/configuration");
+    expect(await page.locator("#setting-url-signing-secret").innerText()).toContain("(secret)");
+    expect(await page.locator("#setting-transform-signatures").innerText()).toContain("required");
   });
 
   it("renders the API reference from the live OpenAPI document", async () => {

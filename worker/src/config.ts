@@ -20,7 +20,7 @@ const MODEL_NAME = /^[\w.-]{1,100}$/;
 
 const hostAndPort = z.string().refine((value) => /^[\w.-]+:\d{1,5}$/.test(value), "must be host:port");
 
-const settingsSchema = z
+export const settingsSchema = z
   .object({
     ENVIRONMENT: oneOf(
       ["development", "test", "staging", "production"],
@@ -69,6 +69,97 @@ export const DEFAULT_TEXT_MODEL = "gemini-2.5-flash";
 /** Gemini 2.5 Flash Image usually answers in under 10 s; a minute leaves room for slow ones. */
 export const DEFAULT_GEMINI_TIMEOUT_MS = 60_000;
 export const DEFAULT_GEMINI_ATTEMPTS = 3;
+
+export type SettingName = keyof typeof settingsSchema.shape;
+
+/** How the configuration page (site/src/pages/docs/configuration.astro) describes one setting. */
+export interface SettingDoc {
+  /** What applies when the setting is unset, in words a reader can act on. */
+  default: string;
+  meaning: string;
+  /** Set with `wrangler secret put NAME`, never in wrangler.toml. */
+  secret?: true;
+}
+
+/**
+ * The documentation of every setting, next to its schema: the type makes a new setting
+ * without an entry fail the type check, and the configuration page is built from this record.
+ */
+export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
+  ENVIRONMENT: {
+    default: "`production`",
+    meaning:
+      "`development` (set by `npm run dev`), `test`, `staging` or `production`; reported by `/health`. Outside development, bootstrapping needs `BOOTSTRAP_TOKEN` and `DATABASE_WS_PROXY` is refused in production.",
+  },
+  DATABASE_URL: {
+    default: "the dev stack's database (required when deployed)",
+    meaning: "PostgreSQL connection string, `postgres://` or `postgresql://` (Neon: from the Neon console).",
+    secret: true,
+  },
+  DATABASE_WS_PROXY: {
+    default: "the dev stack's proxy; unset for Neon",
+    meaning: "`host:port` of a Neon-protocol WebSocket proxy (plain ws) to a local PostgreSQL; refused in production.",
+  },
+  STORAGE_DRIVER: {
+    default: "`s3`",
+    meaning:
+      "`s3` (any S3 API via aws4fetch; then `S3_ENDPOINT`, `S3_BUCKET`, `S3_ACCESS_KEY_ID` and `S3_SECRET_ACCESS_KEY` are required) or `r2` (the `IMAGES_BUCKET` binding in `wrangler.toml`).",
+  },
+  S3_ENDPOINT: {
+    default: "the dev stack's server",
+    meaning: "S3 API endpoint, path-style (`https://<account>.r2.cloudflarestorage.com`, `http://127.0.0.1:9000`, ...).",
+  },
+  S3_BUCKET: { default: "`banatie` (in `wrangler.toml`)", meaning: "bucket name." },
+  S3_REGION: { default: "`auto`", meaning: "signing region (`auto` for R2, `us-east-1` for MinIO)." },
+  S3_ACCESS_KEY_ID: { default: "the dev stack's key", meaning: "access key.", secret: true },
+  S3_SECRET_ACCESS_KEY: { default: "the dev stack's secret", meaning: "secret key.", secret: true },
+  GEMINI_API_KEY: {
+    default: "unset",
+    meaning: "Google AI Studio key; without it the offline preview model and template enhancer run, and every response says so.",
+    secret: true,
+  },
+  GEMINI_BASE_URL: {
+    default: "Google's endpoint",
+    meaning: "another Gemini-protocol server (a proxy, or the fake in `dev/gemini-fake`).",
+  },
+  GEMINI_IMAGE_MODEL: { default: `\`${DEFAULT_IMAGE_MODEL}\``, meaning: "the image model." },
+  GEMINI_TEXT_MODEL: {
+    default: `\`${DEFAULT_TEXT_MODEL}\``,
+    meaning: "the text model that enhances and translates prompts, answering in a JSON schema.",
+  },
+  GEMINI_TIMEOUT_MS: {
+    default: `\`${DEFAULT_GEMINI_TIMEOUT_MS}\``,
+    meaning: "milliseconds allowed for one model call (100-300000); all attempts of a call share twice this.",
+  },
+  GEMINI_MAX_ATTEMPTS: {
+    default: `\`${DEFAULT_GEMINI_ATTEMPTS}\``,
+    meaning: "attempts per model call (1-5), retried on 408, 429 and 5xx with jittered backoff.",
+  },
+  PUBLIC_BASE_URL: {
+    default: "the request's origin",
+    meaning: "public origin for image URLs behind a custom domain, or the image host of the delivery Worker.",
+  },
+  URL_SIGNING_SECRET: {
+    default: "unset (`npm run dev` makes one in `.data/`)",
+    meaning:
+      "32+ characters that sign temporary and transform URLs; without it asking for one answers 500 `CONFIGURATION_ERROR` and signed URLs are refused. The delivery Worker needs the same value.",
+    secret: true,
+  },
+  BOOTSTRAP_TOKEN: {
+    default: "unset",
+    meaning:
+      "32+ characters that creating the first master key needs in `X-Bootstrap-Token` whenever `ENVIRONMENT` is not development; without it such a deployment refuses to bootstrap.",
+    secret: true,
+  },
+  IMAGE_EDGE_CACHE: {
+    default: "`on`",
+    meaning: "`on` or `off`: serve images through the Workers Cache API (it only works on a custom domain).",
+  },
+  TRANSFORM_SIGNATURES: {
+    default: "`required`",
+    meaning: "`required` or `optional`: whether arbitrary sizes, crops and qualities need a signed URL (presets never do).",
+  },
+};
 
 export type S3Settings = { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
 
