@@ -61,7 +61,7 @@ function byWindow(responses: Response[]): Response[][] {
 }
 
 describe("exact hourly quota", () => {
-  it("reports the quota on every limited response, in both header styles", async () => {
+  it("reports the quota and its hourly window on an admitted request, in both header styles", async () => {
     const key = await withDb((db) => insertKey(db, { type: "project", scope }));
     const before = Date.now();
     const response = await spend(key.key);

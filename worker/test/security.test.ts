@@ -219,7 +219,7 @@ describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
 });
 
 describe("deny by default", () => {
-  it("refuses every call to an endpoint that does not declare who may call it", async () => {
+  it("refuses a call to an endpoint that does not declare who may call it, even with a master key", async () => {
     const app = buildApp();
     // Its document lists what the guard answers, so the response is checked like any other.
     const route = createRoute({
