@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { callApp, readProblem } from "./support/app";
 
 describe("configuration", () => {
-  it("fails every request with a 500 problem naming a missing setting", async () => {
+  it("fails requests to public, document and unknown paths alike with a 500 problem naming a missing setting", async () => {
     for (const path of ["/health", "/api/info", "/api/openapi.json", "/nope"]) {
       const response = await callApp(path, {}, { DATABASE_URL: undefined });
       const problem = await readProblem(response);

@@ -34,7 +34,7 @@ describe("problem+json errors", () => {
     expect(problem.requestId).toBe(unsafe.headers.get("x-request-id"));
   });
 
-  it("refuses a JSON body over the limit with 413 before reading it all", async () => {
+  it("refuses a JSON body over the limit with 413 before looking at the key", async () => {
     const response = await fetchWorker("http://banatie.test/api/admin/keys", {
       method: "POST",
       headers: { "Content-Type": "application/json", "X-API-Key": "bnt_x" },

@@ -16,13 +16,17 @@ const store = () => {
  * Each failure kind: the clear problem the client gets, the attempts made upstream, and what is
  * left behind: a `failed` generation with the code, no image row, no object.
  */
-async function expectFailure(directive: string, expected: { status: number; code: string; attempts: number; detail?: RegExp }) {
+async function expectFailure(
+  directive: string,
+  expected: { status: number; code: string; attempts: number; detail?: RegExp },
+  env: Record<string, string> = GEMINI_ENV,
+) {
   const { scope, key } = await freshProjectKey();
   const tag = marker();
   const response = await api("/api/text-to-image", {
     key: key.key,
     body: { prompt: `a tree ${tag} ${directive}`, autoEnhance: false },
-    env: GEMINI_ENV,
+    env,
   });
   const text = await response.clone().text();
   const problem = await readProblem(response);
@@ -108,8 +112,14 @@ describe("text-to-image failures are clear and leave nothing behind", () => {
   });
 
   it("an upstream that does not answer in time is 504, after the attempts the budget allows", async () => {
-    // GEMINI_TIMEOUT_MS is 1500 here and all attempts share twice that: two attempts fit, not three.
-    await expectFailure("[fake:delay=5000]", { status: 504, code: "UPSTREAM_TIMEOUT", attempts: 2 });
+    // Each attempt gets 600 ms and all attempts share twice that. The wait after the first timeout
+    // is under the client's 500 ms backoff base, so a second attempt always starts and a third
+    // never fits: the deterministic answer in 1.2 s rather than 3 s at the usual 1500 ms.
+    await expectFailure(
+      "[fake:delay=5000]",
+      { status: 504, code: "UPSTREAM_TIMEOUT", attempts: 2 },
+      { ...GEMINI_ENV, GEMINI_TIMEOUT_MS: "600" },
+    );
   });
 
   it("a malformed answer is 502 UPSTREAM_BAD_RESPONSE", async () => {

@@ -58,7 +58,7 @@ describe("edge-cache keys come only from the validated, canonical request", () =
     await expectNoImage(`${directory}x%2f..%2f${file}`, DEPENDENCIES_DOWN);
   });
 
-  it("answers 404, touching no cache, storage or database, for any encoded character in any segment", async () => {
+  it("answers 404, touching no cache, storage or database, for encoded characters the grammar leaves out, in each segment", async () => {
     const [, , , org, project, category] = path.split("/");
     const stem = file.replace(/\.jpg$/, "");
     const attempts = [

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { signPath, verifySignedPath } from "../src/images/signed-url";
 import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";
@@ -132,12 +133,28 @@ describe("temporary URLs and private projects", () => {
   });
 
   it("refuses an expired URL", async () => {
+    const before = Math.floor(Date.now() / 1000);
     const { url } = await temporaryUrl(projectKey, image.id, 1);
-    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const after = Math.ceil(Date.now() / 1000);
     const signed = new URL(url);
-    const response = await api(`${signed.pathname}${signed.search}`);
-    expect(response.status).toBe(403);
-    expect((await readProblem(response)).code).toBe("URL_EXPIRED");
+    const expires = Number(signed.searchParams.get("expires"));
+    expect(expires).toBeGreaterThanOrEqual(before + 1);
+    expect(expires).toBeLessThanOrEqual(after + 1);
+    // On a clock of the test's own, the URL the API signed is valid up to its expiry and not from then on.
+    const checkAt = (ms: number) =>
+      verifySignedPath(testEnv.URL_SIGNING_SECRET, signed.pathname, String(expires), signed.searchParams.get("sig") ?? "", {
+        now: () => ms,
+      });
+    expect(await checkAt(expires * 1000 - 1)).toBe("valid");
+    expect(await checkAt(expires * 1000)).toBe("expired");
+
+    // The server refuses a correctly signed URL whose time has passed, without waiting for one to age.
+    const past = before - 10;
+    const stale = await api(
+      `${signed.pathname}?expires=${past}&sig=${await signPath(testEnv.URL_SIGNING_SECRET, signed.pathname, past)}`,
+    );
+    expect(stale.status).toBe(403);
+    expect((await readProblem(stale)).code).toBe("URL_EXPIRED");
   });
 
   it("limits lifetimes to 7 days", async () => {

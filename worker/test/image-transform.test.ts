@@ -65,6 +65,9 @@ beforeAll(async () => {
   path = new URL(source.url).pathname;
 });
 
+/** A moment in milliseconds, down to the whole second, as signed URLs count their expiry. */
+const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
+
 async function signedUrl(imageId: string, options: string, expiresIn?: number) {
   const response = await api(`/api/images/${imageId}/transform-url`, { method: "POST", key, body: { options, expiresIn } });
   expect(response.status).toBe(201);
@@ -176,8 +179,10 @@ describe("image transformations", () => {
   });
 
   it("expires signed transformation URLs that were given a lifetime", async () => {
+    const before = Date.now();
     const signed = await signedUrl(source.id, "w=50", 60);
-    expect(signed.expiresAt).not.toBeNull();
+    expect(Date.parse(signed.expiresAt ?? "")).toBeGreaterThanOrEqual(wholeSeconds(before) + 60_000);
+    expect(Date.parse(signed.expiresAt ?? "")).toBeLessThanOrEqual(wholeSeconds(Date.now()) + 60_000);
     const fine = await api(signed.path);
     expect(fine.status).toBe(200);
     await fine.body?.cancel();
@@ -209,7 +214,7 @@ describe("image transformations", () => {
   it("marks variants revalidatable rather than immutable: they follow the project's settings", async () => {
     const response = await api(`${path}?preset=large`);
     expect(response.headers.get("cache-control")).toBe("public, max-age=3600");
-    expect(response.headers.get("last-modified")).not.toBeNull();
+    expect(response.headers.get("last-modified")).toMatch(/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/);
     await response.body?.cancel();
     const byDate = await api(`${path}?preset=large`, {
       headers: { "If-Modified-Since": new Date(Date.now() + 60_000).toUTCString() },
@@ -383,13 +388,16 @@ describe("variants of a private project's images", () => {
       expect((await readProblem(refused)).code).toBe("INVALID_SIGNATURE");
     }
 
+    const before = Date.now();
     const response = await api(`/api/images/${image.id}/transform-url`, {
       method: "POST",
       key: privateKey.key,
       body: { options: "preset=thumbnail" },
     });
     const data = ((await response.json()) as { data: { url: string; expiresAt: string | null } }).data;
-    expect(data.expiresAt).not.toBeNull();
+    // Without a lifetime asked for, a private project's URL lives an hour.
+    expect(Date.parse(data.expiresAt ?? "")).toBeGreaterThanOrEqual(wholeSeconds(before) + 3_600_000);
+    expect(Date.parse(data.expiresAt ?? "")).toBeLessThanOrEqual(wholeSeconds(Date.now()) + 3_600_000);
     const url = new URL(data.url);
     for (let i = 0; i < 2; i++) {
       const signed = await api(`${url.pathname}${url.search}`);

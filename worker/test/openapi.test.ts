@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
 import { fetchWorker } from "./support/app";
 
 describe("GET /api/openapi.json", () => {
-  it("is an OpenAPI 3.1 document covering every route, with the shared Problem schema", async () => {
+  it("is an OpenAPI 3.1 document with the health and info operations and the shared Problem schema", async () => {
     const response = await fetchWorker("http://banatie.test/api/openapi.json");
     const document = (await response.json()) as {
       openapi: string;
@@ -18,5 +19,24 @@ describe("GET /api/openapi.json", () => {
     expect(Object.keys(document.paths["/health"]?.get?.responses ?? {})).toEqual(expect.arrayContaining(["200", "503", "500"]));
     expect(document.paths["/api/info"]?.get?.operationId).toBe("getInfo");
     expect(document.components.schemas).toHaveProperty("Problem");
+  });
+
+  it("documents every route the app mounts under its own operationId, and mounts every documented operation", async () => {
+    const response = await fetchWorker("http://banatie.test/api/openapi.json");
+    const document = (await response.json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const documented = Object.entries(document.paths).flatMap(([template, operations]) =>
+      Object.keys(operations).map((method) => `${method.toUpperCase()} ${template.replace(/\{(\w+)\}/g, ":$1")}`),
+    );
+    // Middleware is mounted for ALL methods; endpoints for one.
+    const mounted = buildApp()
+      .routes.filter((route) => route.method !== "ALL")
+      .map((route) => `${route.method} ${route.path}`);
+
+    expect([...new Set(mounted)].sort()).toEqual([...documented].sort());
+    const operationIds = Object.values(document.paths).flatMap((operations) =>
+      Object.values(operations).map((operation) => operation.operationId),
+    );
+    expect(operationIds).not.toContain(undefined);
+    expect(new Set(operationIds).size).toBe(operationIds.length);
   });
 });

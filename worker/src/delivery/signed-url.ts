@@ -48,19 +48,20 @@ export type SignatureCheck = "valid" | "expired" | "invalid";
 
 /**
  * Constant-time verification (crypto.subtle.verify) of a path's signature, expiry and, for
- * transformations, canonical options. Without options an expiry is required.
+ * transformations, canonical options. Without options an expiry is required. `now` (milliseconds,
+ * as Date.now) is the clock the expiry is read against; tests pass their own.
  */
 export async function verifySignedPath(
   secret: string,
   path: string,
   expires: string,
   signature: string,
-  { now = Date.now(), options = "" }: { now?: number; options?: string } = {},
+  { now = Date.now, options = "" }: { now?: () => number; options?: string } = {},
 ): Promise<SignatureCheck> {
   const expiresAt = expires === "" && options ? null : /^\d{1,12}$/.test(expires) ? Number(expires) : Number.NaN;
   const sig = fromBase64Url(signature);
   if (Number.isNaN(expiresAt) || !sig) return "invalid";
   const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), sig, message(path, expiresAt, options));
   if (!valid) return "invalid";
-  return expiresAt !== null && expiresAt * 1000 <= now ? "expired" : "valid";
+  return expiresAt !== null && expiresAt * 1000 <= now() ? "expired" : "valid";
 }

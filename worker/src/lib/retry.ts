@@ -29,16 +29,36 @@ export class RetriesExhaustedError extends Error {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Time and chance as the retries see them, so a test can run the backoff and the budget on a
+ * fake clock. The attempt timeout stays a real timer: it must stop a hung attempt whatever
+ * clock is passed.
+ */
+export interface RetrySeams {
+  /** Milliseconds since the epoch, as Date.now(). */
+  now: () => number;
+  /** The wait between attempts. */
+  sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1) for the jitter, as Math.random(). */
+  random: () => number;
+}
+
+const systemSeams: RetrySeams = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: () => Math.random(),
+};
 
 export async function withRetries<T>(
   policy: RetryPolicy,
   attempt: (signal: AbortSignal, attemptNumber: number) => Promise<T>,
   isRetryable: (error: unknown) => boolean,
+  seams: Partial<RetrySeams> = {},
 ): Promise<{ value: T; attempts: number }> {
-  const deadline = Date.now() + policy.budgetMs;
+  const { now, sleep, random } = { ...systemSeams, ...seams };
+  const deadline = now() + policy.budgetMs;
   for (let number = 1; ; number++) {
-    const timeoutMs = Math.max(1, Math.min(policy.attemptTimeoutMs, deadline - Date.now()));
+    const timeoutMs = Math.max(1, Math.min(policy.attemptTimeoutMs, deadline - now()));
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
     try {
@@ -49,8 +69,8 @@ export async function withRetries<T>(
       ]);
       return { value, attempts: number };
     } catch (error) {
-      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (number - 1)) * Math.random();
-      const outOfTime = Date.now() + delay >= deadline;
+      const delay = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (number - 1)) * random();
+      const outOfTime = now() + delay >= deadline;
       if (number >= policy.maxAttempts || outOfTime || !isRetryable(error)) throw new RetriesExhaustedError(error, number);
       await sleep(delay);
     } finally {

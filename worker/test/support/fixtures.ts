@@ -77,16 +77,27 @@ export async function insertKey(
 }
 
 /** Sets how many requests a key has used in the current hour. */
+/**
+ * Marks `used` requests of a key spent in this hour's window and in the next one, so a test whose
+ * requests fall just after the hour turns still finds them spent.
+ */
 export async function setQuotaUsed(db: Database, keyId: string, used: number): Promise<void> {
   await db.execute(sql`
-    insert into rate_limit_windows (api_key_id, window_start, count) values (${keyId}, date_trunc('hour', now()), ${used})
+    insert into rate_limit_windows (api_key_id, window_start, count)
+    values (${keyId}, date_trunc('hour', now()), ${used}), (${keyId}, date_trunc('hour', now()) + interval '1 hour', ${used})
     on conflict (api_key_id, window_start) do update set count = excluded.count
   `);
 }
 
-export async function quotaUsed(db: Database, keyId: string): Promise<number> {
+/**
+ * The requests charged to a key: in the window starting at `windowStart` (as a response reports
+ * it), or else in all its windows, which for a test's fresh key does not depend on the hour its
+ * requests fell in.
+ */
+export async function quotaUsed(db: Database, keyId: string, windowStart?: Date): Promise<number> {
+  const inWindow = windowStart ? sql`and window_start = ${windowStart.toISOString()}` : sql``;
   const result = await db.execute<{ count: number }>(
-    sql`select count from rate_limit_windows where api_key_id = ${keyId} and window_start = date_trunc('hour', now())`,
+    sql`select coalesce(sum(count), 0)::int as count from rate_limit_windows where api_key_id = ${keyId} ${inWindow}`,
   );
   return result.rows[0]?.count ?? 0;
 }
