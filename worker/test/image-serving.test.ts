@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { signPath, verifySignedPath } from "../src/images/signed-url";
+import { signPath, verifySignedPath } from "../src/delivery/signed-url";
 import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";
