@@ -84,7 +84,7 @@ export interface Config {
     baseUrl?: string;
     imageModel: string;
     textModel: string;
-    /** Time allowed for one attempt; all attempts of a call share twice this (see gemini/client.ts). */
+    /** Time allowed for one attempt; all attempts of a call share twice this (see providers/gemini/client.ts). */
     timeoutMs: number;
     maxAttempts: number;
   };

@@ -1,8 +1,8 @@
 import type { RequestIdVariables } from "hono/request-id";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
-import type { ImageModel } from "../models/image-model";
-import type { PromptEnhancer } from "../models/prompt-enhancer";
+import type { ImageModel } from "../providers/image-model";
+import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { FailedAuthThrottle } from "../rate-limit/auth-throttle";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { ObjectStore } from "../storage";

@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
 import { sha256Hex } from "../lib/hash";
-import type { EnhancedPrompt, PromptEnhancer } from "../models/prompt-enhancer";
+import type { EnhancedPrompt, PromptEnhancer } from "../providers/prompt-enhancer";
 
 export interface Enhancement extends EnhancedPrompt {
   originalPrompt: string;

@@ -1,7 +1,7 @@
 import type { GenerateContentResponse } from "@google/genai";
-import type { GeminiClient } from "../gemini/client";
-import { AppError } from "../lib/errors";
-import type { ImageModel, TokenUsage } from "./image-model";
+import { AppError } from "../../lib/errors";
+import type { ImageModel, TokenUsage } from "../image-model";
+import type { GeminiClient } from "./client";
 
 /** Finish reasons by which Gemini withholds an image for safety or policy. */
 const BLOCKING_FINISH_REASONS = new Set([
