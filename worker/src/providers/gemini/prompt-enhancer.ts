@@ -5,7 +5,7 @@ import { capPrompt, IMPROVEMENTS, TEMPLATE_GUIDES } from "../../domain/enhanceme
 import { AppError } from "../../lib/errors";
 import type { PromptEnhancer } from "../prompt-enhancer";
 import type { GeminiClient } from "./client";
-import { usageOf } from "./image-model";
+import { usageOf } from "./usage";
 
 /**
  * The user's prompt travels as a JSON string value, never as instructions: whatever it says
