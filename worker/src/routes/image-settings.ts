@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { ProjectImageSettings } from "../domain/image-settings";
+import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../domain/limits";
 import { purgeImages } from "../images/edge-cache";
-import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { GRAVITIES, hasTransformOptions, PRESET_NAME } from "../images/transform/options";
 import { BUILT_IN_PRESETS, parsePresetDefinition } from "../images/transform/presets";
 import { createRouter } from "../lib/create-app";

@@ -6,14 +6,13 @@
 import type { Context } from "hono";
 import { FILE_EXTENSIONS, formatOfFile } from "../domain/catalog";
 import type { WatermarkSettings } from "../domain/image-settings";
-import { MAX_IMAGE_PIXELS } from "../domain/limits";
+import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import { isNotModified, objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import type { ImagePath } from "../images/image-path";
 import { exclusively } from "../images/transform/gate";
 import { planTransform } from "../images/transform/geometry";
-import { MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { chooseFormat } from "../images/transform/negotiate";
 import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
 import { transformImage } from "../images/transform/pipeline";
