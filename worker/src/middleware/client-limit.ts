@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { clientAddressBlock } from "../lib/client-address";
 import { AppError } from "../lib/errors";
-import type { HonoEnv } from "../lib/types";
 import { clientInfo } from "./access";
+import type { HonoEnv } from "./env";
 
 /** The period of PUBLIC_IP_LIMITER (wrangler.toml): a refused client may try again after it. */
 export const CLIENT_LIMIT_RETRY_SECONDS = 10;

@@ -3,9 +3,9 @@ import { loadConfig } from "../config";
 import { edgeCache, imageCacheKey } from "../images/edge-cache";
 import { imagePathOfUrl } from "../images/image-path";
 import { asksForOriginal } from "../images/transform/options";
-import type { HonoEnv } from "../lib/types";
 import { imageOrigin } from "../routes/enhancement-schemas";
 import { answerFromCache, notFound, PUBLIC_CACHE_CONTROL, servedFromCache } from "../routes/image-response";
+import type { HonoEnv } from "./env";
 
 /** The public URL of an original image, as `app.use` matches it. */
 export const IMAGE_URL_PATTERN = "/api/images/:organization/:project/:category/:file";

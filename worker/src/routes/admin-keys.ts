@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { isUuid, SLUG_PATTERN } from "../domain/slug";
-import { createRouter } from "../lib/create-app";
 import {
   commonErrorResponses,
   keyErrorResponses,
@@ -13,6 +12,7 @@ import {
 } from "../lib/openapi";
 import { access, authorize, clientInfo } from "../middleware/access";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
+import { createRouter } from "./create-app";
 import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
 
 const slug = z

@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { purgeImages } from "../images/edge-cache";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorize, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { variantsOf } from "../services/image-variants";
 import { projectImageKeys, setProjectPrivacy } from "../services/images";
+import { createRouter } from "./create-app";
 import { imageOrigin } from "./enhancement-schemas";
 
 const route = createRoute({

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { TEMPLATE_VALUES } from "../domain/catalog";
 import { IMPROVEMENTS } from "../domain/enhancement";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 import type { Enhancement } from "../services/enhancement";
 import type { EnhancementOutcome } from "../services/generation";
 

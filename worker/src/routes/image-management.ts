@@ -6,7 +6,6 @@ import { MAX_TEMPORARY_URL_SECONDS, signPath } from "../images/signed-url";
 import { planTransform } from "../images/transform/geometry";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../images/transform/options";
 import { expandPreset } from "../images/transform/presets";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { logFailure } from "../lib/log";
 import {
@@ -22,6 +21,7 @@ import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { readImageSettings, variantsOf } from "../services/image-variants";
 import { findProjectImage, findProjectImagePolicy, listImages, markImageDeleted } from "../services/images";
+import { createRouter } from "./create-app";
 import { imageOrigin, imageUrl } from "./enhancement-schemas";
 
 const ImageSchema = z

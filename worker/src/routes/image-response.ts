@@ -8,8 +8,8 @@ import { isKnownMissing, rememberMissing } from "../images/edge-cache";
 import type { ImagePath } from "../images/image-path";
 import { verifySignedPath } from "../images/signed-url";
 import { AppError } from "../lib/errors";
-import type { HonoEnv } from "../lib/types";
 import { spendClientBudget } from "../middleware/client-limit";
+import type { HonoEnv } from "../middleware/env";
 import type { ObjectInfo } from "../storage/object-store";
 import { imageOrigin } from "./enhancement-schemas";
 

@@ -4,13 +4,13 @@ import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../domain/limits";
 import { purgeImages } from "../images/edge-cache";
 import { GRAVITIES, hasTransformOptions, PRESET_NAME } from "../images/transform/options";
 import { BUILT_IN_PRESETS, parsePresetDefinition } from "../images/transform/presets";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject, clientInfo } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { readImageSettings, variantsOf, writeImageSettings } from "../services/image-variants";
 import { findProjectImage } from "../services/images";
+import { createRouter } from "./create-app";
 import { imageOrigin } from "./enhancement-schemas";
 
 const Watermark = z

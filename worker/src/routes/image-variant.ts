@@ -19,7 +19,7 @@ import { transformImage } from "../images/transform/pipeline";
 import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";

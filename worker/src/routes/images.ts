@@ -5,12 +5,12 @@ import { objectHeaders } from "../images/delivery";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "../images/edge-cache";
 import { IMAGE_FILE_NAME, imagePathOfUrl } from "../images/image-path";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
 import { CLIENT_LIMIT_RETRY_SECONDS } from "../middleware/client-limit";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
+import { createRouter } from "./create-app";
 import { imageOrigin } from "./enhancement-schemas";
 import {
   answer,

@@ -13,9 +13,9 @@ import {
   MAX_VARIANTS_PER_IMAGE,
 } from "../domain/limits";
 import { BUILT_IN_PRESETS } from "../images/transform/presets";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, publicSecurity, successEnvelope } from "../lib/openapi";
 import { access } from "../middleware/access";
+import { createRouter } from "./create-app";
 
 const InfoSchema = z
   .object({

@@ -5,7 +5,6 @@ import { MAX_UPLOAD_BYTES } from "../domain/limits";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
@@ -13,6 +12,7 @@ import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
 import { settleUnansweredImageRow } from "../services/images";
 import { putOrRemoveLater, removeObjectOfFailedRow } from "../storage/abandoned-write";
+import { createRouter } from "./create-app";
 import { imageUrl } from "./enhancement-schemas";
 
 const Form = z.object({
