@@ -1,12 +1,12 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { FILE_EXTENSIONS } from "../domain/catalog";
+import { sha256Hex } from "../domain/hash";
 import { MAX_UPLOAD_BYTES } from "../domain/limits";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import { aspectRatioOf, validateUploadedImage } from "../images/validate-upload";
 import { AppError } from "../lib/errors";
-import { sha256Hex } from "../lib/hash";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
