@@ -168,7 +168,7 @@ export async function generateImage(
         returning id, created_at
       ),
       done as (
-        update generations set status = 'succeeded', image_id = (select id from image), final_prompt = ${prompt},
+        update generations set status = 'succeeded', final_prompt = ${prompt},
                detected_language = ${enhancement?.applied ? enhancement.detectedLanguage : null},
                timings = ${JSON.stringify(timings)}::jsonb, token_usage = ${usage ? JSON.stringify(usage) : null}::jsonb,
                attempts = ${attempts}, completed_at = now()

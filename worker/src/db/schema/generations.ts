@@ -1,7 +1,6 @@
 import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { createdAt, id, timestampTz } from "./columns";
-import { images } from "./images";
 import { projects } from "./projects";
 
 export const generationStatus = pgEnum("generation_status", ["pending", "succeeded", "failed"]);
@@ -21,6 +20,7 @@ export interface TokenUsage {
   totalTokens?: number;
 }
 
+/** One text-to-image request and how it went; its image, once stored, points back to it (images.generationId). */
 export const generations = pgTable(
   "generations",
   {
@@ -40,7 +40,6 @@ export const generations = pgTable(
     outputFormat: text().notNull(),
     provider: text(),
     model: text(),
-    imageId: uuid().references(() => images.id, { onDelete: "set null" }),
     errorCode: text(),
     errorMessage: text(),
     timings: jsonb().$type<GenerationTimings>().notNull().default({}),
