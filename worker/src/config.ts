@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { AppError } from "./lib/errors";
 
 /** Empty strings in .dev.vars or the dashboard mean "not set", not "set to nothing". */
 const blankAsUnset = (value: unknown) => (value === "" ? undefined : value);
@@ -102,6 +101,18 @@ export interface Config {
   transformSignaturesRequired: boolean;
 }
 
+/**
+ * A bad configuration, naming each bad setting. lib/errors.ts answers it as a 500
+ * CONFIGURATION_ERROR problem; it is not an AppError because everything, lib/ included, reads
+ * this module, so it imports nothing of the platform.
+ */
+export class ConfigurationError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid server configuration: ${problems.join("; ")}`);
+    this.name = "ConfigurationError";
+  }
+}
+
 const parsed = new WeakMap<object, Config>();
 
 /**
@@ -120,7 +131,7 @@ export function loadConfig(env: Env): Config {
     problems.push("IMAGES_BUCKET binding is required when STORAGE_DRIVER is r2");
   }
   if (!result.success || problems.length > 0) {
-    throw new AppError("CONFIGURATION_ERROR", `Invalid server configuration: ${problems.join("; ")}`);
+    throw new ConfigurationError(problems);
   }
 
   const settings = result.data;
