@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import type { TokenUsage } from "../../domain/usage";
 import { apiKeys } from "./api-keys";
 import { createdAt, id, timestampTz } from "./columns";
 import { projects } from "./projects";
@@ -12,12 +13,6 @@ export interface GenerationTimings {
   encodeMs?: number;
   storeMs?: number;
   totalMs?: number;
-}
-
-export interface TokenUsage {
-  promptTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
 }
 
 /** One text-to-image request and how it went; its image, once stored, points back to it (images.generationId). */

@@ -1,5 +1,5 @@
 import type { GenerateContentResponse } from "@google/genai";
-import type { TokenUsage } from "../image-model";
+import type { TokenUsage } from "../../domain/usage";
 
 /** The token counts Gemini reports with a response, in the shape every provider reports them. */
 export function usageOf(response: GenerateContentResponse): TokenUsage | undefined {
