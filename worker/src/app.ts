@@ -2,7 +2,7 @@ import { license, version } from "../../package.json";
 import { buildBaseApp } from "./base-app";
 import { commonErrorResponses, licenseObject, publicSecurity, securitySchemes } from "./lib/openapi";
 import { access } from "./middleware/access";
-import { createModels } from "./models";
+import { createModels } from "./providers";
 import { adminAuditRoutes } from "./routes/admin-audit";
 import { adminKeyRoutes } from "./routes/admin-keys";
 import { adminProjectRoutes } from "./routes/admin-projects";

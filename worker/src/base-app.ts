@@ -2,11 +2,11 @@ import { bodyLimit } from "hono/body-limit";
 import { requestId } from "hono/request-id";
 import { IMAGE_URL_PATTERN, imageCacheFirst } from "./delivery/cache-first";
 import { MAX_JSON_BODY_BYTES } from "./domain/limits";
-import { createApp } from "./lib/create-app";
 import { AppError } from "./lib/errors";
 import { denyUndeclaredAccess } from "./middleware/access";
 import { securityHeaders } from "./middleware/security-headers";
 import { type ModelFactory, services } from "./middleware/services";
+import { createApp } from "./routes/create-app";
 
 const jsonBodyLimit = bodyLimit({
   maxSize: MAX_JSON_BODY_BYTES,

@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { AppError } from "./lib/errors";
 
 /** Empty strings in .dev.vars or the dashboard mean "not set", not "set to nothing". */
 const blankAsUnset = (value: unknown) => (value === "" ? undefined : value);
@@ -175,7 +174,7 @@ export interface Config {
     baseUrl?: string;
     imageModel: string;
     textModel: string;
-    /** Time allowed for one attempt; all attempts of a call share twice this (see gemini/client.ts). */
+    /** Time allowed for one attempt; all attempts of a call share twice this (see providers/gemini/client.ts). */
     timeoutMs: number;
     maxAttempts: number;
   };
@@ -191,6 +190,18 @@ export interface Config {
   edgeCache: boolean;
   /** Arbitrary sizes, crops and qualities need a signed URL (presets never do). */
   transformSignaturesRequired: boolean;
+}
+
+/**
+ * A bad configuration, naming each bad setting. lib/errors.ts answers it as a 500
+ * CONFIGURATION_ERROR problem; it is not an AppError because everything, lib/ included, reads
+ * this module, so it imports nothing of the platform.
+ */
+export class ConfigurationError extends Error {
+  constructor(problems: string[]) {
+    super(`Invalid server configuration: ${problems.join("; ")}`);
+    this.name = "ConfigurationError";
+  }
 }
 
 const parsed = new WeakMap<object, Config>();
@@ -211,7 +222,7 @@ export function loadConfig(env: Env): Config {
     problems.push("IMAGES_BUCKET binding is required when STORAGE_DRIVER is r2");
   }
   if (!result.success || problems.length > 0) {
-    throw new AppError("CONFIGURATION_ERROR", `Invalid server configuration: ${problems.join("; ")}`);
+    throw new ConfigurationError(problems);
   }
 
   const settings = result.data;

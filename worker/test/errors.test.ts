@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "../src/domain/limits";
-import { createApp, createRouter } from "../src/lib/create-app";
 import { AppError } from "../src/lib/errors";
+import { createApp, createRouter } from "../src/routes/create-app";
 import { fetchWorker, readProblem, testEnv } from "./support/app";
 
 describe("problem+json errors", () => {

@@ -39,15 +39,15 @@ async function expectFailure(
   expect((await fakeRequests(tag)).length).toBe(expected.attempts);
 
   const rows = await withDb(async (db) => {
-    const generations = await db.execute<{ status: string; error_code: string; image_id: string | null }>(
-      sql`select status, error_code, image_id from generations where api_key_id = ${key.id}`,
+    const generations = await db.execute<{ status: string; error_code: string }>(
+      sql`select status, error_code from generations where api_key_id = ${key.id}`,
     );
     const images = await db.execute<{ n: number }>(
       sql`select count(*)::int as n from images where project_id = ${scope.project.id}`,
     );
     return { generations: generations.rows, images: images.rows[0]?.n };
   });
-  expect(rows.generations).toEqual([{ status: "failed", error_code: expected.code, image_id: null }]);
+  expect(rows.generations).toEqual([{ status: "failed", error_code: expected.code }]);
   expect(rows.images).toBe(0);
   expect((await store().list({ prefix: `${scope.organization.slug}/${scope.project.slug}/` })).objects).toEqual([]);
   return response;

@@ -2,7 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
 import { buildApp } from "../src/app";
-import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/rate-limit/client-limit";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/delivery/client-limit";
 import { callApp, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 
 interface HealthBody {

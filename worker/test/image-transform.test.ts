@@ -1,9 +1,8 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signPath } from "../src/delivery/signed-url";
-import { MAX_IMAGE_PIXELS } from "../src/domain/limits";
+import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE } from "../src/domain/limits";
 import { decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
-import { MAX_VARIANTS_PER_IMAGE } from "../src/images/transform/limits";
 import { api, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { detectLanguage } from "../src/models/language";
+import { detectLanguage } from "../src/providers/preview/language";
 
 describe("language detection of prompts", () => {
   it.each([

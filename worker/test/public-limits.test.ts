@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/rate-limit/client-limit";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/delivery/client-limit";
 import { api, countingRateLimit, freshIp, readProblem } from "./support/app";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, type UploadJson, upload } from "./support/images";

@@ -2,9 +2,9 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
-import { createRouter } from "../src/lib/create-app";
 import { commonErrorResponses, problemResponse, quotaKeyErrorResponses } from "../src/lib/openapi";
 import { access, authorizeProject } from "../src/middleware/access";
+import { createRouter } from "../src/routes/create-app";
 import { api, countingRateLimit, readProblem, testEnv } from "./support/app";
 import { createProject, insertKey, quotaUsed, setQuotaUsed, type TestProject, withDb } from "./support/fixtures";
 

@@ -1,8 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
-import { createRouter } from "../src/lib/create-app";
 import { problemResponse } from "../src/lib/openapi";
+import { createRouter } from "../src/routes/create-app";
 import { api, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 import { createProject, insertImageRow, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 

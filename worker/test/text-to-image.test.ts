@@ -137,7 +137,6 @@ describe("POST /api/text-to-image offline (no GEMINI_API_KEY)", () => {
       aspect_ratio: "1:1",
       output_format: "webp",
       provider: "preview",
-      image_id: data.imageId,
     });
     expect(rows.image).toMatchObject({
       category: "generated",

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { loadConfig } from "../config";
 import { asksForOriginal } from "../images/transform/options";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 import { edgeCache, imageCacheKey } from "./edge-cache";
 import { imagePathOfUrl } from "./image-path";
 import { imageOrigin } from "./image-urls";

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 
 /** Where images are served: PUBLIC_BASE_URL when set, else the origin the request came to. */
 export function imageOrigin(c: Context<HonoEnv>): string {

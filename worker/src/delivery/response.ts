@@ -4,9 +4,9 @@
  */
 import type { Context } from "hono";
 import { AppError } from "../lib/errors";
-import type { HonoEnv } from "../lib/types";
-import { spendClientBudget } from "../rate-limit/client-limit";
+import type { HonoEnv } from "../middleware/env";
 import type { ObjectInfo } from "../storage/object-store";
+import { spendClientBudget } from "./client-limit";
 import { EDGE_CACHE_TTL_SECONDS, isKnownMissing, rememberMissing } from "./edge-cache";
 import { isNotModified, objectHeaders, parseRange } from "./http";
 import type { ImagePath } from "./image-path";

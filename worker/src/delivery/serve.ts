@@ -4,7 +4,7 @@
  */
 import type { Context } from "hono";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { edgeCache, imageCacheKey } from "./edge-cache";

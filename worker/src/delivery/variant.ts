@@ -5,19 +5,18 @@
  */
 import type { Context } from "hono";
 import { FILE_EXTENSIONS, formatOfFile } from "../domain/catalog";
+import { sha256Hex } from "../domain/hash";
 import type { WatermarkSettings } from "../domain/image-settings";
-import { MAX_IMAGE_PIXELS } from "../domain/limits";
+import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import { exclusively } from "../images/transform/gate";
 import { planTransform } from "../images/transform/geometry";
-import { MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
 import { chooseFormat } from "../images/transform/negotiate";
 import { canonicalOptions, invalidOption, needsSignature, type TransformOptions } from "../images/transform/options";
 import { transformImage } from "../images/transform/pipeline";
 import { BUILT_IN_PRESETS, expandPreset } from "../images/transform/presets";
 import { AppError } from "../lib/errors";
-import { sha256Hex } from "../lib/hash";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 import { admitVariant } from "../services/image-variants";
 import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";

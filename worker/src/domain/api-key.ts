@@ -12,7 +12,7 @@
 
 // Spelled with its extension: the Node tooling (npm run keys:recover) imports this module as Node
 // resolves imports, and it must mint keys exactly as the Worker does.
-import { sha256Hex } from "../lib/hash.ts";
+import { sha256Hex } from "./hash.ts";
 
 export type ApiKeyType = "master" | "project";
 

@@ -11,7 +11,7 @@ export const MAX_MULTIPART_OVERHEAD_BYTES = 16 * 1024;
  * Most pixels an image may declare: 8 MP (4096x2048, 3840x2160, an 8 MP camera's 3264x2448).
  * Every stored image must be transformable inside a Worker's 128 MB: decoding costs about 10
  * bytes a pixel at its peak (the decoder's WASM buffer plus the RGBA copy handed to JS), measured
- * at 78-91 MB for 8 MP and 117-129 MB for 12.6 MP (README, "Transformations"). A tiny file
+ * at 78-91 MB for 8 MP and 117-129 MB for 12.6 MP (docs: site/src/pages/docs/transformations.md). A tiny file
  * declaring more is also how decompression bombs look.
  */
 export const MAX_IMAGE_PIXELS = 4096 * 2048;
@@ -61,3 +61,31 @@ export const DATABASE_RETRY_AFTER_SECONDS = 10;
 export const ABANDONED_WRITE_BUDGET_MS = 22_000;
 /** The pause before looking again whether a late write landed. */
 export const ABANDONED_WRITE_RECHECK_MS = 1000;
+
+/**
+ * Bounds of the transformation service, named so the route, the docs and `GET /api/info` agree.
+ * Memory is the binding constraint: a Worker has 128 MB, and a decoded RGBA image costs 4 bytes
+ * a pixel, so sources and outputs are capped well below it (see site/src/pages/docs/transformations.md).
+ */
+
+/** Widest or tallest output. */
+export const MAX_OUTPUT_DIMENSION = 4096;
+/** Most output pixels: 8 MP, 32 MiB as RGBA. */
+export const MAX_OUTPUT_PIXELS = 8 * 1024 * 1024;
+/** Distinct variants (option sets) one image may have; more is a 429 VARIANT_LIMIT. */
+export const MAX_VARIANTS_PER_IMAGE = 32;
+/** Presets one project may define. */
+export const MAX_PROJECT_PRESETS = 20;
+export const MIN_QUALITY = 1;
+export const MAX_QUALITY = 100;
+/** Largest watermark image: it is decoded next to the source, so it stays small (1 MP). */
+export const MAX_WATERMARK_PIXELS = 1024 * 1024;
+/** Requests an isolate lets wait for its one running transformation, and for how long, before a 503. */
+export const MAX_WAITING_TRANSFORMS = 8;
+export const MAX_TRANSFORM_WAIT_MS = 10_000;
+/**
+ * The longest one transformation holds the isolate's slot. A transformation takes well under a
+ * second (about 50 ms for a 2.6 MP source); a holder still there after this is a request whose
+ * client went away and that the runtime dropped, so the slot is free again.
+ */
+export const TRANSFORM_LEASE_MS = 5_000;

@@ -1,6 +1,3 @@
-import type { Context } from "hono";
-import type { HonoEnv } from "./types";
-
 const MAX_USER_AGENT_LENGTH = 512;
 
 /** Who made a request, as the audit trail and the per-client limits see it. */
@@ -9,7 +6,8 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
-export function clientInfo(c: Context<HonoEnv>): ClientInfo {
+/** Reads the client of a request. Typed by what it reads, so lib/ stays below the request context. */
+export function clientInfo(c: { req: { header(name: string): string | undefined } }): ClientInfo {
   return {
     // Set by Cloudflare's edge (and by wrangler dev); not spoofable by the client there.
     ip: c.req.header("CF-Connecting-IP") ?? null,

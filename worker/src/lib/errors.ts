@@ -1,6 +1,7 @@
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigurationError } from "../config";
 import { isConnectionFailure } from "../db/errors";
 import { DATABASE_RETRY_AFTER_SECONDS } from "../domain/limits";
 
@@ -149,6 +150,7 @@ function databaseUnavailable(cause: unknown): AppError {
  */
 export function toAppError(error: unknown): AppError {
   if (error instanceof AppError) return error;
+  if (error instanceof ConfigurationError) return new AppError("CONFIGURATION_ERROR", error.message);
   if (error instanceof HTTPException) {
     if (error.status === 400 && /malformed json/i.test(error.message)) {
       return new AppError("MALFORMED_JSON", "The request body is not valid JSON");

@@ -5,10 +5,10 @@ import { displayPrefix, hashApiKey, parseApiKey } from "../domain/api-key";
 import type { AccessPolicy, Caller, ProjectCaller, QuotaState } from "../lib/access-types";
 import { type ClientInfo, clientAddressBlock, clientInfo } from "../lib/client-address";
 import { AppError, type ErrorCode } from "../lib/errors";
-import type { HonoEnv } from "../lib/types";
 import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
 import { recordAudit } from "../services/audit";
 import { checkApiKey } from "../services/auth";
+import type { HonoEnv } from "./env";
 
 const BURST_RETRY_SECONDS = 10;
 

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "./env";
 
 /**
  * API answers (JSON, problems, the OpenAPI document) are data, never documents: opened

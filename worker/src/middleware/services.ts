@@ -2,12 +2,12 @@ import { createMiddleware } from "hono/factory";
 import { type Config, loadConfig } from "../config";
 import { createDatabase } from "../db/client";
 import { logFailure } from "../lib/log";
-import type { HonoEnv, Services } from "../lib/types";
-import type { ImageModel } from "../models/image-model";
-import type { PromptEnhancer } from "../models/prompt-enhancer";
+import type { ImageModel } from "../providers/image-model";
+import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import { failedAuthThrottle, type ThrottleMemory } from "../rate-limit/auth-throttle";
 import { bindingRateLimiter, unlimited } from "../rate-limit/rate-limiter";
 import { createObjectStore } from "../storage";
+import type { HonoEnv, Services } from "./env";
 
 /** A value built on first use; requests that never need it (a cache hit) never pay for it. */
 function lazy<T>(build: () => T): { get(): T; ifBuilt(): T | undefined } {

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { MAX_MULTIPART_OVERHEAD_BYTES, MAX_UPLOAD_BYTES } from "../domain/limits";
 import { AppError } from "../lib/errors";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "./env";
 
 const LIMIT = MAX_UPLOAD_BYTES + MAX_MULTIPART_OVERHEAD_BYTES;
 

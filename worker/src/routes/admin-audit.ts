@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { AUDIT_ACTIONS } from "../domain/audit";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, keyErrorResponses, keySecurity, listEnvelope, pagination, problemResponse } from "../lib/openapi";
 import { access, authorize } from "../middleware/access";
 import { listAudit } from "../services/audit";
+import { createRouter } from "./create-app";
 
 const AuditEventSchema = z
   .object({

@@ -2,7 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
 import { isUuid, SLUG_PATTERN } from "../domain/slug";
 import { clientInfo } from "../lib/client-address";
-import { createRouter } from "../lib/create-app";
 import {
   commonErrorResponses,
   keyErrorResponses,
@@ -14,6 +13,7 @@ import {
 } from "../lib/openapi";
 import { access, authorize } from "../middleware/access";
 import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
+import { createRouter } from "./create-app";
 import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
 
 const slug = z

@@ -2,13 +2,13 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { purgeImages } from "../delivery/edge-cache";
 import { imageOrigin } from "../delivery/image-urls";
 import { clientInfo } from "../lib/client-address";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorize } from "../middleware/access";
 import { recordAudit } from "../services/audit";
 import { variantsOf } from "../services/image-variants";
 import { projectImageKeys, setProjectPrivacy } from "../services/images";
+import { createRouter } from "./create-app";
 
 const route = createRoute({
   method: "patch",

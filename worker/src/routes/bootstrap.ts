@@ -1,13 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { clientInfo } from "../lib/client-address";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, databaseErrorResponses, problemResponse, publicSecurity, successEnvelope } from "../lib/openapi";
 import { secretsEqual } from "../lib/secrets";
-import type { HonoEnv } from "../lib/types";
 import { access, countFailedAuthentication, refuseThrottledClient } from "../middleware/access";
+import type { HonoEnv } from "../middleware/env";
 import { bootstrapMasterKey, isBootstrapped } from "../services/keys";
+import { createRouter } from "./create-app";
 import { CreatedKeySchema, serializeKey } from "./key-schemas";
 
 export const BOOTSTRAP_TOKEN_HEADER = "X-Bootstrap-Token";

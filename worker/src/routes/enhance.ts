@@ -1,10 +1,10 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { TEMPLATE_VALUES } from "../domain/catalog";
 import { MAX_PROMPT_LENGTH } from "../domain/limits";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { enhancePrompt } from "../services/enhancement";
+import { createRouter } from "./create-app";
 import { EnhancementOptionsSchema, EnhancementSchema, serializeEnhancement } from "./enhancement-schemas";
 
 const Body = z

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { version } from "../../../package.json";
+import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../delivery/client-limit";
 import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
-import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../rate-limit/client-limit";
 import { HEALTH_REPORT_TTL_MS, recentHealth } from "../services/health";
+import { createRouter } from "./create-app";
 
 const DependencyCheckSchema = z.object({
   status: z.enum(["up", "down"]),

@@ -8,7 +8,6 @@ import { planTransform } from "../images/transform/geometry";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../images/transform/options";
 import { expandPreset } from "../images/transform/presets";
 import { clientInfo } from "../lib/client-address";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { logFailure } from "../lib/log";
 import {
@@ -25,6 +24,7 @@ import { recordAudit } from "../services/audit";
 import { readImageSettings } from "../services/image-settings";
 import { variantsOf } from "../services/image-variants";
 import { findProjectImage, findProjectImagePolicy, listImages, markImageDeleted } from "../services/images";
+import { createRouter } from "./create-app";
 
 const ImageSchema = z
   .object({

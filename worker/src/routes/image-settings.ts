@@ -2,11 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { purgeImages } from "../delivery/edge-cache";
 import { imageOrigin } from "../delivery/image-urls";
 import type { ProjectImageSettings } from "../domain/image-settings";
-import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../images/transform/limits";
+import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../domain/limits";
 import { GRAVITIES, hasTransformOptions, PRESET_NAME } from "../images/transform/options";
 import { BUILT_IN_PRESETS, parsePresetDefinition } from "../images/transform/presets";
 import { clientInfo } from "../lib/client-address";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keyErrorResponses, keySecurity, problemResponse, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
@@ -14,6 +13,7 @@ import { recordAudit } from "../services/audit";
 import { readImageSettings, writeImageSettings } from "../services/image-settings";
 import { variantsOf } from "../services/image-variants";
 import { findProjectImage } from "../services/images";
+import { createRouter } from "./create-app";
 
 const Watermark = z
   .object({

@@ -1,14 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../delivery/client-limit";
 import { IMAGE_FILE_NAME } from "../delivery/image-path";
 import { notFound } from "../delivery/response";
 import { serveImage } from "../delivery/serve";
 import { IMAGE_CATEGORIES } from "../domain/catalog";
 import { SLUG_PATTERN } from "../domain/slug";
 import { parseTransformOptions } from "../images/transform/options";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
 import { access } from "../middleware/access";
-import { CLIENT_LIMIT_RETRY_SECONDS } from "../rate-limit/client-limit";
+import { createRouter } from "./create-app";
 
 const transformOption = (description: string) => z.string().max(200).optional().openapi({ description });
 

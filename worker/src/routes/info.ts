@@ -5,15 +5,17 @@ import {
   DEFAULT_HOURLY_LIMIT,
   DEFAULT_PAGE_SIZE,
   MAX_IMAGE_PIXELS,
+  MAX_OUTPUT_DIMENSION,
+  MAX_OUTPUT_PIXELS,
   MAX_PAGE_SIZE,
   MAX_PROMPT_LENGTH,
   MAX_UPLOAD_BYTES,
+  MAX_VARIANTS_PER_IMAGE,
 } from "../domain/limits";
-import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS, MAX_VARIANTS_PER_IMAGE } from "../images/transform/limits";
 import { BUILT_IN_PRESETS } from "../images/transform/presets";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, publicSecurity, successEnvelope } from "../lib/openapi";
 import { access } from "../middleware/access";
+import { createRouter } from "./create-app";
 
 const InfoSchema = z
   .object({

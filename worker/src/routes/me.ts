@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, keyErrorResponses, keySecurity, successEnvelope } from "../lib/openapi";
 import { access, authorize } from "../middleware/access";
+import { createRouter } from "./create-app";
 
 const Scope = z.object({ id: z.string().uuid(), slug: z.string() }).nullable();
 

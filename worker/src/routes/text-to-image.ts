@@ -2,10 +2,10 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { imageUrl } from "../delivery/image-urls";
 import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../domain/catalog";
 import { MAX_PROMPT_LENGTH } from "../domain/limits";
-import { createRouter } from "../lib/create-app";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { generateImage } from "../services/generation";
+import { createRouter } from "./create-app";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema, serializeEnhancementOutcome } from "./enhancement-schemas";
 
 const Body = z

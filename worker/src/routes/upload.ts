@@ -2,12 +2,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { imageUrl } from "../delivery/image-urls";
 import { MAX_UPLOAD_BYTES } from "../domain/limits";
 import { validateUploadedImage } from "../images/validate-upload";
-import { createRouter } from "../lib/create-app";
 import { AppError } from "../lib/errors";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
 import { access, authorizeProject } from "../middleware/access";
 import { uploadLimit } from "../middleware/upload-limit";
 import { storeUpload } from "../services/uploads";
+import { createRouter } from "./create-app";
 
 const Form = z.object({
   file: z

@@ -2,8 +2,8 @@ import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
-import { sha256Hex } from "../lib/hash";
-import type { EnhancedPrompt, PromptEnhancer } from "../models/prompt-enhancer";
+import { sha256Hex } from "../domain/hash";
+import type { EnhancedPrompt, PromptEnhancer } from "../providers/prompt-enhancer";
 
 export interface Enhancement extends EnhancedPrompt {
   originalPrompt: string;

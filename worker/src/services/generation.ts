@@ -1,16 +1,17 @@
 import type { Database } from "../db/client";
 import type { GenerationTimings } from "../db/schema";
 import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
+import { sha256Hex } from "../domain/hash";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
+import type { TokenUsage } from "../domain/usage";
 import { convertImage } from "../images/codec";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError, toAppError } from "../lib/errors";
-import { sha256Hex } from "../lib/hash";
 import { logFailure } from "../lib/log";
-import type { ImageModel, TokenUsage } from "../models/image-model";
-import type { PromptEnhancer } from "../models/prompt-enhancer";
+import type { ImageModel } from "../providers/image-model";
+import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
 import { type Enhancement, enhancePrompt } from "./enhancement";
 import {

@@ -2,7 +2,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { type GenerationTimings, generations } from "../db/schema";
-import type { TokenUsage } from "../models/image-model";
+import type { TokenUsage } from "../domain/usage";
 import type { ImageRecord } from "./images";
 
 export type GenerationRecord = typeof generations.$inferInsert & { id: string };
@@ -40,7 +40,7 @@ export async function recordGenerationSucceeded(
       returning id, created_at
     ),
     done as (
-      update generations set status = 'succeeded', image_id = (select id from image), final_prompt = ${success.finalPrompt},
+      update generations set status = 'succeeded', final_prompt = ${success.finalPrompt},
              detected_language = ${success.detectedLanguage},
              timings = ${JSON.stringify(success.timings)}::jsonb,
              token_usage = ${success.usage ? JSON.stringify(success.usage) : null}::jsonb,

@@ -1,11 +1,11 @@
 import type { Database } from "../db/client";
 import { FILE_EXTENSIONS } from "../domain/catalog";
+import { sha256Hex } from "../domain/hash";
 import type { ImageHeader } from "../images/inspect";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import { aspectRatioOf } from "../images/validate-upload";
 import type { ProjectCaller } from "../lib/access-types";
-import { sha256Hex } from "../lib/hash";
 import type { ObjectStore } from "../storage";
 import type { Defer } from "../storage/abandoned-write";
 import { storeImage } from "./image-store";

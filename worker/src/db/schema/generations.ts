@@ -1,7 +1,7 @@
 import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import type { TokenUsage } from "../../domain/usage";
 import { apiKeys } from "./api-keys";
 import { createdAt, id, timestampTz } from "./columns";
-import { images } from "./images";
 import { projects } from "./projects";
 
 export const generationStatus = pgEnum("generation_status", ["pending", "succeeded", "failed"]);
@@ -15,12 +15,7 @@ export interface GenerationTimings {
   totalMs?: number;
 }
 
-export interface TokenUsage {
-  promptTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
-}
-
+/** One text-to-image request and how it went; its image, once stored, points back to it (images.generationId). */
 export const generations = pgTable(
   "generations",
   {
@@ -40,7 +35,6 @@ export const generations = pgTable(
     outputFormat: text().notNull(),
     provider: text(),
     model: text(),
-    imageId: uuid().references(() => images.id, { onDelete: "set null" }),
     errorCode: text(),
     errorMessage: text(),
     timings: jsonb().$type<GenerationTimings>().notNull().default({}),

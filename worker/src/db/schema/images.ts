@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { type AnyPgColumn, index, integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import { IMAGE_CATEGORIES } from "../../domain/catalog";
 import { createdAt, id, timestampTz } from "./columns";
 import { generations } from "./generations";
@@ -23,7 +23,8 @@ export const images = pgTable(
     height: integer().notNull(),
     sha256: text().notNull(),
     originalFilename: text(),
-    generationId: uuid().references((): AnyPgColumn => generations.id, { onDelete: "set null" }),
+    /** The generation that produced the image; null for uploads. The one link between the two tables. */
+    generationId: uuid().references(() => generations.id, { onDelete: "set null" }),
     /** The ratio asked for (generated) or the nearest supported one (uploads), for filtering. */
     aspectRatio: text(),
     /** Filename and prompts in one lower-case text, trigram-indexed for search. */

@@ -16,8 +16,9 @@
  * the reads took; a holder whose lease lapsed and was taken by another request gets a 503 instead
  * of decoding alongside it.
  */
+
+import { MAX_TRANSFORM_WAIT_MS, MAX_WAITING_TRANSFORMS, TRANSFORM_LEASE_MS } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
-import { MAX_TRANSFORM_WAIT_MS, MAX_WAITING_TRANSFORMS, TRANSFORM_LEASE_MS } from "./limits";
 
 interface Lease {
   expiresAt: number;

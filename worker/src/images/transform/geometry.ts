@@ -3,8 +3,9 @@
  * read, the size to scale it to, and (for `contain`) where it sits on the output canvas. Pure
  * arithmetic, so every fit and gravity is unit-tested without decoding anything.
  */
+
+import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
-import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "./limits";
 import { type CropRect, type Fit, type Gravity, invalidOption } from "./options";
 
 export interface SizeOptions {

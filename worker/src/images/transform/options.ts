@@ -6,8 +6,9 @@
  * form whose canonical string orders options and drops defaults, so equivalent URLs share one
  * cache entry and one signature, and parameters outside the grammar are in neither.
  */
+
+import { MAX_OUTPUT_DIMENSION, MAX_QUALITY, MIN_QUALITY } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
-import { MAX_OUTPUT_DIMENSION, MAX_QUALITY, MIN_QUALITY } from "./limits";
 
 export const FITS = ["cover", "contain", "fill", "inside", "outside"] as const;
 export type Fit = (typeof FITS)[number];

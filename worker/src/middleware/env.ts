@@ -1,12 +1,17 @@
+/**
+ * The request context every route and middleware is typed with: the Worker's bindings and what
+ * the middleware puts on the context. It names providers, storage and limiters, so it sits above
+ * them, with the middleware that builds them, and not in lib/ (which they all import).
+ */
 import type { RequestIdVariables } from "hono/request-id";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
-import type { ImageModel } from "../models/image-model";
-import type { PromptEnhancer } from "../models/prompt-enhancer";
+import type { AccessPolicy, Caller } from "../lib/access-types";
+import type { ImageModel } from "../providers/image-model";
+import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { FailedAuthThrottle } from "../rate-limit/auth-throttle";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
 import type { ObjectStore } from "../storage";
-import type { AccessPolicy, Caller } from "./access-types";
 
 /** Clients built per request by the services middleware; handlers reach them as `c.var.services`. */
 export interface Services {

@@ -1,10 +1,5 @@
 import type { AspectRatio } from "../domain/catalog";
-
-export interface TokenUsage {
-  promptTokens?: number;
-  outputTokens?: number;
-  totalTokens?: number;
-}
+import type { TokenUsage } from "../domain/usage";
 
 export interface GeneratedImage {
   bytes: Uint8Array;

@@ -1,7 +1,7 @@
-import type { GenerateContentResponse } from "@google/genai";
-import type { GeminiClient } from "../gemini/client";
-import { AppError } from "../lib/errors";
-import type { ImageModel, TokenUsage } from "./image-model";
+import { AppError } from "../../lib/errors";
+import type { ImageModel } from "../image-model";
+import type { GeminiClient } from "./client";
+import { usageOf } from "./usage";
 
 /** Finish reasons by which Gemini withholds an image for safety or policy. */
 const BLOCKING_FINISH_REASONS = new Set([
@@ -16,12 +16,6 @@ const BLOCKING_FINISH_REASONS = new Set([
   "IMAGE_OTHER",
 ]);
 const MAX_MODEL_TEXT = 500;
-
-export function usageOf(response: GenerateContentResponse): TokenUsage | undefined {
-  const usage = response.usageMetadata;
-  if (!usage) return undefined;
-  return { promptTokens: usage.promptTokenCount, outputTokens: usage.candidatesTokenCount, totalTokens: usage.totalTokenCount };
-}
 
 /** ES2025's native decoder (in workerd); TypeScript's lib does not know it yet. */
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (base64: string) => Uint8Array }).fromBase64;

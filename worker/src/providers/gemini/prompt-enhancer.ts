@@ -1,11 +1,11 @@
 import { Type } from "@google/genai";
 import { z } from "zod";
-import type { Template } from "../domain/catalog";
-import { capPrompt, IMPROVEMENTS, TEMPLATE_GUIDES } from "../domain/enhancement";
-import type { GeminiClient } from "../gemini/client";
-import { AppError } from "../lib/errors";
-import { usageOf } from "./gemini-image-model";
-import type { PromptEnhancer } from "./prompt-enhancer";
+import type { Template } from "../../domain/catalog";
+import { capPrompt, IMPROVEMENTS, TEMPLATE_GUIDES } from "../../domain/enhancement";
+import { AppError } from "../../lib/errors";
+import type { PromptEnhancer } from "../prompt-enhancer";
+import type { GeminiClient } from "./client";
+import { usageOf } from "./usage";
 
 /**
  * The user's prompt travels as a JSON string value, never as instructions: whatever it says

@@ -1,6 +1,6 @@
-import { ASPECT_RATIOS } from "../domain/catalog";
-import { encodeImage } from "../images/codec";
-import type { ImageModel } from "./image-model";
+import { ASPECT_RATIOS } from "../../domain/catalog";
+import { encodeImage } from "../../images/codec";
+import type { ImageModel } from "../image-model";
 
 /**
  * The offline stand-in for Gemini, used when no GEMINI_API_KEY is set: a deterministic picture

@@ -1,7 +1,7 @@
 import { ApiError, type GenerateContentParameters, type GenerateContentResponse, GoogleGenAI } from "@google/genai";
-import type { Config } from "../config";
-import { AppError } from "../lib/errors";
-import { AttemptTimeoutError, RetriesExhaustedError, type RetryPolicy, withRetries } from "../lib/retry";
+import type { Config } from "../../config";
+import { AppError } from "../../lib/errors";
+import { AttemptTimeoutError, RetriesExhaustedError, type RetryPolicy, withRetries } from "../../lib/retry";
 
 /** Statuses worth another attempt: the request was fine, the service was not. */
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);

@@ -1,6 +1,6 @@
 import type { Template } from "../domain/catalog";
 import type { Improvement } from "../domain/enhancement";
-import type { TokenUsage } from "./image-model";
+import type { TokenUsage } from "../domain/usage";
 
 export interface EnhancedPrompt {
   enhancedPrompt: string;

@@ -1,8 +1,12 @@
+/**
+ * The app and router factories: one validation hook, one error handler and one not-found
+ * handler. Typed with the request context (middleware/env.ts), so they sit above the middleware.
+ */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "./errors";
-import { describeCause } from "./log";
-import type { HonoEnv } from "./types";
+import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "../lib/errors";
+import { describeCause } from "../lib/log";
+import type { HonoEnv } from "../middleware/env";
 
 type ValidationFailure = {
   success: false;

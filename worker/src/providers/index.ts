@@ -1,11 +1,11 @@
 import type { Config } from "../config";
-import { createGeminiClient } from "../gemini/client";
-import { createGeminiImageModel } from "./gemini-image-model";
-import { createGeminiPromptEnhancer } from "./gemini-prompt-enhancer";
+import { createGeminiClient } from "./gemini/client";
+import { createGeminiImageModel } from "./gemini/image-model";
+import { createGeminiPromptEnhancer } from "./gemini/prompt-enhancer";
 import type { ImageModel } from "./image-model";
-import { createPreviewImageModel } from "./preview-image-model";
+import { createPreviewImageModel } from "./preview/image-model";
+import { createTemplateEnhancer } from "./preview/template-enhancer";
 import type { PromptEnhancer } from "./prompt-enhancer";
-import { createTemplateEnhancer } from "./template-enhancer";
 
 /**
  * Gemini when a key is configured, the offline models otherwise. The choice is made once per

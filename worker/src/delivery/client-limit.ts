@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { clientAddressBlock, clientInfo } from "../lib/client-address";
 import { AppError } from "../lib/errors";
-import type { HonoEnv } from "../lib/types";
+import type { HonoEnv } from "../middleware/env";
 
 /** The period of PUBLIC_IP_LIMITER (wrangler.toml): a refused client may try again after it. */
 export const CLIENT_LIMIT_RETRY_SECONDS = 10;

@@ -1,7 +1,7 @@
-import type { Template } from "../domain/catalog";
-import { capPrompt, TEMPLATE_GUIDES } from "../domain/enhancement";
+import type { Template } from "../../domain/catalog";
+import { capPrompt, TEMPLATE_GUIDES } from "../../domain/enhancement";
+import type { PromptEnhancer } from "../prompt-enhancer";
 import { detectLanguage } from "./language";
-import type { PromptEnhancer } from "./prompt-enhancer";
 
 export const TEMPLATE_ENHANCER_MODEL = "banatie-templates-1";
 
