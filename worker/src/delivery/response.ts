@@ -53,16 +53,21 @@ function rangeNotSatisfiable(size: number): never {
   });
 }
 
+/** An answer's object headers, with the Cache-Control of whoever keeps it (the client, the edge cache). */
+function headersOf(served: Served, cacheControl: string): Record<string, string> {
+  return objectHeaders({
+    contentType: served.info.contentType,
+    size: served.info.size,
+    etag: served.info.etag,
+    lastModified: served.info.uploaded,
+    filename: served.filename,
+    cacheControl,
+  });
+}
+
 function servedHeaders(served: Served, cacheStatus: CacheStatus): Record<string, string> {
   return {
-    ...objectHeaders({
-      contentType: served.info.contentType,
-      size: served.info.size,
-      etag: served.info.etag,
-      lastModified: served.info.uploaded,
-      filename: served.filename,
-      cacheControl: served.cacheControl,
-    }),
+    ...headersOf(served, served.cacheControl),
     ...served.headers,
     "X-Cache": cacheStatus,
   };
@@ -154,14 +159,7 @@ export async function answer(
 export function cacheCopy(c: Context<HonoEnv>, cache: Cache, key: Request, body: BodyInit, served: Served): void {
   const copy = new Response(body, {
     headers: {
-      ...objectHeaders({
-        contentType: served.info.contentType,
-        size: served.info.size,
-        etag: served.info.etag,
-        lastModified: served.info.uploaded,
-        filename: served.filename,
-        cacheControl: `public, max-age=${EDGE_CACHE_TTL_SECONDS}`,
-      }),
+      ...headersOf(served, `public, max-age=${EDGE_CACHE_TTL_SECONDS}`),
       "Content-Length": String(served.info.size),
     },
   });
