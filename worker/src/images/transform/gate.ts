@@ -41,15 +41,26 @@ function busyError(): AppError {
 
 const POLL_MS = 5;
 
+/** The gate's time: the system's in the Worker, a test's own clock in tests. */
+export interface GateClock {
+  now: () => number;
+  sleep: (ms: number) => Promise<void>;
+}
+
+const systemClock: GateClock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
 /** A gate of its own; the Worker uses `exclusively` below, with the limits of limits.ts. */
-export function createTransformGate(limits: GateLimits) {
+export function createTransformGate(limits: GateLimits, clock: GateClock = systemClock) {
   let holder: Lease | null = null;
   const waiting = new Set<Lease>();
-  const held = () => holder !== null && Date.now() < holder.expiresAt;
+  const held = () => holder !== null && clock.now() < holder.expiresAt;
 
   /** Waiters still within their deadline; a cancelled request's place lapses with it. */
   function waitingNow(): number {
-    const now = Date.now();
+    const now = clock.now();
     for (const place of waiting) if (now >= place.expiresAt) waiting.delete(place);
     return waiting.size;
   }
@@ -57,23 +68,23 @@ export function createTransformGate(limits: GateLimits) {
   return async function exclusively<T>(work: (renew: () => void) => Promise<T>): Promise<T> {
     if (held()) {
       if (waitingNow() >= limits.maxWaiting) throw busyError();
-      const place: Lease = { expiresAt: Date.now() + limits.maxWaitMs };
+      const place: Lease = { expiresAt: clock.now() + limits.maxWaitMs };
       waiting.add(place);
       try {
         while (held()) {
-          if (Date.now() >= place.expiresAt) throw busyError();
-          await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+          if (clock.now() >= place.expiresAt) throw busyError();
+          await clock.sleep(POLL_MS);
         }
       } finally {
         waiting.delete(place);
       }
     }
     // No await between the check above and taking the slot, so two waiters cannot both take it.
-    const lease: Lease = { expiresAt: Date.now() + limits.leaseMs };
+    const lease: Lease = { expiresAt: clock.now() + limits.leaseMs };
     holder = lease;
     const renew = () => {
       if (holder !== lease) throw busyError();
-      lease.expiresAt = Date.now() + limits.leaseMs;
+      lease.expiresAt = clock.now() + limits.leaseMs;
     };
     try {
       return await work(renew);
