@@ -99,7 +99,7 @@ describe("worker/src layers", () => {
 
   it("finds the imports it checks", () => {
     expect(crossFolder.length).toBeGreaterThan(100);
-    expect(crossFolder).toContainEqual({ from: "routes/text-to-image.ts", to: "services/generation.ts" });
+    expect(crossFolder).toContainEqual({ from: "routes/text-to-image/text-to-image.handlers.ts", to: "services/generation.ts" });
   });
 
   it("gives every folder a layer", () => {

@@ -2,7 +2,7 @@
  * The app and router factories: one validation hook, one error handler and one not-found
  * handler. Typed with the request context (middleware/env.ts), so they sit above the middleware.
  */
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "../lib/errors";
 import { describeCause } from "../lib/log";
@@ -23,6 +23,9 @@ function throwValidationError(result: ValidationFailure): never {
   const summary = errors.map((error) => `${error.field}: ${error.message}`).join("; ");
   throw new AppError("VALIDATION_ERROR", `Invalid request ${result.target}: ${summary}`, { errors });
 }
+
+/** A handler typed by its route: its params, query, body and every response the route declares. */
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, HonoEnv>;
 
 /** A router whose validation failures become problems; every sub-app is made with this. */
 export function createRouter() {

@@ -1,18 +1,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { CLIENT_LIMIT_RETRY_SECONDS } from "../delivery/client-limit";
-import { IMAGE_FILE_NAME } from "../delivery/image-path";
-import { notFound } from "../delivery/response";
-import { serveImage } from "../delivery/serve";
-import { IMAGE_CATEGORIES } from "../domain/catalog";
-import { SLUG_PATTERN } from "../domain/slug";
-import { parseTransformOptions } from "../images/transform/options";
-import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
-import { access } from "../middleware/access";
-import { createRouter } from "./create-app";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../../delivery/client-limit";
+import { IMAGE_FILE_NAME } from "../../delivery/image-path";
+import { IMAGE_CATEGORIES } from "../../domain/catalog";
+import { SLUG_PATTERN } from "../../domain/slug";
+import { commonErrorResponses, problemResponse, publicSecurity } from "../../lib/openapi";
+import { access } from "../../middleware/access";
 
 const transformOption = (description: string) => z.string().max(200).optional().openapi({ description });
 
-const route = createRoute({
+export const imageRoute = createRoute({
   method: "get",
   path: "/api/images/{organization}/{project}/{category}/{file}",
   tags: ["Images"],
@@ -72,15 +68,3 @@ const route = createRoute({
     ...commonErrorResponses,
   },
 });
-
-export const imageRoutes = createRouter().openapi(
-  route,
-  (c) => serveImage(c, c.req.valid("query")),
-  // Any malformed path is simply not an image: 404, and it never reaches storage. A malformed
-  // query (a repeated option) gets the transformation parser's 400 naming the option.
-  (result, c) => {
-    if (result.success) return undefined;
-    if (result.target === "query") parseTransformOptions(new URL(c.req.url).searchParams, { unknownParameters: "ignore" });
-    notFound();
-  },
-);

@@ -1,7 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { commonErrorResponses, keyErrorResponses, keySecurity, successEnvelope } from "../lib/openapi";
-import { access, authorize } from "../middleware/access";
-import { createRouter } from "./create-app";
+import { commonErrorResponses, keyErrorResponses, keySecurity, successEnvelope } from "../../lib/openapi";
+import { access } from "../../middleware/access";
 
 const Scope = z.object({ id: z.string().uuid(), slug: z.string() }).nullable();
 
@@ -22,7 +21,7 @@ const MeSchema = z
   })
   .openapi("Me");
 
-const route = createRoute({
+export const meRoute = createRoute({
   method: "get",
   path: "/api/me",
   tags: ["Keys"],
@@ -36,29 +35,4 @@ const route = createRoute({
     ...keyErrorResponses,
     ...commonErrorResponses,
   },
-});
-
-export const meRoutes = createRouter().openapi(route, async (c) => {
-  const caller = await authorize(c);
-  const { quota } = caller;
-  return c.json(
-    {
-      success: true as const,
-      data: {
-        keyId: caller.keyId,
-        type: caller.type,
-        name: caller.name,
-        prefix: caller.prefix,
-        organization: caller.organization,
-        project: caller.project,
-        quota: {
-          limit: quota.limit,
-          used: Math.min(quota.used, quota.limit),
-          remaining: Math.max(0, quota.limit - quota.used),
-          resetAt: quota.resetAt.toISOString(),
-        },
-      },
-    },
-    200,
-  );
 });

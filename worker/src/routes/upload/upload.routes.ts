@@ -1,13 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { imageUrl } from "../delivery/image-urls";
-import { MAX_UPLOAD_BYTES } from "../domain/limits";
-import { validateUploadedImage } from "../images/validate-upload";
-import { AppError } from "../lib/errors";
-import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
-import { access, authorizeProject } from "../middleware/access";
-import { uploadLimit } from "../middleware/upload-limit";
-import { storeUpload } from "../services/uploads";
-import { createRouter } from "./create-app";
+import { MAX_UPLOAD_BYTES } from "../../domain/limits";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
+import { access } from "../../middleware/access";
+import { uploadLimit } from "../../middleware/upload-limit";
 
 const Form = z.object({
   file: z
@@ -33,7 +28,7 @@ const UploadSchema = z
   })
   .openapi("Upload");
 
-const route = createRoute({
+export const uploadRoute = createRoute({
   method: "post",
   path: "/api/upload",
   tags: ["Images"],
@@ -60,40 +55,4 @@ const route = createRoute({
       "Larger than 5 MB (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)",
     ),
   },
-});
-
-export const uploadRoutes = createRouter().openapi(route, async (c) => {
-  const form = c.req.valid("form");
-  if (form.file.size > MAX_UPLOAD_BYTES)
-    throw new AppError("FILE_TOO_LARGE", `Files are limited to ${MAX_UPLOAD_BYTES} bytes (5 MB)`);
-  const bytes = new Uint8Array(await form.file.arrayBuffer());
-  // Everything about the file is checked before the quota is spent.
-  const header = validateUploadedImage(bytes);
-  const caller = await authorizeProject(c);
-
-  const stored = await storeUpload(c.var.services, caller, {
-    bytes,
-    header,
-    category: form.category,
-    filename: form.filename ?? form.file.name.replace(/\.[^.]*$/, ""),
-  });
-  return c.json(
-    {
-      success: true as const,
-      data: {
-        id: stored.id,
-        url: imageUrl(c, stored.storageKey),
-        category: form.category,
-        mimeType: header.mimeType,
-        bytes: bytes.byteLength,
-        width: header.width,
-        height: header.height,
-        aspectRatio: stored.aspectRatio,
-        sha256: stored.sha256,
-        filename: stored.filename,
-        createdAt: stored.createdAt.toISOString(),
-      },
-    },
-    201,
-  );
 });

@@ -1,11 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { version } from "../../../package.json";
-import { CLIENT_LIMIT_RETRY_SECONDS, spendClientBudget } from "../delivery/client-limit";
-import { HEALTH_CHECK_TIMEOUT_MS } from "../domain/limits";
-import { commonErrorResponses, problemResponse, publicSecurity } from "../lib/openapi";
-import { access } from "../middleware/access";
-import { HEALTH_REPORT_TTL_MS, recentHealth } from "../services/health";
-import { createRouter } from "./create-app";
+import { CLIENT_LIMIT_RETRY_SECONDS } from "../../delivery/client-limit";
+import { commonErrorResponses, problemResponse, publicSecurity } from "../../lib/openapi";
+import { access } from "../../middleware/access";
+import { HEALTH_REPORT_TTL_MS } from "../../services/health";
 
 const DependencyCheckSchema = z.object({
   status: z.enum(["up", "down"]),
@@ -23,7 +20,7 @@ const HealthSchema = z
   })
   .openapi("Health");
 
-const route = createRoute({
+export const healthRoute = createRoute({
   method: "get",
   path: "/health",
   tags: ["System"],
@@ -40,18 +37,4 @@ const route = createRoute({
     ),
     ...commonErrorResponses,
   },
-});
-
-export const healthRoutes = createRouter().openapi(route, async (c) => {
-  await spendClientBudget(c, "health");
-  const report = await recentHealth(c.env, c.var.services, HEALTH_CHECK_TIMEOUT_MS);
-  const body = {
-    status: report.status,
-    timestamp: new Date().toISOString(),
-    version,
-    environment: c.var.config.environment,
-    checks: report.checks,
-  };
-  c.header("Cache-Control", "no-store");
-  return report.status === "ok" ? c.json(body, 200) : c.json(body, 503);
 });

@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
-import { TEMPLATE_VALUES } from "../domain/catalog";
-import { IMPROVEMENTS } from "../domain/enhancement";
-import type { Enhancement } from "../services/enhancement";
-import type { EnhancementOutcome } from "../services/generation";
+import { TEMPLATE_VALUES } from "../../domain/catalog";
+import { IMPROVEMENTS } from "../../domain/enhancement";
+import type { Enhancement } from "../../services/enhancement";
+import type { EnhancementOutcome } from "../../services/generation";
 
 /** `enhancementOptions` of text-to-image and enhance requests. */
 export const EnhancementOptionsSchema = z

@@ -1,20 +1,16 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
-import { isUuid, SLUG_PATTERN } from "../domain/slug";
-import { clientInfo } from "../lib/client-address";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../domain/limits";
+import { isUuid, SLUG_PATTERN } from "../../domain/slug";
 import {
   commonErrorResponses,
   keyErrorResponses,
   keySecurity,
   listEnvelope,
-  pagination,
   problemResponse,
   successEnvelope,
-} from "../lib/openapi";
-import { access, authorize } from "../middleware/access";
-import { createApiKey, listApiKeys, revokeApiKey } from "../services/keys";
-import { createRouter } from "./create-app";
-import { CreatedKeySchema, KeySchema, serializeKey } from "./key-schemas";
+} from "../../lib/openapi";
+import { access } from "../../middleware/access";
+import { CreatedKeySchema, KeySchema } from "../shared/key-schemas";
 
 const slug = z
   .string()
@@ -78,7 +74,7 @@ const CreateKeyBody = z
   })
   .openapi("CreateApiKey");
 
-const createRouteDef = createRoute({
+export const createKeyRoute = createRoute({
   method: "post",
   path: "/api/admin/keys",
   tags: ["Keys"],
@@ -109,7 +105,7 @@ const ListKeysQuery = z.object({
   cursor: z.string().uuid().optional().openapi({ description: "`pagination.nextCursor` of the previous page" }),
 });
 
-const listRouteDef = createRoute({
+export const listKeysRoute = createRoute({
   method: "get",
   path: "/api/admin/keys",
   tags: ["Keys"],
@@ -127,7 +123,7 @@ const listRouteDef = createRoute({
   },
 });
 
-const revokeRouteDef = createRoute({
+export const revokeKeyRoute = createRoute({
   method: "delete",
   path: "/api/admin/keys/{id}",
   tags: ["Keys"],
@@ -153,32 +149,3 @@ const revokeRouteDef = createRoute({
     ...commonErrorResponses,
   },
 });
-
-export const adminKeyRoutes = createRouter()
-  .openapi(createRouteDef, async (c) => {
-    const caller = await authorize(c);
-    const key = await createApiKey(c.var.services.db, c.req.valid("json"), caller.keyId, clientInfo(c));
-    c.header("Cache-Control", "no-store");
-    return c.json({ success: true as const, data: serializeKey(key) }, 201);
-  })
-  .openapi(listRouteDef, async (c) => {
-    await authorize(c);
-    const query = c.req.valid("query");
-    const { keys, nextCursor } = await listApiKeys(c.var.services.db, query);
-    return c.json(
-      {
-        success: true as const,
-        data: keys.map(serializeKey),
-        pagination: pagination(query.limit, nextCursor),
-      },
-      200,
-    );
-  })
-  .openapi(revokeRouteDef, async (c) => {
-    const caller = await authorize(c);
-    const { id } = c.req.valid("param");
-    // The body is optional; without a JSON body there is simply no reason.
-    const reason = c.req.header("content-type")?.includes("json") ? (c.req.valid("json")?.reason ?? null) : null;
-    const key = await revokeApiKey(c.var.services.db, id, reason, caller.keyId, clientInfo(c));
-    return c.json({ success: true as const, data: serializeKey(key) }, 200);
-  });

@@ -1,10 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { AUDIT_ACTIONS } from "../domain/audit";
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../domain/limits";
-import { commonErrorResponses, keyErrorResponses, keySecurity, listEnvelope, pagination, problemResponse } from "../lib/openapi";
-import { access, authorize } from "../middleware/access";
-import { listAudit } from "../services/audit";
-import { createRouter } from "./create-app";
+import { AUDIT_ACTIONS } from "../../domain/audit";
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "../../domain/limits";
+import { commonErrorResponses, keyErrorResponses, keySecurity, listEnvelope, problemResponse } from "../../lib/openapi";
+import { access } from "../../middleware/access";
 
 const AuditEventSchema = z
   .object({
@@ -36,7 +34,7 @@ const AuditQuery = z
     message: "must be after from",
   });
 
-const route = createRoute({
+export const listAuditRoute = createRoute({
   method: "get",
   path: "/api/admin/audit",
   tags: ["Keys"],
@@ -52,22 +50,4 @@ const route = createRoute({
     ...keyErrorResponses,
     ...commonErrorResponses,
   },
-});
-
-export const adminAuditRoutes = createRouter().openapi(route, async (c) => {
-  await authorize(c);
-  const query = c.req.valid("query");
-  const { events, nextCursor } = await listAudit(c.var.services.db, {
-    ...query,
-    from: query.from ? new Date(query.from) : undefined,
-    to: query.to ? new Date(query.to) : undefined,
-  });
-  return c.json(
-    {
-      success: true as const,
-      data: events.map((event) => ({ ...event, createdAt: event.createdAt.toISOString() })),
-      pagination: pagination(query.limit, nextCursor),
-    },
-    200,
-  );
 });

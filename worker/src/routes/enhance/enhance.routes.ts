@@ -1,11 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { TEMPLATE_VALUES } from "../domain/catalog";
-import { MAX_PROMPT_LENGTH } from "../domain/limits";
-import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
-import { access, authorizeProject } from "../middleware/access";
-import { enhancePrompt } from "../services/enhancement";
-import { createRouter } from "./create-app";
-import { EnhancementOptionsSchema, EnhancementSchema, serializeEnhancement } from "./enhancement-schemas";
+import { TEMPLATE_VALUES } from "../../domain/catalog";
+import { MAX_PROMPT_LENGTH } from "../../domain/limits";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
+import { access } from "../../middleware/access";
+import { EnhancementOptionsSchema, EnhancementSchema } from "../shared/enhancement-schemas";
 
 const Body = z
   .object({
@@ -29,7 +27,7 @@ const Body = z
   })
   .openapi("EnhanceRequest");
 
-const route = createRoute({
+export const enhanceRoute = createRoute({
   method: "post",
   path: "/api/enhance",
   tags: ["Generation"],
@@ -52,16 +50,4 @@ const route = createRoute({
       "The text model stayed rate limited (UPSTREAM_RATE_LIMITED), or the database is down or did not answer in time (DATABASE_UNAVAILABLE)",
     ),
   },
-});
-
-export const enhanceRoutes = createRouter().openapi(route, async (c) => {
-  const caller = await authorizeProject(c);
-  const { prompt, template, enhancementOptions } = c.req.valid("json");
-  const enhancement = await enhancePrompt(
-    c.var.services,
-    caller.project.id,
-    prompt,
-    enhancementOptions?.template ?? template ?? "general",
-  );
-  return c.json({ success: true as const, data: serializeEnhancement(enhancement) }, 200);
 });

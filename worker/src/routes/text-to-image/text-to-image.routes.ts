@@ -1,12 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { imageUrl } from "../delivery/image-urls";
-import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../domain/catalog";
-import { MAX_PROMPT_LENGTH } from "../domain/limits";
-import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../lib/openapi";
-import { access, authorizeProject } from "../middleware/access";
-import { generateImage } from "../services/generation";
-import { createRouter } from "./create-app";
-import { EnhancementOptionsSchema, EnhancementOutcomeSchema, serializeEnhancementOutcome } from "./enhancement-schemas";
+import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../../domain/catalog";
+import { MAX_PROMPT_LENGTH } from "../../domain/limits";
+import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
+import { access } from "../../middleware/access";
+import { EnhancementOptionsSchema, EnhancementOutcomeSchema } from "../shared/enhancement-schemas";
 
 const Body = z
   .object({
@@ -71,7 +68,7 @@ const GenerationSchema = z
   })
   .openapi("Generation");
 
-const route = createRoute({
+export const textToImageRoute = createRoute({
   method: "post",
   path: "/api/text-to-image",
   tags: ["Generation"],
@@ -95,31 +92,4 @@ const route = createRoute({
       "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
     ),
   },
-});
-
-export const textToImageRoutes = createRouter().openapi(route, async (c) => {
-  const caller = await authorizeProject(c);
-  const body = c.req.valid("json");
-  const result = await generateImage(c.var.services, caller, {
-    prompt: body.prompt,
-    filename: body.filename,
-    aspectRatio: body.aspectRatio,
-    outputFormat: body.outputFormat,
-    quality: body.quality,
-    autoEnhance: body.autoEnhance,
-    template: body.enhancementOptions?.template ?? "general",
-  });
-  const { storageKey, enhancement, createdAt, ...data } = result;
-  return c.json(
-    {
-      success: true as const,
-      data: {
-        ...data,
-        url: imageUrl(c, storageKey),
-        enhancement: enhancement ? serializeEnhancementOutcome(enhancement) : null,
-        createdAt: createdAt.toISOString(),
-      },
-    },
-    201,
-  );
 });

@@ -1,0 +1,37 @@
+import { purgeImages } from "../../delivery/edge-cache";
+import { imageOrigin } from "../../delivery/image-urls";
+import { clientInfo } from "../../lib/client-address";
+import { AppError } from "../../lib/errors";
+import { authorize } from "../../middleware/access";
+import { recordAudit } from "../../services/audit";
+import { variantsOf } from "../../services/image-variants";
+import { projectImageKeys, setProjectPrivacy } from "../../services/images";
+import type { AppRouteHandler } from "../create-app";
+import type { updateProjectRoute } from "./admin-projects.routes";
+
+export const updateProject: AppRouteHandler<typeof updateProjectRoute> = async (c) => {
+  const caller = await authorize(c);
+  const { db, defer } = c.var.services;
+  const { id } = c.req.valid("param");
+  const project = await setProjectPrivacy(db, id, c.req.valid("json").private);
+  if (!project) throw new AppError("PROJECT_NOT_FOUND", `No project has id ${id}`);
+  if (project.private) {
+    // Cached copies would otherwise keep serving the images publicly.
+    await purgeImages(imageOrigin(c), [
+      ...(await projectImageKeys(db, project.id)),
+      ...(await variantsOf(db, { projectId: project.id })),
+    ]);
+  }
+  defer(() =>
+    recordAudit(db, {
+      action: "project.updated",
+      actorKeyId: caller.keyId,
+      target: { type: "project", id: project.id },
+      projectId: project.id,
+      organizationId: project.organizationId,
+      client: clientInfo(c),
+      metadata: { private: project.private },
+    }),
+  );
+  return c.json({ success: true as const, data: { id: project.id, slug: project.slug, private: project.private } }, 200);
+};

@@ -1,0 +1,41 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { commonErrorResponses, publicSecurity, successEnvelope } from "../../lib/openapi";
+import { access } from "../../middleware/access";
+
+const InfoSchema = z
+  .object({
+    name: z.string(),
+    version: z.string(),
+    limits: z.object({
+      maxUploadBytes: z.number().int(),
+      maxPromptLength: z.number().int(),
+      maxPageSize: z.number().int(),
+      defaultPageSize: z.number().int(),
+      defaultHourlyLimit: z.number().int(),
+      maxImagePixels: z.number().int(),
+    }),
+    transformations: z.object({
+      maxOutputDimension: z.number().int(),
+      maxOutputPixels: z.number().int(),
+      maxVariantsPerImage: z.number().int(),
+      presets: z.record(z.string(), z.string()),
+    }),
+    formats: z.object({ output: z.array(z.string()), upload: z.array(z.string()) }),
+    aspectRatios: z.array(z.object({ ratio: z.string(), name: z.string(), width: z.number(), height: z.number() })),
+    templates: z.array(z.object({ id: z.string(), description: z.string() })),
+  })
+  .openapi("Info");
+
+export const infoRoute = createRoute({
+  method: "get",
+  path: "/api/info",
+  tags: ["System"],
+  operationId: "getInfo",
+  summary: "What the API offers: limits, formats, aspect ratios, templates and transformation presets",
+  middleware: [access.public()],
+  security: publicSecurity,
+  responses: {
+    200: { description: "Platform information", content: { "application/json": { schema: successEnvelope(InfoSchema) } } },
+    ...commonErrorResponses,
+  },
+});

@@ -1,0 +1,44 @@
+import { imageUrl } from "../../delivery/image-urls";
+import { MAX_UPLOAD_BYTES } from "../../domain/limits";
+import { validateUploadedImage } from "../../images/validate-upload";
+import { AppError } from "../../lib/errors";
+import { authorizeProject } from "../../middleware/access";
+import { storeUpload } from "../../services/uploads";
+import type { AppRouteHandler } from "../create-app";
+import type { uploadRoute } from "./upload.routes";
+
+export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
+  const form = c.req.valid("form");
+  if (form.file.size > MAX_UPLOAD_BYTES)
+    throw new AppError("FILE_TOO_LARGE", `Files are limited to ${MAX_UPLOAD_BYTES} bytes (5 MB)`);
+  const bytes = new Uint8Array(await form.file.arrayBuffer());
+  // Everything about the file is checked before the quota is spent.
+  const header = validateUploadedImage(bytes);
+  const caller = await authorizeProject(c);
+
+  const stored = await storeUpload(c.var.services, caller, {
+    bytes,
+    header,
+    category: form.category,
+    filename: form.filename ?? form.file.name.replace(/\.[^.]*$/, ""),
+  });
+  return c.json(
+    {
+      success: true as const,
+      data: {
+        id: stored.id,
+        url: imageUrl(c, stored.storageKey),
+        category: form.category,
+        mimeType: header.mimeType,
+        bytes: bytes.byteLength,
+        width: header.width,
+        height: header.height,
+        aspectRatio: stored.aspectRatio,
+        sha256: stored.sha256,
+        filename: stored.filename,
+        createdAt: stored.createdAt.toISOString(),
+      },
+    },
+    201,
+  );
+};
