@@ -4,7 +4,7 @@
  * transformation itself on a miss.
  */
 import type { Context } from "hono";
-import { FILE_EXTENSIONS, formatOfFile } from "../domain/catalog";
+import { FILE_EXTENSIONS, formatOfFile, type OutputFormat } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import type { WatermarkSettings } from "../domain/image-settings";
 import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../domain/limits";
@@ -133,21 +133,17 @@ async function loadWatermark(store: ObjectStore, settings: WatermarkSettings) {
   return { image: await decodeImage(bytes, MAX_WATERMARK_PIXELS), settings };
 }
 
-export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
-  // Everything that needs a signature is checked before the cache, so a variant cached for a
-  // signed request is never served to an unsigned or wrongly signed one: sizes, crops and
-  // qualities here, and watermark=0, which only the project's settings tell, with its row.
-  const signed = await checkSignature(c, request);
-  const cache = c.var.config.edgeCache ? edgeCache() : null;
-  const { db, store } = c.var.services;
-  let knownImage: ServableImage | undefined;
-  if (!signed && request.options.watermark === false) {
-    await beginMiss(c, cache, request.image);
-    knownImage = (await findServableImage(db, request.image.key)) ?? notFoundRemembered(c, cache, request.image);
-    // Unsigned, a private project's image is no image at all, whatever the options say.
-    if (knownImage.private) notFound();
-    requireWatermarkChoice(knownImage, request.options, signed);
-  }
+/** What the URL asks for, settled before the cache: the output format and the variant's cache identity. */
+interface ResolvedVariant {
+  format: OutputFormat;
+  /** The options with built-in presets spelled out. */
+  normalized: TransformOptions;
+  /** The canonical options the variant is cached and counted under. */
+  variantKey: string;
+  vary?: { Vary: string };
+}
+
+function resolveVariant(c: Context<HonoEnv>, request: VariantRequest): ResolvedVariant {
   const sourceFormat = formatOfFile(request.image.file);
   const format = chooseFormat(request.options.format, sourceFormat, c.req.header("Accept"));
   // Built-in presets are spelled out so `preset=thumbnail` and its options share one entry; a
@@ -160,50 +156,79 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
     quality: format === "png" ? undefined : normalized.quality,
   });
   const vary = request.options.format === "auto" ? { Vary: "Accept" } : undefined;
+  return { format, normalized, variantKey, vary };
+}
 
-  // Signed requests may read the cache too: only public images' variants are ever stored.
-  const cacheKey = imageCacheKey(imageOrigin(c), request.image, variantKey);
-  const hit = await cache?.match(cacheKey);
-  if (hit) {
-    // A repeat request: no database, no storage, no decoding.
-    const served = servedFromCache(hit, request.image.file, VARIANT_CACHE_CONTROL);
-    return answerFromCache(c, hit, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
-  }
+/**
+ * An unsigned `watermark=0` can only be judged with the image's row (its project's settings), so
+ * the row is read before the cache for it; other requests leave it to the miss.
+ */
+async function checkUnsignedWatermarkOff(
+  c: Context<HonoEnv>,
+  cache: Cache | null,
+  request: VariantRequest,
+  signed: boolean,
+): Promise<ServableImage | undefined> {
+  if (signed || request.options.watermark !== false) return undefined;
+  await beginMiss(c, cache, request.image);
+  const image = (await findServableImage(c.var.services.db, request.image.key)) ?? notFoundRemembered(c, cache, request.image);
+  // Unsigned, a private project's image is no image at all, whatever the options say.
+  if (image.private) notFound();
+  requireWatermarkChoice(image, request.options, signed);
+  return image;
+}
 
+type VariantSource = NonNullable<Awaited<ReturnType<typeof readSource>>>;
+
+/**
+ * The row and the original's bytes, fetched together on a miss; the row's stored size is enough
+ * to check the plan. A missing image is remembered; a private one asked unsigned is not, since it
+ * still answers its signed URLs.
+ */
+async function loadImageAndSource(
+  c: Context<HonoEnv>,
+  cache: Cache | null,
+  request: VariantRequest,
+  signed: boolean,
+  knownImage: ServableImage | undefined,
+): Promise<{ image: ServableImage; source: VariantSource }> {
   if (!knownImage) await beginMiss(c, cache, request.image);
-  // The row and the bytes are fetched together; the row's stored size is enough to check the plan.
   const [image, source] = await Promise.all([
-    knownImage ?? findServableImage(db, request.image.key),
+    knownImage ?? findServableImage(c.var.services.db, request.image.key),
     readSource(c, cache, request.image),
   ]);
   if (!image || !source || (image.private && !signed)) {
     await source?.body.cancel();
-    // Only a missing image is remembered: a private one still answers its signed URLs.
     if (!image || !source) notFoundRemembered(c, cache, request.image);
     notFound();
   }
-  const settings = image.imageSettings;
-  let options: TransformOptions;
-  try {
-    options = await admit(c, image, { ...request, signed }, normalized, variantKey);
-  } catch (error) {
-    await source.body.cancel();
-    throw error;
-  }
-  const markSettings = (options.watermark ?? settings.watermarkByDefault) ? settings.watermark : null;
-  // The variant's validator is known before any work: a client revalidating its copy gets a 304
-  // without a transformation.
-  // Over the expanded options and the watermark, so redefining a preset or changing the mark
-  // changes the validator too.
+  return { image, source };
+}
+
+/**
+ * The variant's validator, known before any work so a revalidating client gets a 304 without a
+ * transformation. It covers the expanded options and the watermark, so redefining a preset or
+ * changing the mark changes it too.
+ */
+async function variantEtag(
+  source: VariantSource,
+  variantKey: string,
+  options: TransformOptions,
+  markSettings: WatermarkSettings | null,
+): Promise<string> {
   const expanded = `${variantKey}\n${canonicalOptions(options)}\n${markSettings ? JSON.stringify(markSettings) : ""}`;
-  const etag = (await sha256Hex(`${source.etag}\n${expanded}`)).slice(0, 32);
-  const expiresIn = signed && request.expires ? Math.max(0, Number(request.expires) - Math.floor(Date.now() / 1000)) : 0;
-  const cacheControl = image.private ? `private, max-age=${expiresIn}` : VARIANT_CACHE_CONTROL;
-  if (isNotModified(c.req.raw.headers, etag, null)) {
-    await source.body.cancel();
-    return c.body(null, 304, { ETag: `"${etag}"`, "Cache-Control": cacheControl, ...vary });
-  }
-  const output = await exclusively(async (renew) => {
+  return (await sha256Hex(`${source.etag}\n${expanded}`)).slice(0, 32);
+}
+
+/** Reads the source and the mark, then transforms, all under the gate that bounds concurrent work. */
+function transformUnderGate(
+  store: ObjectStore,
+  source: VariantSource,
+  options: TransformOptions,
+  format: OutputFormat,
+  markSettings: WatermarkSettings | null,
+) {
+  return exclusively(async (renew) => {
     const sourceBytes = new Uint8Array(await new Response(source.body).arrayBuffer());
     const watermark = markSettings ? await loadWatermark(store, markSettings) : undefined;
     // The reads waited on storage; the lease now bounds the decoding and encoding.
@@ -214,26 +239,76 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
     await source.body.cancel().catch(() => undefined);
     throw error;
   });
-  const baseName = (image.filename ?? request.image.file).replace(/\.[a-z0-9]+$/i, "");
-  const served: Served = {
-    info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
-    filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
-    cacheControl,
-    headers: vary,
-    etagOnly: true,
-  };
-  if (cache && !image.private) {
+}
+
+/** Answers with the transformed bytes, keeping a copy at the edge for public images. */
+function answerVariant(
+  c: Context<HonoEnv>,
+  cache: Cache | null,
+  cacheKey: Request,
+  image: ServableImage,
+  bytes: Uint8Array,
+  served: Served,
+): Promise<Response> {
+  const cached = cache !== null && !image.private;
+  if (cached) {
     // The stored copy lives an hour (see EDGE_CACHE_TTL_SECONDS); Vary is not stored because the
     // negotiated format is part of the key, and is added back to every answer.
-    cacheCopy(c, cache, cacheKey, output.bytes.slice(), served);
+    cacheCopy(c, cache, cacheKey, bytes.slice(), served);
   }
   return answer(
     c,
     served,
     async (range) => {
-      const bytes = output.bytes as Uint8Array<ArrayBuffer>;
-      return range ? bytes.slice(range.offset, range.offset + range.length) : bytes;
+      const body = bytes as Uint8Array<ArrayBuffer>;
+      return range ? body.slice(range.offset, range.offset + range.length) : body;
     },
-    cache && !image.private ? "MISS" : "BYPASS",
+    cached ? "MISS" : "BYPASS",
   );
+}
+
+export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest): Promise<Response> {
+  // Everything that needs a signature is checked before the cache, so a variant cached for a
+  // signed request is never served to an unsigned or wrongly signed one: sizes, crops and
+  // qualities here, and watermark=0, which only the project's settings tell, with its row.
+  const signed = await checkSignature(c, request);
+  const cache = c.var.config.edgeCache ? edgeCache() : null;
+  const knownImage = await checkUnsignedWatermarkOff(c, cache, request, signed);
+  const { format, normalized, variantKey, vary } = resolveVariant(c, request);
+
+  // Signed requests may read the cache too: only public images' variants are ever stored.
+  const cacheKey = imageCacheKey(imageOrigin(c), request.image, variantKey);
+  const hit = await cache?.match(cacheKey);
+  if (hit) {
+    // A repeat request: no database, no storage, no decoding.
+    const served = servedFromCache(hit, request.image.file, VARIANT_CACHE_CONTROL);
+    return answerFromCache(c, hit, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
+  }
+
+  const { image, source } = await loadImageAndSource(c, cache, request, signed, knownImage);
+  const settings = image.imageSettings;
+  let options: TransformOptions;
+  try {
+    options = await admit(c, image, { ...request, signed }, normalized, variantKey);
+  } catch (error) {
+    await source.body.cancel();
+    throw error;
+  }
+  const markSettings = (options.watermark ?? settings.watermarkByDefault) ? settings.watermark : null;
+  const etag = await variantEtag(source, variantKey, options, markSettings);
+  const expiresIn = signed && request.expires ? Math.max(0, Number(request.expires) - Math.floor(Date.now() / 1000)) : 0;
+  const cacheControl = image.private ? `private, max-age=${expiresIn}` : VARIANT_CACHE_CONTROL;
+  if (isNotModified(c.req.raw.headers, etag, null)) {
+    await source.body.cancel();
+    return c.body(null, 304, { ETag: `"${etag}"`, "Cache-Control": cacheControl, ...vary });
+  }
+  const output = await transformUnderGate(c.var.services.store, source, options, format, markSettings);
+  const baseName = (image.filename ?? request.image.file).replace(/\.[a-z0-9]+$/i, "");
+  return answerVariant(c, cache, cacheKey, image, output.bytes, {
+    info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
+    filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
+    cacheControl,
+    headers: vary,
+    etagOnly: true,
+  });
 }

@@ -7,7 +7,7 @@ import { type ClientInfo, clientAddressBlock, clientInfo } from "../lib/client-a
 import { AppError, type ErrorCode } from "../lib/errors";
 import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
 import { recordAudit } from "../services/audit";
-import { checkApiKey } from "../services/auth";
+import { checkApiKey, type KeyCheck } from "../services/auth";
 import type { HonoEnv } from "./env";
 
 const BURST_RETRY_SECONDS = 10;
@@ -166,6 +166,44 @@ export function quotaHeaders(quota: QuotaState, now = new Date()): Record<string
   };
 }
 
+/** Why a key that passed the shape check is still refused, by what the database says of it. */
+const KEY_REJECTIONS: Record<Exclude<KeyCheck["status"], "valid">, { code: ErrorCode; detail: string }> = {
+  unknown: { code: "INVALID_API_KEY", detail: "The API key is not known" },
+  revoked: { code: "REVOKED_API_KEY", detail: "The API key has been revoked" },
+  expired: { code: "EXPIRED_API_KEY", detail: "The API key has expired; create a new one" },
+};
+
+/**
+ * Refuses a caller over its hourly quota (429 with the quota headers and Retry-After); otherwise
+ * sets the quota headers on the answer.
+ */
+function enforceQuota(c: Context<HonoEnv>, caller: Caller): void {
+  const { db, defer } = c.var.services;
+  const headers = quotaHeaders(caller.quota);
+  if (caller.quota.used > caller.quota.limit) {
+    // The counter keeps counting refusals, so the first one of a window is recorded once.
+    if (caller.quota.used === caller.quota.limit + 1) {
+      defer(() =>
+        recordAudit(db, {
+          action: "quota.exceeded",
+          actorKeyId: caller.keyId,
+          target: { type: "api_key", id: caller.keyId },
+          organizationId: caller.organization?.id,
+          projectId: caller.project?.id,
+          client: clientInfo(c),
+          metadata: { limit: caller.quota.limit, windowStart: caller.quota.windowStart.toISOString() },
+        }),
+      );
+    }
+    throw new AppError(
+      "RATE_LIMIT_EXCEEDED",
+      `This key has used its ${caller.quota.limit} requests for this hour; the quota resets at ${caller.quota.resetAt.toISOString()}`,
+      { headers: { ...headers, "Retry-After": String(secondsUntil(caller.quota.resetAt)) } },
+    );
+  }
+  for (const [name, value] of Object.entries(headers)) c.header(name, value);
+}
+
 /**
  * Authenticates the presented key in one database round trip, spending one request of its
  * hourly quota on rate-limited endpoints, and returns the caller. Call it first in a handler.
@@ -176,7 +214,7 @@ export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
   if (!policy || policy.kind === "public" || !key) {
     throw new Error(`authorize() on ${c.req.method} ${c.req.path}, which declares no key policy`);
   }
-  const { db, burstLimiter, defer } = c.var.services;
+  const { db, burstLimiter } = c.var.services;
   const hash = await hashApiKey(key);
   const rateLimited = policy.kind === "project" && policy.rateLimited;
   // Every keyed endpoint, quota-spending or not: a flood from one key stops before the database.
@@ -187,51 +225,14 @@ export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
   }
 
   const check = await checkApiKey(db, hash, { spendFor: rateLimited ? "project" : undefined });
-  const prefix = displayPrefix(key);
-  if (check.status === "unknown") {
-    return rejectAuthentication(c, "INVALID_API_KEY", "The API key is not known", { reason: "unknown", prefix });
-  }
-  if (check.status === "revoked") {
-    return rejectAuthentication(c, "REVOKED_API_KEY", "The API key has been revoked", {
-      reason: "revoked",
-      keyId: check.keyId,
-      prefix,
-    });
-  }
-  if (check.status === "expired") {
-    return rejectAuthentication(c, "EXPIRED_API_KEY", "The API key has expired; create a new one", {
-      reason: "expired",
-      keyId: check.keyId,
-      prefix,
-    });
+  if (check.status !== "valid") {
+    const { code, detail } = KEY_REJECTIONS[check.status];
+    const keyId = check.status === "unknown" ? undefined : check.keyId;
+    return rejectAuthentication(c, code, detail, { reason: check.status, keyId, prefix: displayPrefix(key) });
   }
 
   const { caller } = check;
-  if (rateLimited) {
-    const headers = quotaHeaders(caller.quota);
-    if (caller.quota.used > caller.quota.limit) {
-      // The counter keeps counting refusals, so the first one of a window is recorded once.
-      if (caller.quota.used === caller.quota.limit + 1) {
-        defer(() =>
-          recordAudit(db, {
-            action: "quota.exceeded",
-            actorKeyId: caller.keyId,
-            target: { type: "api_key", id: caller.keyId },
-            organizationId: caller.organization?.id,
-            projectId: caller.project?.id,
-            client: clientInfo(c),
-            metadata: { limit: caller.quota.limit, windowStart: caller.quota.windowStart.toISOString() },
-          }),
-        );
-      }
-      throw new AppError(
-        "RATE_LIMIT_EXCEEDED",
-        `This key has used its ${caller.quota.limit} requests for this hour; the quota resets at ${caller.quota.resetAt.toISOString()}`,
-        { headers: { ...headers, "Retry-After": String(secondsUntil(caller.quota.resetAt)) } },
-      );
-    }
-    for (const [name, value] of Object.entries(headers)) c.header(name, value);
-  }
+  if (rateLimited) enforceQuota(c, caller);
   vouchFor(hash);
   c.set("caller", caller);
   return caller;

@@ -4,7 +4,7 @@ import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } f
 import { sha256Hex } from "../domain/hash";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
 import type { TokenUsage } from "../domain/usage";
-import { convertImage } from "../images/codec";
+import { convertImage, type EncodedImage } from "../images/codec";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
@@ -75,6 +75,103 @@ async function stage<T>(timings: GenerationTimings, name: keyof GenerationTiming
   }
 }
 
+/** One generation in progress: what was asked, by whom, and what it has cost so far. */
+interface GenerationRun {
+  deps: GenerationDeps;
+  caller: ProjectCaller;
+  request: GenerationRequest;
+  generationId: string;
+  filename: string | null;
+  started: number;
+  timings: GenerationTimings;
+  /** Model calls so far; kept on the run so a failure after the model answered still records them. */
+  attempts: number;
+}
+
+/** The prompt the model gets: enhanced when asked (and the enhancer answered), else the original. */
+async function choosePrompt(run: GenerationRun): Promise<{ enhancement: EnhancementOutcome | null; prompt: string }> {
+  const { deps, caller, request, timings } = run;
+  const enhancement = request.autoEnhance
+    ? await stage(timings, "enhanceMs", () => enhanceOrExplain(deps, caller.project.id, request))
+    : null;
+  return { enhancement, prompt: enhancement?.applied ? enhancement.enhancedPrompt : request.prompt };
+}
+
+/** Asks the model for the image and converts it to the requested format. */
+async function generateAndConvert(run: GenerationRun, prompt: string) {
+  const { deps, request, timings } = run;
+  const generated = await stage(timings, "generateMs", () =>
+    deps.imageModel.generate({ prompt, aspectRatio: request.aspectRatio }),
+  );
+  run.attempts = generated.attempts;
+  const image = await stage(timings, "encodeMs", async () => {
+    try {
+      return await convertImage(generated.bytes, request.outputFormat, {
+        maxPixels: MAX_IMAGE_PIXELS,
+        quality: request.quality,
+      });
+    } catch (cause) {
+      throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image could not be read", { cause });
+    }
+  });
+  return { image, usage: generated.usage ?? null };
+}
+
+/**
+ * Puts the object, then runs the one statement that inserts the image row and marks the
+ * generation succeeded (`storeImage` undoes the object if that statement fails).
+ */
+async function storeAndRecord(
+  run: GenerationRun,
+  image: EncodedImage,
+  sha256: string,
+  outcome: { prompt: string; enhancement: EnhancementOutcome | null; usage: TokenUsage | null },
+) {
+  const { deps, caller, request, generationId, filename, timings } = run;
+  const stored = {
+    projectId: caller.project.id,
+    category: "generated" as const,
+    storageKey: storageKey({
+      organizationSlug: caller.organization.slug,
+      projectSlug: caller.project.slug,
+      category: "generated",
+      id: generationId,
+      filename,
+      extension: FILE_EXTENSIONS[image.format],
+    }),
+    mimeType: image.mimeType,
+    bytes: image.bytes.byteLength,
+    width: image.width,
+    height: image.height,
+    sha256,
+  };
+  const storing = Date.now();
+  const row = await storeImage(
+    deps,
+    { ...stored, body: image.bytes, metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) } },
+    () => {
+      // The object is in storage: the timings are final, and are recorded with the row.
+      timings.storeMs = Date.now() - storing;
+      timings.totalMs = Date.now() - run.started;
+      return recordGenerationSucceeded(deps.db, {
+        generationId,
+        image: {
+          ...stored,
+          originalFilename: filename,
+          aspectRatio: request.aspectRatio,
+          searchText: searchText(filename, request.prompt, outcome.prompt),
+        },
+        finalPrompt: outcome.prompt,
+        detectedLanguage: outcome.enhancement?.applied ? outcome.enhancement.detectedLanguage : null,
+        timings,
+        usage: outcome.usage,
+        attempts: run.attempts,
+      });
+    },
+  );
+  return { ...row, storageKey: stored.storageKey };
+}
+
 /**
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
  * row first; then `storeImage` puts the object and runs the one statement that inserts the image
@@ -86,11 +183,18 @@ export async function generateImage(
   caller: ProjectCaller,
   request: GenerationRequest,
 ): Promise<GenerationResult> {
-  const started = Date.now();
-  const timings: GenerationTimings = {};
-  const generationId = crypto.randomUUID();
-  const filename = request.filename ? sanitizeFilename(request.filename) : null;
+  const run: GenerationRun = {
+    started: Date.now(),
+    deps,
+    caller,
+    request,
+    generationId: crypto.randomUUID(),
+    filename: request.filename ? sanitizeFilename(request.filename) : null,
+    timings: {},
+    attempts: 0,
+  };
   const { db, imageModel } = deps;
+  const { generationId, filename, timings } = run;
 
   const record: GenerationRecord = {
     id: generationId,
@@ -108,75 +212,17 @@ export async function generateImage(
   // Observed here so a failure cannot go unhandled before the await below.
   pending.catch(() => {});
 
-  let attempts = 0;
   try {
-    const enhancement = request.autoEnhance
-      ? await stage(timings, "enhanceMs", () => enhanceOrExplain(deps, caller.project.id, request))
-      : null;
-    const prompt = enhancement?.applied ? enhancement.enhancedPrompt : request.prompt;
-
-    const generated = await stage(timings, "generateMs", () => imageModel.generate({ prompt, aspectRatio: request.aspectRatio }));
-    attempts = generated.attempts;
-    const image = await stage(timings, "encodeMs", async () => {
-      try {
-        return await convertImage(generated.bytes, request.outputFormat, {
-          maxPixels: MAX_IMAGE_PIXELS,
-          quality: request.quality,
-        });
-      } catch (cause) {
-        throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image could not be read", { cause });
-      }
-    });
+    const { enhancement, prompt } = await choosePrompt(run);
+    const { image, usage } = await generateAndConvert(run, prompt);
     const sha256 = await sha256Hex(image.bytes);
     await pending;
-
-    const stored = {
-      projectId: caller.project.id,
-      category: "generated" as const,
-      storageKey: storageKey({
-        organizationSlug: caller.organization.slug,
-        projectSlug: caller.project.slug,
-        category: "generated",
-        id: generationId,
-        filename,
-        extension: FILE_EXTENSIONS[image.format],
-      }),
-      mimeType: image.mimeType,
-      bytes: image.bytes.byteLength,
-      width: image.width,
-      height: image.height,
-      sha256,
-    };
-    const usage = generated.usage ?? null;
-    const storing = Date.now();
-    const row = await storeImage(
-      deps,
-      { ...stored, body: image.bytes, metadata: { "generation-id": generationId, sha256, ...(filename ? { filename } : {}) } },
-      () => {
-        // The object is in storage: the timings are final, and are recorded with the row.
-        timings.storeMs = Date.now() - storing;
-        timings.totalMs = Date.now() - started;
-        return recordGenerationSucceeded(db, {
-          generationId,
-          image: {
-            ...stored,
-            originalFilename: filename,
-            aspectRatio: request.aspectRatio,
-            searchText: searchText(filename, request.prompt, prompt),
-          },
-          finalPrompt: prompt,
-          detectedLanguage: enhancement?.applied ? enhancement.detectedLanguage : null,
-          timings,
-          usage,
-          attempts,
-        });
-      },
-    );
+    const row = await storeAndRecord(run, image, sha256, { prompt, enhancement, usage });
 
     return {
       generationId,
       imageId: row.imageId,
-      storageKey: stored.storageKey,
+      storageKey: row.storageKey,
       filename,
       width: image.width,
       height: image.height,
@@ -191,13 +237,18 @@ export async function generateImage(
       enhancement,
       timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
       usage,
-      attempts,
+      attempts: run.attempts,
       createdAt: row.createdAt,
     };
   } catch (error) {
     const failure = toAppError(error);
-    timings.totalMs = Date.now() - started;
-    await recordGenerationFailed(db, record, { errorCode: failure.code, errorMessage: failure.message, timings, attempts })
+    timings.totalMs = Date.now() - run.started;
+    await recordGenerationFailed(db, record, {
+      errorCode: failure.code,
+      errorMessage: failure.message,
+      timings,
+      attempts: run.attempts,
+    })
       // The client still gets the real failure; the log says why the record could not be kept.
       .catch((cause: unknown) => logFailure("generation not marked failed", cause, { generationId }));
     throw failure;

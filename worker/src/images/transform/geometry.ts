@@ -35,75 +35,75 @@ export function anchor(gravity: Gravity | undefined): { x: number; y: number } {
   };
 }
 
-export function planTransform(sourceWidth: number, sourceHeight: number, options: SizeOptions): Plan {
-  let region: CropRect = { x: 0, y: 0, width: sourceWidth, height: sourceHeight };
-  if (options.crop) {
-    const { x, y, width, height } = options.crop;
-    if (x + width > sourceWidth || y + height > sourceHeight) {
-      invalidOption("crop", `must lie within the ${sourceWidth}x${sourceHeight} source`);
-    }
-    region = options.crop;
+/** The part of the source that `crop` selects (all of it without one), refused if it spills over. */
+function cropRegion(sourceWidth: number, sourceHeight: number, crop: CropRect | undefined): CropRect {
+  if (!crop) return { x: 0, y: 0, width: sourceWidth, height: sourceHeight };
+  const { x, y, width, height } = crop;
+  if (x + width > sourceWidth || y + height > sourceHeight) {
+    invalidOption("crop", `must lie within the ${sourceWidth}x${sourceHeight} source`);
   }
-  const ratio = region.width / region.height;
-  const fit = options.fit ?? "cover";
-  let { width, height } = options;
-  // One side given: the other follows the aspect ratio, whatever the fit.
-  if (width === undefined && height === undefined) {
-    width = region.width;
-    height = region.height;
-  } else if (width === undefined) {
-    width = Math.max(1, Math.round((height as number) * ratio));
-  } else if (height === undefined) {
-    height = Math.max(1, Math.round(width / ratio));
-  }
-  const target = { width: width as number, height: height as number };
-  const oneSided = options.width === undefined || options.height === undefined;
+  return crop;
+}
 
-  let plan: Plan;
-  if (oneSided || fit === "fill") {
-    plan = { source: region, scaled: target, canvas: { ...target, x: 0, y: 0 } };
-  } else if (fit === "cover") {
-    // Read the largest part of the region with the target's ratio: a named gravity puts it at a
-    // side or corner, a focal point is its centre (kept inside the region).
-    const targetRatio = target.width / target.height;
-    const readWidth = Math.max(1, ratio > targetRatio ? Math.round(region.height * targetRatio) : region.width);
-    const readHeight = Math.max(1, ratio > targetRatio ? region.height : Math.round(region.width / targetRatio));
-    const start = (length: number, read: number, at: number, focal: boolean) =>
-      Math.min(length - read, Math.max(0, Math.round(focal ? at * length - read / 2 : (length - read) * at)));
-    const focal = typeof options.gravity === "object";
-    const at = anchor(options.gravity);
-    const source = {
-      x: region.x + start(region.width, readWidth, at.x, focal),
-      y: region.y + start(region.height, readHeight, at.y, focal),
-      width: readWidth,
-      height: readHeight,
-    };
-    plan = { source, scaled: target, canvas: { ...target, x: 0, y: 0 } };
-  } else {
-    // contain, inside and outside keep the whole region and its ratio.
-    const scale =
-      fit === "outside"
-        ? Math.max(target.width / region.width, target.height / region.height)
-        : Math.min(target.width / region.width, target.height / region.height);
-    const scaled = {
-      width: Math.max(1, Math.round(region.width * scale)),
-      height: Math.max(1, Math.round(region.height * scale)),
-    };
-    if (fit === "contain") {
-      const at = anchor(options.gravity);
-      plan = {
-        source: region,
-        scaled,
-        canvas: {
-          ...target,
-          x: Math.round((target.width - scaled.width) * at.x),
-          y: Math.round((target.height - scaled.height) * at.y),
-        },
-      };
-    } else {
-      plan = { source: region, scaled, canvas: { ...scaled, x: 0, y: 0 } };
-    }
-  }
+type Size = { width: number; height: number };
+
+/** The requested output size; one side given, the other follows the region's ratio, whatever the fit. */
+function targetSize(region: CropRect, options: SizeOptions): Size {
+  const ratio = region.width / region.height;
+  const { width, height } = options;
+  if (width === undefined && height === undefined) return { width: region.width, height: region.height };
+  if (width === undefined) return { width: Math.max(1, Math.round((height as number) * ratio)), height: height as number };
+  if (height === undefined) return { width, height: Math.max(1, Math.round(width / ratio)) };
+  return { width, height };
+}
+
+/**
+ * `cover`: read the largest part of the region with the target's ratio: a named gravity puts it
+ * at a side or corner, a focal point is its centre (kept inside the region).
+ */
+function planCover(region: CropRect, target: Size, gravity: Gravity | undefined): Plan {
+  const ratio = region.width / region.height;
+  const targetRatio = target.width / target.height;
+  const readWidth = Math.max(1, ratio > targetRatio ? Math.round(region.height * targetRatio) : region.width);
+  const readHeight = Math.max(1, ratio > targetRatio ? region.height : Math.round(region.width / targetRatio));
+  const start = (length: number, read: number, at: number, focal: boolean) =>
+    Math.min(length - read, Math.max(0, Math.round(focal ? at * length - read / 2 : (length - read) * at)));
+  const focal = typeof gravity === "object";
+  const at = anchor(gravity);
+  const source = {
+    x: region.x + start(region.width, readWidth, at.x, focal),
+    y: region.y + start(region.height, readHeight, at.y, focal),
+    width: readWidth,
+    height: readHeight,
+  };
+  return { source, scaled: target, canvas: { ...target, x: 0, y: 0 } };
+}
+
+/** `contain`, `inside` and `outside` keep the whole region and its ratio; only `contain` pads to the target. */
+function planKeepingRatio(region: CropRect, target: Size, fit: Fit, gravity: Gravity | undefined): Plan {
+  const scale =
+    fit === "outside"
+      ? Math.max(target.width / region.width, target.height / region.height)
+      : Math.min(target.width / region.width, target.height / region.height);
+  const scaled = {
+    width: Math.max(1, Math.round(region.width * scale)),
+    height: Math.max(1, Math.round(region.height * scale)),
+  };
+  if (fit !== "contain") return { source: region, scaled, canvas: { ...scaled, x: 0, y: 0 } };
+  const at = anchor(gravity);
+  return {
+    source: region,
+    scaled,
+    canvas: {
+      ...target,
+      x: Math.round((target.width - scaled.width) * at.x),
+      y: Math.round((target.height - scaled.height) * at.y),
+    },
+  };
+}
+
+/** Refuses a plan whose canvas or scaled image is over the output bounds, before any decoding. */
+function requireOutputWithinLimits(plan: Plan): void {
   const longest = Math.max(plan.canvas.width, plan.canvas.height, plan.scaled.width, plan.scaled.height);
   if (longest > MAX_OUTPUT_DIMENSION) {
     throw new AppError(
@@ -115,5 +115,20 @@ export function planTransform(sourceWidth: number, sourceHeight: number, options
   if (pixels > MAX_OUTPUT_PIXELS) {
     throw new AppError("OUTPUT_TOO_LARGE", `The output would have ${pixels} pixels; at most ${MAX_OUTPUT_PIXELS} are produced`);
   }
+}
+
+export function planTransform(sourceWidth: number, sourceHeight: number, options: SizeOptions): Plan {
+  const region = cropRegion(sourceWidth, sourceHeight, options.crop);
+  const target = targetSize(region, options);
+  const fit = options.fit ?? "cover";
+  // A missing side follows the region's ratio (see targetSize), so every fit is a plain scale.
+  const oneSided = options.width === undefined || options.height === undefined;
+  const plan =
+    oneSided || fit === "fill"
+      ? { source: region, scaled: target, canvas: { ...target, x: 0, y: 0 } }
+      : fit === "cover"
+        ? planCover(region, target, options.gravity)
+        : planKeepingRatio(region, target, fit, options.gravity);
+  requireOutputWithinLimits(plan);
   return plan;
 }
