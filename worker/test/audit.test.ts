@@ -1,18 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { generateApiKey } from "../src/domain/api-key";
 import { api, readProblem } from "./support/app";
 import { createProject, insertKey, type TestKey, withDb } from "./support/fixtures";
-
-interface EventJson {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
 
 let master: TestKey;
 let project: TestKey;
@@ -24,7 +14,7 @@ beforeAll(async () => {
   });
 });
 
-async function events(query: string): Promise<{ data: EventJson[]; pagination: { nextCursor: string | null } }> {
+async function events(query: string): Promise<ApiBody<"listAuditEvents", 200>> {
   const response = await api(`/api/admin/audit${query}`, { key: master.key });
   expect(response.status).toBe(200);
   return (await response.json()) as never;

@@ -1,28 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, readProblem } from "./support/app";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, upload } from "./support/images";
 
-interface ListedImage {
-  id: string;
-  url: string;
-  category: string;
-  mimeType: string;
-  width: number;
-  height: number;
-  aspectRatio: string | null;
-  filename: string | null;
-  createdAt: string;
-  prompt: string | null;
-  enhancedPrompt: string | null;
-  template: string | null;
-  model: string | null;
-}
-
-interface Page {
-  data: ListedImage[];
-  pagination: { limit: number; nextCursor: string | null; hasMore: boolean };
-}
+/** A page of either listing: both answer the same shape. */
+type Page = ApiBody<"listGeneratedImages", 200>;
 
 let key: string;
 const generated: { id: string; prompt: string; format: string; ratio: string }[] = [];
