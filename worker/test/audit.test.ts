@@ -48,7 +48,7 @@ describe("GET /api/admin/audit", () => {
     const created: string[] = [];
     for (let i = 0; i < 3; i++) {
       const response = await api("/api/admin/keys", { key: master.key, body: { type: "master", name: `audit ${i}` } });
-      created.push(((await response.json()) as { data: { id: string } }).data.id);
+      created.push(((await response.json()) as ApiBody<"createApiKey", 201>).data.id);
     }
 
     const mine = await events(`?action=key.created&keyId=${master.id}&from=${encodeURIComponent(startedAt)}&limit=2`);

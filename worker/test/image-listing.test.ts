@@ -30,7 +30,7 @@ beforeAll(async () => {
       key,
       body: { prompt: spec.prompt, outputFormat: spec.format, aspectRatio: spec.ratio, filename: `pic ${spec.format}` },
     });
-    generated.push({ id: ((await response.json()) as { data: { imageId: string } }).data.imageId, ...spec });
+    generated.push({ id: ((await response.json()) as ApiBody<"textToImage", 201>).data.imageId, ...spec });
   }
   await upload(key, formWith(await imageFile("png", 40, 40), "upload-one.png"));
   await upload(key, formWith(await imageFile("jpeg", 40, 30), "style.jpg", { category: "references" }));
@@ -59,7 +59,7 @@ describe("GET /api/images/generated", () => {
 
     // A new image arrives between pages: it must not shift what comes next.
     const added = await api("/api/text-to-image", { key, body: { prompt: "a late arrival", autoEnhance: false } });
-    const addedId = ((await added.json()) as { data: { imageId: string } }).data.imageId;
+    const addedId = ((await added.json()) as ApiBody<"textToImage", 201>).data.imageId;
 
     const seen = [...first.data.map((image) => image.id)];
     let cursor = first.pagination.nextCursor;

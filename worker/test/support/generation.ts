@@ -2,7 +2,6 @@ import JPEG_DECODER from "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm";
 import jpegDecode, { init as initJpegDecode } from "@jsquash/jpeg/decode";
 import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
-import type { Schema } from "../../../site/src/lib/api-contract";
 import { MAX_IMAGE_PIXELS } from "../../src/domain/limits";
 import { decodeImage as decodeChecked } from "../../src/images/codec";
 import { api, testEnv } from "./app";
@@ -10,9 +9,6 @@ import { createProject, insertKey, type TestKey, type TestProject, withDb } from
 
 /** Bindings that switch the Worker to Gemini, served by the project's Gemini-protocol fake. */
 export const GEMINI_ENV = { GEMINI_API_KEY: "test-gemini-key", GEMINI_TIMEOUT_MS: "1500", GEMINI_MAX_ATTEMPTS: "3" };
-
-/** An enhancement as the API returns it. */
-export type EnhancementJson = Schema<"Enhancement">;
 
 export interface FakeRequest {
   model: string;
