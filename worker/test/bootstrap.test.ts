@@ -82,9 +82,7 @@ describe("POST /api/bootstrap/initial-key outside development", () => {
     expect(refused).toHaveLength(9);
     for (const response of refused) expect((await readProblem(response)).code).toBe("BOOTSTRAP_COMPLETED");
 
-    const { data } = (await (created[0] as Response).json()) as {
-      data: { id: string; apiKey: string; type: string; prefix: string; expiresAt: string | null };
-    };
+    const { data } = (await (created[0] as Response).json()) as ApiBody<"bootstrapInitialKey", 201>;
     expect(data.type).toBe("master");
     expect(data.apiKey).toMatch(/^bnt_mk_/);
     expect(data.apiKey.startsWith(data.prefix)).toBe(true);

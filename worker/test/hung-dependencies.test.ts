@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { ApiBody } from "../../site/src/lib/api-contract";
+import type { ApiBody, Schema } from "../../site/src/lib/api-contract";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { createDatabase } from "../src/db/client";
@@ -98,7 +98,7 @@ describe("a paused PostgreSQL", () => {
     async () => {
       await pause("postgres");
       const { result: response, ms } = await timed(() => api("/health", { env }));
-      const body = (await response.json()) as { checks: { database: { status: string } } };
+      const body = (await response.json()) as Schema<"Health">;
 
       expect(response.status).toBe(503);
       expect(body.checks.database.status).toBe("down");
