@@ -2,6 +2,7 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { unstable_readConfig } from "wrangler";
 import { baselineWorkerSettings, scrubDeveloperEnvironment } from "./dev/test/support/hermetic.ts";
+import { wasmPlaceholders } from "./dev/wasm-placeholders.ts";
 
 // Tests are hermetic: nothing a developer exported reaches them or the processes they start.
 scrubDeveloperEnvironment();
@@ -44,14 +45,7 @@ export default defineConfig({
         // The local tooling (dev stack, migrations, Gemini fake) runs in Node, as it does for people.
         // The Worker's WASM codecs are never called here (only its route definitions are read), so
         // their modules load as placeholders instead of Workers-style compiled modules.
-        plugins: [
-          {
-            name: "wasm-placeholders",
-            enforce: "pre",
-            resolveId: (id: string) => (id.endsWith(".wasm") ? "\0wasm-placeholder" : undefined),
-            load: (id: string) => (id === "\0wasm-placeholder" ? "export default undefined;" : undefined),
-          },
-        ],
+        plugins: [wasmPlaceholders()],
         test: {
           name: "tooling",
           include: ["dev/test/**/*.test.ts", "worker/test/**/*.node.test.ts"],

@@ -1,24 +1,10 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, readProblem } from "./support/app";
 import { insertKey, type TestKey, uniqueSlug, withDb } from "./support/fixtures";
 
-interface KeyJson {
-  id: string;
-  apiKey?: string;
-  type: string;
-  name: string;
-  prefix: string;
-  organization: { id: string; slug: string } | null;
-  project: { id: string; slug: string } | null;
-  rateLimitPerHour: number;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  revokedReason: string | null;
-  status: string;
-}
+type KeyList = ApiBody<"listApiKeys", 200>;
 
 let master: TestKey;
 const DAY = 24 * 60 * 60 * 1000;
@@ -29,7 +15,7 @@ beforeAll(async () => {
 
 async function createKey(body: Record<string, unknown>) {
   const response = await api("/api/admin/keys", { key: master.key, body, ip: "192.0.2.20" });
-  return { response, json: (await response.json()) as { success: boolean; data: KeyJson } };
+  return { response, json: (await response.json()) as ApiBody<"createApiKey", 201> };
 }
 
 describe("POST /api/admin/keys", () => {
@@ -58,9 +44,9 @@ describe("POST /api/admin/keys", () => {
     expect(again.json.data.project?.id).toBe(key.project?.id);
 
     const me = await api("/api/me", { key: key.apiKey });
-    const { data } = (await me.json()) as { data: { project: { slug: string }; quota: { limit: number; remaining: number } } };
+    const { data } = (await me.json()) as ApiBody<"getMe", 200>;
     expect(me.status).toBe(200);
-    expect(data.project.slug).toBe(projectSlug);
+    expect(data.project?.slug).toBe(projectSlug);
     expect(data.quota.remaining).toBe(100);
   });
 
@@ -96,7 +82,7 @@ describe("POST /api/admin/keys", () => {
 
     // The key filter takes the slug too.
     const listed = await api(`/api/admin/keys?projectId=${projectId}&organizationId=default`, { key: master.key });
-    const { data } = (await listed.json()) as { data: KeyJson[] };
+    const { data } = (await listed.json()) as KeyList;
     expect(listed.status).toBe(200);
     expect(data.map((key) => key.id).sort()).toEqual([created.json.data.id, again.json.data.id, byUuid.json.data.id].sort());
   });
@@ -178,7 +164,7 @@ describe("GET /api/admin/keys", () => {
 
     const response = await api(`/api/admin/keys?projectId=${first.project?.id}`, { key: master.key });
     const text = await response.text();
-    const { data, pagination } = JSON.parse(text) as { data: KeyJson[]; pagination: { hasMore: boolean } };
+    const { data, pagination } = JSON.parse(text) as KeyList;
     expect(data.map((key) => key.id)).toEqual([second.id, first.id]);
     expect(data[1]).toMatchObject({ status: "revoked", revokedReason: "rotated" });
     expect(data[0]).toMatchObject({ status: "active", prefix: second.prefix, project: second.project });
@@ -191,7 +177,7 @@ describe("GET /api/admin/keys", () => {
     const active = await api(`/api/admin/keys?projectSlug=${projectSlug}&organizationSlug=default&status=active`, {
       key: master.key,
     });
-    expect(((await active.json()) as { data: KeyJson[] }).data.map((key) => key.id)).toEqual([second.id]);
+    expect(((await active.json()) as KeyList).data.map((key) => key.id)).toEqual([second.id]);
   });
 
   it("pages with a cursor without repeating or skipping keys", async () => {
@@ -203,10 +189,7 @@ describe("GET /api/admin/keys", () => {
     let cursor: string | null = null;
     do {
       const query: string = `/api/admin/keys?projectSlug=${projectSlug}&limit=2${cursor ? `&cursor=${cursor}` : ""}`;
-      const page = (await (await api(query, { key: master.key })).json()) as {
-        data: KeyJson[];
-        pagination: { nextCursor: string | null };
-      };
+      const page = (await (await api(query, { key: master.key })).json()) as KeyList;
       seen.push(...page.data.map((key) => key.id));
       cursor = page.pagination.nextCursor;
     } while (cursor);
@@ -234,7 +217,7 @@ describe("DELETE /api/admin/keys/{id}", () => {
       body: { reason: "leaked in a screenshot" },
       ip: "192.0.2.30",
     });
-    const { data } = (await revoked.json()) as { data: KeyJson };
+    const { data } = (await revoked.json()) as ApiBody<"revokeApiKey", 200>;
     expect(revoked.status).toBe(200);
     expect(data).toMatchObject({ status: "revoked", revokedReason: "leaked in a screenshot" });
 
@@ -243,7 +226,7 @@ describe("DELETE /api/admin/keys/{id}", () => {
     expect((await readProblem(after)).code).toBe("REVOKED_API_KEY");
 
     const audit = await api(`/api/admin/audit?keyId=${created.id}&action=key.revoked`, { key: master.key });
-    const events = ((await audit.json()) as { data: { actorKeyId: string; ip: string; metadata: { reason: string } }[] }).data;
+    const events = ((await audit.json()) as ApiBody<"listAuditEvents", 200>).data;
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({ actorKeyId: master.id, ip: "192.0.2.30", metadata: { reason: "leaked in a screenshot" } });
   });

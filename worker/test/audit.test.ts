@@ -1,18 +1,8 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { generateApiKey } from "../src/domain/api-key";
 import { api, readProblem } from "./support/app";
 import { createProject, insertKey, type TestKey, withDb } from "./support/fixtures";
-
-interface EventJson {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
 
 let master: TestKey;
 let project: TestKey;
@@ -24,7 +14,7 @@ beforeAll(async () => {
   });
 });
 
-async function events(query: string): Promise<{ data: EventJson[]; pagination: { nextCursor: string | null } }> {
+async function events(query: string): Promise<ApiBody<"listAuditEvents", 200>> {
   const response = await api(`/api/admin/audit${query}`, { key: master.key });
   expect(response.status).toBe(200);
   return (await response.json()) as never;
@@ -58,7 +48,7 @@ describe("GET /api/admin/audit", () => {
     const created: string[] = [];
     for (let i = 0; i < 3; i++) {
       const response = await api("/api/admin/keys", { key: master.key, body: { type: "master", name: `audit ${i}` } });
-      created.push(((await response.json()) as { data: { id: string } }).data.id);
+      created.push(((await response.json()) as ApiBody<"createApiKey", 201>).data.id);
     }
 
     const mine = await events(`?action=key.created&keyId=${master.id}&from=${encodeURIComponent(startedAt)}&limit=2`);

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, countingRateLimit, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
 
@@ -10,7 +11,7 @@ const withToken = { "X-Bootstrap-Token": testEnv.BOOTSTRAP_TOKEN };
 
 async function bootstrapStatus(environment: Record<string, unknown>) {
   const response = await api("/api/bootstrap/status", { env: environment });
-  return ((await response.json()) as { data: { bootstrapped: boolean; tokenRequired: boolean } }).data;
+  return ((await response.json()) as ApiBody<"getBootstrapStatus", 200>).data;
 }
 
 async function masterKeyCount(databaseUrl: string): Promise<number> {
@@ -81,9 +82,7 @@ describe("POST /api/bootstrap/initial-key outside development", () => {
     expect(refused).toHaveLength(9);
     for (const response of refused) expect((await readProblem(response)).code).toBe("BOOTSTRAP_COMPLETED");
 
-    const { data } = (await (created[0] as Response).json()) as {
-      data: { id: string; apiKey: string; type: string; prefix: string; expiresAt: string | null };
-    };
+    const { data } = (await (created[0] as Response).json()) as ApiBody<"bootstrapInitialKey", 201>;
     expect(data.type).toBe("master");
     expect(data.apiKey).toMatch(/^bnt_mk_/);
     expect(data.apiKey.startsWith(data.prefix)).toBe(true);
@@ -130,6 +129,6 @@ describe("POST /api/bootstrap/initial-key in development", () => {
     expect(await bootstrapStatus(development)).toEqual({ bootstrapped: false, tokenRequired: false });
     const response = await api("/api/bootstrap/initial-key", { method: "POST", env: development });
     expect(response.status).toBe(201);
-    expect(((await response.json()) as { data: { apiKey: string } }).data.apiKey).toMatch(/^bnt_mk_/);
+    expect(((await response.json()) as ApiBody<"bootstrapInitialKey", 201>).data.apiKey).toMatch(/^bnt_mk_/);
   });
 });

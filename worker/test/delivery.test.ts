@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { buildDeliveryApp } from "../src/delivery-app";
 import { api, readProblem } from "./support/app";
 import { withDb } from "./support/fixtures";
@@ -71,7 +72,7 @@ describe("the image delivery Worker", () => {
       body: { options: "w=120&format=png" },
     });
     expect(signing.status).toBe(201);
-    const signed = new URL(((await signing.json()) as { data: { url: string } }).data.url);
+    const signed = new URL(((await signing.json()) as ApiBody<"createTransformUrl", 201>).data.url);
     const resized = await deliver(`${signed.pathname}${signed.search}`);
     expect(resized.status).toBe(200);
     expect(await decodeImage(new Uint8Array(await resized.arrayBuffer()), "image/png")).toMatchObject({

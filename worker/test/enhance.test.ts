@@ -1,12 +1,13 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, readProblem } from "./support/app";
 import { withDb } from "./support/fixtures";
-import { type EnhancementJson, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
+import { fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 
 async function enhance(key: string, body: Record<string, unknown>, env: Record<string, unknown> = {}) {
   const response = await api("/api/enhance", { key, body, env });
-  return { response, data: response.status === 200 ? ((await response.json()) as { data: EnhancementJson }).data : null };
+  return { response, data: response.status === 200 ? ((await response.json()) as ApiBody<"enhancePrompt", 200>).data : null };
 }
 
 describe("POST /api/enhance offline", () => {

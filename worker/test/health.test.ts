@@ -1,17 +1,12 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
+import type { Schema } from "../../site/src/lib/api-contract";
 import { buildApp } from "../src/app";
 import { CLIENT_LIMIT_RETRY_SECONDS } from "../src/delivery/client-limit";
 import { callApp, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 
-interface HealthBody {
-  status: string;
-  timestamp: string;
-  version: string;
-  environment: string;
-  checks: Record<"database" | "storage", { status: string; latencyMs: number; error?: string }>;
-}
+type HealthBody = Schema<"Health">;
 
 describe("GET /health", () => {
   it("answers 200 with both dependencies up when PostgreSQL and storage are reachable", async () => {

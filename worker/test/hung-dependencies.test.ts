@@ -1,6 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody, Schema } from "../../site/src/lib/api-contract";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config";
 import { createDatabase } from "../src/db/client";
@@ -97,7 +98,7 @@ describe("a paused PostgreSQL", () => {
     async () => {
       await pause("postgres");
       const { result: response, ms } = await timed(() => api("/health", { env }));
-      const body = (await response.json()) as { checks: { database: { status: string } } };
+      const body = (await response.json()) as Schema<"Health">;
 
       expect(response.status).toBe(503);
       expect(body.checks.database.status).toBe("down");
@@ -112,7 +113,7 @@ describe("a paused PostgreSQL", () => {
       const form = formWith(await imageFile("png", 40, 30), "cached.png");
       const uploaded = await api("/api/upload", { key: key.key, form, env });
       expect(uploaded.status).toBe(201);
-      const path = new URL(((await uploaded.json()) as { data: { url: string } }).data.url).pathname;
+      const path = new URL(((await uploaded.json()) as ApiBody<"uploadImage", 201>).data.url).pathname;
       await (await api(path, { env })).arrayBuffer();
 
       await pause("postgres");

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, readProblem } from "./support/app";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, type UploadJson, upload } from "./support/images";
@@ -37,7 +38,7 @@ beforeAll(async () => {
     body: { options: "w=80&h=45&format=jpeg" },
   });
   expect(signing.status).toBe(201);
-  const signedUrl = new URL(((await signing.json()) as { data: { url: string } }).data.url);
+  const signedUrl = new URL(((await signing.json()) as ApiBody<"createTransformUrl", 201>).data.url);
   signedVariant = `${signedUrl.pathname}${signedUrl.search}`;
   const variant = await api(signedVariant);
   expect(variant.status).toBe(200);
@@ -119,7 +120,7 @@ describe("watermark=0 on a project that watermarks by default", () => {
       key: key.key,
       body: { options: "preset=thumbnail&watermark=0" },
     });
-    const signed = new URL(((await signing.json()) as { data: { url: string } }).data.url);
+    const signed = new URL(((await signing.json()) as ApiBody<"createTransformUrl", 201>).data.url);
     const warm = await api(`${signed.pathname}${signed.search}`);
     expect(warm.status).toBe(200);
     await warm.arrayBuffer();

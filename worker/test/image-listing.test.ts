@@ -1,28 +1,11 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, readProblem } from "./support/app";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, upload } from "./support/images";
 
-interface ListedImage {
-  id: string;
-  url: string;
-  category: string;
-  mimeType: string;
-  width: number;
-  height: number;
-  aspectRatio: string | null;
-  filename: string | null;
-  createdAt: string;
-  prompt: string | null;
-  enhancedPrompt: string | null;
-  template: string | null;
-  model: string | null;
-}
-
-interface Page {
-  data: ListedImage[];
-  pagination: { limit: number; nextCursor: string | null; hasMore: boolean };
-}
+/** A page of either listing: both answer the same shape. */
+type Page = ApiBody<"listGeneratedImages", 200>;
 
 let key: string;
 const generated: { id: string; prompt: string; format: string; ratio: string }[] = [];
@@ -47,7 +30,7 @@ beforeAll(async () => {
       key,
       body: { prompt: spec.prompt, outputFormat: spec.format, aspectRatio: spec.ratio, filename: `pic ${spec.format}` },
     });
-    generated.push({ id: ((await response.json()) as { data: { imageId: string } }).data.imageId, ...spec });
+    generated.push({ id: ((await response.json()) as ApiBody<"textToImage", 201>).data.imageId, ...spec });
   }
   await upload(key, formWith(await imageFile("png", 40, 40), "upload-one.png"));
   await upload(key, formWith(await imageFile("jpeg", 40, 30), "style.jpg", { category: "references" }));
@@ -76,7 +59,7 @@ describe("GET /api/images/generated", () => {
 
     // A new image arrives between pages: it must not shift what comes next.
     const added = await api("/api/text-to-image", { key, body: { prompt: "a late arrival", autoEnhance: false } });
-    const addedId = ((await added.json()) as { data: { imageId: string } }).data.imageId;
+    const addedId = ((await added.json()) as ApiBody<"textToImage", 201>).data.imageId;
 
     const seen = [...first.data.map((image) => image.id)];
     let cursor = first.pagination.nextCursor;

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { signPath, verifySignedPath } from "../src/delivery/signed-url";
 import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { withDb } from "./support/fixtures";
@@ -107,7 +108,7 @@ describe("GET /api/images/{org}/{project}/{category}/{file}", () => {
 describe("temporary URLs and private projects", () => {
   async function temporaryUrl(key: string, id: string, expiresIn?: number) {
     const response = await api(`/api/images/${id}/temporary-url`, { key, body: expiresIn === undefined ? {} : { expiresIn } });
-    return { response, url: ((await response.json()) as { data?: { url: string } }).data?.url ?? "" };
+    return { response, url: ((await response.json()) as Partial<ApiBody<"createTemporaryUrl", 201>>).data?.url ?? "" };
   }
 
   it("signs a URL that serves the image until it expires, and refuses tampering", async () => {
@@ -203,7 +204,7 @@ describe("DELETE /api/images/{id}", () => {
     const after = await api(imagePath);
     expect(after.status).toBe(404);
     await after.body?.cancel();
-    const listed = (await (await api("/api/images/uploads", { key: key.key })).json()) as { data: unknown[] };
+    const listed = (await (await api("/api/images/uploads", { key: key.key })).json()) as ApiBody<"listUploadedImages", 200>;
     expect(listed.data).toEqual([]);
     const again = await api(`/api/images/${data?.id}`, { method: "DELETE", key: key.key });
     expect(again.status).toBe(404);
@@ -229,7 +230,7 @@ describe("DELETE /api/images/{id}", () => {
     expect(served.status).toBe(200);
     expect(served.headers.get("x-cache")).toBe("MISS");
     await served.arrayBuffer();
-    const listed = (await (await api("/api/images/uploads", { key: key.key })).json()) as { data: { id: string }[] };
+    const listed = (await (await api("/api/images/uploads", { key: key.key })).json()) as ApiBody<"listUploadedImages", 200>;
     expect(listed.data.map((image) => image.id)).toEqual([data?.id]);
 
     const retried = await api(`/api/images/${data?.id}`, { method: "DELETE", key: key.key });

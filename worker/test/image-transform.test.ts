@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { signPath } from "../src/delivery/signed-url";
 import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE } from "../src/domain/limits";
 import { decodeImage, encodeImage, type RgbaImage } from "../src/images/codec";
@@ -70,7 +71,7 @@ const wholeSeconds = (ms: number) => Math.floor(ms / 1000) * 1000;
 async function signedUrl(imageId: string, options: string, expiresIn?: number) {
   const response = await api(`/api/images/${imageId}/transform-url`, { method: "POST", key, body: { options, expiresIn } });
   expect(response.status).toBe(201);
-  const data = ((await response.json()) as { data: { url: string; options: string; expiresAt: string | null } }).data;
+  const data = ((await response.json()) as ApiBody<"createTransformUrl", 201>).data;
   const url = new URL(data.url);
   return { ...data, path: `${url.pathname}${url.search}` };
 }
@@ -393,7 +394,7 @@ describe("variants of a private project's images", () => {
       key: privateKey.key,
       body: { options: "preset=thumbnail" },
     });
-    const data = ((await response.json()) as { data: { url: string; expiresAt: string | null } }).data;
+    const data = ((await response.json()) as ApiBody<"createTransformUrl", 201>).data;
     // Without a lifetime asked for, a private project's URL lives an hour.
     expect(Date.parse(data.expiresAt ?? "")).toBeGreaterThanOrEqual(wholeSeconds(before) + 3_600_000);
     expect(Date.parse(data.expiresAt ?? "")).toBeLessThanOrEqual(wholeSeconds(Date.now()) + 3_600_000);
@@ -438,7 +439,7 @@ describe("project presets and watermark", () => {
   it("serves a project's own preset unsigned", async () => {
     const saved = await put({ presets: { card: "w=120&h=80&fit=fill" } });
     expect(saved.status).toBe(200);
-    const settings = ((await saved.json()) as { data: { presets: Record<string, string> } }).data;
+    const settings = ((await saved.json()) as ApiBody<"setImageSettings", 200>).data;
     expect(settings.presets).toEqual({ card: "w=120&h=80&fit=fill" });
     const image = await decoded((await fetchImage(`${imagePath}?preset=card&format=webp`)).bytes);
     expect([image.width, image.height, image.format]).toEqual([120, 80, "webp"]);
@@ -506,7 +507,7 @@ describe("project presets and watermark", () => {
       key: projectKey,
       body: { options: "preset=thumbnail&watermark=0" },
     });
-    const offUrl = new URL(((await signing.json()) as { data: { url: string } }).data.url);
+    const offUrl = new URL(((await signing.json()) as ApiBody<"createTransformUrl", 201>).data.url);
     const off = await decoded((await fetchImage(`${offUrl.pathname}${offUrl.search}`)).bytes);
     expectColour(pixel(off, 20, 20), [255, 0, 0, 255]);
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api } from "./support/app";
 import { freshProjectKey } from "./support/generation";
 import { formWith, imageFile, type UploadJson, upload } from "./support/images";
@@ -51,7 +52,7 @@ describe("parameters outside the transformation grammar on image URLs", () => {
       body: { options: "w=60&format=webp" },
     });
     expect(signing.status).toBe(201);
-    const signed = new URL(((await signing.json()) as { data: { url: string } }).data.url);
+    const signed = new URL(((await signing.json()) as ApiBody<"createTransformUrl", 201>).data.url);
     const shared = await api(`${signed.pathname}${signed.search}&fbclid=IwAR0abc&utm_source=social`);
     expect(shared.status).toBe(200);
     expect(shared.headers.get("content-type")).toBe("image/webp");
@@ -64,7 +65,7 @@ describe("parameters outside the transformation grammar on image URLs", () => {
 
   it("are ignored on a temporary URL too", async () => {
     const response = await api(`/api/images/${image.id}/temporary-url`, { key: projectKey, body: { expiresIn: 60 } });
-    const temporary = new URL(((await response.json()) as { data: { url: string } }).data.url);
+    const temporary = new URL(((await response.json()) as ApiBody<"createTemporaryUrl", 201>).data.url);
     const shared = await api(`${temporary.pathname}${temporary.search}&gclid=Cj0K`);
     expect(shared.status).toBe(200);
     expect(new Uint8Array(await shared.arrayBuffer())).toEqual(bytes);

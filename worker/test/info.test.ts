@@ -1,21 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { fetchWorker } from "./support/app";
 
 describe("GET /api/info", () => {
   it("publishes the limits, formats, aspect ratios and templates users build against", async () => {
     const response = await fetchWorker("http://banatie.test/api/info");
-    const { success, data } = (await response.json()) as {
-      success: boolean;
-      data: {
-        name: string;
-        version: string;
-        limits: Record<string, number>;
-        formats: { output: string[]; upload: string[] };
-        aspectRatios: { ratio: string; width: number; height: number }[];
-        templates: { id: string }[];
-      };
-    };
+    const { success, data } = (await response.json()) as ApiBody<"getInfo", 200>;
 
     expect(response.status).toBe(200);
     expect(success).toBe(true);

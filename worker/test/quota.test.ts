@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
 import { buildApp } from "../src/app";
 import { commonErrorResponses, problemResponse, quotaKeyErrorResponses } from "../src/lib/openapi";
 import { access, authorizeProject } from "../src/middleware/access";
@@ -167,9 +168,7 @@ describe("exact hourly quota", () => {
       return created;
     });
     const response = await api("/api/me", { key: key.key });
-    const { data } = (await response.json()) as {
-      data: { quota: { limit: number; used: number; remaining: number; resetAt: string } };
-    };
+    const { data } = (await response.json()) as ApiBody<"getMe", 200>;
     expect(data.quota).toMatchObject({ limit: 100, used: 42, remaining: 58 });
     const windowStart = new Date(Date.parse(data.quota.resetAt) - HOUR_MS);
     expect(await withDb((db) => quotaUsed(db, key.id, windowStart))).toBe(42);

@@ -1,45 +1,17 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import type { ApiBody, Schema } from "../../site/src/lib/api-contract";
 import { ASPECT_RATIOS } from "../src/domain/catalog";
 import { MAX_IMAGE_PIXELS } from "../src/domain/limits";
 import { inspectImage } from "../src/images/inspect";
 import { api, readProblem } from "./support/app";
 import { quotaUsed, withDb } from "./support/fixtures";
-import {
-  decodeImage,
-  download,
-  type EnhancementJson,
-  fakeRequests,
-  freshProjectKey,
-  GEMINI_ENV,
-  marker,
-  scriptFake,
-} from "./support/generation";
-
-interface GenerationJson {
-  generationId: string;
-  imageId: string;
-  url: string;
-  filename: string | null;
-  width: number;
-  height: number;
-  format: string;
-  mimeType: string;
-  bytes: number;
-  sha256: string;
-  aspectRatio: string;
-  provider: string;
-  model: string;
-  prompt: string;
-  enhancement: (EnhancementJson & { applied: true }) | { applied: false; reason: string } | null;
-  timings: Record<string, number>;
-  attempts: number;
-}
+import { decodeImage, download, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 
 async function generate(key: string, body: Record<string, unknown>, env: Record<string, unknown> = {}) {
   const response = await api("/api/text-to-image", { key, body, env });
-  if (response.status !== 201) return { response, data: null as unknown as GenerationJson };
-  return { response, data: ((await response.json()) as { data: GenerationJson }).data };
+  if (response.status !== 201) return { response, data: null as unknown as Schema<"Generation"> };
+  return { response, data: ((await response.json()) as ApiBody<"textToImage", 201>).data };
 }
 
 describe("POST /api/text-to-image offline (no GEMINI_API_KEY)", () => {
@@ -70,7 +42,7 @@ describe("POST /api/text-to-image offline (no GEMINI_API_KEY)", () => {
     });
     expect(data.enhancement?.applied && data.enhancement.enhancedPrompt.startsWith("Красивый закат над морем")).toBe(true);
     expect(data.prompt).not.toBe("Красивый закат над морем");
-    for (const stage of ["enhanceMs", "generateMs", "encodeMs", "storeMs", "totalMs"])
+    for (const stage of ["enhanceMs", "generateMs", "encodeMs", "storeMs", "totalMs"] as const)
       expect(data.timings[stage]).toBeGreaterThanOrEqual(0);
 
     expect(new URL(data.url).pathname).toMatch(

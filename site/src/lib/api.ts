@@ -1,3 +1,4 @@
+import type { ApiBody, Schema } from "./api-contract";
 import { getKey, type KeyKind } from "./key-store";
 import { ApiError, toProblem } from "./problem";
 
@@ -19,13 +20,6 @@ export interface ApiResult<T> {
   body: T;
   /** Wall time of the call as the browser measured it. */
   ms: number;
-}
-
-/** The success envelope of every JSON endpoint. */
-export interface Envelope<T> {
-  success: true;
-  data: T;
-  pagination?: { limit: number; nextCursor: string | null; hasMore: boolean };
 }
 
 /** This origin's API: everything under /api/, and /health, the one public route the reference lists outside it. */
@@ -95,46 +89,10 @@ export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiR
   return { status: response.status, headers: response.headers, body: body as T, ms };
 }
 
-/** An image as the API describes it: uploads answer this, listings add the generation's fields. */
-export interface StoredImage {
-  id: string;
-  url: string;
-  category: string;
-  mimeType: string;
-  bytes: number;
-  width: number;
-  height: number;
-  aspectRatio: string | null;
-  filename: string | null;
-  createdAt: string;
-}
-
-export interface Info {
-  name: string;
-  version: string;
-  limits: {
-    maxUploadBytes: number;
-    maxPromptLength: number;
-    maxPageSize: number;
-    defaultPageSize: number;
-    defaultHourlyLimit: number;
-    maxImagePixels: number;
-  };
-  transformations: {
-    maxOutputDimension: number;
-    maxOutputPixels: number;
-    maxVariantsPerImage: number;
-    presets: Record<string, string>;
-  };
-  formats: { output: string[]; upload: string[] };
-  aspectRatios: { ratio: string; name: string; width: number; height: number }[];
-  templates: { id: string; description: string }[];
-}
-
-let infoPromise: Promise<Info> | undefined;
+let infoPromise: Promise<Schema<"Info">> | undefined;
 
 /** GET /api/info once per page: limits, formats, aspect ratios and templates. */
-export function loadInfo(): Promise<Info> {
-  infoPromise ??= callApi<Envelope<Info>>("/api/info").then((result) => result.body.data);
+export function loadInfo(): Promise<Schema<"Info">> {
+  infoPromise ??= callApi<ApiBody<"getInfo", 200>>("/api/info").then((result) => result.body.data);
   return infoPromise;
 }

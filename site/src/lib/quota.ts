@@ -1,13 +1,11 @@
-import { callApi, type Envelope } from "./api";
+import { callApi } from "./api";
+import type { ApiBody, Schema } from "./api-contract";
 import { formatDate } from "./format";
 import { getKey } from "./key-store";
 import { ApiError } from "./problem";
 
-interface QuotaState {
-  limit: number;
-  remaining: number;
-  resetAt: string;
-}
+/** What the line shows, from GET /api/me or from a limited response's headers. */
+type QuotaState = Pick<Schema<"Me">["quota"], "limit" | "remaining" | "resetAt">;
 
 function describe(quota: QuotaState): string {
   return `Quota: ${quota.remaining} of ${quota.limit} requests left this hour (resets ${formatDate(quota.resetAt)}).`;
@@ -28,7 +26,7 @@ export async function showQuota(element: HTMLElement): Promise<void> {
   }
   let text: string;
   try {
-    const result = await callApi<Envelope<{ quota: QuotaState }>>("/api/me", { key: "project" });
+    const result = await callApi<ApiBody<"getMe", 200>>("/api/me", { key: "project" });
     text = describe(result.body.data.quota);
   } catch (error) {
     text = `Quota unknown: ${error instanceof ApiError ? (error.problem.code ?? error.message) : String(error)}.`;

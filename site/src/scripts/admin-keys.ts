@@ -1,4 +1,5 @@
-import { callApi, type Envelope } from "../lib/api";
+import { callApi } from "../lib/api";
+import type { ApiBody, Schema } from "../lib/api-contract";
 import { copyText } from "../lib/clipboard";
 import { byId, h } from "../lib/dom";
 import { formatDate } from "../lib/format";
@@ -7,32 +8,8 @@ import { type Page, pagedList } from "../lib/paged-list";
 import { ApiError } from "../lib/problem";
 import { statusRegion } from "../lib/status";
 
-interface ApiKey {
-  id: string;
-  type: "master" | "project";
-  name: string;
-  prefix: string;
-  organization: { slug: string } | null;
-  project: { slug: string } | null;
-  rateLimitPerHour: number;
-  createdAt: string;
-  expiresAt: string | null;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  status: "active" | "expired" | "revoked";
-}
-
-interface AuditEvent {
-  id: string;
-  action: string;
-  actorKeyId: string | null;
-  targetType: string | null;
-  targetId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-  metadata: Record<string, unknown>;
-  createdAt: string;
-}
+type ApiKey = Schema<"ApiKey">;
+type AuditEvent = Schema<"AuditEvent">;
 
 const createForm = byId<HTMLFormElement>("create-form");
 const createStatus = statusRegion(byId("create-status"));
@@ -116,15 +93,19 @@ function keyFilters(): KeyFilters {
 }
 
 /** A list page from a list endpoint's envelope. */
-async function fetchPage<T>(path: string, query: Record<string, string>, cursor: string | null): Promise<Page<T>> {
-  const result = await callApi<Envelope<T[]>>(path, { key: "master", query: { ...query, cursor } });
-  return { items: result.body.data, nextCursor: result.body.pagination?.nextCursor ?? null, ms: result.ms };
+async function fetchPage<Body extends ApiBody<"listApiKeys" | "listAuditEvents", 200>>(
+  path: string,
+  query: Record<string, string>,
+  cursor: string | null,
+): Promise<Page<Body["data"][number]>> {
+  const result = await callApi<Body>(path, { key: "master", query: { ...query, cursor } });
+  return { items: result.body.data, nextCursor: result.body.pagination.nextCursor, ms: result.ms };
 }
 
 const keys = pagedList<KeyFilters, ApiKey>({
   fetchPage: (filters, cursor) => {
     keysStatus.busy("Loading keys…");
-    return fetchPage<ApiKey>("/api/admin/keys", { ...filters }, cursor);
+    return fetchPage<ApiBody<"listApiKeys", 200>>("/api/admin/keys", { ...filters }, cursor);
   },
   show({ items, index }) {
     const rows = items.map(keyRow);
@@ -160,7 +141,7 @@ function auditRow(event: AuditEvent): HTMLTableRowElement {
 const audit = pagedList<{ action: string }, AuditEvent>({
   fetchPage: (filters, cursor) => {
     auditStatus.busy("Loading the audit trail…");
-    return fetchPage<AuditEvent>("/api/admin/audit", filters, cursor);
+    return fetchPage<ApiBody<"listAuditEvents", 200>>("/api/admin/audit", filters, cursor);
   },
   show({ items, index }) {
     const rows = items.map(auditRow);
@@ -198,7 +179,7 @@ createForm.addEventListener("submit", async (event) => {
   createButton.setAttribute("aria-disabled", "true");
   createStatus.busy("Creating the key…");
   try {
-    const result = await callApi<Envelope<ApiKey & { apiKey: string }>>("/api/admin/keys", {
+    const result = await callApi<ApiBody<"createApiKey", 201>>("/api/admin/keys", {
       method: "POST",
       key: "master",
       json: createBody(),

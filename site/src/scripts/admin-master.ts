@@ -1,4 +1,5 @@
-import { callApi, type Envelope } from "../lib/api";
+import { callApi } from "../lib/api";
+import type { ApiBody } from "../lib/api-contract";
 import { copyText } from "../lib/clipboard";
 import { byId } from "../lib/dom";
 import { keyStorageMessage, saveKey } from "../lib/key-store";
@@ -14,7 +15,7 @@ const state = byId("bootstrap-state");
 /** Says up front whether bootstrapping is still possible, instead of learning it from a 403. */
 async function showBootstrapState() {
   try {
-    const result = await callApi<Envelope<{ bootstrapped: boolean; tokenRequired: boolean }>>("/api/bootstrap/status");
+    const result = await callApi<ApiBody<"getBootstrapStatus", 200>>("/api/bootstrap/status");
     byId("bootstrap-token-field").hidden = result.body.data.bootstrapped || !result.body.data.tokenRequired;
     if (result.body.data.bootstrapped) {
       state.textContent = "This installation already has a master key. Further keys are created on API keys, with a master key.";
@@ -34,7 +35,7 @@ button.addEventListener("click", async () => {
   status.busy("Creating the master key…");
   try {
     const token = tokenField.value.trim();
-    const result = await callApi<Envelope<{ apiKey: string }>>("/api/bootstrap/initial-key", {
+    const result = await callApi<ApiBody<"bootstrapInitialKey", 201>>("/api/bootstrap/initial-key", {
       method: "POST",
       headers: token ? { "X-Bootstrap-Token": token } : {},
     });

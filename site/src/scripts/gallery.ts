@@ -1,15 +1,11 @@
-import { callApi, type Envelope, loadInfo, type StoredImage } from "../lib/api";
+import { callApi, loadInfo } from "../lib/api";
+import type { ApiBody, Schema } from "../lib/api-contract";
 import { byId, fillSelect, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
 import { onKeysChanged } from "../lib/key-store";
 import { type LoadOutcome, pagedList } from "../lib/paged-list";
 import { statusRegion } from "../lib/status";
 import { thumbnailImage } from "../lib/thumbnail";
-
-interface Image extends StoredImage {
-  prompt: string | null;
-  template: string | null;
-}
 
 const PAGE_SIZE = 30;
 const form = byId<HTMLFormElement>("gallery-filters");
@@ -54,7 +50,7 @@ function filters(): Filters {
   };
 }
 
-function card(image: Image): { element: HTMLElement; loaded: Promise<void> } {
+function card(image: Schema<"Image">): { element: HTMLElement; loaded: Promise<void> } {
   const description = image.prompt ?? image.filename ?? "Untitled image";
   const { image: picture, loaded } = thumbnailImage(image.url, description);
   picture.width = 320;
@@ -88,16 +84,16 @@ function card(image: Image): { element: HTMLElement; loaded: Promise<void> } {
 let moveFocus = false;
 let started = 0;
 
-const list = pagedList<Filters, Image>({
+const list = pagedList<Filters, Schema<"Image">>({
   async fetchPage(current, cursor) {
     started = performance.now();
     status.busy("Loading images…");
     timing.textContent = "";
-    const result = await callApi<Envelope<Image[]>>(`/api/images/${current.source}`, {
+    const result = await callApi<ApiBody<"listGeneratedImages" | "listUploadedImages", 200>>(`/api/images/${current.source}`, {
       query: { ...current.query, cursor },
       key: "project",
     });
-    return { items: result.body.data, nextCursor: result.body.pagination?.nextCursor ?? null, ms: result.ms };
+    return { items: result.body.data, nextCursor: result.body.pagination.nextCursor, ms: result.ms };
   },
   show(page) {
     const cards = page.items.map(card);

@@ -1,4 +1,5 @@
-import { apiUrl, callApi, type Envelope, loadInfo } from "../lib/api";
+import { apiUrl, callApi, loadInfo } from "../lib/api";
+import type { ApiBody, Schema } from "../lib/api-contract";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, fillSelect, h, prettyJson, safeHref } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
@@ -8,32 +9,6 @@ import { ApiError, isMissingKey } from "../lib/problem";
 import { showQuota } from "../lib/quota";
 import { jsonPostSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
-
-interface Enhancement {
-  applied: boolean;
-  reason?: string;
-  originalPrompt?: string;
-  enhancedPrompt?: string;
-  detectedLanguage?: string | null;
-  translated?: boolean;
-  template?: string;
-  improvements?: string[];
-  enhancer?: string;
-  cached?: boolean;
-}
-
-interface Generation {
-  url: string;
-  width: number;
-  height: number;
-  format: string;
-  bytes: number;
-  provider: string;
-  model: string;
-  prompt: string;
-  enhancement: Enhancement | null;
-  timings: { totalMs: number; enhanceMs: number; generateMs: number };
-}
 
 const form = byId<HTMLFormElement>("tti-form");
 const prompt = byId<HTMLTextAreaElement>("prompt");
@@ -125,7 +100,7 @@ function resultPanel(id: string) {
       );
       status.busy("Generating…");
     },
-    show(generation: Generation, clientMs: number) {
+    show(generation: Schema<"Generation">, clientMs: number) {
       section.setAttribute("aria-busy", "false");
       const image = h("img", {
         class: "result-image",
@@ -165,30 +140,34 @@ const plain = resultPanel("result-plain");
 const enhanced = resultPanel("result-enhanced");
 
 /** `sent` is the prompt of the request, which the visitor may have edited since. */
-function showEnhancement(enhancement: Enhancement | null, sent: string) {
+function showEnhancement(enhancement: Schema<"Generation">["enhancement"], sent: string) {
   const section = byId("prompt-comparison");
   section.hidden = !enhancement;
   if (!enhancement) return;
-  byId("original-prompt").textContent = enhancement.originalPrompt ?? sent;
-  byId("enhanced-prompt").textContent = enhancement.applied
-    ? (enhancement.enhancedPrompt ?? "")
-    : `Not enhanced: ${enhancement.reason ?? "unknown reason"}`;
+  // Only an applied enhancement has prompts and facts; a skipped one says why.
+  const applied = enhancement.applied ? enhancement : undefined;
+  byId("original-prompt").textContent = applied?.originalPrompt ?? sent;
+  byId("enhanced-prompt").textContent = enhancement.applied ? enhancement.enhancedPrompt : `Not enhanced: ${enhancement.reason}`;
   const facts = [
-    enhancement.template && `Template ${enhancement.template}`,
-    enhancement.detectedLanguage && `language ${enhancement.detectedLanguage}`,
-    enhancement.translated ? "translated to English" : undefined,
-    enhancement.enhancer && `enhancer ${enhancement.enhancer}`,
-    enhancement.cached ? "from the prompt cache" : undefined,
+    applied?.template && `Template ${applied.template}`,
+    applied?.detectedLanguage && `language ${applied.detectedLanguage}`,
+    applied?.translated ? "translated to English" : undefined,
+    applied?.enhancer && `enhancer ${applied.enhancer}`,
+    applied?.cached ? "from the prompt cache" : undefined,
   ].filter(Boolean);
   byId("enhancement-facts").textContent = facts.join(", ");
-  byId("improvements").replaceChildren(...(enhancement.improvements ?? []).map((item) => h("li", {}, item)));
+  byId("improvements").replaceChildren(...(applied?.improvements ?? []).map((item) => h("li", {}, item)));
 }
 
 async function run(panel: ReturnType<typeof resultPanel>, body: ReturnType<typeof requestBody>) {
   panel.waiting();
   const started = performance.now();
   try {
-    const result = await callApi<Envelope<Generation>>("/api/text-to-image", { method: "POST", json: body, key: "project" });
+    const result = await callApi<ApiBody<"textToImage", 201>>("/api/text-to-image", {
+      method: "POST",
+      json: body,
+      key: "project",
+    });
     panel.show(result.body.data, performance.now() - started);
     return { ok: true as const, body: result.body, generation: result.body.data };
   } catch (error) {

@@ -1,4 +1,5 @@
-import { apiUrl, type Envelope, type Info, loadInfo, type StoredImage } from "../lib/api";
+import { apiUrl, loadInfo } from "../lib/api";
+import type { ApiBody, Schema } from "../lib/api-contract";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMegapixels, formatMs } from "../lib/format";
@@ -19,7 +20,7 @@ const checkStatus = statusRegion(byId("check-status"));
 const uploadStatus = statusRegion(byId("upload-status"));
 const showCode = codeTabs(byId("upload-code"));
 interface HistoryEntry {
-  upload: StoredImage;
+  upload: Schema<"Upload">;
   uploadMs: number;
   downloadMs: number | null;
 }
@@ -36,7 +37,7 @@ function loadHistory(): HistoryEntry[] {
 }
 
 const history = loadHistory();
-let info: Info | undefined;
+let info: Schema<"Info"> | undefined;
 let chosen: File | undefined;
 /** The name of the file last picked, valid or not: the snippets use it. */
 let pickedName = "photo.png";
@@ -166,7 +167,7 @@ form.addEventListener("submit", async (event) => {
   progress.value = 0;
   uploadStatus.busy(`Uploading ${file.name}…`);
   try {
-    const { body, ms, header } = await uploadFile<Envelope<StoredImage>>(data, (fraction) => {
+    const { body, ms, header } = await uploadFile<ApiBody<"uploadImage", 201>>(data, (fraction) => {
       progress.value = Math.round(fraction * 100);
       uploadStatus.busy(`Uploading ${file.name}… ${progress.value}%`);
     });

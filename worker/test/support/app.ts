@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import type { Schema } from "../../../site/src/lib/api-contract";
 import { buildApp } from "../../src/app";
 import { type OpenApiContract, type OpenApiDocument, openApiContract } from "./openapi-contract";
 
@@ -157,17 +158,7 @@ export async function readProblem(response: Response) {
   if (!type.startsWith("application/problem+json")) {
     throw new Error(`expected application/problem+json, got ${type} (status ${response.status}): ${await response.text()}`);
   }
-  return (await response.json()) as {
-    type: string;
-    title: string;
-    status: number;
-    detail: string;
-    instance?: string;
-    code: string;
-    requestId: string;
-    success: false;
-    errors?: { field: string; message: string }[];
-  };
+  return (await response.json()) as Schema<"Problem">;
 }
 
 /**

@@ -10,19 +10,6 @@ import { createProject, insertKey, type TestKey, type TestProject, withDb } from
 /** Bindings that switch the Worker to Gemini, served by the project's Gemini-protocol fake. */
 export const GEMINI_ENV = { GEMINI_API_KEY: "test-gemini-key", GEMINI_TIMEOUT_MS: "1500", GEMINI_MAX_ATTEMPTS: "3" };
 
-/** An enhancement as the API returns it. */
-export interface EnhancementJson {
-  originalPrompt: string;
-  enhancedPrompt: string;
-  detectedLanguage: string | null;
-  translated: boolean;
-  template: string;
-  improvements: string[];
-  enhancer: string;
-  model: string;
-  cached: boolean;
-}
-
 export interface FakeRequest {
   model: string;
   apiKey: string;

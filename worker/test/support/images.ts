@@ -1,3 +1,4 @@
+import type { ApiBody, Schema } from "../../../site/src/lib/api-contract";
 import { encodeImage } from "../../src/images/codec";
 import { api } from "./app";
 
@@ -25,21 +26,13 @@ export function formWith(
   return form;
 }
 
-export interface UploadJson {
-  id: string;
-  url: string;
-  category: string;
-  mimeType: string;
-  bytes: number;
-  width: number;
-  height: number;
-  aspectRatio: string;
-  sha256: string;
-  filename: string | null;
-  createdAt: string;
-}
+/** An upload as POST /api/upload answers it. */
+export type UploadJson = Schema<"Upload">;
 
 export async function upload(key: string, form: FormData, env: Record<string, unknown> = {}) {
   const response = await api("/api/upload", { key, form, env });
-  return { response, data: response.status === 201 ? ((await response.clone().json()) as { data: UploadJson }).data : null };
+  return {
+    response,
+    data: response.status === 201 ? ((await response.clone().json()) as ApiBody<"uploadImage", 201>).data : null,
+  };
 }
