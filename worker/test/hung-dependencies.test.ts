@@ -168,36 +168,31 @@ describe("a paused S3 server", () => {
     TEST_TIMEOUT_MS,
   );
 
-  it(
-    "makes a generation answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
-    async () => {
-      const before = await objectsOfProject();
-      const rowsBefore = await imageRows();
-      const response = await whileStoragePaused("/api/text-to-image", {
+  it.each([
+    [
+      "a generation",
+      "/api/text-to-image",
+      async (): Promise<RequestInit> => ({
         method: "POST",
         headers: { "X-API-Key": key.key, "Content-Type": "application/json", "CF-Connecting-IP": freshIp() },
         body: JSON.stringify({ prompt: "a lighthouse in fog", autoEnhance: false }),
-      });
-      const problem = await readProblem(response);
-
-      expect(response.status).toBe(503);
-      expect(problem.code).toBe("STORAGE_UNAVAILABLE");
-      expect(await objectsOfProject()).toEqual(before);
-      expect(await imageRows()).toBe(rowsBefore);
-    },
-    TEST_TIMEOUT_MS,
-  );
-
-  it(
-    "makes an upload answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
-    async () => {
-      const before = await objectsOfProject();
-      const rowsBefore = await imageRows();
-      const response = await whileStoragePaused("/api/upload", {
+      }),
+    ],
+    [
+      "an upload",
+      "/api/upload",
+      async (): Promise<RequestInit> => ({
         method: "POST",
         headers: { "X-API-Key": key.key, "CF-Connecting-IP": freshIp() },
         body: formWith(await imageFile("png", 32, 32), "late.png"),
-      });
+      }),
+    ],
+  ])(
+    "makes %s answer 503 STORAGE_UNAVAILABLE and leaves no object and no image row",
+    async (_, path, request) => {
+      const before = await objectsOfProject();
+      const rowsBefore = await imageRows();
+      const response = await whileStoragePaused(path, await request());
       const problem = await readProblem(response);
 
       expect(response.status).toBe(503);
