@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -124,6 +125,25 @@ describe("npm run dev -- --compose", () => {
     expect(output).toContain("--compose needs Docker, and there is no `docker` command on PATH");
     expect(output).toContain("`npm run dev` (no --compose) runs the same services embedded");
     expect(output).not.toContain("Banatie is running");
+  });
+
+  it("with Docker but no engine, starts the compose file's services and reports why they did not come up", async () => {
+    // A stand-in `docker` that records its arguments and fails `up` as Docker does without an engine.
+    const bin = path.join(dir.path, "bin");
+    const calls = path.join(dir.path, "docker-calls");
+    await mkdir(bin);
+    await writeFile(
+      path.join(bin, "docker"),
+      `#!/bin/sh\necho "$*" >> "${calls}"\n[ "$2" = "-f" ] && [ "$4" = "up" ] && exit 1\nexit 0\n`,
+      { mode: 0o755 },
+    );
+    const { code, output } = await runDev(["--compose"], { PATH: `${bin}:${process.env.PATH}` });
+    expect(code).toBe(1);
+    expect(output).toContain("docker compose up -d --wait exited with 1 (is the Docker engine running?)");
+    expect((await readFile(calls, "utf8")).trim().split("\n")).toEqual([
+      `compose -f ${COMPOSE_FILE} version`,
+      `compose -f ${COMPOSE_FILE} up -d --wait`,
+    ]);
   });
 
   it("refuses an unknown option with its usage", async () => {
