@@ -38,7 +38,7 @@ export interface Stack {
 }
 
 /** A random secret for temporary image URLs, kept with the data so URLs outlive a restart. */
-async function urlSigningSecret(dataDir: string): Promise<string> {
+export async function urlSigningSecret(dataDir: string): Promise<string> {
   const file = path.join(dataDir, "url-signing-secret");
   const existing = await readFile(file, "utf8").catch(() => "");
   if (existing.trim().length >= 32) return existing.trim();
