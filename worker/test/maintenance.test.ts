@@ -4,6 +4,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstan
 import { loadConfig } from "../src/config";
 import type { Database } from "../src/db/client";
 import { auditEvents, generations, images } from "../src/db/schema";
+import { PRUNED_ROWS_PER_RUN, STUCK_GENERATIONS_PER_RUN } from "../src/domain/limits";
 import worker from "../src/index";
 import { sweepOrphanObjects } from "../src/services/maintenance/orphan-objects";
 import { pruneAuditEvents } from "../src/services/maintenance/pruning";
@@ -252,6 +253,47 @@ describe("scheduled maintenance", () => {
 });
 
 describe("maintenance jobs, bounded per run", () => {
+  it("stops each database job at its named per-run limit, and the next run does the rest", async () => {
+    // The oldest rows of their tables, one more than a run may touch, so a run reaches them first.
+    const base = new Date(Date.UTC(2000, 0, 1) + Math.floor(Math.random() * DAY)).toISOString();
+    await withDb(async (db) => {
+      await db.execute(sql`
+        insert into generations (project_id, api_key_id, original_prompt, aspect_ratio, output_format, created_at)
+        select ${scope.project.id}, ${key.id}, 'bound', '1:1', 'png', ${base}::timestamptz + n * interval '1 second'
+        from generate_series(1, ${STUCK_GENERATIONS_PER_RUN + 1}) as n
+      `);
+      await db.execute(sql`
+        insert into audit_events (action, project_id, created_at)
+        select 'key.created', ${scope.project.id}, ${base}::timestamptz + n * interval '1 second'
+        from generate_series(1, ${PRUNED_ROWS_PER_RUN + 1}) as n
+      `);
+      await db.execute(sql`
+        insert into rate_limit_windows (api_key_id, window_start, count)
+        select ${key.id}, ${base}::timestamptz + n * interval '1 hour', 1
+        from generate_series(1, ${PRUNED_ROWS_PER_RUN + 1}) as n
+      `);
+    });
+    const left = async () =>
+      withDb(async (db) => {
+        const result = await db.execute<{ generations: number; audit: number; windows: number }>(sql`
+          select
+            (select count(*)::int from generations where project_id = ${scope.project.id} and original_prompt = 'bound' and status = 'pending') as generations,
+            (select count(*)::int from audit_events where project_id = ${scope.project.id} and created_at < '2001-01-01') as audit,
+            (select count(*)::int from rate_limit_windows where api_key_id = ${key.id} and window_start < '2003-01-01') as windows
+        `);
+        return result.rows[0];
+      });
+
+    const first = await runScheduled();
+    expect(jobLine(first, "fail-stuck-generations").failed).toBe(STUCK_GENERATIONS_PER_RUN);
+    expect(jobLine(first, "prune-audit-events").deleted).toBe(PRUNED_ROWS_PER_RUN);
+    expect(jobLine(first, "prune-quota-windows").deleted).toBe(PRUNED_ROWS_PER_RUN);
+    expect(await left()).toEqual({ generations: 1, audit: 1, windows: 1 });
+
+    await runScheduled();
+    expect(await left()).toEqual({ generations: 0, audit: 0, windows: 0 });
+  });
+
   it("marks at most the limit of stuck generations, oldest first, and the next run does the rest", async () => {
     // The oldest rows of the table, so the job reaches them before anyone else's.
     const base = Date.UTC(2000, 0, 1) + Math.floor(Math.random() * DAY);

@@ -5,7 +5,7 @@ import { deleteInBatches } from "./batches";
 // Each batch is chosen once, in a CTE, so the LIMIT bounds what one statement deletes.
 
 /**
- * Deletes quota windows that started before `startedBefore`, at most `limit` rows. Pass a moment
+ * Deletes quota windows that started before `startedBefore`, oldest first, at most `limit` rows. Pass a moment
  * one window length ago: every window that started earlier is over, and the quota reads only
  * the current one.
  */
@@ -17,7 +17,7 @@ export async function pruneQuotaWindows(
   const deleted = await deleteInBatches(options.limit, async (size) => {
     const result = await db.execute(sql`
       with expired as (
-        select api_key_id, window_start from rate_limit_windows where window_start < ${cutoff} limit ${size}
+        select api_key_id, window_start from rate_limit_windows where window_start < ${cutoff} order by window_start limit ${size}
       )
       delete from rate_limit_windows where (api_key_id, window_start) in (select api_key_id, window_start from expired)
     `);
