@@ -15,6 +15,8 @@ export default defineConfig({
     globalSetup: ["./dev/test/global-setup.ts"],
     // Lists every skipped test with its reason; in CI a skip fails the run.
     reporters: ["default", "./dev/test/skip-report.ts"],
+    // Every request of the Worker writes a log line (middleware/request-log.ts); tests that care spy on it.
+    onConsoleLog: (log) => !log.startsWith('{"message":"request"'),
     projects: [
       {
         // Worker tests run inside workerd against the real PostgreSQL and S3 server of the global setup.

@@ -4,6 +4,7 @@ import { IMAGE_URL_PATTERN, imageCacheFirst } from "./delivery/cache-first";
 import { MAX_JSON_BODY_BYTES } from "./domain/limits";
 import { AppError } from "./lib/errors";
 import { denyUndeclaredAccess } from "./middleware/access";
+import { requestLog } from "./middleware/request-log";
 import { securityHeaders } from "./middleware/security-headers";
 import { type ModelFactory, services } from "./middleware/services";
 import { createApp } from "./routes/create-app";
@@ -16,13 +17,15 @@ const jsonBodyLimit = bodyLimit({
 });
 
 /**
- * The root app both Workers start from (the API's and image delivery's): security headers on
- * every response, a request id, edge-cache hits for original images, the body limit, the
+ * The root app both Workers start from (the API's and image delivery's): one log line per
+ * request, security headers on every response, a request id, edge-cache hits for original images, the body limit, the
  * per-request services, and the rule that an endpoint without declared access answers nobody. It imports no routes and no models, so each
  * Worker's bundle holds only what it mounts and the models it is given.
  */
 export function buildBaseApp(createModels: ModelFactory) {
   const app = createApp();
+  // First, so that every answer, an edge-cache hit or a refusal of the middleware below, is logged once.
+  app.use("*", requestLog);
   app.use("*", securityHeaders);
   // A caller's id is kept only when it is at most 128 of [A-Za-z0-9_=-], so it is safe to log and echo.
   app.use(

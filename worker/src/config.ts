@@ -47,6 +47,7 @@ export const settingsSchema = z
     BOOTSTRAP_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
     IMAGE_EDGE_CACHE: oneOf(["on", "off"], "must be on or off", "on"),
     TRANSFORM_SIGNATURES: oneOf(["required", "optional"], "must be required or optional", "required"),
+    AUDIT_RETENTION_DAYS: optional(z.coerce.number().int().min(1, "must be at least 1").max(36_500, "must be at most 36500")),
   })
   .superRefine((settings, ctx) => {
     if (settings.ENVIRONMENT === "production" && settings.DATABASE_WS_PROXY) {
@@ -68,6 +69,8 @@ export const DEFAULT_TEXT_MODEL = "gemini-2.5-flash";
 /** Gemini 2.5 Flash Image usually answers in under 10 s; a minute leaves room for slow ones. */
 export const DEFAULT_GEMINI_TIMEOUT_MS = 60_000;
 export const DEFAULT_GEMINI_ATTEMPTS = 3;
+/** A year of audit trail: long enough to answer "who revoked this key last spring?". */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 
 export type SettingName = keyof typeof settingsSchema.shape;
 
@@ -158,6 +161,10 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
     default: "`required`",
     meaning: "`required` or `optional`: whether arbitrary sizes, crops and qualities need a signed URL (presets never do).",
   },
+  AUDIT_RETENTION_DAYS: {
+    default: `\`${DEFAULT_AUDIT_RETENTION_DAYS}\``,
+    meaning: "days the audit trail is kept (1-36500); the scheduled maintenance deletes older events in bounded batches.",
+  },
 };
 
 export type S3Settings = { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
@@ -190,6 +197,8 @@ export interface Config {
   edgeCache: boolean;
   /** Arbitrary sizes, crops and qualities need a signed URL (presets never do). */
   transformSignaturesRequired: boolean;
+  /** Audit events older than this many days are deleted by the scheduled maintenance. */
+  auditRetentionDays: number;
 }
 
 /**
@@ -256,6 +265,7 @@ export function loadConfig(env: Env): Config {
     bootstrapToken: settings.BOOTSTRAP_TOKEN,
     edgeCache: settings.IMAGE_EDGE_CACHE === "on",
     transformSignaturesRequired: settings.TRANSFORM_SIGNATURES === "required",
+    auditRetentionDays: settings.AUDIT_RETENTION_DAYS ?? DEFAULT_AUDIT_RETENTION_DAYS,
   };
   parsed.set(env, config);
   return config;

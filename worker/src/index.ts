@@ -1,4 +1,8 @@
 import { buildApp } from "./app";
+import { scheduled } from "./scheduled";
 
-// The Workers runtime reads the module's default export as the fetch handler.
-export default buildApp();
+const app = buildApp();
+
+// The Workers runtime reads the module's default export: requests go to the app, cron triggers
+// to the maintenance jobs.
+export default { fetch: app.fetch, scheduled } satisfies ExportedHandler<Env>;

@@ -144,6 +144,21 @@ describe.each(adapters)("ObjectStore contract: %s", (_name, create) => {
     expect(pages).toBe(3);
   });
 
+  it("lists the keys after a given key, continuing page by page", async () => {
+    const base = prefix();
+    const keys = ["a", "b", "c", "d"].map((name) => `${base}/${name}.png`);
+    await Promise.all(keys.map((key) => store.put(key, key, { contentType: "image/png" })));
+
+    const first = await store.list({ prefix: `${base}/`, startAfter: `${base}/a.png`, limit: 2 });
+    expect(first.objects.map((object) => object.key)).toEqual(keys.slice(1, 3));
+    const rest = await store.list({ prefix: `${base}/`, startAfter: `${base}/a.png`, limit: 2, cursor: first.cursor });
+    expect(rest.objects.map((object) => object.key)).toEqual(keys.slice(3));
+    expect(rest.cursor).toBeUndefined();
+    // A key between two stored ones works as well as a stored one.
+    const between = await store.list({ prefix: `${base}/`, startAfter: `${base}/b.png-`, limit: 10 });
+    expect(between.objects.map((object) => object.key)).toEqual(keys.slice(2));
+  });
+
   it("refuses metadata names that S3 and R2 would store differently, storing nothing", async () => {
     const key = `${prefix()}/bad-meta`;
     await expect(store.put(key, "x", { contentType: "text/plain", metadata: { OriginalName: "a" } })).rejects.toThrow(

@@ -89,3 +89,34 @@ export const MAX_TRANSFORM_WAIT_MS = 10_000;
  * client went away and that the runtime dropped, so the slot is free again.
  */
 export const TRANSFORM_LEASE_MS = 5_000;
+
+/**
+ * Bounds of the scheduled maintenance (worker/src/scheduled.ts), which runs every 15 minutes.
+ * Each job does at most this much per run, so one run stays far inside a cron invocation's
+ * limits however much has piled up; what is left is done by the next runs.
+ */
+
+/** Model calls one generation may make: the prompt enhancer's and the image model's. */
+export const MODEL_CALLS_PER_GENERATION = 2;
+/**
+ * Added to a generation's model budget before a pending one is called abandoned: room for
+ * encoding, storage and the database, and for clocks that disagree.
+ */
+export const STUCK_GENERATION_MARGIN_MS = 5 * 60 * 1000;
+/** Pending generations marked failed per run. */
+export const STUCK_GENERATIONS_PER_RUN = 500;
+/**
+ * Age before an object no row references may be removed. Objects are written before their rows
+ * commit, so a young unreferenced object may be one whose rows are on their way.
+ */
+export const ORPHAN_GRACE_MS = 24 * 60 * 60 * 1000;
+/** Objects listed per run while looking for unreferenced ones (a listing page holds 1000). */
+export const ORPHAN_SCAN_PER_RUN = 5000;
+/** Unreferenced objects deleted per run. */
+export const ORPHAN_DELETES_PER_RUN = 200;
+/** Length of a quota window (rate_limit_windows): an hour. */
+export const QUOTA_WINDOW_MS = 60 * 60 * 1000;
+/** Rows one maintenance statement deletes, so no statement holds locks for long. */
+export const MAINTENANCE_BATCH_SIZE = 1000;
+/** Rows a pruning job (quota windows, audit events) deletes per run, in batches. */
+export const PRUNED_ROWS_PER_RUN = 10_000;

@@ -49,6 +49,8 @@ export const ERROR_CODES = {
   VARIANT_LIMIT: { status: 429, title: "Too many variants of this image" },
   AUTH_THROTTLED: { status: 429, title: "Too many failed authentication attempts" },
   INTERNAL_ERROR: { status: 500, title: "Internal server error" },
+  // Never an HTTP answer: recorded on a generation the maintenance found pending long past its budget.
+  GENERATION_ABANDONED: { status: 500, title: "Generation abandoned before it finished" },
   CONFIGURATION_ERROR: { status: 500, title: "Server misconfigured" },
   BOOTSTRAP_NOT_CONFIGURED: { status: 500, title: "Bootstrap token not configured" },
   UPSTREAM_ERROR: { status: 502, title: "The image model failed" },

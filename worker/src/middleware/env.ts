@@ -7,6 +7,7 @@ import type { RequestIdVariables } from "hono/request-id";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import type { AccessPolicy, Caller } from "../lib/access-types";
+import type { ErrorCode } from "../lib/errors";
 import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { FailedAuthThrottle } from "../rate-limit/auth-throttle";
@@ -45,5 +46,7 @@ export interface HonoEnv {
     presentedKey?: string;
     /** Set once the key is authenticated. */
     caller?: Caller;
+    /** The `code` of the problem the request was answered with, for the request log line. */
+    errorCode?: ErrorCode;
   };
 }

@@ -59,6 +59,7 @@ export function problemResponse(c: Context<HonoEnv>, error: AppError): Response 
   // Errors raised before the request-id middleware ran still get an id the log and body share.
   const requestId = c.get("requestId") ?? crypto.randomUUID();
   if (error.status >= 500) logError(c, error, requestId);
+  c.set("errorCode", error.code);
   return c.body(JSON.stringify(toProblem(error, requestId, c.req.path)), error.status, {
     "Content-Type": PROBLEM_CONTENT_TYPE,
     "Cache-Control": "no-store",

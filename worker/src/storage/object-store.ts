@@ -48,6 +48,8 @@ export interface ListOptions {
   limit?: number;
   /** Opaque cursor from the previous page. */
   cursor?: string;
+  /** List only keys after this one (in key order); a cursor takes its place on later pages. */
+  startAfter?: string;
 }
 
 export interface ListPage {

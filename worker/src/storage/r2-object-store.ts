@@ -65,7 +65,9 @@ export function createR2ObjectStore(bucket: R2Bucket): ObjectStore {
 
     async list(options = {}) {
       const limit = Math.min(Math.max(Math.trunc(options.limit ?? MAX_LIST_LIMIT), 1), MAX_LIST_LIMIT);
-      const page = await call("list objects", () => bucket.list({ prefix: options.prefix, limit, cursor: options.cursor }));
+      const page = await call("list objects", () =>
+        bucket.list({ prefix: options.prefix, limit, cursor: options.cursor, startAfter: options.startAfter }),
+      );
       const objects = page.objects.map((object) => ({
         key: object.key,
         size: object.size,

@@ -125,6 +125,7 @@ export function createS3ObjectStore(settings: S3Settings): ObjectStore {
       const params = new URLSearchParams({ "list-type": "2", "max-keys": String(clampLimit(options.limit)) });
       if (options.prefix) params.set("prefix", options.prefix);
       if (options.cursor) params.set("continuation-token", options.cursor);
+      if (options.startAfter) params.set("start-after", options.startAfter);
       const response = await send(`${bucketUrl}?${params}`, { method: "GET" });
       if (!response.ok) throw await failure(response, "list objects");
       return parseListResponse(await response.text());

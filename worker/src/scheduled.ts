@@ -1,0 +1,90 @@
+import { type Config, loadConfig } from "./config";
+import { createDatabase, type Database } from "./db/client";
+import {
+  ORPHAN_DELETES_PER_RUN,
+  ORPHAN_GRACE_MS,
+  ORPHAN_SCAN_PER_RUN,
+  PRUNED_ROWS_PER_RUN,
+  QUOTA_WINDOW_MS,
+  STUCK_GENERATIONS_PER_RUN,
+} from "./domain/limits";
+import { logFailure } from "./lib/log";
+import { randomSweepStart, sweepOrphanObjects } from "./services/maintenance/orphan-objects";
+import { pruneAuditEvents, pruneQuotaWindows } from "./services/maintenance/pruning";
+import { failStuckGenerations, generationBudgetMs } from "./services/maintenance/stuck-generations";
+import { createObjectStore, type ObjectStore } from "./storage";
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+interface MaintenanceDeps {
+  config: Config;
+  db: Database;
+  store: ObjectStore;
+  now: Date;
+}
+
+/** What a job did, as counts for its log line. */
+type JobReport = Record<string, number>;
+
+/**
+ * The maintenance jobs, in the order they run. Each is idempotent (a rerun finds nothing more to
+ * do among what it already did) and bounded per run by a named limit (domain/limits.ts).
+ */
+export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise<JobReport>> = {
+  "fail-stuck-generations": ({ db, config, now }) =>
+    failStuckGenerations(db, {
+      startedBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)),
+      limit: STUCK_GENERATIONS_PER_RUN,
+    }),
+  "sweep-orphan-objects": async ({ db, store, now }) =>
+    sweepOrphanObjects(
+      { db, store },
+      {
+        writtenBefore: new Date(now.getTime() - ORPHAN_GRACE_MS),
+        scanLimit: ORPHAN_SCAN_PER_RUN,
+        deleteLimit: ORPHAN_DELETES_PER_RUN,
+        startAfter: await randomSweepStart(db),
+      },
+    ),
+  "prune-quota-windows": ({ db, now }) =>
+    pruneQuotaWindows(db, { startedBefore: new Date(now.getTime() - QUOTA_WINDOW_MS), limit: PRUNED_ROWS_PER_RUN }),
+  "prune-audit-events": ({ db, config, now }) =>
+    pruneAuditEvents(db, {
+      recordedBefore: new Date(now.getTime() - config.auditRetentionDays * DAY_MS),
+      limit: PRUNED_ROWS_PER_RUN,
+    }),
+};
+
+/**
+ * Runs every maintenance job once, one after the other, each reporting in one log line (job,
+ * counts, duration). A job that fails is logged and the others still run.
+ */
+export async function runMaintenance(env: Env, now = new Date()): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig(env);
+  } catch (error) {
+    logFailure("maintenance not run", error);
+    return;
+  }
+  const database = createDatabase(config);
+  const deps: MaintenanceDeps = { config, db: database.db, store: createObjectStore(config.storage), now };
+  try {
+    for (const [job, run] of Object.entries(MAINTENANCE_JOBS)) {
+      const started = Date.now();
+      try {
+        const report = await run(deps);
+        console.log(JSON.stringify({ message: "maintenance", job, ...report, durationMs: Date.now() - started }));
+      } catch (error) {
+        logFailure("maintenance job failed", error, { job, durationMs: String(Date.now() - started) });
+      }
+    }
+  } finally {
+    await database.close();
+  }
+}
+
+/** The cron trigger's handler (`[triggers] crons` in wrangler.toml). */
+export const scheduled: ExportedHandlerScheduledHandler<Env> = async (_controller, env) => {
+  await runMaintenance(env);
+};

@@ -1,0 +1,43 @@
+import { sql } from "drizzle-orm";
+import type { Config } from "../../config";
+import type { Database } from "../../db/client";
+import { MODEL_CALLS_PER_GENERATION, STUCK_GENERATION_MARGIN_MS } from "../../domain/limits";
+import type { ErrorCode } from "../../lib/errors";
+
+/**
+ * The longest a generation can run: every model call with all its attempts at their full
+ * timeout, plus a margin. A generation still pending after that will never finish: the request
+ * that ran it ended (the client went away, the isolate was evicted) before recording an outcome.
+ */
+export function generationBudgetMs(gemini: Pick<Config["gemini"], "timeoutMs" | "maxAttempts">): number {
+  return gemini.timeoutMs * gemini.maxAttempts * MODEL_CALLS_PER_GENERATION + STUCK_GENERATION_MARGIN_MS;
+}
+
+const ABANDONED_CODE: ErrorCode = "GENERATION_ABANDONED";
+const ABANDONED_MESSAGE = "The generation was still pending long after its time budget; its request ended without an outcome";
+
+/**
+ * Marks generations pending since before `startedBefore` as failed with GENERATION_ABANDONED,
+ * at most `limit` of them, oldest first. Rows a request is writing right now are skipped, and a
+ * generation that completes meanwhile keeps its outcome, so a rerun changes nothing more.
+ */
+export async function failStuckGenerations(
+  db: Database,
+  options: { startedBefore: Date; limit: number },
+): Promise<{ failed: number }> {
+  // The rows are chosen once, in a CTE: as a subquery of the UPDATE, PostgreSQL may run the
+  // LIMIT again for rows the statement already changed and so go past the limit.
+  const result = await db.execute(sql`
+    with stuck as (
+      select id from generations
+      where status = 'pending' and created_at < ${options.startedBefore.toISOString()}
+      order by created_at
+      limit ${options.limit}
+      for update skip locked
+    )
+    update generations
+    set status = 'failed', error_code = ${ABANDONED_CODE}, error_message = ${ABANDONED_MESSAGE}, completed_at = now()
+    where id in (select id from stuck) and status = 'pending'
+  `);
+  return { failed: result.rowCount ?? 0 };
+}
