@@ -38,11 +38,15 @@ export function psnr(a: RgbPixels, b: RgbPixels): number {
 
 let encoderReady: Promise<void> | undefined;
 
+/** Emscripten instantiates the encoder from the module's bytes, as it would fetch them in a browser. */
+function loadJpegEncoder(): Promise<void> {
+  const wasm = readFileSync(createRequire(import.meta.url).resolve("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"));
+  return initJpegEncoder({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) });
+}
+
 /** Encodes RGB pixels to JPEG with the Worker's MozJPEG build and the given options. */
 export async function encodeJpegLikeWorker(pixels: RgbPixels, options: EncodeOptions): Promise<Uint8Array> {
-  const wasm = readFileSync(createRequire(import.meta.url).resolve("@jsquash/jpeg/codec/enc/mozjpeg_enc.wasm"));
-  // Emscripten instantiates the module from these bytes, as it would fetch them in a browser.
-  encoderReady ??= initJpegEncoder({ wasmBinary: wasm.buffer.slice(wasm.byteOffset, wasm.byteOffset + wasm.byteLength) });
+  encoderReady ??= loadJpegEncoder();
   await encoderReady;
   const { width, height } = pixels;
   const rgba = new Uint8ClampedArray(width * height * 4);

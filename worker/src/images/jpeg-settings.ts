@@ -30,8 +30,9 @@ export function jpegEncodeOptions(quality: number): EncodeOptions {
     trellis_opt_zero: false,
     trellis_opt_table: false,
     trellis_loops: 1,
-    // The package's automatic choice halves chroma only horizontally (4:2:2) from quality 80:
-    // 14-21% more bytes than sharp's 4:2:0 at q82 for 0.2 dB, a difference the eye barely sees.
+    // The package's automatic choice halves chroma only horizontally (4:2:2) at quality 80-89:
+    // 8-54% more bytes than sharp's 4:2:0 at q82 for 0.2-0.6 dB the eye barely sees
+    // (bench/results/observations.md).
     auto_subsample: false,
     chroma_subsample: quality >= FULL_CHROMA_FROM_QUALITY ? 1 : 2,
     separate_chroma_quality: false,
