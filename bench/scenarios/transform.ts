@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import sharp from "sharp";
+import { compareWithSharp, decodeRgb, type FormatComparison, psnr } from "../image-quality.ts";
 import { loadTest, timeSequential } from "../measure.ts";
 import { buildWorkerBundle, type RuntimeWorker } from "../miniflare-worker.ts";
 import { photo } from "../photo.ts";
@@ -34,10 +35,38 @@ async function uploadJpeg(worker: RuntimeWorker, key: string, bytes: Buffer, nam
   return new URL(((await response.json()) as { data: { url: string } }).data.url).pathname;
 }
 
+/** The comparison's output: 2000x1333 to 960 wide is 960x640. */
+const COMPARED_WIDTH = 960;
+
+/**
+ * Bytes on the wire: the source resized to 960x640 by the Worker in each format, beside sharp.
+ * The Worker's PNG (lossless) gives its resized pixels: they are compared with sharp's Lanczos-3
+ * resize of the same source (resizing quality), and both encoders are given them (encoder
+ * bytes and PSNR at the default qualities).
+ */
+async function bytesOnTheWire(worker: RuntimeWorker, path: string, source: Buffer) {
+  const output = async (format: FormatComparison["format"]) => {
+    const response = await fetch(`${worker.url}${path}?w=${COMPARED_WIDTH}&format=${format}`);
+    if (!response.ok) throw new Error(`${format} at ${COMPARED_WIDTH}w: HTTP ${response.status}`);
+    return new Uint8Array(await response.arrayBuffer());
+  };
+  const outputs = { png: await output("png"), jpeg: await output("jpeg"), webp: await output("webp") };
+  const pixels = await decodeRgb(outputs.png);
+  const lanczos = await decodeRgb(await sharp(source).resize({ width: COMPARED_WIDTH }).png().toBuffer());
+  return {
+    resizePsnr: psnr(pixels, lanczos),
+    size: `${pixels.width}x${pixels.height}`,
+    formats: await compareWithSharp(pixels, outputs),
+  };
+}
+
+const decibels = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)} dB` : "lossless");
+
 /**
  * A 2000x1333 JPEG to a 500-wide WebP: the Worker (its deployable bundle in Miniflare, edge
  * cache off so every request transforms) against sharp (libvips) in this process limited to
- * one thread, so both figures are per core. Also the memory a 4096x2048 source costs.
+ * one thread, so both figures are per core. Also the memory a 4096x2048 source costs, and the
+ * bytes on the wire of each output format at 960x640 against sharp's (`bytesOnTheWire`).
  */
 export const transformScenario: Scenario = {
   name: "transform",
@@ -75,6 +104,15 @@ export const transformScenario: Scenario = {
       });
       const check = await fetch(`${worker.url}${path}?w=500&format=webp&q=80`);
       const output = await sharp(Buffer.from(await check.arrayBuffer())).metadata();
+      // After the throughput runs, so they measure what they measured before this was added.
+      const viaWorkerJpeg = await timeSequential(
+        "Worker: the same to a 500w JPEG (default quality)",
+        () => fetch(`${worker.url}${path}?w=500&format=jpeg`),
+        SAMPLES,
+        5,
+      );
+      const wire = await bytesOnTheWire(worker, path, source);
+      const jpeg = wire.formats.find((row) => row.format === "jpeg") as FormatComparison;
 
       const before = workerdPeakMiB();
       const large = await uploadJpeg(worker, platform.projectKey, await photoJpeg(4096, 2048), "large.jpg");
@@ -90,10 +128,11 @@ export const transformScenario: Scenario = {
       const sharpPerSecond = 1000 / viaSharp.medianMs;
       return {
         scenario: "transform",
-        description: "Transformation: 2000x1333 JPEG to a 500-pixel-wide WebP, per core",
+        description: "Transformation: 2000x1333 JPEG to a 500-pixel-wide WebP, per core; bytes and PSNR against sharp",
         measurements: [
           { ...viaSharp, requestsPerSecond: sharpPerSecond },
           { ...viaWorker, requestsPerSecond: 1000 / viaWorker.medianMs },
+          { ...viaWorkerJpeg, requestsPerSecond: 1000 / viaWorkerJpeg.medianMs },
           throughput,
           { ...big, requestsPerSecond: 1000 / big.medianMs },
         ],
@@ -104,10 +143,18 @@ export const transformScenario: Scenario = {
           transformVsSharp: workerPerSecond / sharpPerSecond,
           transformPeakMiB: after,
           transformLargeSourceExtraMiB: after - before,
+          resizePsnrVsSharpDb: wire.resizePsnr,
+          jpegBytesVsSharp: jpeg.bytes / jpeg.sharpBytes,
+          jpegPsnrMinusSharpDb: jpeg.psnr - jpeg.sharpPsnr,
         },
         notes: [
           `${SAMPLES} sequential requests each after a warm-up (requests/s = 1000 / median); the ratio uses the Worker's 2-client throughput against sharp's sequential rate on one thread`,
           `output checked: ${output.width}x${output.height} ${output.format}; source ${Math.round(source.length / 1024)} KB`,
+          `resizing to ${wire.size}: ${wire.resizePsnr.toFixed(1)} dB PSNR against sharp's Lanczos-3 resize of the same source`,
+          ...wire.formats.map(
+            (row) =>
+              `${row.format} of those pixels: ${(row.bytes / 1024).toFixed(1)} KB at ${decibels(row.psnr)} against sharp's ${(row.sharpBytes / 1024).toFixed(1)} KB at ${decibels(row.sharpPsnr)} (${((row.bytes / row.sharpBytes - 1) * 100).toFixed(1)}%${row.identical ? ", byte for byte the same" : ""})`,
+          ),
           `workerd peak resident memory ${before.toFixed(0)} MiB before the 4096x2048 source, ${after.toFixed(0)} MiB after (the whole runtime, not one isolate)`,
         ],
       };

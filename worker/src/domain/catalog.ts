@@ -38,6 +38,9 @@ export const OUTPUT_FORMATS = ["png", "jpeg", "webp"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** The extension of stored files in each format, and back. */
+/** Quality used for lossy formats when the request names none. */
+export const DEFAULT_QUALITY = { jpeg: 82, webp: 80 } as const;
+
 export const FILE_EXTENSIONS = { png: "png", jpeg: "jpg", webp: "webp" } as const satisfies Record<OutputFormat, string>;
 const FORMATS_BY_EXTENSION: Record<string, OutputFormat> = { png: "png", jpg: "jpeg", webp: "webp" };
 

@@ -17,9 +17,10 @@ import WEBP_DECODER from "@jsquash/webp/codec/dec/webp_dec.wasm";
 import WEBP_ENCODER from "@jsquash/webp/codec/enc/webp_enc_simd.wasm";
 import webpDecode, { init as initWebpDecode } from "@jsquash/webp/decode";
 import webpEncode, { init as initWebpEncode } from "@jsquash/webp/encode";
-import type { OutputFormat } from "../domain/catalog";
+import { DEFAULT_QUALITY, type OutputFormat } from "../domain/catalog";
 import { AppError } from "../lib/errors";
 import { type ImageFormat, type InspectedImage, inspectForDecoding } from "./inspect";
+import { jpegEncodeOptions } from "./jpeg-settings";
 
 /** Pixels as RGBA bytes, the shape every codec reads and writes. */
 export interface RgbaImage {
@@ -35,9 +36,6 @@ export interface EncodedImage {
   width: number;
   height: number;
 }
-
-/** Quality used for lossy formats when the request names none. */
-export const DEFAULT_QUALITY = { jpeg: 82, webp: 80 } as const;
 
 let ready: Promise<unknown> | undefined;
 function initCodecs(): Promise<unknown> {
@@ -60,7 +58,7 @@ export async function encodeImage(image: RgbaImage, format: OutputFormat, qualit
   >[0];
   let buffer: ArrayBuffer;
   if (format === "png") buffer = await pngEncode(pixels);
-  else if (format === "jpeg") buffer = await jpegEncode(pixels, { quality: quality ?? DEFAULT_QUALITY.jpeg });
+  else if (format === "jpeg") buffer = await jpegEncode(pixels, jpegEncodeOptions(quality ?? DEFAULT_QUALITY.jpeg));
   else buffer = await webpEncode(pixels, { quality: quality ?? DEFAULT_QUALITY.webp });
   return { bytes: new Uint8Array(buffer), format, mimeType: `image/${format}`, width: image.width, height: image.height };
 }
