@@ -81,12 +81,11 @@ async function main() {
     wrangler.child.once("exit", (code) => void shutdown(code ?? 1));
 
     const url = wrangler.url;
-    const health = wrangler.health as { checks: { database: { status: string }; storage: { status: string } } };
     console.log(`
   Banatie is running at ${url}
 
     Site              ${url}/
-    Health            ${url}/health  (database ${health.checks.database.status}, storage ${health.checks.storage.status})
+    Health            ${url}/health  (deep check of the database, storage and model: ${url}/api/admin/health, with a master key)
     API information   ${url}/api/info
     OpenAPI document  ${url}/api/openapi.json
 
