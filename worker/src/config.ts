@@ -143,7 +143,8 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
   },
   PUBLIC_BASE_URL: {
     default: "the request's origin",
-    meaning: "public origin for image URLs behind a custom domain, or the image host of the delivery Worker.",
+    meaning:
+      "public origin of `/api/images/...` URLs behind a custom domain; `PUBLIC_CDN_URL`, when set, takes precedence for image URLs.",
   },
   PUBLIC_CDN_URL: {
     default: "unset: image URLs are `/api/images/...` on the API's origin",
