@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
+import { imagePathOfUrl } from "../src/delivery/image-path";
 import { buildDeliveryApp } from "../src/delivery-app";
 import { api, readProblem } from "./support/app";
 import { insertKey, withDb } from "./support/fixtures";
@@ -312,5 +313,22 @@ describe("short image URLs on the CDN host (PUBLIC_CDN_URL)", () => {
     const response = await apiWithCdn("/api/info", { env: { PUBLIC_CDN_URL: "https://cdn.banatie.test/images" } });
     expect(response.status).toBe(500);
     expect((await readProblem(response)).detail).toContain("PUBLIC_CDN_URL");
+  });
+});
+
+describe("reading an image from a URL in either form", () => {
+  it("reads the API's form and the CDN's, even for a project `images` of an organization `api`", () => {
+    expect(imagePathOfUrl("https://api.test/api/images/acme/site/generated/a1.png")?.key).toBe("acme/site/generated/a1.png");
+    expect(imagePathOfUrl("https://cdn.test/acme/site/generated/a1.png")?.key).toBe("acme/site/generated/a1.png");
+    expect(imagePathOfUrl("https://cdn.test/api/images/uploads/a1.webp")?.key).toBe("api/images/uploads/a1.webp");
+    for (const url of [
+      "https://cdn.test/api/images/generated",
+      "https://cdn.test/acme/site/generated",
+      "https://cdn.test/acme/site/elsewhere/a1.png",
+      "https://cdn.test/x/api/images/acme/site/generated/a1.png",
+      "https://cdn.test/acme/site/generated/a1.png/",
+    ]) {
+      expect(imagePathOfUrl(url), url).toBeNull();
+    }
   });
 });

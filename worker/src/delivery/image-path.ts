@@ -37,12 +37,13 @@ export function parseImageKey(key: string): ImagePath | null {
 
 /**
  * The image a request URL addresses, from its raw path in either form; null for anything else.
- * The forms cannot be confused: the API's has six segments, the CDN's four.
+ * No path is an image in both forms (the API's has six segments, the CDN's four), and the CDN's
+ * form holds for a project `images` of an organization `api` too.
  */
 export function imagePathOfUrl(url: string): ImagePath | null {
   const { pathname } = new URL(url);
-  const key = pathname.startsWith(API_IMAGE_PATH_PREFIX) ? pathname.slice(API_IMAGE_PATH_PREFIX.length) : pathname.slice(1);
-  return parseImageKey(key);
+  const apiForm = pathname.startsWith(API_IMAGE_PATH_PREFIX) ? parseImageKey(pathname.slice(API_IMAGE_PATH_PREFIX.length)) : null;
+  return apiForm ?? parseImageKey(pathname.slice(1));
 }
 
 /**
