@@ -110,12 +110,11 @@ async function main() {
       ? "Logs of the services: docker compose logs. Stop with Ctrl-C (the containers keep running: docker compose stop)."
       : `Logs of PostgreSQL: ${path.relative(ROOT, DATA_DIR)}/logs/. Stop with Ctrl-C.`;
     const url = wrangler.url;
-    const health = wrangler.health as { checks: { database: { status: string }; storage: { status: string } } };
     console.log(`
   Banatie is running at ${url}
 
     Site              ${url}/
-    Health            ${url}/health  (database ${health.checks.database.status}, storage ${health.checks.storage.status})
+    Health            ${url}/health  (deep check of the database, storage and model: ${url}/api/admin/health, with a master key)
     API information   ${url}/api/info
     OpenAPI document  ${url}/api/openapi.json
 

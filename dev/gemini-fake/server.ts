@@ -5,7 +5,8 @@ import { encodePng } from "./png.ts";
 
 /**
  * A Gemini-protocol HTTP server for tests and benchmarks. It answers
- * `POST /{version}/models/{model}:generateContent` as the real API does, and is scripted by
+ * `POST /{version}/models/{model}:generateContent` as the real API does (and `GET
+ * /{version}/models/{model}`, the free metadata call health checks make), and is scripted by
  * directives written into the prompt, so parallel tests never share state:
  *
  * - `[fake:delay=500]` waits 500 ms before answering
@@ -119,6 +120,16 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
       for await (const part of req) chunks.push(part as Buffer);
       scripts.push(JSON.parse(Buffer.concat(chunks).toString("utf8")) as Script);
       return send(200, { ok: true });
+    }
+
+    const described = url.pathname.match(/^\/(v1|v1beta|v1alpha)\/models\/([\w.-]+)$/);
+    if (req.method === "GET" && described) {
+      const apiKey = req.headers["x-goog-api-key"] as string | undefined;
+      if (!apiKey || (options.apiKey && apiKey !== options.apiKey)) {
+        return send(400, errorBody(400, "API key not valid. Please pass a valid API key."));
+      }
+      const model = described[2] ?? "";
+      return send(200, { name: `models/${model}`, displayName: model, supportedGenerationMethods: ["generateContent"] });
     }
 
     const route = url.pathname.match(/^\/(v1|v1beta|v1alpha)\/models\/([\w.-]+):generateContent$/);

@@ -39,6 +39,8 @@ export interface WranglerDevOptions {
   output: "inherit" | "ignore";
   /** Serve these static assets instead of the built site (tests that need only the API). */
   assetsDir?: string;
+  /** Another Worker's configuration, such as wrangler.delivery.toml; wrangler.toml by default. */
+  configPath?: string;
 }
 
 /** `wrangler dev` serving the Worker and the built site; resolves once /health answers 200. */
@@ -47,6 +49,7 @@ export async function startWranglerDev(options: WranglerDevOptions): Promise<Wra
   args.push("--persist-to", options.persistTo, "--show-interactive-dev-session=false");
   for (const file of options.envFiles) args.push("--env-file", file);
   if (options.assetsDir) args.push("--assets", options.assetsDir);
+  if (options.configPath) args.push("--config", options.configPath);
   const child = spawn("wrangler", args, { cwd: ROOT, env: QUIET_ENV, stdio: ["ignore", options.output, options.output] });
   // Even when our process ends without stopping it (an uncaught error), wrangler goes too.
   const killOnExit = () => child.kill("SIGTERM");

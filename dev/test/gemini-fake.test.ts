@@ -29,6 +29,16 @@ function pngSize(base64: string): { width: number; height: number } {
 }
 
 describe("Gemini-protocol fake", () => {
+  it("answers the SDK's free model metadata call, and refuses a wrong key, without recording a generation", async () => {
+    const before = fake.requests.length;
+    const model = await ai.models.get({ model: MODEL });
+    expect(model.name).toBe(`models/${MODEL}`);
+
+    const stranger = new GoogleGenAI({ apiKey: "wrong-key", httpOptions: { baseUrl: fake.url } });
+    await expect(stranger.models.get({ model: MODEL })).rejects.toBeInstanceOf(ApiError);
+    expect(fake.requests.length).toBe(before);
+  });
+
   it("answers generateContent with a PNG of the size Gemini returns for the aspect ratio", async () => {
     const response = await generateImage("a red bicycle", "16:9");
     const image = response.candidates?.[0]?.content?.parts?.find((part) => part.inlineData)?.inlineData;

@@ -107,7 +107,7 @@ describe("a new user's journey through the site", () => {
     const health = page.locator("#getHealth");
     await health.locator("summary", { hasText: "Try it" }).click();
     await health.getByRole("button", { name: "Send request" }).click();
-    await health.locator("pre", { hasText: '"checks"' }).waitFor();
+    await health.locator("pre", { hasText: '"environment"' }).waitFor();
     await checkPage("docs-reference");
   });
 

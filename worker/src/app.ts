@@ -8,7 +8,7 @@ import { adminKeyRoutes } from "./routes/admin-keys";
 import { adminProjectRoutes } from "./routes/admin-projects";
 import { bootstrapRoutes } from "./routes/bootstrap";
 import { enhanceRoutes } from "./routes/enhance";
-import { healthRoutes } from "./routes/health";
+import { deepHealthRoutes, healthRoutes } from "./routes/health";
 import { imageManagementRoutes } from "./routes/image-management";
 import { imageSettingsRoutes } from "./routes/image-settings";
 import { imageRoutes } from "./routes/images";
@@ -21,6 +21,7 @@ import { uploadRoutes } from "./routes/upload";
 export function buildApp() {
   const app = buildBaseApp(createModels);
   app.route("/", healthRoutes);
+  app.route("/", deepHealthRoutes);
   app.route("/", infoRoutes);
   app.route("/", bootstrapRoutes);
   app.route("/", adminKeyRoutes);

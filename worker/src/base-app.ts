@@ -19,10 +19,12 @@ const jsonBodyLimit = bodyLimit({
 /**
  * The root app both Workers start from (the API's and image delivery's): one log line per
  * request, security headers on every response, a request id, edge-cache hits for original images, the body limit, the
- * per-request services, and the rule that an endpoint without declared access answers nobody. It imports no routes and no models, so each
- * Worker's bundle holds only what it mounts and the models it is given.
+ * per-request services, and the rule that an endpoint without declared access answers nobody.
+ * `imageUrlPatterns` are the image URLs the Worker serves (cache hits answer there). It imports
+ * no routes and no models, so each Worker's bundle holds only what it mounts and the models it
+ * is given.
  */
-export function buildBaseApp(createModels: ModelFactory) {
+export function buildBaseApp(createModels: ModelFactory, imageUrlPatterns: readonly string[] = [IMAGE_URL_PATTERN]) {
   const app = createApp();
   // First, so that every answer, an edge-cache hit or a refusal of the middleware below, is logged once.
   app.use("*", requestLog);
@@ -36,7 +38,7 @@ export function buildBaseApp(createModels: ModelFactory) {
       generator: () => crypto.randomUUID(),
     }),
   );
-  app.use(IMAGE_URL_PATTERN, imageCacheFirst);
+  for (const pattern of imageUrlPatterns) app.use(pattern, imageCacheFirst);
   // Every request body is capped, whatever the path or method (the API's document says so);
   // uploads (multipart) enforce their own limit while streaming.
   app.use("*", async (c, next) => {

@@ -15,6 +15,12 @@ const httpUrl = z
   .string()
   .refine((value) => URL.canParse(value) && /^https?:$/.test(new URL(value).protocol), "must be an http(s) URL");
 
+/** An origin only: CDN image URLs are its root followed by the storage key. */
+const httpOrigin = httpUrl.refine((value) => {
+  const url = new URL(value);
+  return url.pathname === "/" && !url.search && !url.hash && !url.username && !url.password;
+}, "must be an origin such as https://cdn.example.com, without a path");
+
 const MODEL_NAME = /^[\w.-]{1,100}$/;
 
 const hostAndPort = z.string().refine((value) => /^[\w.-]+:\d{1,5}$/.test(value), "must be host:port");
@@ -43,6 +49,7 @@ export const settingsSchema = z
     GEMINI_TIMEOUT_MS: optional(z.coerce.number().int().min(100, "must be at least 100").max(300_000, "must be at most 300000")),
     GEMINI_MAX_ATTEMPTS: optional(z.coerce.number().int().min(1, "must be at least 1").max(5, "must be at most 5")),
     PUBLIC_BASE_URL: optional(httpUrl),
+    PUBLIC_CDN_URL: optional(httpOrigin),
     URL_SIGNING_SECRET: optional(z.string().min(32, "must be at least 32 characters")),
     BOOTSTRAP_TOKEN: optional(z.string().min(32, "must be at least 32 characters")),
     IMAGE_EDGE_CACHE: oneOf(["on", "off"], "must be on or off", "on"),
@@ -139,7 +146,13 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
   },
   PUBLIC_BASE_URL: {
     default: "the request's origin",
-    meaning: "public origin for image URLs behind a custom domain, or the image host of the delivery Worker.",
+    meaning:
+      "public origin of `/api/images/...` URLs behind a custom domain; `PUBLIC_CDN_URL`, when set, takes precedence for image URLs.",
+  },
+  PUBLIC_CDN_URL: {
+    default: "unset: image URLs are `/api/images/...` on the API's origin",
+    meaning:
+      "origin of the image delivery Worker's own host (`https://cdn.example.com`); the API then returns every image URL as `{PUBLIC_CDN_URL}/{org}/{project}/{category}/{file}`, and `/api/images/...` URLs keep working. Set the same value on both Workers: edge cache entries are keyed by it, so the API's purges reach what the CDN cached.",
   },
   URL_SIGNING_SECRET: {
     default: "unset (`npm run dev` makes one in `.data/`)",
@@ -186,6 +199,8 @@ export interface Config {
     maxAttempts: number;
   };
   publicBaseUrl?: string;
+  /** Origin of the image CDN host, without a trailing slash; image URLs are its root plus the storage key. */
+  publicCdnUrl?: string;
   /** Signs temporary image URLs; without it they cannot be issued or served. */
   urlSigningSecret?: string;
   /**
@@ -261,6 +276,7 @@ export function loadConfig(env: Env): Config {
       maxAttempts: settings.GEMINI_MAX_ATTEMPTS ?? DEFAULT_GEMINI_ATTEMPTS,
     },
     publicBaseUrl: settings.PUBLIC_BASE_URL,
+    publicCdnUrl: settings.PUBLIC_CDN_URL && new URL(settings.PUBLIC_CDN_URL).origin,
     urlSigningSecret: settings.URL_SIGNING_SECRET,
     bootstrapToken: settings.BOOTSTRAP_TOKEN,
     edgeCache: settings.IMAGE_EDGE_CACHE === "on",

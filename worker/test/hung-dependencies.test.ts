@@ -26,12 +26,17 @@ const TEST_TIMEOUT_MS = 60_000;
 let env: Record<string, string>;
 let scope: TestProject;
 let key: TestKey;
+let master: TestKey;
 
 beforeAll(async () => {
   env = await pausableStackEnv();
-  ({ scope, key } = await withPausableDb(env, async (db) => {
+  ({ scope, key, master } = await withPausableDb(env, async (db) => {
     const project = await createProject(db);
-    return { scope: project, key: await insertKey(db, { type: "project", scope: project }) };
+    return {
+      scope: project,
+      key: await insertKey(db, { type: "project", scope: project }),
+      master: await insertKey(db, { type: "master" }),
+    };
   }));
 }, TEST_TIMEOUT_MS);
 
@@ -94,15 +99,19 @@ describe("a paused PostgreSQL", () => {
   );
 
   it(
-    "makes /health answer 503 naming the database",
+    "makes the deep health check answer 503 naming the database, while the shallow /health stays up",
     async () => {
       await pause("postgres");
-      const { result: response, ms } = await timed(() => api("/health", { env }));
-      const body = (await response.json()) as Schema<"Health">;
+      const { result: response, ms } = await timed(() => api("/api/admin/health", { key: master.key, env }));
+      const problem = await readProblem(response);
 
       expect(response.status).toBe(503);
-      expect(body.checks.database.status).toBe("down");
+      expect(problem.code).toBe("DATABASE_UNAVAILABLE");
       expect(ms).toBeLessThan(PROMPT_ANSWER_MS);
+
+      const shallow = await api("/health", { env });
+      expect(shallow.status).toBe(200);
+      expect(((await shallow.json()) as Schema<"Health">).status).toBe("ok");
     },
     TEST_TIMEOUT_MS,
   );
@@ -150,6 +159,22 @@ async function whileStoragePaused(path: string, init: RequestInit): Promise<Resp
 const STALE_WRITE_SETTLE_MS = 1500;
 
 describe("a paused S3 server", () => {
+  it(
+    "makes the deep health check answer 503 naming storage within seconds, with the database up",
+    async () => {
+      await pause("s3");
+      const { result: response, ms } = await timed(() => api("/api/admin/health", { key: master.key, env }));
+      const body = (await response.json()) as Schema<"DeepHealth">;
+
+      expect(response.status).toBe(503);
+      expect(body.checks.storage.status).toBe("down");
+      expect(body.checks.storage.error).toMatch(/storage/i);
+      expect(body.checks.database.status).toBe("up");
+      expect(ms).toBeLessThan(PROMPT_ANSWER_MS);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
   it(
     "makes the background delete of an abandoned object give up within its budget",
     async () => {

@@ -3,7 +3,7 @@ import { buildApp } from "../src/app";
 import { fetchWorker } from "./support/app";
 
 describe("GET /api/openapi.json", () => {
-  it("is an OpenAPI 3.1 document with the health and info operations and the shared Problem schema", async () => {
+  it("is an OpenAPI 3.1 document with the shallow and deep health and info operations and the shared Problem schema", async () => {
     const response = await fetchWorker("http://banatie.test/api/openapi.json");
     const document = (await response.json()) as {
       openapi: string;
@@ -16,7 +16,11 @@ describe("GET /api/openapi.json", () => {
     expect(document.openapi).toBe("3.1.0");
     expect(document.info.title).toBe("Banatie API");
     expect(document.paths["/health"]?.get?.operationId).toBe("getHealth");
-    expect(Object.keys(document.paths["/health"]?.get?.responses ?? {})).toEqual(expect.arrayContaining(["200", "503", "500"]));
+    expect(Object.keys(document.paths["/health"]?.get?.responses ?? {})).toEqual(expect.arrayContaining(["200", "500"]));
+    expect(document.paths["/api/admin/health"]?.get?.operationId).toBe("getDeepHealth");
+    expect(Object.keys(document.paths["/api/admin/health"]?.get?.responses ?? {})).toEqual(
+      expect.arrayContaining(["200", "401", "403", "503", "500"]),
+    );
     expect(document.paths["/api/info"]?.get?.operationId).toBe("getInfo");
     expect(document.components.schemas).toHaveProperty("Problem");
   });

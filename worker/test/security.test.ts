@@ -42,6 +42,7 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     accepted: { status: 404, code: "API_KEY_NOT_FOUND" },
   },
   { method: "GET", path: "/api/admin/audit", access: "master", accepted: { status: 200 } },
+  { method: "GET", path: "/api/admin/health", access: "master", accepted: { status: 200 } },
   { method: "GET", path: "/api/me", access: "any-key", accepted: { status: 200 } },
   {
     method: "POST",

@@ -12,10 +12,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Status of the Worker, the database and object storage
-         * @description Answers 200 when every dependency is up and 503 when one is down. Each server reuses its last check for 5 s; browsers and CDNs never cache it (no-store). Limited per client IP address (429).
+         * Whether the Worker is up
+         * @description Shallow and cheap: it calls neither the database nor storage nor the model, so load balancers and uptime monitors may call it often. Both Workers answer it (the API's and the image delivery Worker's). The deep check of the dependencies is GET /api/admin/health, with a master key. Browsers and CDNs never cache it (no-store). Limited per client IP address (429).
          */
         get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/admin/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Status of the database, object storage and the image model
+         * @description Probes each dependency in parallel, each within a few seconds, and answers 200 when all are up and 503 naming the one that is down. It spends no quota and no money. Never cached (no-store).
+         */
+        get: operations["getDeepHealth"];
         put?: never;
         post?: never;
         delete?: never;
@@ -375,7 +395,7 @@ export interface paths {
         };
         /**
          * An image's bytes (HEAD too): public, the URL is the capability
-         * @description Served from the edge cache when possible (X-Cache: HIT/MISS). Query parameters other than those below (utm_source, fbclid, ...) are ignored: they are part of neither the cache key nor the signature. Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig). With transformation options the image is resized, cropped, converted and watermarked in the Worker, and each variant is cached; arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url), presets do not.
+         * @description Served from the edge cache when possible (X-Cache: HIT/MISS). Query parameters other than those below (utm_source, fbclid, ...) are ignored: they are part of neither the cache key nor the signature. Supports If-None-Match / If-Modified-Since (304) and a single byte range (206, 416). Images of private projects need a temporary URL (expires, sig). With transformation options the image is resized, cropped, converted and watermarked in the Worker, and each variant is cached; arbitrary sizes, crops and qualities need a signed URL (POST /api/images/{id}/transform-url), presets do not. When the deployment has an image CDN host (PUBLIC_CDN_URL), the API returns image URLs on that host instead, as /{organization}/{project}/{category}/{file} with the same options; these URLs keep working.
          */
         get: operations["getImage"];
         put?: never;
@@ -409,25 +429,11 @@ export interface components {
     schemas: {
         Health: {
             /** @enum {string} */
-            status: "ok" | "unavailable";
+            status: "ok";
             /** Format: date-time */
             timestamp: string;
             version: string;
             environment: string;
-            checks: {
-                database: {
-                    /** @enum {string} */
-                    status: "up" | "down";
-                    latencyMs: number;
-                    error?: string;
-                };
-                storage: {
-                    /** @enum {string} */
-                    status: "up" | "down";
-                    latencyMs: number;
-                    error?: string;
-                };
-            };
         };
         /** @description RFC 9457 problem details with Banatie's extension members. */
         Problem: {
@@ -455,6 +461,41 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+        };
+        DeepHealth: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            /** Format: date-time */
+            timestamp: string;
+            version: string;
+            environment: string;
+            checks: {
+                database: {
+                    /** @enum {string} */
+                    status: "up" | "down";
+                    latencyMs: number;
+                    /** @description Why it is down, without hosts or credentials */
+                    error?: string;
+                };
+                storage: {
+                    /** @enum {string} */
+                    status: "up" | "down";
+                    latencyMs: number;
+                    /** @description Why it is down, without hosts or credentials */
+                    error?: string;
+                };
+                /** @description The image model's service, asked for the model's metadata (free: nothing is generated); the offline preview model is always up */
+                model: {
+                    /** @enum {string} */
+                    status: "up" | "down";
+                    latencyMs: number;
+                    /** @description Why it is down, without hosts or credentials */
+                    error?: string;
+                    /** @enum {string} */
+                    provider: "gemini" | "preview";
+                    model: string;
+                };
+            };
         };
         Info: {
             name: string;
@@ -610,7 +651,10 @@ export interface components {
             generationId: string;
             /** Format: uuid */
             imageId: string;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The image's public URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); transformation options may be appended
+             */
             url: string;
             filename: string | null;
             width: number;
@@ -722,7 +766,10 @@ export interface components {
         Upload: {
             /** Format: uuid */
             id: string;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The image's public URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); transformation options may be appended
+             */
             url: string;
             /** @enum {string} */
             category: "uploads" | "references";
@@ -739,7 +786,10 @@ export interface components {
         Image: {
             /** Format: uuid */
             id: string;
-            /** Format: uri */
+            /**
+             * Format: uri
+             * @description The image's public URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); transformation options may be appended
+             */
             url: string;
             /** @enum {string} */
             category: "generated" | "uploads" | "references";
@@ -777,7 +827,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Everything is up */
+            /** @description The Worker is up */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -813,13 +863,81 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A dependency is down */
+        };
+    };
+    getDeepHealth: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Everything is up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeepHealth"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A dependency is down (the report names it), or the database is down so the key could not be checked (DATABASE_UNAVAILABLE, with Retry-After) */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Health"];
+                    "application/json": components["schemas"]["DeepHealth"];
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
         };
@@ -2221,7 +2339,10 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: {
-                            /** Format: uri */
+                            /**
+                             * Format: uri
+                             * @description The signed URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); both hosts verify its signature
+                             */
                             url: string;
                             /** Format: date-time */
                             expiresAt: string;
@@ -2339,7 +2460,10 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: {
-                            /** Format: uri */
+                            /**
+                             * Format: uri
+                             * @description The signed URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); both hosts verify its signature
+                             */
                             url: string;
                             options: string;
                             /** Format: date-time */

@@ -4,11 +4,14 @@ import { asksForOriginal } from "../images/transform/options";
 import type { HonoEnv } from "../middleware/env";
 import { edgeCache, imageCacheKey } from "./edge-cache";
 import { imagePathOfUrl } from "./image-path";
-import { imageOrigin } from "./image-urls";
+import { imageUrlBase } from "./image-urls";
 import { answerFromCache, notFound, PUBLIC_CACHE_CONTROL, servedFromCache } from "./response";
 
-/** The public URL of an original image, as `app.use` matches it. */
+/** The public URL of an original image on the API's host, as `app.use` matches it. */
 export const IMAGE_URL_PATTERN = "/api/images/:organization/:project/:category/:file";
+
+/** The short URL of an image on the CDN host (the delivery Worker only). */
+export const CDN_IMAGE_URL_PATTERN = "/:organization/:project/:category/:file";
 
 /**
  * Answers an original image's URL from the edge cache before the rest of the middleware, the
@@ -31,7 +34,7 @@ export const imageCacheFirst = createMiddleware<HonoEnv>(async (c, next) => {
   const cache = config.edgeCache ? edgeCache() : null;
   if (!cache) return next();
   c.set("config", config);
-  const hit = await cache.match(imageCacheKey(imageOrigin(c), image));
+  const hit = await cache.match(imageCacheKey(imageUrlBase(c), image));
   if (!hit) return next();
   return answerFromCache(c, hit, servedFromCache(hit, image.file, PUBLIC_CACHE_CONTROL));
 });

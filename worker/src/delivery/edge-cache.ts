@@ -15,19 +15,20 @@ export const EDGE_CACHE_TTL_SECONDS = 3600;
 export const MISSING_IMAGE_TTL_SECONDS = 60;
 
 /**
- * The Workers Cache API in front of object storage. Entries are keyed by the image's public path
- * on one canonical origin, so the delete and privacy paths can purge exactly what serving stored.
+ * The Workers Cache API in front of object storage. Entries are keyed by the image's canonical
+ * public URL (`base`, from imageUrlBase, then the storage key), whichever host or form served it,
+ * so the delete and privacy paths can purge exactly what serving stored.
  * The only way to a key: an `ImagePath` (every part checked against the grammar) and, for a
  * variant, its canonical options (see canonicalOptions), so no spelling of a URL can reach
  * another entry.
  */
-export function imageCacheKey(origin: string, image: ImagePath, variantKey = ""): Request {
-  return new Request(`${origin}/api/images/${image.key}${variantKey ? `?${variantKey}` : ""}`);
+export function imageCacheKey(base: string, image: ImagePath, variantKey = ""): Request {
+  return new Request(`${base}${image.key}${variantKey ? `?${variantKey}` : ""}`);
 }
 
 /** A key no variant can have: canonical options are always `name=value` pairs. */
-function missingImageCacheKey(origin: string, image: ImagePath): Request {
-  return new Request(`${origin}/api/images/${image.key}?missing`);
+function missingImageCacheKey(base: string, image: ImagePath): Request {
+  return new Request(`${base}${image.key}?missing`);
 }
 
 /** Null where the runtime has no cache (Node, for the OpenAPI document). */
@@ -36,23 +37,20 @@ export function edgeCache(): Cache | null {
 }
 
 /** True when a recent request found no such image (see MISSING_IMAGE_TTL_SECONDS). */
-export async function isKnownMissing(cache: Cache, origin: string, image: ImagePath): Promise<boolean> {
-  const hit = await cache.match(missingImageCacheKey(origin, image));
+export async function isKnownMissing(cache: Cache, base: string, image: ImagePath): Promise<boolean> {
+  const hit = await cache.match(missingImageCacheKey(base, image));
   await hit?.body?.cancel();
   return hit !== undefined;
 }
 
 /** Remembers that the image does not exist, for MISSING_IMAGE_TTL_SECONDS. */
-export function rememberMissing(cache: Cache, origin: string, image: ImagePath): Promise<void> {
+export function rememberMissing(cache: Cache, base: string, image: ImagePath): Promise<void> {
   const marker = new Response(null, { headers: { "Cache-Control": `public, max-age=${MISSING_IMAGE_TTL_SECONDS}` } });
-  return cache.put(missingImageCacheKey(origin, image), marker);
+  return cache.put(missingImageCacheKey(base, image), marker);
 }
 
 /** Purges originals (a storage key) and variants (a storage key with its canonical options). */
-export async function purgeImages(
-  origin: string,
-  entries: (string | { storageKey: string; variantKey: string })[],
-): Promise<void> {
+export async function purgeImages(base: string, entries: (string | { storageKey: string; variantKey: string })[]): Promise<void> {
   const cache = edgeCache();
   if (!cache) return;
   await Promise.all(
@@ -60,7 +58,7 @@ export async function purgeImages(
       const [storageKey, variantKey] = typeof entry === "string" ? [entry, ""] : [entry.storageKey, entry.variantKey];
       // A key outside the grammar was never served, so nothing of it is cached.
       const image = parseImageKey(storageKey);
-      return image ? cache.delete(imageCacheKey(origin, image, variantKey)) : false;
+      return image ? cache.delete(imageCacheKey(base, image, variantKey)) : false;
     }),
   );
 }

@@ -9,8 +9,8 @@ import type { ObjectInfo } from "../storage/object-store";
 import { spendClientBudget } from "./client-limit";
 import { EDGE_CACHE_TTL_SECONDS, isKnownMissing, rememberMissing } from "./edge-cache";
 import { isNotModified, objectHeaders, parseRange } from "./http";
-import type { ImagePath } from "./image-path";
-import { imageOrigin } from "./image-urls";
+import { type ImagePath, signedImagePath } from "./image-path";
+import { imageUrlBase } from "./image-urls";
 import { verifySignedPath } from "./signed-url";
 
 /** Objects never change (a new image gets a new name), so anyone may keep them for a year. */
@@ -37,13 +37,13 @@ export function notFound(): never {
  * to be missing is a 404 at no cost, and anything else spends the client's budget of misses.
  */
 export async function beginMiss(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath): Promise<void> {
-  if (cache && (await isKnownMissing(cache, imageOrigin(c), image))) notFound();
+  if (cache && (await isKnownMissing(cache, imageUrlBase(c), image))) notFound();
   await spendClientBudget(c, "image-miss");
 }
 
 /** The 404 for an image that does not exist, remembered so that repeats cost nothing. */
 export function notFoundRemembered(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath): never {
-  if (cache) c.var.services.defer(() => rememberMissing(cache, imageOrigin(c), image));
+  if (cache) c.var.services.defer(() => rememberMissing(cache, imageUrlBase(c), image));
   notFound();
 }
 
@@ -114,7 +114,7 @@ export async function requireValidSignature(
 ): Promise<void> {
   const secret = signature.expires === "" ? undefined : c.var.config.urlSigningSecret;
   const check = secret
-    ? await verifySignedPath(secret, `/api/images/${key}`, signature.expires ?? "", signature.sig ?? "", {
+    ? await verifySignedPath(secret, signedImagePath(key), signature.expires ?? "", signature.sig ?? "", {
         options: signature.options,
       })
     : "invalid";

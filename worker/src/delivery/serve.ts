@@ -9,7 +9,7 @@ import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { edgeCache, imageCacheKey } from "./edge-cache";
 import { type ImagePath, imagePathOfUrl } from "./image-path";
-import { imageOrigin } from "./image-urls";
+import { imageUrlBase } from "./image-urls";
 import {
   answer,
   beginMiss,
@@ -81,7 +81,7 @@ async function serveOriginal(c: Context<HonoEnv>, image: ImagePath, { expires, s
       if (!body) return (await store.get(key))?.body ?? notFound();
       if (!cacheable) return body;
       const [forClient, forCache] = body.tee();
-      cacheCopy(c, cache as Cache, imageCacheKey(imageOrigin(c), image), forCache, served);
+      cacheCopy(c, cache as Cache, imageCacheKey(imageUrlBase(c), image), forCache, served);
       return forClient;
     },
     cacheable ? "MISS" : "BYPASS",

@@ -23,7 +23,7 @@ import type { ObjectStore } from "../storage/object-store";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "./edge-cache";
 import { isNotModified } from "./http";
 import type { ImagePath } from "./image-path";
-import { imageOrigin } from "./image-urls";
+import { imageUrlBase } from "./image-urls";
 import {
   answer,
   answerFromCache,
@@ -114,7 +114,7 @@ async function admit(
  * purged on delete), which is much closer than object storage; otherwise from storage.
  */
 async function readSource(c: Context<HonoEnv>, cache: Cache | null, image: ImagePath) {
-  const hit = await cache?.match(imageCacheKey(imageOrigin(c), image));
+  const hit = await cache?.match(imageCacheKey(imageUrlBase(c), image));
   if (hit?.body) {
     return {
       body: hit.body,
@@ -277,7 +277,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const { format, normalized, variantKey, vary } = resolveVariant(c, request);
 
   // Signed requests may read the cache too: only public images' variants are ever stored.
-  const cacheKey = imageCacheKey(imageOrigin(c), request.image, variantKey);
+  const cacheKey = imageCacheKey(imageUrlBase(c), request.image, variantKey);
   const hit = await cache?.match(cacheKey);
   if (hit) {
     // A repeat request: no database, no storage, no decoding.

@@ -17,4 +17,9 @@ export interface ImageModel {
   model: string;
   /** Throws AppError: CONTENT_BLOCKED, NO_IMAGE or an UPSTREAM_* failure. */
   generate(request: { prompt: string; aspectRatio: AspectRatio }): Promise<GeneratedImage>;
+  /**
+   * Resolves when the model's service answers and knows the model, at no cost: it never
+   * generates. For the deep health check; throws otherwise.
+   */
+  checkReachable(signal: AbortSignal): Promise<void>;
 }

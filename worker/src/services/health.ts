@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import type { ImageModel } from "../providers/image-model";
 import type { ObjectStore } from "../storage";
 
 export interface DependencyCheck {
@@ -11,17 +12,29 @@ export interface DependencyCheck {
 
 export interface HealthReport {
   status: "ok" | "unavailable";
-  checks: { database: DependencyCheck; storage: DependencyCheck };
+  checks: {
+    database: DependencyCheck;
+    storage: DependencyCheck;
+    model: DependencyCheck & Pick<ImageModel, "provider" | "model">;
+  };
 }
 
-async function timed(probe: () => Promise<unknown>, timeoutMs: number, downMessage: string): Promise<DependencyCheck> {
+async function timed(
+  probe: (signal: AbortSignal) => Promise<unknown>,
+  timeoutMs: number,
+  downMessage: string,
+): Promise<DependencyCheck> {
   const started = performance.now();
+  const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | null = null;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer = setTimeout(() => {
+      reject(new Error(`no answer within ${timeoutMs} ms`));
+      abort.abort();
+    }, timeoutMs);
   });
   try {
-    await Promise.race([probe(), timeout]);
+    await Promise.race([probe(abort.signal), timeout]);
     return { status: "up", latencyMs: elapsed(started) };
   } catch (error) {
     const reason = error instanceof Error && error.message.startsWith("no answer") ? `: ${error.message}` : "";
@@ -42,34 +55,24 @@ function elapsed(started: number): number {
  */
 export const HEALTH_PROBE_KEY = "health-probe";
 
-/** How long one isolate reuses its last report, so a flood of /health costs its dependencies nothing. */
-export const HEALTH_REPORT_TTL_MS = 5_000;
-
-/** Probes the database and object storage in parallel, each within `timeoutMs`. */
-export async function checkHealth(deps: { db: Database; store: ObjectStore }, timeoutMs: number): Promise<HealthReport> {
-  const [database, storage] = await Promise.all([
-    timed(() => deps.db.execute(sql`select 1`), timeoutMs, "Database is unreachable"),
-    timed(() => deps.store.head(HEALTH_PROBE_KEY), timeoutMs, "Object storage is unreachable"),
-  ]);
-  const allUp = database.status === "up" && storage.status === "up";
-  return { status: allUp ? "ok" : "unavailable", checks: { database, storage } };
-}
-
-const recentReports = new WeakMap<object, { at: number; report: HealthReport }>();
-
 /**
- * `checkHealth`, reused for HEALTH_REPORT_TTL_MS per deployment (`scope`: the Worker's env, stable
- * for an isolate's life). Only settled reports are kept: a pending promise cannot be shared
- * across requests in Workers.
+ * The deep check: the database, object storage and the image model, probed in parallel, each
+ * within `timeoutMs`. Nothing it calls costs money: the model is asked for its metadata, never
+ * to generate.
  */
-export async function recentHealth(
-  scope: object,
-  deps: { db: Database; store: ObjectStore },
+export async function checkHealth(
+  deps: { db: Database; store: ObjectStore; imageModel: ImageModel },
   timeoutMs: number,
 ): Promise<HealthReport> {
-  const recent = recentReports.get(scope);
-  if (recent && Date.now() - recent.at < HEALTH_REPORT_TTL_MS) return recent.report;
-  const report = await checkHealth(deps, timeoutMs);
-  recentReports.set(scope, { at: Date.now(), report });
-  return report;
+  const { provider, model } = deps.imageModel;
+  const [database, storage, modelCheck] = await Promise.all([
+    timed(() => deps.db.execute(sql`select 1`), timeoutMs, "Database is unreachable"),
+    timed(() => deps.store.head(HEALTH_PROBE_KEY), timeoutMs, "Object storage is unreachable"),
+    timed((signal) => deps.imageModel.checkReachable(signal), timeoutMs, "The image model is unreachable"),
+  ]);
+  const allUp = [database, storage, modelCheck].every((check) => check.status === "up");
+  return {
+    status: allUp ? "ok" : "unavailable",
+    checks: { database, storage, model: { ...modelCheck, provider, model } },
+  };
 }

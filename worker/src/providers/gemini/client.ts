@@ -18,6 +18,11 @@ export interface GeminiCall {
 /** A Gemini client that retries, times out and turns every failure into a clear AppError. */
 export interface GeminiClient {
   generateContent(params: GenerateContentParameters): Promise<GeminiCall>;
+  /**
+   * Reads a model's metadata (`GET /{version}/models/{model}`): free, so health checks may call
+   * it. One attempt; failures are thrown as they come.
+   */
+  getModel(model: string, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -79,6 +84,9 @@ export function createGeminiClient(settings: Config["gemini"] & { apiKey: string
         if (error instanceof RetriesExhaustedError) throw toAppError(error, params.model);
         throw error;
       }
+    },
+    async getModel(model, signal) {
+      await ai.models.get({ model, config: { abortSignal: signal } });
     },
   };
 }

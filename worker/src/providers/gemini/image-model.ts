@@ -34,6 +34,7 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
   return {
     provider: "gemini",
     model,
+    checkReachable: (signal) => client.getModel(model, signal),
     async generate({ prompt, aspectRatio }) {
       const { response, attempts } = await client.generateContent({
         model,

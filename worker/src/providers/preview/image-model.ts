@@ -73,6 +73,8 @@ function writeLabel(data: Uint8ClampedArray, width: number, height: number): voi
 export function createPreviewImageModel(): ImageModel {
   return {
     provider: "preview",
+    // In-process: always there.
+    async checkReachable() {},
     model: PREVIEW_MODEL,
     async generate({ prompt, aspectRatio }) {
       const { width, height } = ASPECT_RATIOS[aspectRatio];

@@ -1,5 +1,5 @@
 import { purgeImages } from "../../delivery/edge-cache";
-import { imageOrigin } from "../../delivery/image-urls";
+import { imageUrlBase } from "../../delivery/image-urls";
 import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
 import { authorize } from "../../middleware/access";
@@ -17,7 +17,7 @@ export const updateProject: AppRouteHandler<typeof updateProjectRoute> = async (
   if (!project) throw new AppError("PROJECT_NOT_FOUND", `No project has id ${id}`);
   if (project.private) {
     // Cached copies would otherwise keep serving the images publicly.
-    await purgeImages(imageOrigin(c), [
+    await purgeImages(imageUrlBase(c), [
       ...(await projectImageKeys(db, project.id)),
       ...(await variantsOf(db, { projectId: project.id })),
     ]);

@@ -1,6 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import { purgeImages } from "../../delivery/edge-cache";
-import { imageOrigin, imageUrl } from "../../delivery/image-urls";
+import { signedImagePath } from "../../delivery/image-path";
+import { imageUrl, imageUrlBase } from "../../delivery/image-urls";
 import { signPath } from "../../delivery/signed-url";
 import { planTransform } from "../../images/transform/geometry";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../../images/transform/options";
@@ -46,7 +47,7 @@ export const createTemporaryUrl: AppRouteHandler<typeof temporaryUrlRoute> = asy
   if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
   const { expiresIn } = c.req.header("content-type")?.includes("json") ? c.req.valid("json") : { expiresIn: 3600 };
   const expires = Math.floor(Date.now() / 1000) + expiresIn;
-  const sig = await signPath(secret, `/api/images/${image.storageKey}`, expires);
+  const sig = await signPath(secret, signedImagePath(image.storageKey), expires);
   return c.json(
     {
       success: true as const,
@@ -78,7 +79,7 @@ export const createTransformUrl: AppRouteHandler<typeof transformUrlRoute> = asy
   const expiresIn = body.expiresIn ?? (project.private ? 3600 : undefined);
   const expires = expiresIn === undefined ? null : Math.floor(Date.now() / 1000) + expiresIn;
   const canonical = canonicalOptions(options);
-  const sig = await signPath(secret, `/api/images/${image.storageKey}`, expires, canonical);
+  const sig = await signPath(secret, signedImagePath(image.storageKey), expires, canonical);
   const query = `${canonical}${expires === null ? "" : `&expires=${expires}`}&sig=${sig}`;
   return c.json(
     {
@@ -114,7 +115,7 @@ export const deleteImage: AppRouteHandler<typeof deleteRoute> = async (c) => {
   } finally {
     // Whatever failed, no edge copy may outlive a step that succeeded. A failed purge is logged,
     // never allowed to hide the error of the step before it.
-    await purgeImages(imageOrigin(c), [image.storageKey, ...variants]).catch((error: unknown) =>
+    await purgeImages(imageUrlBase(c), [image.storageKey, ...variants]).catch((error: unknown) =>
       logFailure("edge cache purge failed", error, { requestId: c.get("requestId") }),
     );
   }

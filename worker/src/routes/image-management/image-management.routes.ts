@@ -11,11 +11,12 @@ import {
   successEnvelope,
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
+import { ImageUrlSchema, SignedImageUrlSchema } from "../shared/image-url-schemas";
 
 const ImageSchema = z
   .object({
     id: z.string().uuid(),
-    url: z.string().url(),
+    url: ImageUrlSchema,
     category: z.enum(["generated", "uploads", "references"]),
     mimeType: z.string(),
     bytes: z.number().int(),
@@ -128,7 +129,9 @@ export const temporaryUrlRoute = createRoute({
     201: {
       description: "The URL",
       content: {
-        "application/json": { schema: successEnvelope(z.object({ url: z.string().url(), expiresAt: z.string().datetime() })) },
+        "application/json": {
+          schema: successEnvelope(z.object({ url: SignedImageUrlSchema, expiresAt: z.string().datetime() })),
+        },
       },
     },
     400: problemResponse("The id is not a UUID, or expiresIn is invalid"),
@@ -174,7 +177,7 @@ export const transformUrlRoute = createRoute({
       content: {
         "application/json": {
           schema: successEnvelope(
-            z.object({ url: z.string().url(), options: z.string(), expiresAt: z.string().datetime().nullable() }),
+            z.object({ url: SignedImageUrlSchema, options: z.string(), expiresAt: z.string().datetime().nullable() }),
           ),
         },
       },

@@ -1,7 +1,7 @@
 import type { z } from "@hono/zod-openapi";
 import type { Database } from "../../db/client";
 import { purgeImages } from "../../delivery/edge-cache";
-import { imageOrigin } from "../../delivery/image-urls";
+import { imageUrlBase } from "../../delivery/image-urls";
 import type { ProjectImageSettings } from "../../domain/image-settings";
 import { MAX_PROJECT_PRESETS, MAX_WATERMARK_PIXELS } from "../../domain/limits";
 import { type GRAVITIES, hasTransformOptions } from "../../images/transform/options";
@@ -33,7 +33,7 @@ export const setImageSettings: AppRouteHandler<typeof putRoute> = async (c) => {
   const watermark = await resolveWatermark(db, caller.project.id, body.watermark);
   if (body.watermarkByDefault && !watermark) invalidField("watermarkByDefault", "needs a watermark");
   const settings: ProjectImageSettings = { presets: body.presets, watermark, watermarkByDefault: body.watermarkByDefault };
-  await storeAndPurge(db, imageOrigin(c), caller.project.id, settings);
+  await storeAndPurge(db, imageUrlBase(c), caller.project.id, settings);
   defer(() =>
     recordAudit(db, {
       action: "project.image_settings_updated",

@@ -4,6 +4,7 @@ import { MAX_PROMPT_LENGTH } from "../../domain/limits";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema } from "../shared/enhancement-schemas";
+import { ImageUrlSchema } from "../shared/image-url-schemas";
 
 const Body = z
   .object({
@@ -44,7 +45,7 @@ const GenerationSchema = z
   .object({
     generationId: z.string().uuid(),
     imageId: z.string().uuid(),
-    url: z.string().url(),
+    url: ImageUrlSchema,
     filename: z.string().nullable(),
     width: z.number().int(),
     height: z.number().int(),

@@ -3,6 +3,7 @@ import { MAX_UPLOAD_BYTES } from "../../domain/limits";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { uploadLimit } from "../../middleware/upload-limit";
+import { ImageUrlSchema } from "../shared/image-url-schemas";
 
 const Form = z.object({
   file: z
@@ -15,7 +16,7 @@ const Form = z.object({
 const UploadSchema = z
   .object({
     id: z.string().uuid(),
-    url: z.string().url(),
+    url: ImageUrlSchema,
     category: z.enum(["uploads", "references"]),
     mimeType: z.string(),
     bytes: z.number().int(),
