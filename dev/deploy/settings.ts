@@ -69,8 +69,8 @@ export function checkSettings(
     for (const setting of unset.filter((setting) => !present.has(setting))) gaps.push(missing(setting, target, file));
   }
 
-  if (gaps.length > 0) return fail(name, gaps.join("; "));
-  return pass(name, `${required.join(", ")} set (secret names from ${"names" in secrets ? secrets.source : ""})`);
+  if (gaps.length > 0 || "error" in secrets) return fail(name, gaps.join("; "));
+  return pass(name, `${required.join(", ")} set (secret names from ${secrets.source})`);
 }
 
 function missing(setting: SettingName, target: DeployTarget, file: string): string {
