@@ -4,7 +4,7 @@
  */
 import path from "node:path";
 import { DATABASE } from "./stack/index.ts";
-import { applyMigrations, ensureDatabase } from "./stack/migrations.ts";
+import { applyMigrations, ensureDatabase, messageWithoutCredentials } from "./stack/migrations.ts";
 import { assertPortFree } from "./stack/ports.ts";
 import { localPostgresUrl, startPostgres } from "./stack/postgres.ts";
 import { DEV_DATA_DIR, DEV_PORTS, devPort } from "./stack/settings.ts";
@@ -39,7 +39,6 @@ try {
   console.log("[banatie] migrations applied");
 } catch (error) {
   // The message may quote the connection string's host but never its password.
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`[banatie] migration failed: ${message.replace(/\/\/[^@\s]*@/g, "//***@")}`);
+  console.error(`[banatie] migration failed: ${messageWithoutCredentials(error)}`);
   process.exit(1);
 }

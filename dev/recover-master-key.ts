@@ -6,7 +6,7 @@
  * a way to mint extra keys, which a master key does with POST /api/admin/keys.
  */
 import { generateApiKey } from "../worker/src/domain/api-key.ts";
-import { withNeonPool } from "./stack/migrations.ts";
+import { messageWithoutCredentials, withNeonPool } from "./stack/migrations.ts";
 
 /** The lock the Worker takes to revoke master keys, so a recovery and a revocation never interleave. */
 const MASTER_KEYS_LOCK = "banatie.master-keys";
@@ -68,7 +68,6 @@ try {
   console.log(`[banatie] master key recovered (id ${recovery.id}); shown this once, store it now:\n${recovery.apiKey}`);
 } catch (error) {
   // The message may quote the connection string's host but never its password.
-  const message = error instanceof Error ? error.message : String(error);
-  console.error(`[banatie] recovery failed: ${message.replace(/\/\/[^@\s]*@/g, "//***@")}`);
+  console.error(`[banatie] recovery failed: ${messageWithoutCredentials(error)}`);
   process.exit(1);
 }

@@ -81,6 +81,9 @@ export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
 
 export type SettingName = keyof typeof settingsSchema.shape;
 
+/** The Workers `npm run deploy` deploys: the API (wrangler.toml) and image delivery (wrangler.delivery.toml). */
+export type DeployedWorker = "api" | "delivery";
+
 /** How the configuration page (site/src/pages/docs/configuration.astro) describes one setting. */
 export interface SettingDoc {
   /** What applies when the setting is unset, in words a reader can act on. */
@@ -88,7 +91,17 @@ export interface SettingDoc {
   meaning: string;
   /** Set with `wrangler secret put NAME`, never in wrangler.toml. */
   secret?: true;
+  /**
+   * The deployed Workers that fail or misbehave without the setting, perhaps only while another
+   * setting has a given value: `npm run deploy:check` (dev/deploy/) refuses a deploy that leaves
+   * it unset.
+   */
+  requiredWhenDeployed?: { by: readonly DeployedWorker[]; when?: { setting: SettingName; is: string } };
 }
+
+const BOTH_WORKERS = ["api", "delivery"] as const;
+/** The S3 settings matter only while the S3 driver stores the images. */
+const BOTH_WORKERS_WITH_S3 = { by: BOTH_WORKERS, when: { setting: "STORAGE_DRIVER", is: "s3" } } as const;
 
 /**
  * The documentation of every setting, next to its schema: the type makes a new setting
@@ -99,11 +112,14 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
     default: "`production`",
     meaning:
       "`development` (set by `npm run dev`), `test`, `staging` or `production`; reported by `/health`. Outside development, bootstrapping needs `BOOTSTRAP_TOKEN` and `DATABASE_WS_PROXY` is refused in production.",
+    // Unset means production: a staging Worker that forgot it would claim production's name.
+    requiredWhenDeployed: { by: BOTH_WORKERS },
   },
   DATABASE_URL: {
     default: "the dev stack's database (required when deployed)",
     meaning: "PostgreSQL connection string, `postgres://` or `postgresql://` (Neon: from the Neon console).",
     secret: true,
+    requiredWhenDeployed: { by: BOTH_WORKERS },
   },
   DATABASE_WS_PROXY: {
     default: "the dev stack's proxy; unset for Neon",
@@ -117,15 +133,27 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
   S3_ENDPOINT: {
     default: "the dev stack's server",
     meaning: "S3 API endpoint, path-style (`https://<account>.r2.cloudflarestorage.com`, `http://127.0.0.1:9000`, ...).",
+    requiredWhenDeployed: BOTH_WORKERS_WITH_S3,
   },
-  S3_BUCKET: { default: "`banatie` (in `wrangler.toml`)", meaning: "bucket name." },
+  S3_BUCKET: { default: "`banatie` (in `wrangler.toml`)", meaning: "bucket name.", requiredWhenDeployed: BOTH_WORKERS_WITH_S3 },
   S3_REGION: { default: "`auto`", meaning: "signing region (`auto` for R2, `us-east-1` for MinIO)." },
-  S3_ACCESS_KEY_ID: { default: "the dev stack's key", meaning: "access key.", secret: true },
-  S3_SECRET_ACCESS_KEY: { default: "the dev stack's secret", meaning: "secret key.", secret: true },
+  S3_ACCESS_KEY_ID: {
+    default: "the dev stack's key",
+    meaning: "access key.",
+    secret: true,
+    requiredWhenDeployed: BOTH_WORKERS_WITH_S3,
+  },
+  S3_SECRET_ACCESS_KEY: {
+    default: "the dev stack's secret",
+    meaning: "secret key.",
+    secret: true,
+    requiredWhenDeployed: BOTH_WORKERS_WITH_S3,
+  },
   GEMINI_API_KEY: {
     default: "unset",
     meaning: "Google AI Studio key; without it the offline preview model and template enhancer run, and every response says so.",
     secret: true,
+    requiredWhenDeployed: { by: ["api"] },
   },
   GEMINI_BASE_URL: {
     default: "Google's endpoint",
@@ -159,12 +187,15 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
     meaning:
       "32+ characters that sign temporary and transform URLs; without it asking for one answers 500 `CONFIGURATION_ERROR` and signed URLs are refused. The delivery Worker needs the same value.",
     secret: true,
+    requiredWhenDeployed: { by: BOTH_WORKERS },
   },
   BOOTSTRAP_TOKEN: {
     default: "unset",
     meaning:
       "32+ characters that creating the first master key needs in `X-Bootstrap-Token` whenever `ENVIRONMENT` is not development; without it such a deployment refuses to bootstrap.",
     secret: true,
+    // A new deployment cannot create its first master key without it.
+    requiredWhenDeployed: { by: ["api"] },
   },
   IMAGE_EDGE_CACHE: {
     default: "`on`",
