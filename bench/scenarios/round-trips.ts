@@ -1,0 +1,157 @@
+import { encodeRgbPng } from "../../dev/gemini-fake/png.ts";
+import { frontServices, type LatencyCounts, type RemoteService } from "../latency-proxy.ts";
+import { timeSequential } from "../measure.ts";
+import { buildWorkerBundle, type RuntimeWorker } from "../miniflare-worker.ts";
+import { createProjectKey } from "../support.ts";
+import type { Measurement, Scenario } from "./types.ts";
+
+const SAMPLES = Number(process.env.BENCH_LATENCY_SAMPLES ?? 30);
+const WARMUP = 3;
+
+/**
+ * Every service the Worker reaches over the network, by the variable that points it there: one
+ * line each. Images come from the stack's S3 server; the model is the offline preview, which
+ * makes no network call, so text-to-image's round trips are the platform's own.
+ */
+const REMOTE_SERVICES: readonly RemoteService[] = [
+  { variable: "DATABASE_WS_PROXY", service: "database" },
+  { variable: "S3_ENDPOINT", service: "storage" },
+];
+
+interface Endpoint {
+  name: string;
+  /** The metric its round trips are reported as (budgets in bench/budgets.json). */
+  metric: string;
+  worker: "api" | "deliveryCached" | "deliveryUncached";
+  send(url: string): Promise<Response>;
+}
+
+/**
+ * Round trips per request on each critical path: the Workers run as deployed (Miniflare) with a
+ * latency proxy in front of PostgreSQL's WebSocket proxy and of the S3 server; each endpoint is
+ * timed with no delay and then with `oneWayDelayMs` each way. The difference over a round trip's
+ * delay is the number of sequential round trips on the request's path; the proxies also count
+ * the connections and exchanges each request makes (parallel ones count apart, waitUntil work
+ * after the response too), and the WebSocket proxy the PostgreSQL statements.
+ */
+export const roundTripsScenario: Scenario = {
+  name: "round-trips",
+  async run({ platform, roundTrips, oneWayDelayMs }) {
+    const { worker, masterKey, projectKey } = platform;
+    const meKey = await createProjectKey(worker.url, masterKey, "bench-round-trips");
+    const form = new FormData();
+    const png = encodeRgbPng(64, 64, (row) => row.fill(128));
+    form.append("file", new File([new Uint8Array(png)], "round-trips.png", { type: "image/png" }));
+    const uploaded = await fetch(`${worker.url}/api/upload`, { method: "POST", headers: { "X-API-Key": meKey }, body: form });
+    const imagePath = new URL(((await uploaded.json()) as { data: { url: string } }).data.url).pathname;
+    const listed = (query: string) => (url: string) =>
+      fetch(`${url}/api/images/uploads${query}`, { headers: { "X-API-Key": meKey } });
+
+    const endpoints: Endpoint[] = [
+      { name: "GET /api/info (no I/O)", metric: "infoRoundTrips", worker: "api", send: (url) => fetch(`${url}/api/info`) },
+      {
+        name: "GET /api/bootstrap/status (public, one query)",
+        metric: "publicQueryRoundTrips",
+        worker: "api",
+        send: (url) => fetch(`${url}/api/bootstrap/status`),
+      },
+      {
+        name: "GET /api/me (authenticated)",
+        metric: "authRoundTrips",
+        worker: "api",
+        send: (url) => fetch(`${url}/api/me`, { headers: { "X-API-Key": meKey } }),
+      },
+      {
+        name: "POST /api/enhance (authenticated, quota, template enhancer)",
+        metric: "authQuotaRoundTrips",
+        worker: "api",
+        send: (url) =>
+          fetch(`${url}/api/enhance`, {
+            method: "POST",
+            headers: { "X-API-Key": projectKey, "Content-Type": "application/json" },
+            body: JSON.stringify({ prompt: "a red bicycle" }),
+          }),
+      },
+      {
+        name: "POST /api/text-to-image (offline model, PNG, no enhancement)",
+        metric: "textToImageRoundTrips",
+        worker: "api",
+        send: (url) =>
+          fetch(`${url}/api/text-to-image`, {
+            method: "POST",
+            headers: { "X-API-Key": projectKey, "Content-Type": "application/json" },
+            body: JSON.stringify({ prompt: "a lighthouse", autoEnhance: false, outputFormat: "png", aspectRatio: "1:1" }),
+          }),
+      },
+      {
+        name: "GET image, edge-cache hit (delivery Worker)",
+        metric: "imageHitRoundTrips",
+        worker: "deliveryCached",
+        send: (url) => fetch(`${url}${imagePath}`),
+      },
+      {
+        name: "GET image, miss: the original (delivery Worker, cache off)",
+        metric: "imageMissRoundTrips",
+        worker: "deliveryUncached",
+        send: (url) => fetch(`${url}${imagePath}`),
+      },
+      { name: "GET /api/images/uploads (listing)", metric: "listingRoundTrips", worker: "api", send: listed("") },
+      { name: "GET /api/images/uploads?q= (search)", metric: "searchRoundTrips", worker: "api", send: listed("?q=round") },
+    ];
+
+    const fronted = await frontServices({ ...platform.stack.workerVars, ENVIRONMENT: "test" }, REMOTE_SERVICES, 0);
+    const [api, delivery] = await Promise.all([buildWorkerBundle("api"), buildWorkerBundle("delivery")]);
+    const workers: Record<Endpoint["worker"], RuntimeWorker> = {
+      api: await api.start(fronted.vars),
+      deliveryCached: await delivery.start(fronted.vars),
+      deliveryUncached: await delivery.start({ ...fronted.vars, IMAGE_EDGE_CACHE: "off" }),
+    };
+
+    const measurements: Measurement[] = [];
+    const metrics: Record<string, number> = {};
+    const notes = [
+      `${SAMPLES} sequential requests per endpoint with no delay, then with ${oneWayDelayMs} ms each way at the proxies ` +
+        `(a new connection first waits one round trip, as a TCP handshake does); round trips = ` +
+        `(median with latency - median without) / ${2 * oneWayDelayMs} ms, rounded. Per request at the proxies: ` +
+        "connections and exchanges (parallel and waitUntil ones included) with each service, PostgreSQL statements",
+    ];
+    try {
+      for (const endpoint of endpoints) {
+        const url = workers[endpoint.worker].url;
+        const send = () => endpoint.send(url);
+        // Once before counting: a cache hit's first request is a miss.
+        await (await send()).arrayBuffer();
+        fronted.setOneWayDelay(0);
+        const direct = await timeSequential(`${endpoint.name}, no delay`, send, SAMPLES, WARMUP);
+        fronted.setOneWayDelay(oneWayDelayMs);
+        fronted.reset();
+        const statementsBefore = roundTrips.snapshot();
+        const delayed = await timeSequential(`${endpoint.name}, ${oneWayDelayMs} ms each way`, send, SAMPLES, WARMUP);
+        const perRequest = (count: number) => count / (SAMPLES + WARMUP);
+        const statements = perRequest(roundTrips.snapshot().queries - statementsBefore.queries);
+        const counts = fronted.counts();
+        const overheadMs = delayed.medianMs - direct.medianMs;
+        const exact = overheadMs / (2 * oneWayDelayMs);
+        metrics[endpoint.metric] = Math.max(0, Math.round(exact));
+        metrics[endpoint.metric.replace(/RoundTrips$/, "LatencyOverheadMs")] = overheadMs;
+        measurements.push(direct, delayed);
+        const describe = (name: string, count: LatencyCounts | undefined) =>
+          `${name} ${perRequest(count?.connections ?? 0).toFixed(2)} connections, ${perRequest(count?.exchanges ?? 0).toFixed(2)} exchanges`;
+        notes.push(
+          `${endpoint.name}: ${metrics[endpoint.metric]} round trips (${exact.toFixed(2)}), +${overheadMs.toFixed(0)} ms; ` +
+            `${describe("database", counts.database)} (${statements.toFixed(2)} statements), ${describe("storage", counts.storage)}`,
+        );
+      }
+    } finally {
+      await Promise.all(Object.values(workers).map((running) => running.stop()));
+      await fronted.stop();
+    }
+    return {
+      scenario: "round-trips",
+      description: `Round trips per request under ${oneWayDelayMs} ms each way to PostgreSQL and storage`,
+      measurements,
+      metrics,
+      notes,
+    };
+  },
+};
