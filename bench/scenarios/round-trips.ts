@@ -14,6 +14,7 @@ const WARMUP = 3;
  */
 const REMOTE_SERVICES: readonly RemoteService[] = [
   { variable: "DATABASE_WS_PROXY", service: "database" },
+  { variable: "DATABASE_HTTP_ENDPOINT", service: "database" },
   { variable: "S3_ENDPOINT", service: "storage" },
 ];
 
@@ -31,7 +32,7 @@ interface Endpoint {
  * timed with no delay and then with `oneWayDelayMs` each way. The difference over a round trip's
  * delay is the number of sequential round trips on the request's path; the proxies also count
  * the connections and exchanges each request makes (parallel ones count apart, waitUntil work
- * after the response too), and the WebSocket proxy the PostgreSQL statements.
+ * after the response too), and the stack the database requests it served (PgRoundTrips).
  */
 export const roundTripsScenario: Scenario = {
   name: "round-trips",
@@ -121,7 +122,7 @@ export const roundTripsScenario: Scenario = {
       `${SAMPLES} sequential requests per endpoint with no delay, then with ${oneWayDelayMs} ms each way at the proxies ` +
         `(a new connection first waits one round trip, as a TCP handshake does); round trips = ` +
         `(median with latency - median without) / ${2 * oneWayDelayMs} ms, rounded. Per request at the proxies: ` +
-        "connections and exchanges (parallel and waitUntil ones included) with each service, PostgreSQL statements",
+        "connections and exchanges (parallel and waitUntil ones included) with each service, and database requests (statements) served",
     ];
     try {
       for (const endpoint of endpoints) {
