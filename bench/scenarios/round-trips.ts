@@ -1,6 +1,6 @@
 import { encodeRgbPng } from "../../dev/gemini-fake/png.ts";
 import { frontServices, type LatencyCounts, type RemoteService } from "../latency-proxy.ts";
-import { timeSequential } from "../measure.ts";
+import { percentile } from "../measure.ts";
 import { buildWorkerBundle, type RuntimeWorker } from "../miniflare-worker.ts";
 import { createProjectKey } from "../support.ts";
 import type { Measurement, Scenario } from "./types.ts";
@@ -18,6 +18,44 @@ const REMOTE_SERVICES: readonly RemoteService[] = [
   { variable: "S3_ENDPOINT", service: "storage" },
 ];
 
+/** The median, p95 and p99 of `values` as a measurement named `name`. */
+function summarize(name: string, values: number[]): Measurement {
+  return { name, medianMs: percentile(values, 50), p95Ms: percentile(values, 95), p99Ms: percentile(values, 99) };
+}
+
+/**
+ * Times `send` with no delay and with `delayMs` each way in alternate requests, after a warm-up,
+ * so that a busy moment on the shared machine falls on both sides of the difference.
+ */
+async function timeWithAndWithoutDelay(
+  name: string,
+  send: () => Promise<Response>,
+  setDelay: (ms: number) => void,
+  delayMs: number,
+): Promise<{ direct: Measurement; delayed: Measurement }> {
+  const timed = async (ms: number) => {
+    setDelay(ms);
+    const started = performance.now();
+    const response = await send();
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`${name}: HTTP ${response.status}`);
+    return performance.now() - started;
+  };
+  const direct: number[] = [];
+  const delayed: number[] = [];
+  for (let i = 0; i < WARMUP + SAMPLES; i++) {
+    const withoutDelay = await timed(0);
+    const withDelay = await timed(delayMs);
+    if (i < WARMUP) continue;
+    direct.push(withoutDelay);
+    delayed.push(withDelay);
+  }
+  return {
+    direct: summarize(`${name}, no delay`, direct),
+    delayed: summarize(`${name}, ${delayMs} ms each way`, delayed),
+  };
+}
+
 interface Endpoint {
   name: string;
   /** The metric its round trips are reported as (budgets in bench/budgets.json). */
@@ -29,7 +67,7 @@ interface Endpoint {
 /**
  * Round trips per request on each critical path: the Workers run as deployed (Miniflare) with a
  * latency proxy in front of PostgreSQL's WebSocket proxy and of the S3 server; each endpoint is
- * timed with no delay and then with `oneWayDelayMs` each way. The difference over a round trip's
+ * timed with no delay and with `oneWayDelayMs` each way, in turns. The difference over a round trip's
  * delay is the number of sequential round trips on the request's path; the proxies also count
  * the connections and exchanges each request makes (parallel ones count apart, waitUntil work
  * after the response too), and the stack the database requests it served (PgRoundTrips).
@@ -119,7 +157,7 @@ export const roundTripsScenario: Scenario = {
     const measurements: Measurement[] = [];
     const metrics: Record<string, number> = {};
     const notes = [
-      `${SAMPLES} sequential requests per endpoint with no delay, then with ${oneWayDelayMs} ms each way at the proxies ` +
+      `${SAMPLES} sequential requests per endpoint with no delay and ${SAMPLES} with ${oneWayDelayMs} ms each way at the proxies, in turns ` +
         `(a new connection first waits one round trip, as a TCP handshake does); round trips = ` +
         `(median with latency - median without) / ${2 * oneWayDelayMs} ms, rounded. Per request at the proxies: ` +
         "connections and exchanges (parallel and waitUntil ones included) with each service, and database requests (statements) served",
@@ -130,13 +168,10 @@ export const roundTripsScenario: Scenario = {
         const send = () => endpoint.send(url);
         // Once before counting: a cache hit's first request is a miss.
         await (await send()).arrayBuffer();
-        fronted.setOneWayDelay(0);
-        const direct = await timeSequential(`${endpoint.name}, no delay`, send, SAMPLES, WARMUP);
-        fronted.setOneWayDelay(oneWayDelayMs);
         fronted.reset();
         const statementsBefore = roundTrips.snapshot();
-        const delayed = await timeSequential(`${endpoint.name}, ${oneWayDelayMs} ms each way`, send, SAMPLES, WARMUP);
-        const perRequest = (count: number) => count / (SAMPLES + WARMUP);
+        const { direct, delayed } = await timeWithAndWithoutDelay(endpoint.name, send, fronted.setOneWayDelay, oneWayDelayMs);
+        const perRequest = (count: number) => count / (2 * (SAMPLES + WARMUP));
         const statements = perRequest(roundTrips.snapshot().queries - statementsBefore.queries);
         const counts = fronted.counts();
         const overheadMs = delayed.medianMs - direct.medianMs;
