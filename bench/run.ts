@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- scenario ...]`: the performance suite. Starts the platform as `npm run dev`
+ * `npm run bench [-- scenario ...] [--latency ms]`: the performance suite. Starts the platform as `npm run dev`
  * does, on its own ports with a throwaway database, with Gemini answered by the project's
  * zero-delay fake; runs every scenario (or those named) with its comparison in the same run;
  * writes bench/results/latest.json and latest.md; prints the table. `npm run bench:check` then
@@ -12,6 +12,7 @@ import { startGeminiFake } from "../dev/gemini-fake/server.ts";
 import { freePort } from "../dev/stack/ports.ts";
 import { ROOT } from "../dev/stack/settings.ts";
 import { startWranglerDev, writeEnvFile } from "../dev/stack/wrangler.ts";
+import { oneWayDelayFromArgs } from "./latency-proxy.ts";
 import { removeWorkerBundles } from "./miniflare-worker.ts";
 import { PgRoundTrips } from "./pg-round-trips.ts";
 import { authScenario } from "./scenarios/auth.ts";
@@ -19,6 +20,7 @@ import { bundleScenario } from "./scenarios/bundle.ts";
 import { generationScenario } from "./scenarios/generation.ts";
 import { listingScenario } from "./scenarios/listing.ts";
 import { mixedScenario } from "./scenarios/mixed.ts";
+import { roundTripsScenario } from "./scenarios/round-trips.ts";
 import { servingScenario } from "./scenarios/serving.ts";
 import { transformScenario } from "./scenarios/transform.ts";
 import type { Scenario, ScenarioResult } from "./scenarios/types.ts";
@@ -27,6 +29,7 @@ import { startBenchPlatform } from "./support.ts";
 const SCENARIOS: Scenario[] = [
   bundleScenario,
   authScenario,
+  roundTripsScenario,
   generationScenario,
   servingScenario,
   transformScenario,
@@ -59,7 +62,7 @@ function markdown(results: ScenarioResult[], header: string): string {
 }
 
 async function main() {
-  const wanted = process.argv.slice(2);
+  const { delayMs: oneWayDelayMs, rest: wanted } = oneWayDelayFromArgs(process.argv.slice(2));
   const unknown = wanted.filter((name) => !SCENARIOS.some((scenario) => scenario.name === name));
   if (unknown.length > 0)
     throw new Error(`Unknown scenario ${unknown.join(", ")}; choose from ${SCENARIOS.map((s) => s.name).join(", ")}`);
@@ -85,7 +88,7 @@ async function main() {
   try {
     for (const scenario of selected) {
       console.log(`[bench] ${scenario.name}...`);
-      results.push(await scenario.run({ platform, offline, fake, roundTrips }));
+      results.push(await scenario.run({ platform, offline, fake, roundTrips, oneWayDelayMs }));
     }
   } finally {
     await removeWorkerBundles();

@@ -10,6 +10,8 @@ export interface BenchContext {
   offline: WranglerDev;
   fake: GeminiFake;
   roundTrips: PgRoundTrips;
+  /** The delay the latency proxies add each way (`--latency`, default 20 ms). */
+  oneWayDelayMs: number;
 }
 
 export interface Measurement {

@@ -82,6 +82,18 @@ describe("migrations", () => {
     );
   });
 
+  it("index image search per project, so a search costs what the project holds, not what every tenant does", async () => {
+    const database = await createEmptyDatabase();
+    await applyMigrations(localPostgresUrl(postgres.port, database));
+
+    const trigramIndexes = await query<{ indexname: string; indexdef: string }>(
+      database,
+      "select indexname, indexdef from pg_indexes where tablename = 'images' and indexdef like '%gin_trgm_ops%'",
+    );
+    expect(trigramIndexes.map((row) => row.indexname)).toEqual(["images_project_search_text_trgm_idx"]);
+    expect(trigramIndexes[0]?.indexdef).toContain("USING gin (project_id, search_text gin_trgm_ops)");
+  });
+
   it("are applied once: a second run changes nothing", async () => {
     const database = await createEmptyDatabase();
     const url = localPostgresUrl(postgres.port, database);

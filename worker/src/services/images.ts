@@ -115,7 +115,7 @@ export interface ImageListQuery {
 /**
  * A project's live images newest first. Keyset pagination on (created_at, id) against the
  * partial index, so a page costs the same at any depth and new images never shift later pages;
- * text search goes through the trigram index.
+ * text search goes through the project's trigram index.
  */
 export async function listImages(db: Database, projectId: string, query: ImageListQuery) {
   const conditions: SQL[] = [

@@ -37,8 +37,9 @@ export const images = pgTable(
     index("images_project_category_created_idx")
       .on(table.projectId, table.category, table.createdAt.desc().nullsFirst(), table.id.desc().nullsFirst())
       .where(sql`${table.deletedAt} is null`),
-    // Substring search over prompts and filenames without scanning the project (pg_trgm).
-    index("images_search_text_trgm_idx").using("gin", sql`${table.searchText} gin_trgm_ops`),
+    // Substring search over prompts and filenames (pg_trgm), keyed by project first (btree_gin) so
+    // a search costs what the project holds: a global trigram index matched every tenant's rows.
+    index("images_project_search_text_trgm_idx").using("gin", table.projectId, sql`${table.searchText} gin_trgm_ops`),
   ],
 );
 
