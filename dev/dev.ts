@@ -38,7 +38,9 @@ async function main() {
     await assertPortFree(ports[name], DEV_PORTS[name].service, DEV_PORTS[name].variable);
   }
 
-  say(`starting PostgreSQL, the WebSocket proxy and the S3 server (data in ${path.relative(ROOT, DATA_DIR)}/)`);
+  say(
+    `starting PostgreSQL, the WebSocket proxy, the SQL-over-HTTP server and the S3 server (data in ${path.relative(ROOT, DATA_DIR)}/)`,
+  );
   let stack: Stack | undefined;
   let wrangler: WranglerDev | undefined;
   let stopping = false;
@@ -62,7 +64,7 @@ async function main() {
   try {
     stack = await startStack({
       dataDir: DATA_DIR,
-      ports: { postgres: ports.postgres, wsProxy: ports.wsProxy, s3: ports.s3 },
+      ports: { postgres: ports.postgres, wsProxy: ports.wsProxy, s3: ports.s3, neonHttp: ports.neonHttp },
       persistent: true,
     });
     say("database migrated; building the site");

@@ -9,6 +9,7 @@ export const testEnv = env as Env & {
   DEAD_PORT: string;
   DATABASE_URL: string;
   DATABASE_WS_PROXY: string;
+  DATABASE_HTTP_ENDPOINT: string;
   S3_ENDPOINT: string;
   /** The Gemini-protocol fake of the global setup. */
   GEMINI_BASE_URL: string;
