@@ -29,6 +29,8 @@ export interface StackOptions {
   observeDatabaseClient?: (connection: number, chunk: Buffer) => void;
   /** Passed to the Neon HTTP server: sees every SQL-over-HTTP request. */
   observeDatabaseRequest?: (request: ObservedSqlRequest) => void;
+  /** Passed to the Neon HTTP server: how long to hold its answers for a database. */
+  databaseLatencyMs?: (database: string) => number;
   /** Passed to the S3 server: sees every storage request. */
   observeStorageRequest?: (request: ObservedStorageRequest) => void;
 }
@@ -94,6 +96,7 @@ export async function startStack(options: StackOptions): Promise<Stack> {
         port: options.ports.neonHttp ?? 0,
         allowAddress,
         observe: options.observeDatabaseRequest,
+        latencyMs: options.databaseLatencyMs,
       }).then(track),
     ]);
     const proxyAddress = `127.0.0.1:${wsProxy.port}`;

@@ -28,7 +28,8 @@ export interface NeonHttpServer {
 export interface ObservedSqlRequest {
   /** The database named by the connection string. */
   database: string;
-  statements: number;
+  /** The SQL of each statement (never its parameters). */
+  queries: string[];
   /** Epoch milliseconds (fractional), comparable across processes of this machine. */
   startedAt: number;
   endedAt: number;
@@ -42,6 +43,11 @@ export interface NeonHttpOptions {
   allowAddress: (host: string, port: number) => boolean;
   /** Sees every request once it is answered (tests and benchmarks count round trips with it). */
   observe?: (request: ObservedSqlRequest) => void;
+  /**
+   * Milliseconds to hold each answer for a database, as a distant endpoint would: requests sent
+   * side by side then overlap for certain, which is how tests tell parallel from sequential.
+   */
+  latencyMs?: (database: string) => number;
 }
 
 interface Statement {
@@ -231,7 +237,7 @@ export async function startNeonHttpServer(options: NeonHttpOptions): Promise<Neo
     let status = 200;
     let answer: unknown;
     let database = "";
-    let statements = 0;
+    let queries: string[] = [];
     try {
       if (request.method !== "POST" || new URL(request.url ?? "/", "http://local").pathname !== "/sql") {
         throw new RequestError(404, "POST /sql only");
@@ -239,14 +245,18 @@ export async function startNeonHttpServer(options: NeonHttpOptions): Promise<Neo
       const destination = target(request);
       database = destination.database;
       const body = await readJson(request);
-      statements = statementsOf(body).statements.length;
-      answer = await execute(request, poolFor(destination.connectionString), body);
+      queries = statementsOf(body).statements.map((statement) => statement.query);
+      const latency = options.latencyMs?.(database) ?? 0;
+      [answer] = await Promise.all([
+        execute(request, poolFor(destination.connectionString), body),
+        new Promise((resolve) => setTimeout(resolve, latency)),
+      ]);
     } catch (error) {
       status = error instanceof RequestError ? error.status : isDatabaseError(error) ? 400 : 500;
       answer = errorBody(error);
     }
     response.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(answer));
-    options.observe?.({ database, statements, startedAt, endedAt: performance.timeOrigin + performance.now(), status });
+    options.observe?.({ database, queries, startedAt, endedAt: performance.timeOrigin + performance.now(), status });
   });
   // The driver's fetches reuse connections; a stopped server must not wait for them to idle out.
   const sockets = new Set<import("node:net").Socket>();

@@ -16,6 +16,8 @@ export const testEnv = env as Env & {
   ISOLATED_DATABASE_URLS: Record<string, string>;
   /** Control of a PostgreSQL and S3 server that tests may pause (dev/test/support/pausable-stack.ts). */
   PAUSABLE_STACK_URL: string;
+  /** What the test stack's database and storage servers were asked (dev/test/support/round-trip-log.ts). */
+  ROUND_TRIPS_URL: string;
   /** Set by the stack, so tests can sign URLs as the API does. */
   URL_SIGNING_SECRET: string;
   /** Set by the global setup: outside development, bootstrapping needs it. */
