@@ -30,7 +30,7 @@ export interface StackOptions {
   /** Passed to the Neon HTTP server: sees every SQL-over-HTTP request. */
   observeDatabaseRequest?: (request: ObservedSqlRequest) => void;
   /** Passed to the Neon HTTP server: how long to hold its answers for a database. */
-  databaseLatencyMs?: (database: string) => number;
+  databaseLatencyMs?: (database: string, queries: string[]) => number;
   /** Passed to the S3 server: sees every storage request. */
   observeStorageRequest?: (request: ObservedStorageRequest) => void;
 }

@@ -47,7 +47,7 @@ export interface NeonHttpOptions {
    * Milliseconds to hold each answer for a database, as a distant endpoint would: requests sent
    * side by side then overlap for certain, which is how tests tell parallel from sequential.
    */
-  latencyMs?: (database: string) => number;
+  latencyMs?: (database: string, queries: string[]) => number;
 }
 
 interface Statement {
@@ -246,7 +246,7 @@ export async function startNeonHttpServer(options: NeonHttpOptions): Promise<Neo
       database = destination.database;
       const body = await readJson(request);
       queries = statementsOf(body).statements.map((statement) => statement.query);
-      const latency = options.latencyMs?.(database) ?? 0;
+      const latency = options.latencyMs?.(database, queries) ?? 0;
       [answer] = await Promise.all([
         execute(request, poolFor(destination.connectionString), body),
         new Promise((resolve) => setTimeout(resolve, latency)),

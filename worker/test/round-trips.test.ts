@@ -89,6 +89,8 @@ async function traced(path: string, init: RequestInit, env: Record<string, strin
     headers: { "CF-Connecting-IP": freshIp(), ...init.headers },
   });
   const response = await buildApp().fetch(request, { ...testEnv, DATABASE_URL: databaseUrl(), ...env }, ctx);
+  // workerd's clock moves only with I/O: this is when the last answer the response waited for came in.
+  const respondedAt = Date.now();
   const body = await response.arrayBuffer();
   await waitOnExecutionContext(ctx);
   const after = await observed();
@@ -97,7 +99,7 @@ async function traced(path: string, init: RequestInit, env: Record<string, strin
     storage: after.storage.slice(before.storage.length),
     webSockets: after.webSockets - before.webSockets,
   };
-  return { response, body, traffic };
+  return { response, body, traffic, respondedAt };
 }
 
 const overlap = (a: Request, b: Request) => a.startedAt < b.endedAt && b.startedAt < a.endedAt;
@@ -225,5 +227,27 @@ describe("round trips to the database and storage", () => {
     expect(hit.response.headers.get("x-cache")).toBe("HIT");
     expect(hit.traffic.database).toEqual([]);
     expect(hit.traffic.storage).toEqual([]);
+  });
+
+  it("serves a preset variant miss with one database and one storage round trip, recording the variant beside the work", async () => {
+    const uploaded = await traced("/api/upload", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: formWith(await imageFile("png", 40, 30), "variant.png"),
+    });
+    const path = new URL((JSON.parse(new TextDecoder().decode(uploaded.body)) as { data: { url: string } }).data.url).pathname;
+
+    const miss = await traced(`${path}?preset=thumbnail`, {});
+    expect(miss.response.status).toBe(200);
+    expect(miss.traffic.storage.map((request) => request.method)).toEqual(["GET"]);
+    expect(miss.traffic.database).toHaveLength(2);
+    const find = miss.traffic.database.find((request) => !request.queries.some((query) => /image_variants/.test(query)));
+    const record = named(miss.traffic.database, /insert into "image_variants"/);
+    expect(sequential([find as ObservedSqlRequest, ...miss.traffic.storage])).toBe(1);
+    // The response did not wait for the record (held 1.5 s by the test stack); its edge copy did.
+    expect(miss.respondedAt).toBeLessThan(record.endedAt);
+    const hit = await traced(`${path}?preset=thumbnail`, {});
+    expect(hit.response.headers.get("x-cache")).toBe("HIT");
+    expect(hit.traffic.database).toEqual([]);
   });
 });

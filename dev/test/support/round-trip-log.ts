@@ -19,14 +19,19 @@ export interface RoundTripLog {
   observeStorageRequest(request: ObservedStorageRequest): void;
   /** The WebSocket proxy's view: each connection's first message names its database. */
   observeDatabaseClient(connection: number, chunk: Buffer): void;
-  /** The answers of the round-trip database are held a while, so that parallel requests overlap for certain. */
-  latencyMs(database: string): number;
+  /**
+   * The answers of the round-trip database are held a while, so that parallel requests overlap
+   * for certain; a variant's record much longer, so that a response that did not wait for it
+   * shows.
+   */
+  latencyMs(database: string, queries: string[]): number;
   stop(): Promise<void>;
 }
 
 /** The database whose traffic tests count (worker/test/round-trips.test.ts), and its latency. */
 export const ROUND_TRIP_DATABASE = "round_trips";
 const ROUND_TRIP_LATENCY_MS = 40;
+const VARIANT_RECORD_LATENCY_MS = 1500;
 
 /** The `database` parameter of a PostgreSQL startup message. */
 function startupDatabase(chunk: Buffer): string | undefined {
@@ -60,7 +65,12 @@ export async function startRoundTripLog(): Promise<RoundTripLog> {
       if (socketDatabases.has(connection)) return;
       socketDatabases.set(connection, startupDatabase(chunk) ?? "");
     },
-    latencyMs: (name) => (name === ROUND_TRIP_DATABASE ? ROUND_TRIP_LATENCY_MS : 0),
+    latencyMs(name, queries) {
+      if (name !== ROUND_TRIP_DATABASE) return 0;
+      return queries.some((query) => /insert into "image_variants"/.test(query))
+        ? VARIANT_RECORD_LATENCY_MS
+        : ROUND_TRIP_LATENCY_MS;
+    },
     stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
