@@ -32,6 +32,7 @@ export default defineConfig({
                 GEMINI_BASE_URL: inject("geminiUrl"),
                 ISOLATED_DATABASE_URLS: inject("isolatedDatabaseUrls"),
                 PAUSABLE_STACK_URL: inject("pausableStackUrl"),
+                ROUND_TRIPS_URL: inject("roundTripsUrl"),
               },
               r2Buckets: ["IMAGES_BUCKET"],
             },

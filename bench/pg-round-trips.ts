@@ -1,12 +1,19 @@
+import type { ObservedSqlRequest } from "../dev/stack/neon-http.ts";
+
 /**
- * Counts what clients send to PostgreSQL, per connection, from the bytes the WebSocket proxy
- * forwards: every Sync ('S') or simple Query ('Q') ends with the server's ReadyForQuery, so each
- * is one round trip; the startup message and password ('p') messages are connection setup.
+ * Counts the Worker's round trips to PostgreSQL. Over HTTP (most statements), each request to the
+ * SQL-over-HTTP server is one. Over a WebSocket session, from the bytes the proxy forwards: every
+ * Sync ('S') or simple Query ('Q') ends with the server's ReadyForQuery, so each is one round
+ * trip; the startup message and password ('p') messages are connection setup.
  */
 export class PgRoundTrips {
   queries = 0;
   setup = 0;
   private readonly connections = new Map<number, { started: boolean; pending: Buffer }>();
+
+  observeHttp = (_request: ObservedSqlRequest): void => {
+    this.queries++;
+  };
 
   observe = (connection: number, chunk: Buffer): void => {
     const state = this.connections.get(connection) ?? { started: false, pending: Buffer.alloc(0) };

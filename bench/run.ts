@@ -73,6 +73,7 @@ async function main() {
   const platform = await startBenchPlatform("suite", {
     vars: { GEMINI_API_KEY: "bench-key", GEMINI_BASE_URL: fake.url },
     observeDatabaseClient: roundTrips.observe,
+    observeDatabaseRequest: roundTrips.observeHttp,
   });
   const offlineVars = path.join(os.tmpdir(), `banatie-bench-offline-${process.pid}.vars`);
   await writeEnvFile(offlineVars, { ...platform.stack.workerVars, IMAGE_EDGE_CACHE: "off" });

@@ -22,7 +22,11 @@ export interface BenchPlatform {
  */
 export async function startBenchPlatform(
   name: string,
-  options: { vars?: Record<string, string>; observeDatabaseClient?: StackOptions["observeDatabaseClient"] } = {},
+  options: {
+    vars?: Record<string, string>;
+    observeDatabaseClient?: StackOptions["observeDatabaseClient"];
+    observeDatabaseRequest?: StackOptions["observeDatabaseRequest"];
+  } = {},
 ): Promise<BenchPlatform> {
   const dir = await tempDir(`bench-${name}`);
   const stack = await startStack({
@@ -30,6 +34,7 @@ export async function startBenchPlatform(
     ports: { postgres: 0, wsProxy: 0, s3: 0 },
     persistent: false,
     observeDatabaseClient: options.observeDatabaseClient,
+    observeDatabaseRequest: options.observeDatabaseRequest,
   });
   const envFile = path.join(dir.path, "bench.vars");
   // Outside development, bootstrapping needs the deployment's token.

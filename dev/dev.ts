@@ -59,8 +59,8 @@ async function main() {
 
   say(
     compose
-      ? "starting docker-compose.yml's PostgreSQL, WebSocket proxy and MinIO (docker compose up -d --wait)"
-      : `starting PostgreSQL, the WebSocket proxy and the S3 server (data in ${path.relative(ROOT, DATA_DIR)}/)`,
+      ? "starting docker-compose.yml's PostgreSQL, WebSocket proxy, SQL-over-HTTP server and MinIO (docker compose up -d --wait)"
+      : `starting PostgreSQL, the WebSocket proxy, the SQL-over-HTTP server and the S3 server (data in ${path.relative(ROOT, DATA_DIR)}/)`,
   );
   let stack: Pick<Stack, "workerVars" | "stop"> | undefined;
   let wrangler: WranglerDev | undefined;
@@ -88,7 +88,7 @@ async function main() {
         { ...(await startComposeStack(DATA_DIR)), stop: async () => {} }
       : await startStack({
           dataDir: DATA_DIR,
-          ports: { postgres: ports.postgres, wsProxy: ports.wsProxy, s3: ports.s3 },
+          ports: { postgres: ports.postgres, wsProxy: ports.wsProxy, s3: ports.s3, neonHttp: ports.neonHttp },
           persistent: true,
         });
     say("database migrated; building the site");

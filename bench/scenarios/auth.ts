@@ -6,10 +6,10 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
 
 /**
  * The cost of authentication and the quota: GET /api/bootstrap/status (public, one query: what a
- * request's connection and a statement cost) against an authenticated GET /api/me and a
- * rate-limited POST /api/enhance (the offline template enhancer: next to no work of its own),
- * with the PostgreSQL round trips each makes, counted at the WebSocket proxy. /health, the
- * baseline before, now reuses its last check for a few seconds and is limited per client.
+ * statement costs) against an authenticated GET /api/me and a rate-limited POST /api/enhance
+ * (the offline template enhancer: next to no work of its own), with the PostgreSQL round trips
+ * each makes, counted at the SQL-over-HTTP server and the WebSocket proxy. /health, the baseline
+ * before, now reuses its last check for a few seconds and is limited per client.
  */
 export const authScenario: Scenario = {
   name: "auth",

@@ -36,6 +36,8 @@ export interface RecordedRequest {
   model: string;
   apiKey: string | undefined;
   body: GenerateContentRequest;
+  /** Epoch milliseconds (fractional): tests order model calls against database and storage requests. */
+  receivedAt: number;
 }
 
 interface GenerateContentRequest {
@@ -145,7 +147,7 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     }
     const apiKey = req.headers["x-goog-api-key"] as string | undefined;
     const model = route[2] ?? "";
-    requests.push({ model, apiKey, body });
+    requests.push({ model, apiKey, body, receivedAt: performance.timeOrigin + performance.now() });
 
     if (!apiKey || (options.apiKey && apiKey !== options.apiKey)) {
       return send(400, errorBody(400, "API key not valid. Please pass a valid API key."));

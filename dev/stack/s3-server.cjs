@@ -5,7 +5,7 @@ const fs = require("node:fs");
 const S3rver = require("@20minutes/s3rver");
 const { DUMMY_ACCOUNT } = require("@20minutes/s3rver/lib/models/account.js");
 
-const [port, directory, bucket, accessKeyId, secretAccessKey, connections] = process.argv.slice(2);
+const [port, directory, bucket, accessKeyId, secretAccessKey, connections, report] = process.argv.slice(2);
 fs.mkdirSync(directory, { recursive: true });
 DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
 
@@ -41,6 +41,20 @@ if (connections === "close") {
   server.middleware.unshift(async (ctx, next) => {
     ctx.set("Connection", "close");
     await next();
+  });
+}
+
+// One JSON line per request, when asked: tests and benchmarks count storage round trips with it.
+if (report === "report") {
+  server.middleware.unshift(async (ctx, next) => {
+    const startedAt = performance.timeOrigin + performance.now();
+    try {
+      await next();
+    } finally {
+      const endedAt = performance.timeOrigin + performance.now();
+      const request = { method: ctx.method, path: decodeURIComponent(ctx.path), status: ctx.status, startedAt, endedAt };
+      console.log(JSON.stringify({ request }));
+    }
   });
 }
 

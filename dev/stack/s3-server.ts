@@ -12,6 +12,17 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
+/** One request as the server answered it, for counting round trips. */
+export interface ObservedStorageRequest {
+  method: string;
+  /** Path-style: `/{bucket}/{key}`, decoded. */
+  path: string;
+  status: number;
+  /** Epoch milliseconds (fractional), comparable across processes of this machine. */
+  startedAt: number;
+  endedAt: number;
+}
+
 const LAUNCHER = fileURLToPath(new URL("./s3-server.cjs", import.meta.url));
 const ACCESS_KEY_ID = "banatie-local";
 const SECRET_ACCESS_KEY = "banatie-local-secret";
@@ -23,6 +34,8 @@ export async function startS3Server(options: {
   bucket: string;
   /** Close each connection after its response (see s3-server.cjs); keep-alive by default. */
   connectionPerRequest?: boolean;
+  /** Sees every request once it is answered. */
+  observe?: (request: ObservedStorageRequest) => void;
 }): Promise<LocalS3> {
   const child = spawn(
     process.execPath,
@@ -35,6 +48,7 @@ export async function startS3Server(options: {
       ACCESS_KEY_ID,
       SECRET_ACCESS_KEY,
       options.connectionPerRequest ? "close" : "keep-alive",
+      options.observe ? "report" : "quiet",
     ],
     { stdio: ["pipe", "pipe", "pipe"] },
   );
@@ -43,6 +57,7 @@ export async function startS3Server(options: {
   process.on("exit", killOnExit);
   child.once("exit", () => process.off("exit", killOnExit));
   const port = await waitForReady(child);
+  if (options.observe) reportRequests(child, options.observe);
   return {
     endpoint: `http://127.0.0.1:${port}`,
     port,
@@ -60,14 +75,30 @@ function waitForReady(child: ChildProcess): Promise<number> {
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.stdout?.on("data", (chunk: Buffer) => {
+    // Only the first line: the request lines that may follow are someone else's (reportRequests).
+    const ready = (chunk: Buffer) => {
       const line = chunk
         .toString()
         .split("\n")
-        .find((text) => text.startsWith("{"));
-      if (line) resolve((JSON.parse(line) as { port: number }).port);
-    });
+        .find((text) => text.startsWith('{"ready"'));
+      if (!line) return;
+      child.stdout?.off("data", ready);
+      resolve((JSON.parse(line) as { port: number }).port);
+    };
+    child.stdout?.on("data", ready);
     child.once("exit", (code) => reject(new Error(`S3 server exited (${code}): ${stderr.trim()}`)));
+  });
+}
+
+function reportRequests(child: ChildProcess, observe: (request: ObservedStorageRequest) => void): void {
+  let pending = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    const lines = (pending + chunk.toString()).split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      if (!line.startsWith('{"request"')) continue;
+      observe((JSON.parse(line) as { request: ObservedStorageRequest }).request);
+    }
   });
 }
 

@@ -14,6 +14,7 @@ export const DEV_PORTS = {
   postgres: { variable: "BANATIE_PG_PORT", fallback: 54329, service: "PostgreSQL" },
   wsProxy: { variable: "BANATIE_WS_PORT", fallback: 54330, service: "the Neon WebSocket proxy" },
   s3: { variable: "BANATIE_S3_PORT", fallback: 54331, service: "the S3-protocol server" },
+  neonHttp: { variable: "BANATIE_HTTP_PORT", fallback: 54332, service: "the Neon SQL-over-HTTP server" },
 } as const;
 
 export type PortName = keyof typeof DEV_PORTS;

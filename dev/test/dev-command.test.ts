@@ -15,7 +15,7 @@ import { tempDir } from "./support/temp-dir.ts";
  */
 
 type Ports = Record<
-  "BANATIE_PORT" | "BANATIE_INSPECTOR_PORT" | "BANATIE_PG_PORT" | "BANATIE_WS_PORT" | "BANATIE_S3_PORT",
+  "BANATIE_PORT" | "BANATIE_INSPECTOR_PORT" | "BANATIE_PG_PORT" | "BANATIE_WS_PORT" | "BANATIE_S3_PORT" | "BANATIE_HTTP_PORT",
   number
 >;
 
@@ -86,6 +86,7 @@ beforeAll(async () => {
     BANATIE_PG_PORT: await freePort(),
     BANATIE_WS_PORT: await freePort(),
     BANATIE_S3_PORT: await freePort(),
+    BANATIE_HTTP_PORT: await freePort(),
   };
 });
 

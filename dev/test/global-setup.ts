@@ -5,6 +5,7 @@ import { applyMigrations, ensureDatabase } from "../stack/migrations.ts";
 import { freePort } from "../stack/ports.ts";
 import { localPostgresUrl } from "../stack/postgres.ts";
 import { type PausableStackControl, startPausableStackControl } from "./support/pausable-stack.ts";
+import { ROUND_TRIP_DATABASE, type RoundTripLog, startRoundTripLog } from "./support/round-trip-log.ts";
 import { tempDir } from "./support/temp-dir.ts";
 
 declare module "vitest" {
@@ -17,11 +18,13 @@ declare module "vitest" {
     isolatedDatabaseUrls: Record<string, string>;
     /** Control of a PostgreSQL and S3 server of their own that tests may pause (see pausable-stack.ts). */
     pausableStackUrl: string;
+    /** What the stack's database and storage servers were asked (see round-trip-log.ts). */
+    roundTripsUrl: string;
   }
 }
 
 /** One database per test file that must start from an empty platform. */
-const ISOLATED_DATABASES = ["bootstrap", "bootstrap_dev", "master_keys", "log_privacy"];
+const ISOLATED_DATABASES = ["bootstrap", "bootstrap_dev", "master_keys", "log_privacy", ROUND_TRIP_DATABASE];
 
 /** What the Worker under test (ENVIRONMENT test) needs to create the first master key. */
 const BOOTSTRAP_TOKEN = "test-bootstrap-token-0123456789abcdef";
@@ -29,20 +32,28 @@ const BOOTSTRAP_TOKEN = "test-bootstrap-token-0123456789abcdef";
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;
 let pausable: PausableStackControl | undefined;
+let roundTrips: RoundTripLog | undefined;
 let dataDir: Awaited<ReturnType<typeof tempDir>> | undefined;
 
 /**
- * Starts throwaway PostgreSQL (migrated), the Neon WebSocket proxy, the S3-protocol server and
- * the Gemini-protocol fake on free ports for the Worker tests, and removes them afterwards.
+ * Starts throwaway PostgreSQL (migrated), the Neon WebSocket proxy and SQL-over-HTTP server, the
+ * S3-protocol server and the Gemini-protocol fake on free ports for the Worker tests, and removes
+ * them afterwards.
  */
 export async function setup(project: TestProject) {
   dataDir = await tempDir("test");
+  const log = await startRoundTripLog();
+  roundTrips = log;
   [stack, gemini, pausable] = await Promise.all([
     startStack({
       dataDir: dataDir.path,
       ports: { postgres: 0, wsProxy: 0, s3: 0 },
       persistent: false,
       proxyAnyLoopbackPort: true,
+      observeDatabaseRequest: log.observeDatabaseRequest,
+      observeStorageRequest: log.observeStorageRequest,
+      observeDatabaseClient: log.observeDatabaseClient,
+      databaseLatencyMs: log.latencyMs,
     }),
     startGeminiFake({ apiKey: "test-gemini-key" }),
     startPausableStackControl(),
@@ -59,9 +70,10 @@ export async function setup(project: TestProject) {
   project.provide("deadPort", await freePort());
   project.provide("geminiUrl", gemini.url);
   project.provide("pausableStackUrl", pausable.url);
+  project.provide("roundTripsUrl", log.url);
 }
 
 export async function teardown() {
-  await Promise.all([stack?.stop(), gemini?.stop(), pausable?.stop()]);
+  await Promise.all([stack?.stop(), gemini?.stop(), pausable?.stop(), roundTrips?.stop()]);
   await dataDir?.remove();
 }

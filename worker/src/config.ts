@@ -36,6 +36,7 @@ export const settingsSchema = z
     ),
     DATABASE_URL: postgresUrl,
     DATABASE_WS_PROXY: optional(hostAndPort),
+    DATABASE_HTTP_ENDPOINT: optional(httpUrl),
     STORAGE_DRIVER: oneOf(["s3", "r2"], "must be s3 or r2", "s3"),
     S3_ENDPOINT: optional(httpUrl),
     S3_BUCKET: optional(z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name")),
@@ -63,6 +64,14 @@ export const settingsSchema = z
         code: "custom",
         path: ["DATABASE_WS_PROXY"],
         message: "must not be set in production: it sends the database password unencrypted",
+      });
+    }
+    if (settings.ENVIRONMENT === "production" && settings.DATABASE_HTTP_ENDPOINT?.startsWith("http:")) {
+      // The connection string, password included, travels in a header of every request.
+      ctx.addIssue({
+        code: "custom",
+        path: ["DATABASE_HTTP_ENDPOINT"],
+        message: "must be https in production: it sends the database password with every statement",
       });
     }
     if (settings.STORAGE_DRIVER !== "s3") return;
@@ -124,6 +133,11 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
   DATABASE_WS_PROXY: {
     default: "the dev stack's proxy; unset for Neon",
     meaning: "`host:port` of a Neon-protocol WebSocket proxy (plain ws) to a local PostgreSQL; refused in production.",
+  },
+  DATABASE_HTTP_ENDPOINT: {
+    default: "the dev stack's server; unset for Neon (its endpoint follows `DATABASE_URL`'s host)",
+    meaning:
+      "URL of a Neon-protocol SQL-over-HTTP endpoint (`http://127.0.0.1:54332/sql`) in front of a local PostgreSQL, which single statements and batches use; plain `http:` is refused in production.",
   },
   STORAGE_DRIVER: {
     default: "`s3`",
@@ -219,6 +233,8 @@ export interface Config {
   databaseUrl: string;
   /** host:port of a Neon-protocol WebSocket proxy in front of a plain PostgreSQL (local stacks). */
   databaseWsProxy?: string;
+  /** Neon-protocol SQL-over-HTTP endpoint in front of a plain PostgreSQL (local stacks); Neon's own otherwise. */
+  databaseHttpEndpoint?: string;
   storage: { driver: "s3"; s3: S3Settings } | { driver: "r2"; bucket: R2Bucket };
   gemini: {
     apiKey?: string;
@@ -285,6 +301,7 @@ export function loadConfig(env: Env): Config {
     environment: settings.ENVIRONMENT,
     databaseUrl: settings.DATABASE_URL,
     databaseWsProxy: settings.DATABASE_WS_PROXY,
+    databaseHttpEndpoint: settings.DATABASE_HTTP_ENDPOINT,
     storage:
       settings.STORAGE_DRIVER === "r2" && bucket
         ? { driver: "r2", bucket }

@@ -49,9 +49,27 @@ describe("configuration", () => {
     expect(problem.code).toBe("CONFIGURATION_ERROR");
     expect(problem.detail).toContain("DATABASE_WS_PROXY");
 
-    const withoutProxy = await callApp("/api/info", {}, { ENVIRONMENT: "production", DATABASE_WS_PROXY: undefined });
+    const withoutProxy = await callApp(
+      "/api/info",
+      {},
+      { ENVIRONMENT: "production", DATABASE_WS_PROXY: undefined, DATABASE_HTTP_ENDPOINT: undefined },
+    );
     await withoutProxy.body?.cancel();
     expect(withoutProxy.status).toBe(200);
+  });
+
+  it("refuses a plain-http DATABASE_HTTP_ENDPOINT in production, where it would send the password in cleartext", async () => {
+    const production = { ENVIRONMENT: "production", DATABASE_WS_PROXY: undefined };
+    const plain = await callApp("/api/info", {}, { ...production, DATABASE_HTTP_ENDPOINT: "http://127.0.0.1:54332/sql" });
+    const problem = await readProblem(plain);
+
+    expect(plain.status).toBe(500);
+    expect(problem.code).toBe("CONFIGURATION_ERROR");
+    expect(problem.detail).toContain("DATABASE_HTTP_ENDPOINT");
+
+    const encrypted = await callApp("/api/info", {}, { ...production, DATABASE_HTTP_ENDPOINT: "https://sql.example.com/sql" });
+    await encrypted.body?.cancel();
+    expect(encrypted.status).toBe(200);
   });
 
   it("reads an empty setting as not set, so it takes its default", async () => {

@@ -3,12 +3,14 @@ import { describe, expect, it } from "vitest";
 
 /**
  * What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, a dead
- * port, the bootstrap token of a non-development Worker, the control of the servers tests pause).
+ * port, the bootstrap token of a non-development Worker, the control of the servers tests pause,
+ * the log of what the database and storage servers were asked).
  */
 const GIVEN = [
   "ENVIRONMENT",
   "DATABASE_URL",
   "DATABASE_WS_PROXY",
+  "DATABASE_HTTP_ENDPOINT",
   "STORAGE_DRIVER",
   "S3_ENDPOINT",
   "S3_BUCKET",
@@ -20,6 +22,7 @@ const GIVEN = [
   "DEAD_PORT",
   "BOOTSTRAP_TOKEN",
   "PAUSABLE_STACK_URL",
+  "ROUND_TRIPS_URL",
 ];
 
 describe("the Worker under test", () => {
@@ -35,7 +38,14 @@ describe("the Worker under test", () => {
     expect(setByOthers).toEqual([]);
     expect(settings).toMatchObject({ ENVIRONMENT: "test", STORAGE_DRIVER: "s3" });
     // Every server it reaches is on this machine: the stack's and the Gemini fake.
-    for (const name of ["DATABASE_URL", "S3_ENDPOINT", "GEMINI_BASE_URL", "PAUSABLE_STACK_URL"])
+    for (const name of [
+      "DATABASE_URL",
+      "DATABASE_HTTP_ENDPOINT",
+      "S3_ENDPOINT",
+      "GEMINI_BASE_URL",
+      "PAUSABLE_STACK_URL",
+      "ROUND_TRIPS_URL",
+    ])
       expect(new URL(settings[name] ?? "").hostname, name).toBe("127.0.0.1");
     expect(settings.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+$/);
   });

@@ -4,14 +4,13 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { ApiBody, Schema } from "../../site/src/lib/api-contract";
 import { buildApp } from "../src/app";
 import { loadConfig } from "../src/config";
-import { createDatabase } from "../src/db/client";
 import { ABANDONED_WRITE_BUDGET_MS } from "../src/domain/limits";
 import { removeAbandonedWrite } from "../src/storage/abandoned-write";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, freshIp, readProblem, testEnv } from "./support/app";
 import { createProject, insertKey, quotaUsed, type TestKey, type TestProject } from "./support/fixtures";
 import { formWith, imageFile } from "./support/images";
-import { pausableStackEnv, pause, resume, withPausableDb } from "./support/pausable";
+import { pausableSession, pausableStackEnv, pause, resume, withPausableDb } from "./support/pausable";
 
 /**
  * A paused (SIGSTOP) server still accepts connections in the kernel but never answers: the
@@ -343,7 +342,7 @@ describe("a transaction whose statement gets no answer in time", () => {
   it(
     "leaves the request's next write to a connection of its own, so that write is kept",
     async () => {
-      const request = createDatabase({ databaseUrl: env.DATABASE_URL ?? "", databaseWsProxy: env.DATABASE_WS_PROXY });
+      const request = pausableSession(env);
       // Another session holds the project's row, so the request's update waits past its deadline.
       let unlock = () => {};
       const unlocked = new Promise<void>((resolve) => {
@@ -353,13 +352,14 @@ describe("a transaction whose statement gets no answer in time", () => {
       const isLocked = new Promise<void>((resolve) => {
         locked = resolve;
       });
-      const holder = withPausableDb(env, (db) =>
-        db.transaction(async (tx) => {
+      const holding = pausableSession(env);
+      const holder = holding.db
+        .transaction(async (tx) => {
           await tx.execute(sql`select id from projects where id = ${scope.project.id} for update`);
           locked();
           await unlocked;
-        }),
-      );
+        })
+        .finally(holding.close);
       await isLocked;
       try {
         const stuck = request.db.transaction((tx) =>

@@ -1,21 +1,45 @@
-import { type Client, neonConfig, Pool } from "@neondatabase/serverless";
-import { drizzle } from "drizzle-orm/neon-serverless";
+import { type Client, neon, neonConfig, Pool } from "@neondatabase/serverless";
+import { drizzle as drizzleHttp, type NeonHttpDatabase } from "drizzle-orm/neon-http";
+import { drizzle as drizzleSession } from "drizzle-orm/neon-serverless";
 import { DATABASE_CLOSE_TIMEOUT_MS, DATABASE_CONNECT_TIMEOUT_MS, DATABASE_STATEMENT_TIMEOUT_MS } from "../domain/limits";
 import { isConnectionFailure } from "./errors";
-import { neonSocketSettings } from "./neon-local";
+import { neonHttpSettings, neonSocketSettings } from "./neon-local";
 import * as schema from "./schema";
 
 export interface DatabaseSettings {
   databaseUrl: string;
   databaseWsProxy?: string;
+  databaseHttpEndpoint?: string;
 }
 
-export type Database = ReturnType<typeof drizzle<typeof schema>>;
+/**
+ * The database of almost every request: each statement, or each `db.batch([...])` (one
+ * transaction), is one HTTPS exchange with Neon's SQL-over-HTTP endpoint, which keeps the
+ * connections to PostgreSQL itself: no connection setup on the request's path.
+ */
+export type Database = NeonHttpDatabase<typeof schema>;
+
+/** A WebSocket session: for the few interactive transactions (read, decide, write). */
+export type SessionDatabase = ReturnType<typeof drizzleSession<typeof schema>>;
 
 /**
- * A drizzle client over a Neon WebSocket pool. Workers forbid sharing I/O objects across
- * requests, so each request builds its own and closes it when the response is done; the pool
- * connects on first query, so requests that never touch the database pay nothing.
+ * A drizzle client over the driver's HTTP path. It holds no connection: building it costs
+ * nothing, and requests that never query pay nothing. Every exchange has a deadline
+ * (DATABASE_STATEMENT_TIMEOUT_MS, connection included), after which it fails as a connection
+ * failure (503): a statement that got no answer may still be carried out by a server that
+ * wakes, exactly as on a socket (see storage/abandoned-write.ts).
+ */
+export function createDatabase(settings: DatabaseSettings): Database {
+  // neonConfig is module-global; the settings are per deployment, so setting them again is harmless.
+  Object.assign(neonConfig, neonHttpSettings(settings.databaseHttpEndpoint, DATABASE_STATEMENT_TIMEOUT_MS));
+  return drizzleHttp({ client: neon(settings.databaseUrl), schema, casing: "snake_case" });
+}
+
+/**
+ * A drizzle client over a Neon WebSocket pool, for interactive transactions. Workers forbid
+ * sharing I/O objects across requests, so each request builds its own and closes it when the
+ * response is done; the pool connects on first query (WebSocket upgrade and PostgreSQL startup:
+ * round trips the HTTP path does not pay).
  *
  * Every call has a deadline: the driver (pg's Pool) gives up on a connection that is not ready
  * within DATABASE_CONNECT_TIMEOUT_MS and on a statement unanswered within
@@ -26,8 +50,7 @@ export type Database = ReturnType<typeof drizzle<typeof schema>>;
  * help a paused server, whose clock does not run for the statement until it wakes, and Neon's
  * pooled endpoints (PgBouncer) refuse connections that carry startup parameters they do not know.
  */
-export function createDatabase(settings: DatabaseSettings): { db: Database; close: () => Promise<void> } {
-  // neonConfig is module-global; the settings are per deployment, so setting them again is harmless.
+export function createSessionDatabase(settings: DatabaseSettings): { db: SessionDatabase; close: () => Promise<void> } {
   Object.assign(neonConfig, neonSocketSettings(settings.databaseWsProxy));
   const pool = new Pool({
     connectionString: settings.databaseUrl,
@@ -40,7 +63,7 @@ export function createDatabase(settings: DatabaseSettings): { db: Database; clos
   pool.on("error", () => {});
   // Every connection the pool opens (the event passes the Client itself).
   pool.on("connect", closeOnConnectionFailure);
-  const db = drizzle({ client: pool, schema, casing: "snake_case" });
+  const db = drizzleSession({ client: pool, schema, casing: "snake_case" });
   return { db, close: () => closeWithin(pool, DATABASE_CLOSE_TIMEOUT_MS) };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Settings that let @neondatabase/serverless reach a plain PostgreSQL through a local
- * Neon-protocol WebSocket proxy (dev stack, tests, docker-compose). Neon itself needs none of
- * them. Kept free of imports so the Node tooling (migrations, dev stack) can share it.
+ * Neon-protocol WebSocket proxy or SQL-over-HTTP server (dev stack, tests, docker-compose).
+ * Neon itself needs none of them. Kept free of imports so the Node tooling (migrations, dev
+ * stack) can share it.
  */
 export interface NeonSocketSettings {
   wsProxy: string | ((host: string, port: number | string) => string) | undefined;
@@ -22,5 +23,27 @@ export function neonSocketSettings(proxy: string | undefined): NeonSocketSetting
     useSecureWebSocket: false,
     pipelineTLS: false,
     pipelineConnect: "password",
+  };
+}
+
+/** The driver's settings for its HTTP path (`neon()`); module-global, like the socket ones. */
+export interface NeonHttpSettings {
+  fetchEndpoint: string | undefined;
+  fetchFunction: typeof fetch;
+}
+
+/**
+ * Where the HTTP path sends statements, and with what deadline. Neon's endpoint is derived from
+ * the connection string's host (`https://api.<host>/sql`) when `endpoint` is unset; local stacks
+ * name their own SQL-over-HTTP server (dev/stack/neon-http.ts). Every exchange gives up after
+ * `timeoutMs`, connection setup included, so a silent server fails the request fast.
+ */
+export function neonHttpSettings(endpoint: string | undefined, timeoutMs: number): NeonHttpSettings {
+  return {
+    fetchEndpoint: endpoint,
+    fetchFunction: (input, init) => {
+      const deadline = AbortSignal.timeout(timeoutMs);
+      return fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, deadline]) : deadline });
+    },
   };
 }

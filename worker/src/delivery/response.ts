@@ -156,12 +156,20 @@ export async function answer(
  * answered from (`servedFromCache`), for EDGE_CACHE_TTL_SECONDS rather than the year browsers
  * may keep it, so purges elsewhere take effect within the hour.
  */
-export function cacheCopy(c: Context<HonoEnv>, cache: Cache, key: Request, body: BodyInit, served: Served): void {
+export function cacheCopy(
+  c: Context<HonoEnv>,
+  cache: Cache,
+  key: Request,
+  body: BodyInit,
+  served: Served,
+  /** What must be done first (a variant's record); if it fails, nothing is stored. */
+  after: Promise<unknown> = Promise.resolve(),
+): void {
   const copy = new Response(body, {
     headers: {
       ...headersOf(served, `public, max-age=${EDGE_CACHE_TTL_SECONDS}`),
       "Content-Length": String(served.info.size),
     },
   });
-  c.var.services.defer(() => cache.put(key, copy));
+  c.var.services.defer(() => after.then(() => cache.put(key, copy)));
 }

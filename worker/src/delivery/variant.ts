@@ -82,7 +82,7 @@ async function admit(
   request: VariantRequest & { signed: boolean },
   normalized: TransformOptions,
   variantKey: string,
-): Promise<TransformOptions> {
+): Promise<{ options: TransformOptions; recorded: Promise<unknown> }> {
   if (image.private && request.expires === undefined) {
     throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
   }
@@ -99,14 +99,22 @@ async function admit(
   planTransform(image.width, image.height, options);
   // Only arbitrary work counts against the bound: unsigned variants (presets x formats x the
   // watermark switch) are a small fixed set, so they can never crowd out signed sizes.
-  const counted = needsSignature(request.options);
-  if (!(await admitVariant(c.var.services.db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE, counted))) {
+  const { db, defer } = c.var.services;
+  if (!needsSignature(request.options)) {
+    // Always admitted, so recording it waits for nobody: the statement runs beside the
+    // transformation. The edge copy waits for the record, since deleting the image purges the
+    // variants it finds recorded.
+    const recorded = admitVariant(db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE, false);
+    defer(() => recorded);
+    return { options, recorded };
+  }
+  if (!(await admitVariant(db, image.id, variantKey, MAX_VARIANTS_PER_IMAGE, true))) {
     throw new AppError(
       "VARIANT_LIMIT",
       `This image already has ${MAX_VARIANTS_PER_IMAGE} variants; use a preset or one of the sizes already requested`,
     );
   }
-  return options;
+  return { options, recorded: Promise.resolve(true) };
 }
 
 /**
@@ -244,8 +252,7 @@ function transformUnderGate(
 /** Answers with the transformed bytes, keeping a copy at the edge for public images. */
 function answerVariant(
   c: Context<HonoEnv>,
-  cache: Cache | null,
-  cacheKey: Request,
+  { cache, cacheKey, recorded }: { cache: Cache | null; cacheKey: Request; recorded: Promise<unknown> },
   image: ServableImage,
   bytes: Uint8Array,
   served: Served,
@@ -254,7 +261,7 @@ function answerVariant(
   if (cached) {
     // The stored copy lives an hour (see EDGE_CACHE_TTL_SECONDS); Vary is not stored because the
     // negotiated format is part of the key, and is added back to every answer.
-    cacheCopy(c, cache, cacheKey, bytes.slice(), served);
+    cacheCopy(c, cache, cacheKey, bytes.slice(), served, recorded);
   }
   return answer(
     c,
@@ -288,8 +295,9 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const { image, source } = await loadImageAndSource(c, cache, request, signed, knownImage);
   const settings = image.imageSettings;
   let options: TransformOptions;
+  let recorded: Promise<unknown>;
   try {
-    options = await admit(c, image, { ...request, signed }, normalized, variantKey);
+    ({ options, recorded } = await admit(c, image, { ...request, signed }, normalized, variantKey));
   } catch (error) {
     await source.body.cancel();
     throw error;
@@ -304,7 +312,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   }
   const output = await transformUnderGate(c.var.services.store, source, options, format, markSettings);
   const baseName = (image.filename ?? request.image.file).replace(/\.[a-z0-9]+$/i, "");
-  return answerVariant(c, cache, cacheKey, image, output.bytes, {
+  return answerVariant(c, { cache, cacheKey, recorded }, image, output.bytes, {
     info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
     filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
     cacheControl,

@@ -5,7 +5,7 @@
  */
 import type { RequestIdVariables } from "hono/request-id";
 import type { Config } from "../config";
-import type { Database } from "../db/client";
+import type { Database, SessionDatabase } from "../db/client";
 import type { AccessPolicy, Caller } from "../lib/access-types";
 import type { ErrorCode } from "../lib/errors";
 import type { ImageModel } from "../providers/image-model";
@@ -16,7 +16,10 @@ import type { ObjectStore } from "../storage";
 
 /** Clients built per request by the services middleware; handlers reach them as `c.var.services`. */
 export interface Services {
+  /** Single statements and batches over HTTP: one exchange each, no connection setup. */
   db: Database;
+  /** A WebSocket session (connection setup on first use), only for interactive transactions. */
+  sessionDb: SessionDatabase;
   store: ObjectStore;
   /** Gemini when GEMINI_API_KEY is set, otherwise the offline preview model. */
   imageModel: ImageModel;
@@ -30,7 +33,7 @@ export interface Services {
   clientLimiter: RateLimiter;
   /**
    * Runs `task` after the response is sent (audit records of failures, for instance), before
-   * the request's database pool closes. Failures are logged, never surfaced to the caller.
+   * the request's database session closes. Failures are logged, never surfaced to the caller.
    */
   defer(task: () => Promise<unknown>): void;
 }

@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { type Config, loadConfig } from "../config";
-import { createDatabase } from "../db/client";
+import { createDatabase, createSessionDatabase } from "../db/client";
 import { logFailure } from "../lib/log";
 import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
@@ -45,12 +45,16 @@ export const services = (createModels: ModelFactory) =>
     const env = c.env as Partial<Env>;
     const deferred: Promise<unknown>[] = [];
     const database = lazy(() => createDatabase(config));
+    const session = lazy(() => createSessionDatabase(config));
     const store = lazy(() => createObjectStore(config.storage));
     const models = lazy(() => createModels(config.gemini));
 
     const requestServices: Services = {
       get db() {
-        return database.get().db;
+        return database.get();
+      },
+      get sessionDb() {
+        return session.get().db;
       },
       get store() {
         return store.get();
@@ -79,10 +83,10 @@ export const services = (createModels: ModelFactory) =>
     try {
       await next();
     } finally {
-      // Background work still needs the pool; close it only when that work is done.
+      // Background work may still need the session's pool; close it only when that work is done.
       c.executionCtx.waitUntil(
         Promise.allSettled(deferred).then(() =>
-          database
+          session
             .ifBuilt()
             ?.close()
             .catch(() => {}),

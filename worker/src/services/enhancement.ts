@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { promptCache } from "../db/schema";
+import { apiKeys, promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import type { EnhancedPrompt, PromptEnhancer } from "../providers/prompt-enhancer";
@@ -23,25 +23,55 @@ function cacheKey(prompt: string, template: Template, model: string): Promise<st
   return sha256Hex(JSON.stringify([normalizePrompt(prompt), template, model]));
 }
 
+/** What the prompt cache holds for one prompt: its entry's hash, and the enhancement if cached. */
+export interface PromptCacheLookup {
+  hash: string;
+  hit: EnhancedPrompt | undefined;
+}
+
+/**
+ * Reads the prompt cache of the project of the key whose hash is given, so that it can run
+ * alongside the key's authentication instead of after it (one round trip for both); the result
+ * is only used once the key is authorized. Resolves to null, reading nothing, when the enhancer
+ * is the offline template one, which is not cached.
+ */
+export async function lookUpPromptCache(
+  deps: { db: Database; enhancer: PromptEnhancer },
+  keyHash: string,
+  prompt: string,
+  template: Template,
+): Promise<PromptCacheLookup | null> {
+  if (deps.enhancer.enhancer === "template") return null;
+  const hash = await cacheKey(prompt, template, deps.enhancer.model);
+  const [hit] = await deps.db
+    .select({ result: promptCache.result })
+    .from(promptCache)
+    .innerJoin(apiKeys, eq(apiKeys.projectId, promptCache.projectId))
+    .where(and(eq(apiKeys.keyHash, keyHash), eq(promptCache.hash, hash)));
+  return { hash, hit: hit?.result as EnhancedPrompt | undefined };
+}
+
 /**
  * Enhances a prompt for a project. Text-model enhancements are cached in `prompt_cache` per
  * project by normalized prompt, template and model, so a repeated prompt costs one indexed read
- * instead of a model call, and no project learns from a hit what another one prompted; the
- * offline template enhancer is cheaper than the cache and is not cached.
+ * (made alongside authentication when the caller passes `lookup`) instead of a model call, and
+ * no project learns from a hit what another one prompted; the offline template enhancer is
+ * cheaper than the cache and is not cached. Counting a hit and keeping a new entry wait for
+ * nobody: they run after the response.
  */
 export async function enhancePrompt(
   deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void },
   projectId: string,
   prompt: string,
   template: Template,
+  lookup?: PromptCacheLookup | null,
 ): Promise<Enhancement> {
   const { db, enhancer } = deps;
   const base = { originalPrompt: prompt, template, enhancer: enhancer.enhancer, model: enhancer.model };
   if (enhancer.enhancer === "template") return { ...base, ...(await enhancer.enhance({ prompt, template })), cached: false };
 
-  const hash = await cacheKey(prompt, template, enhancer.model);
+  const { hash, hit } = lookup ?? (await lookUpProjectCache(db, projectId, await cacheKey(prompt, template, enhancer.model)));
   const entry = and(eq(promptCache.projectId, projectId), eq(promptCache.hash, hash));
-  const [hit] = await db.select({ result: promptCache.result }).from(promptCache).where(entry);
   if (hit) {
     deps.defer(() =>
       db
@@ -49,7 +79,7 @@ export async function enhancePrompt(
         .set({ hits: sql`${promptCache.hits} + 1`, lastHitAt: sql`now()` })
         .where(entry),
     );
-    return { ...base, ...(hit.result as EnhancedPrompt), cached: true };
+    return { ...base, ...hit, cached: true };
   }
 
   const { usage, ...result } = await enhancer.enhance({ prompt, template });
@@ -57,4 +87,12 @@ export async function enhancePrompt(
     db.insert(promptCache).values({ projectId, hash, template, enhancerModel: enhancer.model, result }).onConflictDoNothing(),
   );
   return { ...base, ...result, usage, cached: false };
+}
+
+async function lookUpProjectCache(db: Database, projectId: string, hash: string): Promise<PromptCacheLookup> {
+  const [hit] = await db
+    .select({ result: promptCache.result })
+    .from(promptCache)
+    .where(and(eq(promptCache.projectId, projectId), eq(promptCache.hash, hash)));
+  return { hash, hit: hit?.result as EnhancedPrompt | undefined };
 }

@@ -13,7 +13,7 @@ import { logFailure } from "../lib/log";
 import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
-import { type Enhancement, enhancePrompt } from "./enhancement";
+import { type Enhancement, enhancePrompt, type PromptCacheLookup } from "./enhancement";
 import {
   type GenerationRecord,
   insertPendingGeneration,
@@ -38,6 +38,8 @@ export interface GenerationRequest {
   quality?: number;
   autoEnhance: boolean;
   template: Template;
+  /** The prompt cache's answer, when the caller read it already (alongside authentication). */
+  cachedEnhancement?: PromptCacheLookup | null;
 }
 
 /** What happened to the prompt: the enhancement, or why the original was used instead. */
@@ -262,7 +264,8 @@ async function enhanceOrExplain(
   request: GenerationRequest,
 ): Promise<EnhancementOutcome> {
   try {
-    return { ...(await enhancePrompt(deps, projectId, request.prompt, request.template)), applied: true };
+    const enhancement = await enhancePrompt(deps, projectId, request.prompt, request.template, request.cachedEnhancement);
+    return { ...enhancement, applied: true };
   } catch (error) {
     const reason = error instanceof AppError ? error.message : "The enhancer failed";
     return { applied: false, reason: `${reason}; the original prompt was used` };

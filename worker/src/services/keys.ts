@@ -1,5 +1,5 @@
 import { and, desc, eq, isNotNull, isNull, lte, or, type SQL, sql } from "drizzle-orm";
-import type { Database } from "../db/client";
+import type { Database, SessionDatabase } from "../db/client";
 import { olderThan, toPage } from "../db/keyset";
 import { type ApiKey, apiKeys, auditEvents, organizations, projects } from "../db/schema";
 import { type ApiKeyType, generateApiKey } from "../domain/api-key";
@@ -126,7 +126,7 @@ export interface CreateKeyInput {
   projectSlug?: string;
 }
 
-type Transaction = Parameters<Parameters<Database["transaction"]>[0]>[0];
+type Transaction = Parameters<Parameters<SessionDatabase["transaction"]>[0]>[0];
 
 interface ScopeReferences {
   organizationId?: string;
@@ -153,7 +153,7 @@ function slugsAsSlugs<T extends ScopeReferences>(references: T): T {
 }
 
 /** Keys with their organization and project: the shape every key view is built from. */
-function selectKeysWithScope(db: Database | Transaction) {
+function selectKeysWithScope(db: Database | SessionDatabase | Transaction) {
   return db
     .select({
       key: apiKeys,
@@ -218,7 +218,7 @@ async function resolveProject(tx: Transaction, references: ScopeReferences) {
 
 /** Creates a key (and, for a project key named by slug, its organization and project) with its audit event. */
 export async function createApiKey(
-  db: Database,
+  db: SessionDatabase,
   input: CreateKeyInput,
   actorKeyId: string,
   client: ClientInfo,
@@ -303,7 +303,7 @@ export async function listApiKeys(db: Database, filters: ListKeysQuery): Promise
  * lock so that two concurrent calls cannot revoke the last two active master keys.
  */
 export async function revokeApiKey(
-  db: Database,
+  db: SessionDatabase,
   keyId: string,
   reason: string | null,
   actorKeyId: string,

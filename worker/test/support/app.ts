@@ -9,12 +9,15 @@ export const testEnv = env as Env & {
   DEAD_PORT: string;
   DATABASE_URL: string;
   DATABASE_WS_PROXY: string;
+  DATABASE_HTTP_ENDPOINT: string;
   S3_ENDPOINT: string;
   /** The Gemini-protocol fake of the global setup. */
   GEMINI_BASE_URL: string;
   ISOLATED_DATABASE_URLS: Record<string, string>;
   /** Control of a PostgreSQL and S3 server that tests may pause (dev/test/support/pausable-stack.ts). */
   PAUSABLE_STACK_URL: string;
+  /** What the test stack's database and storage servers were asked (dev/test/support/round-trip-log.ts). */
+  ROUND_TRIPS_URL: string;
   /** Set by the stack, so tests can sign URLs as the API does. */
   URL_SIGNING_SECRET: string;
   /** Set by the global setup: outside development, bootstrapping needs it. */

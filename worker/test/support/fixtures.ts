@@ -7,12 +7,7 @@ import { testEnv } from "./app";
 
 /** Runs `use` with a database client of its own (the main test database by default). */
 export async function withDb<T>(use: (db: Database) => Promise<T>, databaseUrl = testEnv.DATABASE_URL): Promise<T> {
-  const { db, close } = createDatabase({ databaseUrl, databaseWsProxy: testEnv.DATABASE_WS_PROXY });
-  try {
-    return await use(db);
-  } finally {
-    await close();
-  }
+  return use(createDatabase({ databaseUrl, databaseHttpEndpoint: testEnv.DATABASE_HTTP_ENDPOINT }));
 }
 
 /** A slug no other test uses, so test files can share one database. */

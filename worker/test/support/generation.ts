@@ -13,6 +13,7 @@ export const GEMINI_ENV = { GEMINI_API_KEY: "test-gemini-key", GEMINI_TIMEOUT_MS
 export interface FakeRequest {
   model: string;
   apiKey: string;
+  receivedAt: number;
   body: {
     contents: { parts: { text?: string }[] }[];
     systemInstruction?: { parts?: { text?: string }[] } | string;

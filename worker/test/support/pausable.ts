@@ -1,4 +1,4 @@
-import { createDatabase, type Database } from "../../src/db/client";
+import { createDatabase, createSessionDatabase, type Database, type SessionDatabase } from "../../src/db/client";
 import { testEnv } from "./app";
 
 /**
@@ -28,10 +28,10 @@ export async function resume(target: PausableTarget): Promise<void> {
 
 /** Runs `use` with a client of the pausable stack's database (only while it is not paused). */
 export async function withPausableDb<T>(env: Record<string, string>, use: (db: Database) => Promise<T>): Promise<T> {
-  const { db, close } = createDatabase({ databaseUrl: env.DATABASE_URL ?? "", databaseWsProxy: env.DATABASE_WS_PROXY });
-  try {
-    return await use(db);
-  } finally {
-    await close();
-  }
+  return use(createDatabase({ databaseUrl: env.DATABASE_URL ?? "", databaseHttpEndpoint: env.DATABASE_HTTP_ENDPOINT }));
+}
+
+/** The pausable stack's database over a WebSocket session, for interactive transactions. */
+export function pausableSession(env: Record<string, string>): { db: SessionDatabase; close: () => Promise<void> } {
+  return createSessionDatabase({ databaseUrl: env.DATABASE_URL ?? "", databaseWsProxy: env.DATABASE_WS_PROXY });
 }

@@ -8,7 +8,7 @@ import type { createKeyRoute, listKeysRoute, revokeKeyRoute } from "./admin-keys
 
 export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
   const caller = await authorize(c);
-  const key = await createApiKey(c.var.services.db, c.req.valid("json"), caller.keyId, clientInfo(c));
+  const key = await createApiKey(c.var.services.sessionDb, c.req.valid("json"), caller.keyId, clientInfo(c));
   c.header("Cache-Control", "no-store");
   return c.json({ success: true as const, data: serializeKey(key) }, 201);
 };
@@ -32,6 +32,6 @@ export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {
   const { id } = c.req.valid("param");
   // The body is optional; without a JSON body there is simply no reason.
   const reason = c.req.header("content-type")?.includes("json") ? (c.req.valid("json")?.reason ?? null) : null;
-  const key = await revokeApiKey(c.var.services.db, id, reason, caller.keyId, clientInfo(c));
+  const key = await revokeApiKey(c.var.services.sessionDb, id, reason, caller.keyId, clientInfo(c));
   return c.json({ success: true as const, data: serializeKey(key) }, 200);
 };

@@ -1,17 +1,16 @@
-import { authorizeProject } from "../../middleware/access";
-import { enhancePrompt } from "../../services/enhancement";
+import { authorizeProjectAlongside } from "../../middleware/access";
+import { enhancePrompt, lookUpPromptCache } from "../../services/enhancement";
 import type { AppRouteHandler } from "../create-app";
 import { serializeEnhancement } from "../shared/enhancement-schemas";
 import type { enhanceRoute } from "./enhance.routes";
 
 export const enhance: AppRouteHandler<typeof enhanceRoute> = async (c) => {
-  const caller = await authorizeProject(c);
   const { prompt, template, enhancementOptions } = c.req.valid("json");
-  const enhancement = await enhancePrompt(
-    c.var.services,
-    caller.project.id,
-    prompt,
-    enhancementOptions?.template ?? template ?? "general",
+  const chosen = enhancementOptions?.template ?? template ?? "general";
+  // The prompt cache is read alongside the key check: one database round trip for both.
+  const { caller, read: cached } = await authorizeProjectAlongside(c, (keyHash) =>
+    lookUpPromptCache(c.var.services, keyHash, prompt, chosen),
   );
+  const enhancement = await enhancePrompt(c.var.services, caller.project.id, prompt, chosen, cached);
   return c.json({ success: true as const, data: serializeEnhancement(enhancement) }, 200);
 };

@@ -1,13 +1,18 @@
 import { imageUrl } from "../../delivery/image-urls";
-import { authorizeProject } from "../../middleware/access";
+import { authorizeProjectAlongside } from "../../middleware/access";
+import { lookUpPromptCache } from "../../services/enhancement";
 import { generateImage } from "../../services/generation";
 import type { AppRouteHandler } from "../create-app";
 import { serializeEnhancementOutcome } from "../shared/enhancement-schemas";
 import type { textToImageRoute } from "./text-to-image.routes";
 
 export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) => {
-  const caller = await authorizeProject(c);
   const body = c.req.valid("json");
+  const template = body.enhancementOptions?.template ?? "general";
+  // The prompt cache is read alongside the key check: one database round trip for both.
+  const { caller, read: cachedEnhancement } = await authorizeProjectAlongside(c, async (keyHash) =>
+    body.autoEnhance ? lookUpPromptCache(c.var.services, keyHash, body.prompt, template) : null,
+  );
   const result = await generateImage(c.var.services, caller, {
     prompt: body.prompt,
     filename: body.filename,
@@ -15,7 +20,8 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     outputFormat: body.outputFormat,
     quality: body.quality,
     autoEnhance: body.autoEnhance,
-    template: body.enhancementOptions?.template ?? "general",
+    template,
+    cachedEnhancement,
   });
   const { storageKey, enhancement, createdAt, ...data } = result;
   return c.json(

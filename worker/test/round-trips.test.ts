@@ -1,0 +1,253 @@
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, it } from "vitest";
+import { buildApp } from "../src/app";
+import { freshIp, testEnv } from "./support/app";
+import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
+import { fakeRequests, GEMINI_ENV, marker, scriptFake } from "./support/generation";
+import { formWith, imageFile } from "./support/images";
+
+/**
+ * Round trips to PostgreSQL and storage on the critical paths, as the servers of the test stack
+ * saw them (dev/test/support/round-trip-log.ts). At the edge each one costs 10-100 ms, so
+ * these counts are the latency budget: the database is this file's own, so every statement it
+ * receives is ours, and storage requests are told apart by the project's prefix.
+ */
+
+const DATABASE = "round_trips";
+const databaseUrl = () => testEnv.ISOLATED_DATABASE_URLS[DATABASE] as string;
+
+let scope: TestProject;
+let key: TestKey;
+
+beforeAll(async () => {
+  ({ scope, key } = await withDb(async (db) => {
+    const project = await createProject(db);
+    return { scope: project, key: await insertKey(db, { type: "project", scope: project }) };
+  }, databaseUrl()));
+});
+
+/** What dev/stack/neon-http.ts and dev/stack/s3-server.ts report of each request they served. */
+interface Observed {
+  startedAt: number;
+  endedAt: number;
+}
+interface ObservedSqlRequest extends Observed {
+  queries: string[];
+}
+interface ObservedStorageRequest extends Observed {
+  method: string;
+  path: string;
+}
+type Request = ObservedSqlRequest | ObservedStorageRequest;
+
+/** Makes the fake text model answer prompts containing `tag` with a valid enhancement. */
+async function scriptEnhancement(tag: string): Promise<void> {
+  await scriptFake({
+    marker: tag,
+    model: "gemini-2.5-flash",
+    text: JSON.stringify({
+      enhancedPrompt: `a detailed scene ${tag}`,
+      detectedLanguage: "en",
+      translated: false,
+      improvements: ["detail"],
+    }),
+  });
+}
+
+/** What one request asked of the database and storage, background work (`services.defer`) included. */
+interface Traffic {
+  /** Database requests, each one HTTP exchange. */
+  database: ObservedSqlRequest[];
+  storage: ObservedStorageRequest[];
+  /** WebSocket connections opened to the database (each one a connection setup). */
+  webSockets: number;
+}
+
+async function observed(): Promise<Traffic> {
+  const prefix = `/${testEnv.S3_BUCKET}/${scope.organization.slug}/${scope.project.slug}/`;
+  const query = new URLSearchParams({ database: DATABASE, storagePrefix: prefix });
+  return (await fetch(`${testEnv.ROUND_TRIPS_URL}/?${query}`)).json();
+}
+
+/** The longest chain of requests each of which started after the previous one ended. */
+function sequential(requests: Request[]): number {
+  const sorted = [...requests].sort((a, b) => a.startedAt - b.startedAt);
+  const chain: number[] = [];
+  sorted.forEach((request, index) => {
+    const before = sorted.slice(0, index).map((earlier, at) => (earlier.endedAt <= request.startedAt ? (chain[at] ?? 0) : 0));
+    chain.push(1 + Math.max(0, ...before));
+  });
+  return Math.max(0, ...chain);
+}
+
+/** Sends one request through the Worker, waits for its background work, and returns its traffic. */
+async function traced(path: string, init: RequestInit, env: Record<string, string> = {}) {
+  const before = await observed();
+  const ctx = createExecutionContext();
+  const request = new Request(`http://banatie.test${path}`, {
+    ...init,
+    headers: { "CF-Connecting-IP": freshIp(), ...init.headers },
+  });
+  const response = await buildApp().fetch(request, { ...testEnv, DATABASE_URL: databaseUrl(), ...env }, ctx);
+  // workerd's clock moves only with I/O: this is when the last answer the response waited for came in.
+  const respondedAt = Date.now();
+  const body = await response.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  const after = await observed();
+  const traffic: Traffic = {
+    database: after.database.slice(before.database.length),
+    storage: after.storage.slice(before.storage.length),
+    webSockets: after.webSockets - before.webSockets,
+  };
+  return { response, body, traffic, respondedAt };
+}
+
+const overlap = (a: Request, b: Request) => a.startedAt < b.endedAt && b.startedAt < a.endedAt;
+const named = (requests: ObservedSqlRequest[], pattern: RegExp) => {
+  const found = requests.filter((request) => request.queries.some((query) => pattern.test(query)));
+  expect(found, `one request matching ${pattern}`).toHaveLength(1);
+  return found[0] as ObservedSqlRequest;
+};
+
+const AUTH = /from api_keys k/;
+
+describe("round trips to the database and storage", () => {
+  it("authenticates a request and spends its quota in one HTTP exchange, with no connection setup", async () => {
+    const { response, traffic } = await traced("/api/me", { headers: { "X-API-Key": key.key } });
+
+    expect(response.status).toBe(200);
+    expect(traffic.database).toHaveLength(1);
+    expect(traffic.database[0]?.queries).toEqual([expect.stringMatching(AUTH)]);
+    expect(traffic.webSockets).toBe(0);
+    expect(traffic.storage).toEqual([]);
+  });
+
+  it("lists images in two exchanges: the key check, then the page", async () => {
+    const { response, traffic } = await traced("/api/images/uploads", { headers: { "X-API-Key": key.key } });
+
+    expect(response.status).toBe(200);
+    expect(traffic.database).toHaveLength(2);
+    expect(sequential(traffic.database)).toBe(2);
+    expect(traffic.webSockets).toBe(0);
+  });
+
+  it("generates an image in three sequential round trips besides the model: key check with prompt cache, object, rows", async () => {
+    const tag = marker();
+    const prompt = `a lighthouse in fog ${tag}`;
+    await scriptEnhancement(tag);
+    const { response, traffic } = await traced(
+      "/api/text-to-image",
+      {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "Content-Type": "application/json" },
+        body: JSON.stringify({ prompt, autoEnhance: true }),
+      },
+      GEMINI_ENV,
+    );
+
+    expect(response.status).toBe(201);
+    expect(traffic.webSockets).toBe(0);
+    expect(traffic.database).toHaveLength(5);
+    expect(traffic.storage.map((request) => request.method)).toEqual(["PUT"]);
+    const auth = named(traffic.database, AUTH);
+    const cacheRead = named(traffic.database, /from "prompt_cache"/);
+    const pending = named(traffic.database, /insert into "generations"/);
+    const rows = named(traffic.database, /insert into images/);
+    const put = traffic.storage[0] as ObservedStorageRequest;
+    // 1: the key check and the prompt cache, side by side.
+    expect(overlap(auth, cacheRead)).toBe(true);
+    // The pending row is written while the models work (text, then image), not before them.
+    const [textCall, imageCall] = (await fakeRequests(tag)).sort((a, b) => a.receivedAt - b.receivedAt);
+    expect(textCall?.model).toBe("gemini-2.5-flash");
+    expect(imageCall?.model).toBe("gemini-2.5-flash-image");
+    expect(pending.startedAt).toBeLessThan(imageCall?.receivedAt as number);
+    // 2 and 3, after the models: the object first, then its rows in one statement.
+    expect(put.startedAt).toBeGreaterThan(imageCall?.receivedAt as number);
+    expect(rows.startedAt).toBeGreaterThanOrEqual(put.endedAt);
+    expect(sequential([auth, cacheRead, put, rows])).toBe(3);
+    // The new prompt-cache entry is kept without anyone waiting for it.
+    named(traffic.database, /insert into "prompt_cache"/);
+  });
+
+  it("reads a cached enhancement in the same round trip as the key check", async () => {
+    const tag = marker();
+    const prompt = `a harbour at dawn ${tag}`;
+    await scriptEnhancement(tag);
+    const send = () =>
+      traced(
+        "/api/enhance",
+        {
+          method: "POST",
+          headers: { "X-API-Key": key.key, "Content-Type": "application/json" },
+          body: JSON.stringify({ prompt }),
+        },
+        GEMINI_ENV,
+      );
+    await send();
+    const { response, traffic } = await send();
+
+    expect(response.status).toBe(200);
+    expect(traffic.database).toHaveLength(3);
+    expect(overlap(named(traffic.database, AUTH), named(traffic.database, /from "prompt_cache"/))).toBe(true);
+    // Counting the hit waits for nobody.
+    named(traffic.database, /update "prompt_cache"/);
+    expect(traffic.webSockets).toBe(0);
+  });
+
+  it("uploads in three: key check, object, row", async () => {
+    const { response, traffic } = await traced("/api/upload", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: formWith(await imageFile("png", 32, 24), "counted.png"),
+    });
+
+    expect(response.status).toBe(201);
+    expect(traffic.database).toHaveLength(2);
+    expect(traffic.storage.map((request) => request.method)).toEqual(["PUT"]);
+    expect(sequential([...traffic.database, ...traffic.storage])).toBe(3);
+    expect(traffic.webSockets).toBe(0);
+  });
+
+  it("serves an image miss with one database and one storage round trip side by side, and a hit with none", async () => {
+    const uploaded = await traced("/api/upload", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: formWith(await imageFile("png", 30, 20), "served.png"),
+    });
+    const path = new URL((JSON.parse(new TextDecoder().decode(uploaded.body)) as { data: { url: string } }).data.url).pathname;
+
+    const miss = await traced(path, {});
+    expect(miss.response.status).toBe(200);
+    expect(miss.traffic.database).toHaveLength(1);
+    expect(miss.traffic.storage.map((request) => request.method)).toEqual(["GET"]);
+    expect(sequential([...miss.traffic.database, ...miss.traffic.storage])).toBe(1);
+    expect(miss.traffic.webSockets).toBe(0);
+
+    const hit = await traced(path, {});
+    expect(hit.response.headers.get("x-cache")).toBe("HIT");
+    expect(hit.traffic.database).toEqual([]);
+    expect(hit.traffic.storage).toEqual([]);
+  });
+
+  it("serves a preset variant miss with one database and one storage round trip, recording the variant beside the work", async () => {
+    const uploaded = await traced("/api/upload", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: formWith(await imageFile("png", 40, 30), "variant.png"),
+    });
+    const path = new URL((JSON.parse(new TextDecoder().decode(uploaded.body)) as { data: { url: string } }).data.url).pathname;
+
+    const miss = await traced(`${path}?preset=thumbnail`, {});
+    expect(miss.response.status).toBe(200);
+    expect(miss.traffic.storage.map((request) => request.method)).toEqual(["GET"]);
+    expect(miss.traffic.database).toHaveLength(2);
+    const find = miss.traffic.database.find((request) => !request.queries.some((query) => /image_variants/.test(query)));
+    const record = named(miss.traffic.database, /insert into "image_variants"/);
+    expect(sequential([find as ObservedSqlRequest, ...miss.traffic.storage])).toBe(1);
+    // The response did not wait for the record (held 1.5 s by the test stack); its edge copy did.
+    expect(miss.respondedAt).toBeLessThan(record.endedAt);
+    const hit = await traced(`${path}?preset=thumbnail`, {});
+    expect(hit.response.headers.get("x-cache")).toBe("HIT");
+    expect(hit.traffic.database).toEqual([]);
+  });
+});
