@@ -14,6 +14,7 @@ export const COMPOSE_FILE = path.join(ROOT, "docker-compose.yml");
 export const COMPOSE_SERVICES: Record<keyof StackOptions["ports"], string> = {
   postgres: "postgres",
   wsProxy: "wsproxy",
+  neonHttp: "sqlhttp",
   s3: "minio",
 };
 
@@ -26,6 +27,7 @@ export const COMPOSE_WORKER_VARS = {
   ENVIRONMENT: "development",
   DATABASE_URL: "postgres://banatie:banatie-local@postgres:5432/banatie",
   DATABASE_WS_PROXY: "127.0.0.1:54330",
+  DATABASE_HTTP_ENDPOINT: "http://127.0.0.1:54332/sql",
   STORAGE_DRIVER: "s3",
   S3_ENDPOINT: "http://127.0.0.1:9000",
   S3_BUCKET: "banatie",

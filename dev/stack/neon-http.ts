@@ -39,6 +39,8 @@ export interface ObservedSqlRequest {
 
 export interface NeonHttpOptions {
   port: number;
+  /** The interface to listen on: loopback unless a container publishes the port. */
+  host?: string;
   /** Which PostgreSQL servers a connection string may name. */
   allowAddress: (host: string, port: number) => boolean;
   /** Sees every request once it is answered (tests and benchmarks count round trips with it). */
@@ -268,7 +270,7 @@ export async function startNeonHttpServer(options: NeonHttpOptions): Promise<Neo
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port, "127.0.0.1", () => resolve());
+    server.listen(options.port, options.host ?? "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   return {

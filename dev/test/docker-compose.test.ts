@@ -53,6 +53,9 @@ describe("docker-compose.yml", () => {
     // PostgreSQL 17, as the embedded stack and Neon run.
     expect(service(COMPOSE_SERVICES.postgres).image).toMatch(/^postgres:17\.\d+-bookworm$/);
     expect(service(COMPOSE_SERVICES.s3).image).toMatch(/^minio\/minio:RELEASE\.\d{4}-\d\d-\d\dT[\d-]+Z$/);
+    // The SQL-over-HTTP server runs this checkout's code on the Node every script here runs on.
+    const { devDependencies } = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(service(COMPOSE_SERVICES.neonHttp).image).toBe(`node:${devDependencies.node}-bookworm-slim`);
   });
 
   it("publishes the ports and credentials of the guide's Docker recipe, which --compose uses", () => {
@@ -71,6 +74,12 @@ describe("docker-compose.yml", () => {
     const wsProxy = service(COMPOSE_SERVICES.wsProxy);
     expect(`${database.hostname}:${database.port}`).toMatch(new RegExp(wsProxy.environment?.ALLOW_ADDR_REGEX ?? "^$"));
     expect(wsProxy.ports).toContain(`${COMPOSE_WORKER_VARS.DATABASE_WS_PROXY}:80`);
+    // So does the SQL-over-HTTP server, which answers the Worker's statements on the endpoint's port.
+    const sqlHttp = service(COMPOSE_SERVICES.neonHttp);
+    expect(sqlHttp.environment?.NEON_HTTP_ALLOW?.split(",")).toContain(`${database.hostname}:${database.port}`);
+    const endpoint = new URL(COMPOSE_WORKER_VARS.DATABASE_HTTP_ENDPOINT);
+    expect([endpoint.hostname, endpoint.pathname]).toEqual(["127.0.0.1", "/sql"]);
+    expect(sqlHttp.ports).toContain(`127.0.0.1:${endpoint.port}:80`);
 
     const minio = service(COMPOSE_SERVICES.s3);
     expect(minio.ports).toContain(`127.0.0.1:${new URL(COMPOSE_WORKER_VARS.S3_ENDPOINT).port}:9000`);
