@@ -67,20 +67,16 @@ export async function runMaintenance(env: Env, now = new Date()): Promise<void> 
     logFailure("maintenance not run", error);
     return;
   }
-  const database = createDatabase(config);
-  const deps: MaintenanceDeps = { config, db: database.db, store: createObjectStore(config.storage), now };
-  try {
-    for (const [job, run] of Object.entries(MAINTENANCE_JOBS)) {
-      const started = Date.now();
-      try {
-        const report = await run(deps);
-        console.log(JSON.stringify({ message: "maintenance", job, ...report, durationMs: Date.now() - started }));
-      } catch (error) {
-        logFailure("maintenance job failed", error, { job, durationMs: String(Date.now() - started) });
-      }
+  // The HTTP path holds no connection, so there is nothing to close afterwards.
+  const deps: MaintenanceDeps = { config, db: createDatabase(config), store: createObjectStore(config.storage), now };
+  for (const [job, run] of Object.entries(MAINTENANCE_JOBS)) {
+    const started = Date.now();
+    try {
+      const report = await run(deps);
+      console.log(JSON.stringify({ message: "maintenance", job, ...report, durationMs: Date.now() - started }));
+    } catch (error) {
+      logFailure("maintenance job failed", error, { job, durationMs: String(Date.now() - started) });
     }
-  } finally {
-    await database.close();
   }
 }
 
