@@ -1,11 +1,11 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import type { ApiKeyType } from "../domain/api-key";
+import { QUOTA_WINDOW_MS } from "../domain/limits";
 import type { Caller } from "../lib/access-types";
 
 /** `last_used_at` is refreshed at most this often, so busy keys do not write on every request. */
 export const LAST_USED_RESOLUTION_SECONDS = 60;
-const WINDOW_MS = 60 * 60 * 1000;
 
 export type KeyCheck =
   | { status: "unknown" }
@@ -91,7 +91,7 @@ export async function checkApiKey(db: Database, keyHash: string, options: { spen
       organization:
         row.organization_id && row.organization_slug ? { id: row.organization_id, slug: row.organization_slug } : null,
       project: row.project_id && row.project_slug ? { id: row.project_id, slug: row.project_slug } : null,
-      quota: { limit: row.hourly_limit, used, windowStart, resetAt: new Date(windowStart.getTime() + WINDOW_MS) },
+      quota: { limit: row.hourly_limit, used, windowStart, resetAt: new Date(windowStart.getTime() + QUOTA_WINDOW_MS) },
     },
   };
 }
