@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import type { TokenUsage } from "../../domain/usage";
 import { apiKeys } from "./api-keys";
@@ -46,6 +47,8 @@ export const generations = pgTable(
   (table) => [
     index("generations_api_key_created_idx").on(table.apiKeyId, table.createdAt.desc().nullsFirst()),
     index("generations_project_created_idx").on(table.projectId, table.createdAt.desc().nullsFirst()),
+    // Maintenance looks for generations stuck in pending, oldest first: a handful among millions.
+    index("generations_pending_created_idx").on(table.createdAt).where(sql`${table.status} = 'pending'`),
   ],
 );
 

@@ -1,0 +1,2 @@
+CREATE INDEX "generations_pending_created_idx" ON "generations" USING btree ("created_at") WHERE "generations"."status" = 'pending';--> statement-breakpoint
+CREATE INDEX "rate_limit_windows_window_start_idx" ON "rate_limit_windows" USING btree ("window_start");
