@@ -88,6 +88,11 @@ async function build(worker: keyof typeof WORKER_CONFIGS): Promise<WorkerBundle>
           host: "127.0.0.1",
           port: 0,
           logRequests: false,
+          // The Worker's one line per request would bury the bench's tables; anything else shows.
+          handleStructuredLogs: ({ level, message }) => {
+            if (message.startsWith('{"message":"request"')) return;
+            (level === "error" || level === "warn" ? console.error : console.log)(message);
+          },
           ...workerOptions,
           name: `banatie-${worker}`,
           modulesRoot: outdir,
