@@ -130,7 +130,6 @@ if (import.meta.main) {
     [1280, 1024],
     [2048, 1024],
     [2048, 2048],
-    [2896, 1448],
     [4096, 2048],
   ];
   type Case = [EncodedFormat, string, { quality?: number; jpeg?: Partial<EncodeOptions>; noise?: boolean }];

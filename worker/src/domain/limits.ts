@@ -73,12 +73,12 @@ export const MAX_OUTPUT_DIMENSION = 4096;
 /** Most output pixels: 8 MP, 32 MiB as RGBA. */
 export const MAX_OUTPUT_PIXELS = 8 * 1024 * 1024;
 /**
- * Most pixels of a JPEG output: 1 MP (1024x1024, the largest generated image). MozJPEG
- * buffers the whole image's coefficients and the candidate scans it searches, so its WASM memory
- * grows with the pixels and with the bytes it writes, and never shrinks: one encode at 8 MP took
+ * Most pixels of a JPEG output: 1 MP (1024x1024, the largest generated image). MozJPEG holds
+ * the whole image while it optimises it, so its WASM memory grows with the pixels and with the
+ * bytes it writes (noise at q100 needs most), and never shrinks: one encode at 8 MP took
  * 133 MiB at q82 and 277 MiB at q100 (`npx node bench/encode-memory.ts`), more than a Worker's
  * 128 MB. At 1 MP the worst measured case, noise at q100, takes 49 MiB, within
- * JPEG_ENCODER_MEMORY_BUDGET; at 1.25 MP the same takes 84 MiB.
+ * JPEG_ENCODER_MEMORY_BUDGET; at 1.25 MP the same takes 70 MiB, at 2 MP 101 MiB.
  */
 export const MAX_JPEG_OUTPUT_PIXELS = 1024 * 1024;
 /**
