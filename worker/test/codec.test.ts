@@ -87,6 +87,13 @@ describe("image codecs in the Worker", () => {
     }
   });
 
+  it("refuses to encode a JPEG over MAX_JPEG_OUTPUT_PIXELS, whoever asks", async () => {
+    const tooLarge = gradient(1025, 1024);
+    await expect(encodeImage(tooLarge, "jpeg")).rejects.toMatchObject({ code: "OUTPUT_TOO_LARGE" });
+    const atLimit = await encodeImage(gradient(1024, 1024), "jpeg");
+    expect(inspectImage(atLimit.bytes, MAX_IMAGE_PIXELS)).toMatchObject({ format: "jpeg", width: 1024, height: 1024 });
+  });
+
   it("lower quality makes smaller lossy files", async () => {
     const png = await encodeImage(gradient(512, 512), "png");
     const high = await convertImage(png.bytes, "webp", { maxPixels: MAX_IMAGE_PIXELS, quality: 95 });

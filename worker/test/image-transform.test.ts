@@ -338,6 +338,79 @@ describe("image transformations", () => {
     expect((await readProblem(response)).code).toBe("OUTPUT_TOO_LARGE");
   });
 
+  describe("JPEG outputs within the encoder's memory (MAX_JPEG_OUTPUT_PIXELS)", () => {
+    // 1200x900 is 1,080,000 pixels: over the JPEG limit of 1,048,576, far below the 8 MP output limit.
+    const OVER_JPEG_LIMIT = "w=1200&h=900&fit=fill";
+    let jpegSource: UploadJson;
+    let jpegPath: string;
+    beforeAll(async () => {
+      const pixels = await decoded(await quadrants(400, 300));
+      const jpeg = (await encodeImage(pixels, "jpeg")).bytes;
+      jpegSource = (await upload(key, formWith(jpeg, "photo.jpg"))).data as UploadJson;
+      jpegPath = new URL(jpegSource.url).pathname;
+    });
+
+    async function expectRefusedJpeg(response: Response, imageId: string, variantsBefore: number) {
+      expect(response.status).toBe(422);
+      const problem = await readProblem(response);
+      expect(problem.code).toBe("OUTPUT_TOO_LARGE");
+      expect(problem.detail).toContain("JPEG output may have at most 1048576 pixels");
+      expect(problem.detail).toContain("format=webp");
+      // Refused before any work: no variant was recorded.
+      expect(await variantCount(imageId)).toBe(variantsBefore);
+    }
+
+    it("refuses a JPEG over the limit before decoding, naming the limit and WebP", async () => {
+      for (const [imagePath, imageId, query] of [
+        [path, source.id, `${OVER_JPEG_LIMIT}&format=jpeg`],
+        // A JPEG source keeps its format when none is asked.
+        [jpegPath, jpegSource.id, OVER_JPEG_LIMIT],
+      ] as const) {
+        const before = await variantCount(imageId);
+        await expectRefusedJpeg(await api(`${imagePath}?${query}`, OPTIONAL), imageId, before);
+      }
+    });
+
+    it("serves the same size as WebP, and a JPEG at the limit", async () => {
+      for (const [query, format, width, height] of [
+        [`${OVER_JPEG_LIMIT}&format=webp`, "webp", 1200, 900],
+        ["w=1024&h=1024&fit=fill&format=jpeg", "jpeg", 1024, 1024],
+      ] as const) {
+        const { response, bytes } = await fetchImage(`${jpegPath}?${query}`, OPTIONAL);
+        expect(response.status, query).toBe(200);
+        expect(response.headers.get("content-type")).toBe(`image/${format}`);
+        const image = await decoded(bytes);
+        expect([image.format, image.width, image.height]).toEqual([format, width, height]);
+      }
+    });
+
+    it("answers format=auto with WebP where accepted, and refuses the JPEG it would send elsewhere", async () => {
+      const query = `${OVER_JPEG_LIMIT}&format=auto`;
+      const { response, bytes } = await fetchImage(`${jpegPath}?${query}`, {
+        ...OPTIONAL,
+        headers: { Accept: "image/avif,image/webp,*/*" },
+      });
+      expect(response.status).toBe(200);
+      expect((await decoded(bytes)).format).toBe("webp");
+      const before = await variantCount(jpegSource.id);
+      const old = await api(`${jpegPath}?${query}`, { ...OPTIONAL, headers: { Accept: "image/jpeg,image/png" } });
+      await expectRefusedJpeg(old, jpegSource.id, before);
+    });
+
+    it("refuses to sign a JPEG over the limit, but signs the same size in WebP or auto", async () => {
+      for (const [options, status] of [
+        [OVER_JPEG_LIMIT, 422],
+        [`${OVER_JPEG_LIMIT}&format=webp`, 201],
+        [`${OVER_JPEG_LIMIT}&format=auto`, 201],
+      ] as const) {
+        const response = await api(`/api/images/${jpegSource.id}/transform-url`, { method: "POST", key, body: { options } });
+        expect(response.status, options).toBe(status);
+        if (status === 422) expect((await readProblem(response)).code).toBe("OUTPUT_TOO_LARGE");
+        else await response.body?.cancel();
+      }
+    });
+  });
+
   it("bounds the number of variants per image, still serving known ones", async () => {
     const { key: otherKey } = await freshProjectKey();
     const image = (await upload(otherKey.key, formWith(await solid(40, 40, [9, 9, 9, 255]), "dot.png"))).data as UploadJson;

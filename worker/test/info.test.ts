@@ -14,6 +14,9 @@ describe("GET /api/info", () => {
     expect(data.version).toBe(version);
     expect(data.limits.maxUploadBytes).toBe(5 * 1024 * 1024);
     expect(data.limits.maxPromptLength).toBe(5000);
+    expect(data.transformations.maxOutputPixels).toBe(8 * 1024 * 1024);
+    // JPEG's encoder needs several times WebP's memory, so its outputs have a bound of their own.
+    expect(data.transformations.maxJpegOutputPixels).toBe(1024 * 1024);
     expect(data.formats.output).toEqual(["png", "jpeg", "webp"]);
     expect(data.formats.upload).toEqual(["image/png", "image/jpeg", "image/webp"]);
     const ratios = data.aspectRatios.map((entry) => entry.ratio);

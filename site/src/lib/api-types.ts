@@ -511,6 +511,7 @@ export interface components {
             transformations: {
                 maxOutputDimension: number;
                 maxOutputPixels: number;
+                maxJpegOutputPixels: number;
                 maxVariantsPerImage: number;
                 presets: {
                     [key: string]: string;

@@ -81,7 +81,7 @@ async function admit(
   image: ServableImage,
   request: VariantRequest & { signed: boolean },
   normalized: TransformOptions,
-  variantKey: string,
+  { format, variantKey }: Pick<ResolvedVariant, "format" | "variantKey">,
 ): Promise<{ options: TransformOptions; recorded: Promise<unknown> }> {
   if (image.private && request.expires === undefined) {
     throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
@@ -96,7 +96,7 @@ async function admit(
   if (image.width * image.height > MAX_IMAGE_PIXELS) {
     throw new AppError("IMAGE_TOO_LARGE", `Sources over ${MAX_IMAGE_PIXELS} pixels cannot be transformed`);
   }
-  planTransform(image.width, image.height, options);
+  planTransform(image.width, image.height, options, format);
   // Only arbitrary work counts against the bound: unsigned variants (presets x formats x the
   // watermark switch) are a small fixed set, so they can never crowd out signed sizes.
   const { db, defer } = c.var.services;
@@ -297,7 +297,7 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   let options: TransformOptions;
   let recorded: Promise<unknown>;
   try {
-    ({ options, recorded } = await admit(c, image, { ...request, signed }, normalized, variantKey));
+    ({ options, recorded } = await admit(c, image, { ...request, signed }, normalized, { format, variantKey }));
   } catch (error) {
     await source.body.cancel();
     throw error;

@@ -72,6 +72,22 @@ export const ABANDONED_WRITE_RECHECK_MS = 1000;
 export const MAX_OUTPUT_DIMENSION = 4096;
 /** Most output pixels: 8 MP, 32 MiB as RGBA. */
 export const MAX_OUTPUT_PIXELS = 8 * 1024 * 1024;
+/**
+ * Most pixels of a JPEG output: 1 MP (1024x1024, the largest generated image). MozJPEG holds
+ * the whole image while it optimises it, so its WASM memory grows with the pixels and with the
+ * bytes it writes (noise at q100 needs most), and never shrinks: one encode at 8 MP took
+ * 133 MiB at q82 and 277 MiB at q100 (`npx node bench/encode-memory.ts`), more than a Worker's
+ * 128 MB. At 1 MP the worst measured case, noise at q100, takes 49 MiB, within
+ * JPEG_ENCODER_MEMORY_BUDGET; at 1.25 MP the same takes 70 MiB, at 2 MP 101 MiB.
+ */
+export const MAX_JPEG_OUTPUT_PIXELS = 1024 * 1024;
+/**
+ * WASM memory the JPEG encoder may reach. While it encodes, the isolate also holds the decoder's
+ * memory, which never shrinks either (up to about 45 MiB for a source within MAX_IMAGE_PIXELS and
+ * DECODED_BYTES_PER_PIXEL), the output's RGBA (4 MiB at MAX_JPEG_OUTPUT_PIXELS) and the Worker's own
+ * heap: this is what remains of 128 MB (122 MiB) with some room. A Node test holds the encoder to it.
+ */
+export const JPEG_ENCODER_MEMORY_BUDGET = 64 * 1024 * 1024;
 /** Distinct variants (option sets) one image may have; more is a 429 VARIANT_LIMIT. */
 export const MAX_VARIANTS_PER_IMAGE = 32;
 /** Presets one project may define. */

@@ -21,6 +21,7 @@ import { DEFAULT_QUALITY, type OutputFormat } from "../domain/catalog";
 import { AppError } from "../lib/errors";
 import { type ImageFormat, type InspectedImage, inspectForDecoding } from "./inspect";
 import { jpegEncodeOptions } from "./jpeg-settings";
+import { requireEncodable } from "./transform/geometry";
 
 /** Pixels as RGBA bytes, the shape every codec reads and writes. */
 export interface RgbaImage {
@@ -51,6 +52,8 @@ function initCodecs(): Promise<unknown> {
 }
 
 export async function encodeImage(image: RgbaImage, format: OutputFormat, quality?: number): Promise<EncodedImage> {
+  // Transformations refuse a too large JPEG before decoding; this keeps every other caller within it too.
+  requireEncodable(format, image.width, image.height);
   await initCodecs();
   // The codecs take anything shaped like ImageData; Workers have no ImageData constructor.
   const pixels = { data: image.data, width: image.width, height: image.height, colorSpace: "srgb" } as Parameters<

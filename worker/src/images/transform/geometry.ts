@@ -4,7 +4,8 @@
  * arithmetic, so every fit and gravity is unit-tested without decoding anything.
  */
 
-import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "../../domain/limits";
+import type { OutputFormat } from "../../domain/catalog";
+import { MAX_JPEG_OUTPUT_PIXELS, MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
 import { type CropRect, type Fit, type Gravity, invalidOption } from "./options";
 
@@ -117,7 +118,22 @@ function requireOutputWithinLimits(plan: Plan): void {
   }
 }
 
-export function planTransform(sourceWidth: number, sourceHeight: number, options: SizeOptions): Plan {
+/** Refuses a JPEG the encoder could not write within the Worker's memory (see MAX_JPEG_OUTPUT_PIXELS). */
+export function requireEncodable(format: OutputFormat | undefined, width: number, height: number): void {
+  const pixels = width * height;
+  if (format === "jpeg" && pixels > MAX_JPEG_OUTPUT_PIXELS) {
+    throw new AppError(
+      "OUTPUT_TOO_LARGE",
+      `A JPEG output may have at most ${MAX_JPEG_OUTPUT_PIXELS} pixels and this one would have ${pixels} (${width}x${height}); ask for format=webp, or a smaller size`,
+    );
+  }
+}
+
+/**
+ * Where the pixels go, refused when over the output bounds. The format is the output's when it is
+ * known (`auto` decides it later, by the request's Accept), since a JPEG has a lower bound.
+ */
+export function planTransform(sourceWidth: number, sourceHeight: number, options: SizeOptions, format?: OutputFormat): Plan {
   const region = cropRegion(sourceWidth, sourceHeight, options.crop);
   const target = targetSize(region, options);
   const fit = options.fit ?? "cover";
@@ -130,5 +146,6 @@ export function planTransform(sourceWidth: number, sourceHeight: number, options
         ? planCover(region, target, options.gravity)
         : planKeepingRatio(region, target, fit, options.gravity);
   requireOutputWithinLimits(plan);
+  requireEncodable(format, plan.canvas.width, plan.canvas.height);
   return plan;
 }

@@ -3,7 +3,9 @@ import { purgeImages } from "../../delivery/edge-cache";
 import { signedImagePath } from "../../delivery/image-path";
 import { imageUrl, imageUrlBase } from "../../delivery/image-urls";
 import { signPath } from "../../delivery/signed-url";
+import { formatOfFile } from "../../domain/catalog";
 import { planTransform } from "../../images/transform/geometry";
+import { chooseFormat } from "../../images/transform/negotiate";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../../images/transform/options";
 import { expandPreset } from "../../images/transform/presets";
 import { clientInfo } from "../../lib/client-address";
@@ -74,7 +76,9 @@ export const createTransformUrl: AppRouteHandler<typeof transformUrlRoute> = asy
   if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
   // Refuse now what serving would refuse: an unknown preset, a crop outside the image, a too large output.
   const project = await findProjectImagePolicy(db, caller.project.id);
-  planTransform(image.width, image.height, expandPreset(options, project.presets));
+  // An `auto` format is settled by each request's Accept, so only a named or kept format is checked here.
+  const format = options.format === "auto" ? undefined : chooseFormat(options.format, formatOfFile(image.storageKey), undefined);
+  planTransform(image.width, image.height, expandPreset(options, project.presets), format);
   // Images of private projects are served only through URLs that expire.
   const expiresIn = body.expiresIn ?? (project.private ? 3600 : undefined);
   const expires = expiresIn === undefined ? null : Math.floor(Date.now() / 1000) + expiresIn;

@@ -4,6 +4,7 @@ import {
   DEFAULT_HOURLY_LIMIT,
   DEFAULT_PAGE_SIZE,
   MAX_IMAGE_PIXELS,
+  MAX_JPEG_OUTPUT_PIXELS,
   MAX_OUTPUT_DIMENSION,
   MAX_OUTPUT_PIXELS,
   MAX_PAGE_SIZE,
@@ -30,6 +31,7 @@ const info = {
   transformations: {
     maxOutputDimension: MAX_OUTPUT_DIMENSION,
     maxOutputPixels: MAX_OUTPUT_PIXELS,
+    maxJpegOutputPixels: MAX_JPEG_OUTPUT_PIXELS,
     maxVariantsPerImage: MAX_VARIANTS_PER_IMAGE,
     presets: BUILT_IN_PRESETS,
   },

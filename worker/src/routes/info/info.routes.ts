@@ -17,6 +17,7 @@ const InfoSchema = z
     transformations: z.object({
       maxOutputDimension: z.number().int(),
       maxOutputPixels: z.number().int(),
+      maxJpegOutputPixels: z.number().int(),
       maxVariantsPerImage: z.number().int(),
       presets: z.record(z.string(), z.string()),
     }),
