@@ -87,11 +87,17 @@ describe("image codecs in the Worker", () => {
     }
   });
 
-  it("refuses to encode a JPEG over MAX_JPEG_OUTPUT_PIXELS, whoever asks", async () => {
-    const tooLarge = gradient(1025, 1024);
-    await expect(encodeImage(tooLarge, "jpeg")).rejects.toMatchObject({ code: "OUTPUT_TOO_LARGE" });
-    const atLimit = await encodeImage(gradient(1024, 1024), "jpeg");
-    expect(inspectImage(atLimit.bytes, MAX_IMAGE_PIXELS)).toMatchObject({ format: "jpeg", width: 1024, height: 1024 });
+  it("refuses to encode a JPEG over its limit at that quality, whoever asks", async () => {
+    // Below quality 90 (chroma halved) the limit is MAX_JPEG_OUTPUT_PIXELS, from 90 the full-chroma one.
+    await expect(encodeImage(gradient(2049, 1280), "jpeg")).rejects.toMatchObject({ code: "OUTPUT_TOO_LARGE" });
+    await expect(encodeImage(gradient(1025, 1024), "jpeg", 90)).rejects.toMatchObject({ code: "OUTPUT_TOO_LARGE" });
+    for (const [width, height, quality] of [
+      [2048, 1280, 89],
+      [1024, 1024, 100],
+    ] as const) {
+      const atLimit = await encodeImage(gradient(width, height), "jpeg", quality);
+      expect(inspectImage(atLimit.bytes, MAX_IMAGE_PIXELS)).toMatchObject({ format: "jpeg", width, height });
+    }
   });
 
   it("lower quality makes smaller lossy files", async () => {

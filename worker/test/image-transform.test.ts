@@ -339,8 +339,11 @@ describe("image transformations", () => {
   });
 
   describe("JPEG outputs within the encoder's memory (MAX_JPEG_OUTPUT_PIXELS)", () => {
-    // 1200x900 is 1,080,000 pixels: over the JPEG limit of 1,048,576, far below the 8 MP output limit.
-    const OVER_JPEG_LIMIT = "w=1200&h=900&fit=fill";
+    // 2048x1300 is 2,662,400 pixels: over the JPEG limit of 2,621,440 below quality 90, far below
+    // the 8 MP output limit.
+    const OVER_JPEG_LIMIT = "w=2048&h=1300&fit=fill";
+    // 1200x900 is 1,080,000 pixels: a JPEG below quality 90, over the 1,048,576 from quality 90.
+    const OVER_FULL_CHROMA_LIMIT = "w=1200&h=900&fit=fill";
     let jpegSource: UploadJson;
     let jpegPath: string;
     beforeAll(async () => {
@@ -350,11 +353,16 @@ describe("image transformations", () => {
       jpegPath = new URL(jpegSource.url).pathname;
     });
 
-    async function expectRefusedJpeg(response: Response, imageId: string, variantsBefore: number) {
+    async function expectRefusedJpeg(
+      response: Response,
+      imageId: string,
+      variantsBefore: number,
+      limit = "at quality 82 may have at most 2621440 pixels",
+    ) {
       expect(response.status).toBe(422);
       const problem = await readProblem(response);
       expect(problem.code).toBe("OUTPUT_TOO_LARGE");
-      expect(problem.detail).toContain("JPEG output may have at most 1048576 pixels");
+      expect(problem.detail).toContain(`JPEG output ${limit}`);
       expect(problem.detail).toContain("format=webp");
       // Refused before any work: no variant was recorded.
       expect(await variantCount(imageId)).toBe(variantsBefore);
@@ -371,10 +379,19 @@ describe("image transformations", () => {
       }
     });
 
+    it("holds a JPEG from quality 90 (chroma kept whole) to the lower limit, and serves it below", async () => {
+      const before = await variantCount(jpegSource.id);
+      const refused = await api(`${jpegPath}?${OVER_FULL_CHROMA_LIMIT}&q=90`, OPTIONAL);
+      await expectRefusedJpeg(refused, jpegSource.id, before, "at quality 90 may have at most 1048576 pixels");
+      const { response, bytes } = await fetchImage(`${jpegPath}?${OVER_FULL_CHROMA_LIMIT}&q=89`, OPTIONAL);
+      expect(response.status).toBe(200);
+      expect(await decoded(bytes)).toMatchObject({ format: "jpeg", width: 1200, height: 900 });
+    });
+
     it("serves the same size as WebP, and a JPEG at the limit", async () => {
       for (const [query, format, width, height] of [
-        [`${OVER_JPEG_LIMIT}&format=webp`, "webp", 1200, 900],
-        ["w=1024&h=1024&fit=fill&format=jpeg", "jpeg", 1024, 1024],
+        [`${OVER_JPEG_LIMIT}&format=webp`, "webp", 2048, 1300],
+        ["w=2048&h=1280&fit=fill&format=jpeg", "jpeg", 2048, 1280],
       ] as const) {
         const { response, bytes } = await fetchImage(`${jpegPath}?${query}`, OPTIONAL);
         expect(response.status, query).toBe(200);

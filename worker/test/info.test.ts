@@ -16,7 +16,8 @@ describe("GET /api/info", () => {
     expect(data.limits.maxPromptLength).toBe(5000);
     expect(data.transformations.maxOutputPixels).toBe(8 * 1024 * 1024);
     // JPEG's encoder needs several times WebP's memory, so its outputs have a bound of their own.
-    expect(data.transformations.maxJpegOutputPixels).toBe(1024 * 1024);
+    expect(data.transformations.maxJpegOutputPixels).toBe(2560 * 1024);
+    expect(data.transformations.maxJpegOutputPixelsFullChroma).toBe(1024 * 1024);
     expect(data.formats.output).toEqual(["png", "jpeg", "webp"]);
     expect(data.formats.upload).toEqual(["image/png", "image/jpeg", "image/webp"]);
     const ratios = data.aspectRatios.map((entry) => entry.ratio);

@@ -511,7 +511,10 @@ export interface components {
             transformations: {
                 maxOutputDimension: number;
                 maxOutputPixels: number;
+                /** @description Most pixels of a JPEG output below quality 90. */
                 maxJpegOutputPixels: number;
+                /** @description Most pixels of a JPEG output from quality 90, where chroma is kept whole (4:4:4). */
+                maxJpegOutputPixelsFullChroma: number;
                 maxVariantsPerImage: number;
                 presets: {
                     [key: string]: string;

@@ -73,18 +73,21 @@ export const MAX_OUTPUT_DIMENSION = 4096;
 /** Most output pixels: 8 MP, 32 MiB as RGBA. */
 export const MAX_OUTPUT_PIXELS = 8 * 1024 * 1024;
 /**
- * Most pixels of a JPEG output: 1 MP (1024x1024, the largest generated image). MozJPEG holds
- * the whole image while it optimises it, so its WASM memory grows with the pixels and with the
- * bytes it writes (noise at q100 needs most), and never shrinks: one encode at 8 MP took
- * 133 MiB at q82 and 277 MiB at q100 (`npx node bench/encode-memory.ts`), more than a Worker's
- * 128 MB. At 1 MP the worst measured case, noise at q100, takes 49 MiB, within
- * JPEG_ENCODER_MEMORY_BUDGET; at 1.25 MP the same takes 70 MiB, at 2 MP 101 MiB.
+ * Most pixels of a JPEG output. MozJPEG holds the whole image while it optimises it, so its WASM
+ * memory grows with the pixels and with the bytes it writes (noise at high quality needs most),
+ * and never shrinks: one encode at 8 MP took 133 MiB at q82 and 277 MiB at q100
+ * (`npx node bench/encode-memory.ts`), more than a Worker's 128 MB. Below quality 90 chroma is
+ * halved both ways (4:2:0, images/jpeg-settings.ts) and noise at 2.6 MP takes 53 MiB (85 MiB at
+ * 3.5 MP): 2.5 MP, which holds 1920x1280 (`preset=large` of a 3:2 photo). From quality 90 chroma
+ * is whole (4:4:4) and noise at q100 takes 49 MiB at 1 MP (72-84 MiB at 2 MP): 1 MP, the largest
+ * generated image. Both within JPEG_ENCODER_MEMORY_BUDGET.
  */
-export const MAX_JPEG_OUTPUT_PIXELS = 1024 * 1024;
+export const MAX_JPEG_OUTPUT_PIXELS = 2560 * 1024;
+export const MAX_FULL_CHROMA_JPEG_OUTPUT_PIXELS = 1024 * 1024;
 /**
  * WASM memory the JPEG encoder may reach. While it encodes, the isolate also holds the decoder's
  * memory, which never shrinks either (up to about 45 MiB for a source within MAX_IMAGE_PIXELS and
- * DECODED_BYTES_PER_PIXEL), the output's RGBA (4 MiB at MAX_JPEG_OUTPUT_PIXELS) and the Worker's own
+ * DECODED_BYTES_PER_PIXEL), the output's RGBA (10 MiB at MAX_JPEG_OUTPUT_PIXELS) and the Worker's own
  * heap: this is what remains of 128 MB (122 MiB) with some room. A Node test holds the encoder to it.
  */
 export const JPEG_ENCODER_MEMORY_BUDGET = 64 * 1024 * 1024;

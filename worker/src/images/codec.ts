@@ -53,7 +53,7 @@ function initCodecs(): Promise<unknown> {
 
 export async function encodeImage(image: RgbaImage, format: OutputFormat, quality?: number): Promise<EncodedImage> {
   // Transformations refuse a too large JPEG before decoding; this keeps every other caller within it too.
-  requireEncodable(format, image.width, image.height);
+  requireEncodable(format, image.width, image.height, quality);
   await initCodecs();
   // The codecs take anything shaped like ImageData; Workers have no ImageData constructor.
   const pixels = { data: image.data, width: image.width, height: image.height, colorSpace: "srgb" } as Parameters<

@@ -4,9 +4,10 @@
  * arithmetic, so every fit and gravity is unit-tested without decoding anything.
  */
 
-import type { OutputFormat } from "../../domain/catalog";
-import { MAX_JPEG_OUTPUT_PIXELS, MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "../../domain/limits";
+import { DEFAULT_QUALITY, type OutputFormat } from "../../domain/catalog";
+import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "../../domain/limits";
 import { AppError } from "../../lib/errors";
+import { FULL_CHROMA_FROM_QUALITY, maxJpegOutputPixels } from "../jpeg-settings";
 import { type CropRect, type Fit, type Gravity, invalidOption } from "./options";
 
 export interface SizeOptions {
@@ -118,13 +119,24 @@ function requireOutputWithinLimits(plan: Plan): void {
   }
 }
 
-/** Refuses a JPEG the encoder could not write within the Worker's memory (see MAX_JPEG_OUTPUT_PIXELS). */
-export function requireEncodable(format: OutputFormat | undefined, width: number, height: number): void {
+/**
+ * Refuses a JPEG the encoder could not write within the Worker's memory (see
+ * MAX_JPEG_OUTPUT_PIXELS); the quality decides the chroma sampling, and so the bound.
+ */
+export function requireEncodable(
+  format: OutputFormat | undefined,
+  width: number,
+  height: number,
+  quality: number = DEFAULT_QUALITY.jpeg,
+): void {
+  if (format !== "jpeg") return;
   const pixels = width * height;
-  if (format === "jpeg" && pixels > MAX_JPEG_OUTPUT_PIXELS) {
+  const limit = maxJpegOutputPixels(quality);
+  if (pixels > limit) {
+    const lowerQuality = quality >= FULL_CHROMA_FROM_QUALITY ? `, a quality below ${FULL_CHROMA_FROM_QUALITY}` : "";
     throw new AppError(
       "OUTPUT_TOO_LARGE",
-      `A JPEG output may have at most ${MAX_JPEG_OUTPUT_PIXELS} pixels and this one would have ${pixels} (${width}x${height}); ask for format=webp, or a smaller size`,
+      `A JPEG output at quality ${quality} may have at most ${limit} pixels and this one would have ${pixels} (${width}x${height}); ask for format=webp${lowerQuality}, or a smaller size`,
     );
   }
 }
@@ -133,7 +145,12 @@ export function requireEncodable(format: OutputFormat | undefined, width: number
  * Where the pixels go, refused when over the output bounds. The format is the output's when it is
  * known (`auto` decides it later, by the request's Accept), since a JPEG has a lower bound.
  */
-export function planTransform(sourceWidth: number, sourceHeight: number, options: SizeOptions, format?: OutputFormat): Plan {
+export function planTransform(
+  sourceWidth: number,
+  sourceHeight: number,
+  options: SizeOptions & { quality?: number },
+  format?: OutputFormat,
+): Plan {
   const region = cropRegion(sourceWidth, sourceHeight, options.crop);
   const target = targetSize(region, options);
   const fit = options.fit ?? "cover";
@@ -146,6 +163,6 @@ export function planTransform(sourceWidth: number, sourceHeight: number, options
         ? planCover(region, target, options.gravity)
         : planKeepingRatio(region, target, fit, options.gravity);
   requireOutputWithinLimits(plan);
-  requireEncodable(format, plan.canvas.width, plan.canvas.height);
+  requireEncodable(format, plan.canvas.width, plan.canvas.height, options.quality);
   return plan;
 }

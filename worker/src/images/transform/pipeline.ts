@@ -50,7 +50,7 @@ async function applyWatermark(image: RgbaImage, watermark: NonNullable<Transform
 export async function transformImage(source: Uint8Array, job: TransformJob): Promise<EncodedImage> {
   const inspected = inspectForDecoding(source, MAX_IMAGE_PIXELS);
   // Checked before decoding, so a bad crop or an oversized output costs no CPU.
-  const plan = planTransform(inspected.width, inspected.height, job.size, job.format);
+  const plan = planTransform(inspected.width, inspected.height, { ...job.size, quality: job.quality }, job.format);
   const decoded = await decodeInspected(inspected);
   // JPEG has no alpha channel, so its pixels need no scan for transparency.
   const region = extract(decoded, plan.source);

@@ -17,7 +17,11 @@ const InfoSchema = z
     transformations: z.object({
       maxOutputDimension: z.number().int(),
       maxOutputPixels: z.number().int(),
-      maxJpegOutputPixels: z.number().int(),
+      maxJpegOutputPixels: z.number().int().openapi({ description: "Most pixels of a JPEG output below quality 90." }),
+      maxJpegOutputPixelsFullChroma: z
+        .number()
+        .int()
+        .openapi({ description: "Most pixels of a JPEG output from quality 90, where chroma is kept whole (4:4:4)." }),
       maxVariantsPerImage: z.number().int(),
       presets: z.record(z.string(), z.string()),
     }),
