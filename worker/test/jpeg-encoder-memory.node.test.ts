@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { measureEncode, noiseRgba, photoRgba } from "../../bench/encode-memory.ts";
 import { ASPECT_RATIOS } from "../src/domain/catalog";
 import { JPEG_ENCODER_MEMORY_BUDGET, MAX_FULL_CHROMA_JPEG_OUTPUT_PIXELS, MAX_JPEG_OUTPUT_PIXELS } from "../src/domain/limits";
-import { FULL_CHROMA_FROM_QUALITY, maxJpegOutputPixels } from "../src/images/jpeg-settings";
+import { FULL_CHROMA_FROM_QUALITY } from "../src/images/jpeg-settings";
+import { maxJpegOutputPixels } from "../src/images/transform/geometry";
 
 const MIB = 1024 * 1024;
 

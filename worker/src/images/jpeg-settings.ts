@@ -4,15 +4,9 @@
  * against sharp) encodes with exactly the settings the Worker uses.
  */
 import type { EncodeOptions } from "@jsquash/jpeg/meta.js";
-import { MAX_FULL_CHROMA_JPEG_OUTPUT_PIXELS, MAX_JPEG_OUTPUT_PIXELS } from "../domain/limits";
 
 /** From this quality up, chroma keeps full resolution (4:4:4), as libvips and ImageMagick decide. */
 export const FULL_CHROMA_FROM_QUALITY = 90;
-
-/** The most pixels a JPEG at this quality may have: whole chroma costs the encoder more memory. */
-export function maxJpegOutputPixels(quality: number): number {
-  return quality >= FULL_CHROMA_FROM_QUALITY ? MAX_FULL_CHROMA_JPEG_OUTPUT_PIXELS : MAX_JPEG_OUTPUT_PIXELS;
-}
 
 /**
  * Every option spelled out, so a change of the package's defaults cannot change our bytes.

@@ -5,9 +5,14 @@
  */
 
 import { DEFAULT_QUALITY, type OutputFormat } from "../../domain/catalog";
-import { MAX_OUTPUT_DIMENSION, MAX_OUTPUT_PIXELS } from "../../domain/limits";
+import {
+  MAX_FULL_CHROMA_JPEG_OUTPUT_PIXELS,
+  MAX_JPEG_OUTPUT_PIXELS,
+  MAX_OUTPUT_DIMENSION,
+  MAX_OUTPUT_PIXELS,
+} from "../../domain/limits";
 import { AppError } from "../../lib/errors";
-import { FULL_CHROMA_FROM_QUALITY, maxJpegOutputPixels } from "../jpeg-settings";
+import { FULL_CHROMA_FROM_QUALITY } from "../jpeg-settings";
 import { type CropRect, type Fit, type Gravity, invalidOption } from "./options";
 
 export interface SizeOptions {
@@ -117,6 +122,11 @@ function requireOutputWithinLimits(plan: Plan): void {
   if (pixels > MAX_OUTPUT_PIXELS) {
     throw new AppError("OUTPUT_TOO_LARGE", `The output would have ${pixels} pixels; at most ${MAX_OUTPUT_PIXELS} are produced`);
   }
+}
+
+/** The most pixels a JPEG at this quality may have: whole chroma costs the encoder more memory. */
+export function maxJpegOutputPixels(quality: number): number {
+  return quality >= FULL_CHROMA_FROM_QUALITY ? MAX_FULL_CHROMA_JPEG_OUTPUT_PIXELS : MAX_JPEG_OUTPUT_PIXELS;
 }
 
 /**
