@@ -67,7 +67,9 @@ describe("the GitHub Actions workflows", () => {
     expect(staging.needs).toBe("test");
     const commands = deployCommands(staging);
     expect(commands).toContain("npm run deploy -- --env staging");
-    expect(commands).toContain('npm run smoke -- https://api-staging.banatie.app --key "$SMOKE_PROJECT_KEY" --cdn https://cdn-staging.banatie.app');
+    expect(commands).toContain(
+      'npm run smoke -- https://api-staging.banatie.app --key "$SMOKE_PROJECT_KEY" --cdn https://cdn-staging.banatie.app',
+    );
   });
 
   it("deploy production only from a v* tag, after the tests, with the production scripts", () => {
@@ -77,7 +79,9 @@ describe("the GitHub Actions workflows", () => {
     expect(production.needs).toBe("test");
     const commands = deployCommands(production);
     expect(commands).toContain("npm run deploy -- --env production");
-    expect(commands).toContain('npm run smoke -- https://api.banatie.app --key "$SMOKE_PROJECT_KEY" --cdn https://cdn.banatie.app');
+    expect(commands).toContain(
+      'npm run smoke -- https://api.banatie.app --key "$SMOKE_PROJECT_KEY" --cdn https://cdn.banatie.app',
+    );
     for (const command of commands) expect(command).not.toContain("staging");
   });
 
