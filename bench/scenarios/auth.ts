@@ -9,7 +9,7 @@ const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 300);
  * statement costs) against an authenticated GET /api/me and a rate-limited POST /api/enhance
  * (the offline template enhancer: next to no work of its own), with the PostgreSQL round trips
  * each makes, counted at the SQL-over-HTTP server and the WebSocket proxy. /health, the baseline
- * before, now reuses its last check for a few seconds and is limited per client.
+ * before, is now shallow (it queries nothing) and is limited per client.
  */
 export const authScenario: Scenario = {
   name: "auth",

@@ -362,6 +362,24 @@ describe("maintenance jobs, bounded per run", () => {
     expect(await storedUnder(prefix)).toContain(young);
   });
 
+  it("leaves alone objects the platform never writes, even under an image category's path", async () => {
+    const { prefix, put } = await sweepScope();
+    // Other data sharing the bucket: a name no image has (not png, jpg or webp; capitals; dots).
+    const foreign = await Promise.all(["notes.txt", "Photo.PNG", "backup.tar.gz"].map((name) => put(name)));
+    const orphan = await put("orphan.png");
+
+    expect(
+      await withDb((db) =>
+        sweepOrphanObjects(
+          { db, store },
+          { prefix, writtenBefore: new Date(Date.now() + HOUR), scanLimit: 1000, deleteLimit: 10 },
+        ),
+      ),
+    ).toEqual({ scanned: 4, deleted: 1 });
+    expect(await storedUnder(prefix)).toEqual([...foreign].sort());
+    expect(await storedUnder(prefix)).not.toContain(orphan);
+  });
+
   it("lists at most the scan limit, and from a start point wraps around to sweep the whole prefix", async () => {
     const { prefix, put } = await sweepScope();
     const orphans = await Promise.all(["a", "b", "c", "d"].map((name) => put(`orphan-${name}.png`)));

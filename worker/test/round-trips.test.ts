@@ -1,7 +1,7 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
-import { freshIp, testEnv } from "./support/app";
+import { countingRateLimit, freshIp, testEnv } from "./support/app";
 import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 import { fakeRequests, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 import { formWith, imageFile } from "./support/images";
@@ -81,7 +81,7 @@ function sequential(requests: Request[]): number {
 }
 
 /** Sends one request through the Worker, waits for its background work, and returns its traffic. */
-async function traced(path: string, init: RequestInit, env: Record<string, string> = {}) {
+async function traced(path: string, init: RequestInit, env: Record<string, unknown> = {}) {
   const before = await observed();
   const ctx = createExecutionContext();
   const request = new Request(`http://banatie.test${path}`, {
@@ -192,6 +192,28 @@ describe("round trips to the database and storage", () => {
     // Counting the hit waits for nobody.
     named(traffic.database, /update "prompt_cache"/);
     expect(traffic.webSockets).toBe(0);
+  });
+
+  it("reads nothing alongside a key check that the burst shield refuses", async () => {
+    const tag = marker();
+    await scriptEnhancement(tag);
+    const startedAt = Date.now();
+    const { response } = await traced(
+      "/api/enhance",
+      {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "Content-Type": "application/json" },
+        body: JSON.stringify({ prompt: `a lantern ${tag}` }),
+      },
+      { ...GEMINI_ENV, KEY_BURST_LIMITER: countingRateLimit(0) },
+    );
+
+    expect(response.status).toBe(429);
+    // A read started beside the refusal is still under way when the refusal is answered: give it
+    // time (five times the stack's latency) to reach the log.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const since = (await observed()).database.filter((request) => request.startedAt >= startedAt);
+    expect(since).toEqual([]);
   });
 
   it("uploads in three: key check, object, row", async () => {

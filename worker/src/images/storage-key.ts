@@ -1,4 +1,4 @@
-import { IMAGE_CATEGORIES, type ImageCategory } from "../domain/catalog";
+import type { ImageCategory } from "../domain/catalog";
 
 const MAX_FILENAME_LENGTH = 60;
 
@@ -78,15 +78,4 @@ export function storageKey(parts: {
   // 64 random bits keep names unique within a project even when every file has the same name.
   const name = parts.filename ? `${parts.filename}-${parts.id.replaceAll("-", "").slice(0, 16)}` : parts.id;
   return `${parts.organizationSlug}/${parts.projectSlug}/${parts.category}/${name}.${parts.extension}`;
-}
-
-/** Whether a stored object's key has the shape `storageKey` builds: what the platform itself wrote. */
-export function isImageStorageKey(key: string): boolean {
-  const parts = key.split("/");
-  return (
-    parts.length === 4 &&
-    parts.every((part) => part.length > 0) &&
-    (IMAGE_CATEGORIES as readonly string[]).includes(parts[2] as string) &&
-    /\.[a-z0-9]+$/.test(parts[3] as string)
-  );
 }

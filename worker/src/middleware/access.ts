@@ -207,8 +207,10 @@ function enforceQuota(c: Context<HonoEnv>, caller: Caller): void {
 /**
  * Authenticates the presented key in one database round trip, spending one request of its
  * hourly quota on rate-limited endpoints, and returns the caller. Call it first in a handler.
+ * `alongside` is told the key's hash once the burst shield has let the key through, just before
+ * the key check starts, so work started then runs beside it (see authorizeProjectAlongside).
  */
-export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
+export async function authorize(c: Context<HonoEnv>, alongside?: (keyHash: string) => void): Promise<Caller> {
   const policy = c.get("access");
   const key = c.get("presentedKey");
   if (!policy || policy.kind === "public" || !key) {
@@ -224,6 +226,7 @@ export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
     });
   }
 
+  alongside?.(hash);
   const check = await checkApiKey(db, hash, { spendFor: rateLimited ? "project" : undefined });
   if (check.status !== "valid") {
     const { code, detail } = KEY_REJECTIONS[check.status];
@@ -239,8 +242,8 @@ export async function authorize(c: Context<HonoEnv>): Promise<Caller> {
 }
 
 /** `authorize` for project endpoints: the caller always has an organization and a project. */
-export async function authorizeProject(c: Context<HonoEnv>): Promise<ProjectCaller> {
-  const caller = await authorize(c);
+export async function authorizeProject(c: Context<HonoEnv>, alongside?: (keyHash: string) => void): Promise<ProjectCaller> {
+  const caller = await authorize(c, alongside);
   if (!caller.project || !caller.organization) throw new AppError("INSUFFICIENT_SCOPE", "This endpoint needs a project key");
   return caller as ProjectCaller;
 }
@@ -249,16 +252,18 @@ export async function authorizeProject(c: Context<HonoEnv>): Promise<ProjectCall
  * `authorizeProject`, with a read that needs only the presented key's hash run alongside the key
  * check: one round trip for both instead of two in a row. `read` runs before the key is known to
  * be good, so it must only read, and only what the key's own project holds; its result is
- * handed over once the key is authorized.
+ * handed over once the key is authorized. It starts only once the burst shield has let the key
+ * through, so a flood the shield cuts still costs the database nothing.
  */
 export async function authorizeProjectAlongside<T>(
   c: Context<HonoEnv>,
   read: (keyHash: string) => Promise<T>,
 ): Promise<{ caller: ProjectCaller; read: T }> {
-  const key = c.get("presentedKey");
-  const reading = key ? hashApiKey(key).then(read) : undefined;
-  // Observed at once: when the key is refused, nobody awaits the read.
-  reading?.catch(() => {});
-  const caller = await authorizeProject(c);
+  let reading: Promise<T> | undefined;
+  const caller = await authorizeProject(c, (keyHash) => {
+    reading = read(keyHash);
+    // Observed at once: when the key is refused, nobody awaits the read.
+    reading.catch(() => {});
+  });
   return { caller, read: (await reading) as T };
 }

@@ -1,7 +1,7 @@
 import { gt, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { images } from "../../db/schema";
-import { isImageStorageKey } from "../../images/storage-key";
+import { parseImageKey } from "../../delivery/image-path";
 import type { ObjectStore } from "../../storage";
 import { type ListedObject, MAX_LIST_LIMIT } from "../../storage/object-store";
 
@@ -69,7 +69,8 @@ export async function sweepOrphanObjects(
       const { stopAfter } = pass;
       const objects = stopAfter ? page.objects.filter((object) => object.key <= stopAfter) : page.objects;
       result.scanned += objects.length;
-      const candidates = objects.filter((object) => object.uploaded < sweep.writtenBefore && isImageStorageKey(object.key));
+      // The image grammar every server-made key follows (the one serving reads), not merely its shape.
+      const candidates = objects.filter((object) => object.uploaded < sweep.writtenBefore && parseImageKey(object.key) !== null);
       result.deleted += await deleteUnreferenced(deps, candidates, sweep.deleteLimit - result.deleted);
       cursor = objects.length < page.objects.length ? undefined : page.cursor;
     } while (cursor && !done());
