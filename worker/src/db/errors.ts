@@ -11,16 +11,13 @@ const CONNECTION_FAILURE =
   /^(Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Client was closed and is not queryable)/;
 
 /**
- * The HTTP driver's failures of the exchange rather than the statement: the fetch itself failed
- * or ran out of time (the driver keeps what fetch threw as `sourceError`), or the endpoint
- * answered 5xx (it could not reach the database, or lost it mid-statement). A PostgreSQL error
- * is a 400 with its SQLSTATE instead.
+ * The HTTP driver's failures of the exchange rather than the statement. PostgreSQL's own errors
+ * come back as a 400 carrying their SQLSTATE (`code`); everything else the driver raises (the
+ * fetch failed or ran out of time, the endpoint answered 5xx, 429 or 408, or a 400 of its own
+ * such as a compute that could not be reached) says nothing of whether the statement ran.
  */
 function isHttpExchangeFailure(error: Error): boolean {
-  if (error.name !== "NeonDbError") return false;
-  return (
-    (error as { sourceError?: unknown }).sourceError !== undefined || /^Server error \(HTTP status 5\d\d\)/.test(error.message)
-  );
+  return error.name === "NeonDbError" && !(error as { code?: unknown }).code;
 }
 
 /**
