@@ -18,8 +18,10 @@ export interface DeployStep {
 /**
  * The steps of a deploy, in order, each run only once the one before it succeeded:
  * 1. the check, so nothing changes until every gap is known (pending migrations are the plan);
- * 2. the migrations: they only add to the schema, so the Workers still running keep working
- *    against the new schema, and the new code finds what it needs from its first request;
+ * 2. the migrations: they add to the schema and drop only what the running code no longer uses,
+ *    so the Workers still running keep working against the new schema (an index build holds
+ *    its table's writes meanwhile: the deploy guide says when to build one beforehand), and the
+ *    new code finds what it needs from its first request;
  * 3. the site build, which the API Worker uploads as its assets;
  * 4. the Workers, image delivery first (see WORKERS): the API then starts returning image URLs on
  *    the cdn host that already answer.

@@ -58,6 +58,7 @@ function logError(c: Context<HonoEnv>, error: AppError, requestId: string) {
 export function problemResponse(c: Context<HonoEnv>, error: AppError): Response {
   // Errors raised before the request-id middleware ran still get an id the log and body share.
   const requestId = c.get("requestId") ?? crypto.randomUUID();
+  c.set("requestId", requestId);
   if (error.status >= 500) logError(c, error, requestId);
   c.set("errorCode", error.code);
   return c.body(JSON.stringify(toProblem(error, requestId, c.req.path)), error.status, {
