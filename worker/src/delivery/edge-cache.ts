@@ -1,4 +1,4 @@
-import { type ImagePath, parseImageKey } from "./image-path";
+import { type ImagePath, parseImageKey } from "../images/storage-key";
 
 /**
  * How long a data center keeps a cached image. `cache.delete` reaches only the data center it

@@ -6,34 +6,10 @@
  * image any other way, escapes included, is no image, and never becomes a cache key or a storage
  * key.
  */
-import { IMAGE_CATEGORIES, type ImageCategory } from "../domain/catalog";
-import { SLUG_PATTERN } from "../domain/slug";
-
-/** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
-export const IMAGE_FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,120}\.(png|jpg|webp)$/;
+import { type ImagePath, parseImageKey } from "../images/storage-key";
 
 /** Where an image's path starts on the API's host; on a CDN host it starts at the root. */
 export const API_IMAGE_PATH_PREFIX = "/api/images/";
-
-/** An image's address, each part checked against the grammar. */
-export interface ImagePath {
-  organization: string;
-  project: string;
-  category: ImageCategory;
-  file: string;
-  /** `{org}/{project}/{category}/{file}`: the storage key, and the path of its cache entries. */
-  key: string;
-}
-
-/** Reads a storage key; null unless all four parts follow the grammar. */
-export function parseImageKey(key: string): ImagePath | null {
-  const parts = key.split("/");
-  if (parts.length !== 4) return null;
-  const [organization = "", project = "", category = "", file = ""] = parts;
-  if (!SLUG_PATTERN.test(organization) || !SLUG_PATTERN.test(project) || !IMAGE_FILE_NAME.test(file)) return null;
-  if (!(IMAGE_CATEGORIES as readonly string[]).includes(category)) return null;
-  return { organization, project, category: category as ImageCategory, file, key };
-}
 
 /**
  * The image a request URL addresses, from its raw path in either form; null for anything else.

@@ -3,13 +3,14 @@
  * originals and variants, cache hits and misses.
  */
 import type { Context } from "hono";
+import type { ImagePath } from "../images/storage-key";
 import { AppError } from "../lib/errors";
 import type { HonoEnv } from "../middleware/env";
 import type { ObjectInfo } from "../storage/object-store";
 import { spendClientBudget } from "./client-limit";
 import { EDGE_CACHE_TTL_SECONDS, isKnownMissing, rememberMissing } from "./edge-cache";
 import { isNotModified, objectHeaders, parseRange } from "./http";
-import { type ImagePath, signedImagePath } from "./image-path";
+import { signedImagePath } from "./image-path";
 import { imageUrlBase } from "./image-urls";
 import { verifySignedPath } from "./signed-url";
 

@@ -3,12 +3,13 @@
  * with its validators, ranges and a copy kept for the next request, or a variant (variant.ts).
  */
 import type { Context } from "hono";
+import type { ImagePath } from "../images/storage-key";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
 import type { HonoEnv } from "../middleware/env";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
 import { edgeCache, imageCacheKey } from "./edge-cache";
-import { type ImagePath, imagePathOfUrl } from "./image-path";
+import { imagePathOfUrl } from "./image-path";
 import { imageUrlBase } from "./image-urls";
 import {
   answer,

@@ -9,6 +9,7 @@ import { sha256Hex } from "../domain/hash";
 import type { WatermarkSettings } from "../domain/image-settings";
 import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../domain/limits";
 import { decodeImage } from "../images/codec";
+import type { ImagePath } from "../images/storage-key";
 import { exclusively } from "../images/transform/gate";
 import { planTransform } from "../images/transform/geometry";
 import { chooseFormat } from "../images/transform/negotiate";
@@ -22,7 +23,6 @@ import { findServableImage, type ServableImage } from "../services/images";
 import type { ObjectStore } from "../storage/object-store";
 import { EDGE_CACHE_TTL_SECONDS, edgeCache, imageCacheKey } from "./edge-cache";
 import { isNotModified } from "./http";
-import type { ImagePath } from "./image-path";
 import { imageUrlBase } from "./image-urls";
 import {
   answer,

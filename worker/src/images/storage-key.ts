@@ -1,4 +1,5 @@
-import type { ImageCategory } from "../domain/catalog";
+import { IMAGE_CATEGORIES, type ImageCategory } from "../domain/catalog";
+import { SLUG_PATTERN } from "../domain/slug";
 
 const MAX_FILENAME_LENGTH = 60;
 
@@ -78,4 +79,30 @@ export function storageKey(parts: {
   // 64 random bits keep names unique within a project even when every file has the same name.
   const name = parts.filename ? `${parts.filename}-${parts.id.replaceAll("-", "").slice(0, 16)}` : parts.id;
   return `${parts.organizationSlug}/${parts.projectSlug}/${parts.category}/${name}.${parts.extension}`;
+}
+
+// The grammar of a stored image's key, `{org}/{project}/{category}/{file}`: what the server
+// makes, and so all that image URLs (delivery/image-path.ts) and the orphan sweep ever accept.
+
+/** Server-made names only: no dots but the extension's, no slashes, nothing to escape with. */
+export const IMAGE_FILE_NAME = /^[a-z0-9][a-z0-9_-]{0,120}\.(png|jpg|webp)$/;
+
+/** An image's address, each part checked against the grammar. */
+export interface ImagePath {
+  organization: string;
+  project: string;
+  category: ImageCategory;
+  file: string;
+  /** `{org}/{project}/{category}/{file}`: the storage key, and the path of its cache entries. */
+  key: string;
+}
+
+/** Reads a storage key; null unless all four parts follow the grammar. */
+export function parseImageKey(key: string): ImagePath | null {
+  const parts = key.split("/");
+  if (parts.length !== 4) return null;
+  const [organization = "", project = "", category = "", file = ""] = parts;
+  if (!SLUG_PATTERN.test(organization) || !SLUG_PATTERN.test(project) || !IMAGE_FILE_NAME.test(file)) return null;
+  if (!(IMAGE_CATEGORIES as readonly string[]).includes(category)) return null;
+  return { organization, project, category: category as ImageCategory, file, key };
 }

@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { CLIENT_LIMIT_RETRY_SECONDS } from "../../delivery/client-limit";
-import { IMAGE_FILE_NAME } from "../../delivery/image-path";
 import { IMAGE_CATEGORIES } from "../../domain/catalog";
 import { SLUG_PATTERN } from "../../domain/slug";
+import { IMAGE_FILE_NAME } from "../../images/storage-key";
 import { commonErrorResponses, problemResponse, publicSecurity } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 

@@ -1,7 +1,7 @@
 import { gt, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { images } from "../../db/schema";
-import { parseImageKey } from "../../delivery/image-path";
+import { parseImageKey } from "../../images/storage-key";
 import type { ObjectStore } from "../../storage";
 import { type ListedObject, MAX_LIST_LIMIT } from "../../storage/object-store";
 
