@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the API offers: limits, formats, aspect ratios, templates and transformation presets */
+        /** What the API offers: limits, formats, aspect ratios, templates, transformation presets and prices */
         get: operations["getInfo"];
         put?: never;
         post?: never;
@@ -554,6 +554,42 @@ export interface components {
                 id: string;
                 description: string;
             }[];
+            pricing: components["schemas"]["Pricing"];
+        };
+        Pricing: {
+            /** @description The price table's version: the date its prices took effect */
+            priceVersion: string;
+            /**
+             * @description The provider this deployment generates with; "preview" (without GEMINI_API_KEY) costs nothing
+             * @enum {string}
+             */
+            provider: "gemini" | "preview";
+            /** @description The models this deployment calls */
+            inUse: {
+                image: string;
+                enhancement: string;
+            };
+            models: {
+                provider: string;
+                model: string;
+                /** @description USD micros (1,000,000 = $1) per 1,000,000 tokens, by direction and modality */
+                usdMicrosPerMillionTokens: {
+                    input: {
+                        text: number;
+                        image: number;
+                    };
+                    output: {
+                        text: number;
+                        image: number;
+                    };
+                };
+            }[];
+            /** @description The price of one image of the default image model: its image output tokens */
+            image: {
+                model: string;
+                outputTokens: number;
+                usdMicros: number;
+            };
         };
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description The key itself. Shown once: store it now, it cannot be retrieved again. */
