@@ -707,7 +707,7 @@ export interface components {
             };
         };
         Quote: {
-            /** @description An upper bound of the cost in USD micros (1,000,000 = $1): the generation, once made, costs no more at this price version */
+            /** @description An upper bound of the cost in USD micros (1,000,000 = $1) at this price version: each model call at its most (the enhancer's output cap, the longest prompt enhancement can give, one image and an allowance for text beside it) */
             usdMicros: number;
             /** @enum {string} */
             qualifier: "estimate";

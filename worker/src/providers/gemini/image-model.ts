@@ -43,7 +43,8 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
     provider: "gemini",
     model,
     checkReachable: (signal) => client.getModel(model, signal),
-    // Retries are of calls that failed, which Google does not bill: one call is billed.
+    // One call is billed: retries follow calls that failed, which Google does not bill. (A call
+    // abandoned at our timeout may still be billed upstream; it reports no usage to record.)
     tokenBound: (promptBytes) => ({
       input: { text: inputTokenBound(promptBytes) },
       output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },

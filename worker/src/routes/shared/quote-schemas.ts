@@ -6,7 +6,7 @@ const micros = (description: string) => z.number().int().min(0).openapi({ descri
 export const QuoteSchema = z
   .object({
     usdMicros: micros(
-      "An upper bound of the cost in USD micros (1,000,000 = $1): the generation, once made, costs no more at this price version",
+      "An upper bound of the cost in USD micros (1,000,000 = $1) at this price version: each model call at its most (the enhancer's output cap, the longest prompt enhancement can give, one image and an allowance for text beside it)",
     ),
     qualifier: z.literal("estimate"),
     priceVersion: z.string().openapi({ description: "The version of the price table the quote used", example: "2025-10-01" }),
