@@ -14,6 +14,7 @@ import { imageSettingsRoutes } from "./routes/image-settings";
 import { imageRoutes } from "./routes/images";
 import { infoRoutes } from "./routes/info";
 import { meRoutes } from "./routes/me";
+import { quoteRoutes } from "./routes/quotes";
 import { textToImageRoutes } from "./routes/text-to-image";
 import { uploadRoutes } from "./routes/upload";
 
@@ -29,6 +30,7 @@ export function buildApp() {
   app.route("/", adminProjectRoutes);
   app.route("/", meRoutes);
   app.route("/", textToImageRoutes);
+  app.route("/", quoteRoutes);
   app.route("/", enhanceRoutes);
   app.route("/", uploadRoutes);
   app.route("/", imageManagementRoutes);

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { version } from "../../package.json";
 import type { ApiBody } from "../../site/src/lib/api-contract";
-import { fetchWorker } from "./support/app";
+import { api, fetchWorker } from "./support/app";
+import { GEMINI_ENV } from "./support/generation";
 
 describe("GET /api/info", () => {
   it("publishes the limits, formats, aspect ratios and templates users build against", async () => {
@@ -37,5 +38,32 @@ describe("GET /api/info", () => {
       "product",
       "sticker",
     ]);
+  });
+
+  it("publishes the price table, the price of one image and the provider this deployment uses", async () => {
+    const response = await fetchWorker("http://banatie.test/api/info");
+    const { data } = (await response.json()) as ApiBody<"getInfo", 200>;
+
+    expect(data.pricing.priceVersion).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    // Google's rates in USD micros per million tokens: $0.30 in, $30 out for image tokens.
+    expect(data.pricing.models).toContainEqual({
+      provider: "gemini",
+      model: "gemini-2.5-flash-image",
+      usdMicrosPerMillionTokens: { input: { text: 300_000, image: 300_000 }, output: { text: 2_500_000, image: 30_000_000 } },
+    });
+    expect(data.pricing.models.map((entry) => entry.model)).toContain("gemini-2.5-flash");
+    // 1290 image tokens at $30 per million: about $0.039 an image.
+    expect(data.pricing.image).toEqual({ model: "gemini-2.5-flash-image", outputTokens: 1290, usdMicros: 38_700 });
+    // The test Worker has no GEMINI_API_KEY: the offline preview answers, at no cost.
+    expect(data.pricing.provider).toBe("preview");
+    expect(data.pricing.inUse).toEqual({ image: "banatie-preview-1", enhancement: "banatie-templates-1" });
+  });
+
+  it("says when the deployment generates with Gemini, and with which models", async () => {
+    const response = await api("/api/info", { env: GEMINI_ENV });
+    const { data } = (await response.json()) as ApiBody<"getInfo", 200>;
+
+    expect(data.pricing.provider).toBe("gemini");
+    expect(data.pricing.inUse).toEqual({ image: "gemini-2.5-flash-image", enhancement: "gemini-2.5-flash" });
   });
 });

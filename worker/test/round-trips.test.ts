@@ -122,6 +122,26 @@ describe("round trips to the database and storage", () => {
     expect(traffic.storage).toEqual([]);
   });
 
+  it("quotes in one exchange, the key check, whichever way the quote is asked", async () => {
+    const prompt = `a lighthouse in fog ${marker()}`;
+    for (const [path, body] of [
+      ["/api/quotes", { prompt }],
+      ["/api/text-to-image", { prompt, dryRun: true }],
+    ] as const) {
+      const { response, traffic } = await traced(
+        path,
+        { method: "POST", headers: { "X-API-Key": key.key, "Content-Type": "application/json" }, body: JSON.stringify(body) },
+        GEMINI_ENV,
+      );
+
+      expect(response.status).toBe(200);
+      expect(traffic.database).toHaveLength(1);
+      expect(traffic.database[0]?.queries).toEqual([expect.stringMatching(AUTH)]);
+      expect(traffic.webSockets).toBe(0);
+      expect(traffic.storage).toEqual([]);
+    }
+  });
+
   it("lists images in two exchanges: the key check, then the page", async () => {
     const { response, traffic } = await traced("/api/images/uploads", { headers: { "X-API-Key": key.key } });
 

@@ -51,6 +51,7 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     accepted: { status: 201 },
     body: { prompt: "a security test", autoEnhance: false },
   },
+  { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
   { method: "GET", path: "/api/images/generated", access: "project", accepted: { status: 200 } },

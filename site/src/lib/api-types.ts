@@ -51,7 +51,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What the API offers: limits, formats, aspect ratios, templates and transformation presets */
+        /** What the API offers: limits, formats, aspect ratios, templates, transformation presets and prices */
         get: operations["getInfo"];
         put?: never;
         post?: never;
@@ -216,9 +216,29 @@ export interface paths {
         put?: never;
         /**
          * Generate an image from a prompt
-         * @description Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota.
+         * @description Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. With dryRun, only quotes the generation (as POST /api/quotes does).
          */
         post: operations["textToImage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/quotes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Quote a text-to-image request before spending
+         * @description Takes the body of POST /api/text-to-image and answers what that generation would cost at most: an upper bound in USD micros with its breakdown, the provider and the models. Calls no model, stores nothing and spends no quota.
+         */
+        post: operations["createQuote"];
         delete?: never;
         options?: never;
         head?: never;
@@ -534,6 +554,42 @@ export interface components {
                 id: string;
                 description: string;
             }[];
+            pricing: components["schemas"]["Pricing"];
+        };
+        Pricing: {
+            /** @description The price table's version: the date its prices took effect */
+            priceVersion: string;
+            /**
+             * @description The provider this deployment generates with; "preview" (without GEMINI_API_KEY) costs nothing
+             * @enum {string}
+             */
+            provider: "gemini" | "preview";
+            /** @description The models this deployment calls */
+            inUse: {
+                image: string;
+                enhancement: string;
+            };
+            models: {
+                provider: string;
+                model: string;
+                /** @description USD micros (1,000,000 = $1) per 1,000,000 tokens, by direction and modality */
+                usdMicrosPerMillionTokens: {
+                    input: {
+                        text: number;
+                        image: number;
+                    };
+                    output: {
+                        text: number;
+                        image: number;
+                    };
+                };
+            }[];
+            /** @description The price of one image of the default image model: its image output tokens */
+            image: {
+                model: string;
+                outputTokens: number;
+                usdMicros: number;
+            };
         };
         CreatedApiKey: components["schemas"]["ApiKey"] & {
             /** @description The key itself. Shown once: store it now, it cannot be retrieved again. */
@@ -650,6 +706,33 @@ export interface components {
                 resetAt: string;
             };
         };
+        Quote: {
+            /** @description An upper bound of the cost in USD micros (1,000,000 = $1) at this price version: each model call at its most (the enhancer's output cap, the longest prompt enhancement can give, one image and an allowance for text beside it) */
+            usdMicros: number;
+            /** @enum {string} */
+            qualifier: "estimate";
+            /**
+             * @description The version of the price table the quote used
+             * @example 2025-10-01
+             */
+            priceVersion: string;
+            breakdown: {
+                /** @description The prompt enhancer's text-model call; 0 when autoEnhance is false or the enhancer runs offline */
+                enhancement: number;
+                /** @description The image model's call */
+                generation: number;
+            };
+            /**
+             * @description "preview" is the offline stand-in used without GEMINI_API_KEY, which costs nothing
+             * @enum {string}
+             */
+            provider: "gemini" | "preview";
+            models: {
+                image: string;
+                /** @description Null when autoEnhance is false */
+                enhancement: string | null;
+            };
+        };
         Generation: {
             /** Format: uuid */
             generationId: string;
@@ -749,6 +832,11 @@ export interface components {
             /** @default true */
             autoEnhance: boolean;
             enhancementOptions?: components["schemas"]["EnhancementOptions"];
+            /**
+             * @description Quote instead of generating: answers 200 with the quote, calls no model, stores nothing, spends no quota
+             * @default false
+             */
+            dryRun: boolean;
         };
         EnhancementOptions: {
             /**
@@ -1764,6 +1852,19 @@ export interface operations {
             };
         };
         responses: {
+            /** @description With dryRun: the quote, an upper bound of the cost; nothing was generated, stored or spent */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Quote"];
+                    };
+                };
+            };
             /** @description The generated image */
             201: {
                 headers: {
@@ -1863,6 +1964,101 @@ export interface operations {
             /** @description The model did not answer in time */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createQuote: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TextToImageRequest"];
+            };
+        };
+        responses: {
+            /** @description The quote */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["Quote"];
+                    };
+                };
+            };
+            /** @description Invalid request: the same checks as POST /api/text-to-image */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -101,6 +101,15 @@ export const TEMPLATE_GUIDES: Record<Template, TemplateGuide> = {
 };
 
 /**
+ * The most UTF-8 bytes the prompt can have after enhancement (see capPrompt): a UTF-16 code unit
+ * is at most 3 bytes in UTF-8 (a pair of them, 4). It also bounds the original prompt, which the
+ * image model gets when the enhancer fails.
+ */
+export function maxEnhancedPromptBytes(original: string): number {
+  return 3 * Math.max(MAX_ENHANCED_PROMPT_LENGTH, original.length);
+}
+
+/**
  * Cuts an enhanced prompt at a word boundary to the cap, or to the original's length when the
  * user already wrote more than that: enhancement adds detail, it never cuts what the user wrote.
  */

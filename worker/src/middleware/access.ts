@@ -204,13 +204,24 @@ function enforceQuota(c: Context<HonoEnv>, caller: Caller): void {
   for (const [name, value] of Object.entries(headers)) c.header(name, value);
 }
 
+export interface AuthorizeOptions {
+  /**
+   * Told the key's hash once the burst shield has let the key through, just before the key check
+   * starts, so work started then runs beside it (see authorizeProjectAlongside).
+   */
+  alongside?: (keyHash: string) => void;
+  /**
+   * False for a request of a rate-limited endpoint that spends nothing (a quote): the key is
+   * checked as usual, the hourly quota is neither spent nor enforced.
+   */
+  spendQuota?: boolean;
+}
+
 /**
  * Authenticates the presented key in one database round trip, spending one request of its
  * hourly quota on rate-limited endpoints, and returns the caller. Call it first in a handler.
- * `alongside` is told the key's hash once the burst shield has let the key through, just before
- * the key check starts, so work started then runs beside it (see authorizeProjectAlongside).
  */
-export async function authorize(c: Context<HonoEnv>, alongside?: (keyHash: string) => void): Promise<Caller> {
+export async function authorize(c: Context<HonoEnv>, options: AuthorizeOptions = {}): Promise<Caller> {
   const policy = c.get("access");
   const key = c.get("presentedKey");
   if (!policy || policy.kind === "public" || !key) {
@@ -218,7 +229,7 @@ export async function authorize(c: Context<HonoEnv>, alongside?: (keyHash: strin
   }
   const { db, burstLimiter } = c.var.services;
   const hash = await hashApiKey(key);
-  const rateLimited = policy.kind === "project" && policy.rateLimited;
+  const rateLimited = policy.kind === "project" && policy.rateLimited && options.spendQuota !== false;
   // Every keyed endpoint, quota-spending or not: a flood from one key stops before the database.
   if (!(await burstLimiter.allow(`burst:${hash}`))) {
     throw new AppError("TOO_MANY_REQUESTS", "Too many requests with this key at once; slow down", {
@@ -226,7 +237,7 @@ export async function authorize(c: Context<HonoEnv>, alongside?: (keyHash: strin
     });
   }
 
-  alongside?.(hash);
+  options.alongside?.(hash);
   const check = await checkApiKey(db, hash, { spendFor: rateLimited ? "project" : undefined });
   if (check.status !== "valid") {
     const { code, detail } = KEY_REJECTIONS[check.status];
@@ -242,8 +253,8 @@ export async function authorize(c: Context<HonoEnv>, alongside?: (keyHash: strin
 }
 
 /** `authorize` for project endpoints: the caller always has an organization and a project. */
-export async function authorizeProject(c: Context<HonoEnv>, alongside?: (keyHash: string) => void): Promise<ProjectCaller> {
-  const caller = await authorize(c, alongside);
+export async function authorizeProject(c: Context<HonoEnv>, options: AuthorizeOptions = {}): Promise<ProjectCaller> {
+  const caller = await authorize(c, options);
   if (!caller.project || !caller.organization) throw new AppError("INSUFFICIENT_SCOPE", "This endpoint needs a project key");
   return caller as ProjectCaller;
 }
@@ -260,10 +271,12 @@ export async function authorizeProjectAlongside<T>(
   read: (keyHash: string) => Promise<T>,
 ): Promise<{ caller: ProjectCaller; read: T }> {
   let reading: Promise<T> | undefined;
-  const caller = await authorizeProject(c, (keyHash) => {
-    reading = read(keyHash);
-    // Observed at once: when the key is refused, nobody awaits the read.
-    reading.catch(() => {});
+  const caller = await authorizeProject(c, {
+    alongside: (keyHash) => {
+      reading = read(keyHash);
+      // Observed at once: when the key is refused, nobody awaits the read.
+      reading.catch(() => {});
+    },
   });
   return { caller, read: (await reading) as T };
 }

@@ -1,4 +1,5 @@
 import type { AspectRatio } from "../domain/catalog";
+import type { TokenCounts } from "../domain/pricing";
 import type { TokenUsage } from "../domain/usage";
 
 export interface GeneratedImage {
@@ -17,6 +18,8 @@ export interface ImageModel {
   model: string;
   /** Throws AppError: CONTENT_BLOCKED, NO_IMAGE or an UPSTREAM_* failure. */
   generate(request: { prompt: string; aspectRatio: AspectRatio }): Promise<GeneratedImage>;
+  /** The most tokens one successful call with a prompt of at most `promptBytes` UTF-8 bytes is billed for. */
+  tokenBound(promptBytes: number): TokenCounts;
   /**
    * Resolves when the model's service answers and knows the model, at no cost: it never
    * generates. For the deep health check; throws otherwise.

@@ -1,5 +1,6 @@
 import type { Template } from "../domain/catalog";
 import type { Improvement } from "../domain/enhancement";
+import type { TokenCounts } from "../domain/pricing";
 import type { TokenUsage } from "../domain/usage";
 
 export interface EnhancedPrompt {
@@ -17,4 +18,6 @@ export interface PromptEnhancer {
   enhancer: "gemini" | "template";
   model: string;
   enhance(request: { prompt: string; template: Template }): Promise<EnhancedPrompt>;
+  /** The most tokens one `enhance` call with this request can be billed for. */
+  tokenBound(request: { prompt: string; template: Template }): TokenCounts;
 }

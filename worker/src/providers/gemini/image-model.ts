@@ -1,3 +1,5 @@
+import { IMAGE_OUTPUT_TOKENS } from "../../domain/pricing";
+import { inputTokenBound } from "../../domain/token-bounds";
 import { AppError } from "../../lib/errors";
 import type { ImageModel } from "../image-model";
 import type { GeminiClient } from "./client";
@@ -16,6 +18,12 @@ const BLOCKING_FINISH_REASONS = new Set([
   "IMAGE_OTHER",
 ]);
 const MAX_MODEL_TEXT = 500;
+/**
+ * Text the image model may write beside the image (it is asked for IMAGE only, and writes little
+ * or none). The request sets no maxOutputTokens: a cap that an image's tokens ever outgrew would
+ * cost the image, so this allowance is an estimate where the rest of the bound is a cap.
+ */
+export const IMAGE_CALL_TEXT_ALLOWANCE = 512;
 
 /** ES2025's native decoder (in workerd); TypeScript's lib does not know it yet. */
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (base64: string) => Uint8Array }).fromBase64;
@@ -35,6 +43,12 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
     provider: "gemini",
     model,
     checkReachable: (signal) => client.getModel(model, signal),
+    // One call is billed: retries follow calls that failed, which Google does not bill. (A call
+    // abandoned at our timeout may still be billed upstream; it reports no usage to record.)
+    tokenBound: (promptBytes) => ({
+      input: { text: inputTokenBound(promptBytes) },
+      output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
+    }),
     async generate({ prompt, aspectRatio }) {
       const { response, attempts } = await client.generateContent({
         model,

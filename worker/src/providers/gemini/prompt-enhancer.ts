@@ -2,6 +2,7 @@ import { Type } from "@google/genai";
 import { z } from "zod";
 import type { Template } from "../../domain/catalog";
 import { capPrompt, IMPROVEMENTS, TEMPLATE_GUIDES } from "../../domain/enhancement";
+import { inputTokenBound, utf8Bytes } from "../../domain/token-bounds";
 import { AppError } from "../../lib/errors";
 import type { PromptEnhancer } from "../prompt-enhancer";
 import type { GeminiClient } from "./client";
@@ -46,20 +47,42 @@ const ModelAnswer = z.object({
   improvements: z.array(z.string()).transform((items) => IMPROVEMENTS.filter((known) => items.includes(known))),
 });
 
+/**
+ * The most tokens the text model may write, thinking included (Gemini counts thoughts against
+ * this cap and bills them as output), so a quote's bound on enhancement is a real one. The
+ * answer is a paragraph of at most 120 words and a few short fields: a few hundred tokens.
+ */
+export const ENHANCER_MAX_OUTPUT_TOKENS = 1536;
+
+/** What the enhancer sends for a prompt: the user's part and the system instruction. */
+function requestTexts(prompt: string, template: Template) {
+  return { userText: JSON.stringify({ prompt, template }), systemInstruction: systemInstruction(template) };
+}
+
 /** Enhancement by a Gemini text model answering in a JSON schema. */
 export function createGeminiPromptEnhancer(client: GeminiClient, model: string): PromptEnhancer {
   return {
     enhancer: "gemini",
     model,
+    tokenBound({ prompt, template }) {
+      const { userText, systemInstruction } = requestTexts(prompt, template);
+      // The response schema is sent along and may be counted as input too.
+      const bytes = utf8Bytes(userText) + utf8Bytes(systemInstruction) + utf8Bytes(JSON.stringify(responseSchema));
+      return { input: { text: inputTokenBound(bytes) }, output: { text: ENHANCER_MAX_OUTPUT_TOKENS } };
+    },
     async enhance({ prompt, template }) {
+      const { userText, systemInstruction } = requestTexts(prompt, template);
       const { response } = await client.generateContent({
         model,
-        contents: [{ role: "user", parts: [{ text: JSON.stringify({ prompt, template }) }] }],
+        contents: [{ role: "user", parts: [{ text: userText }] }],
         config: {
-          systemInstruction: systemInstruction(template),
+          systemInstruction,
           responseMimeType: "application/json",
           responseSchema,
           temperature: 0.4,
+          maxOutputTokens: ENHANCER_MAX_OUTPUT_TOKENS,
+          // Rewriting a prompt needs no reasoning, and thoughts would eat the output cap above.
+          thinkingConfig: { thinkingBudget: 0 },
         },
       });
       let answer: z.infer<typeof ModelAnswer>;

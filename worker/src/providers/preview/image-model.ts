@@ -1,4 +1,5 @@
 import { ASPECT_RATIOS } from "../../domain/catalog";
+import { NO_TOKENS } from "../../domain/token-bounds";
 import { encodeImage } from "../../images/codec";
 import type { ImageModel } from "../image-model";
 
@@ -76,6 +77,8 @@ export function createPreviewImageModel(): ImageModel {
     // In-process: always there.
     async checkReachable() {},
     model: PREVIEW_MODEL,
+    // It runs in the Worker: no tokens, no cost.
+    tokenBound: () => NO_TOKENS,
     async generate({ prompt, aspectRatio }) {
       const { width, height } = ASPECT_RATIOS[aspectRatio];
       const data = paint(width, height, await seedOf(prompt));

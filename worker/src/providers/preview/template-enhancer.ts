@@ -1,5 +1,6 @@
 import type { Template } from "../../domain/catalog";
 import { capPrompt, TEMPLATE_GUIDES } from "../../domain/enhancement";
+import { NO_TOKENS } from "../../domain/token-bounds";
 import type { PromptEnhancer } from "../prompt-enhancer";
 import { detectLanguage } from "./language";
 
@@ -14,6 +15,8 @@ export function createTemplateEnhancer(): PromptEnhancer {
   return {
     enhancer: "template",
     model: TEMPLATE_ENHANCER_MODEL,
+    // It runs in the Worker: no tokens, no cost.
+    tokenBound: () => NO_TOKENS,
     async enhance({ prompt, template }: { prompt: string; template: Template }) {
       const guide = TEMPLATE_GUIDES[template];
       const subject = prompt.trim().replace(/[\s.,;:!]+$/, "");

@@ -2,6 +2,31 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { commonErrorResponses, publicSecurity, successEnvelope } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 
+const micros = z.number().int().min(0);
+const ByModality = z.object({ text: micros, image: micros });
+
+const PricingSchema = z
+  .object({
+    priceVersion: z.string().openapi({ description: "The price table's version: the date its prices took effect" }),
+    provider: z.enum(["gemini", "preview"]).openapi({
+      description: 'The provider this deployment generates with; "preview" (without GEMINI_API_KEY) costs nothing',
+    }),
+    inUse: z.object({ image: z.string(), enhancement: z.string() }).openapi({ description: "The models this deployment calls" }),
+    models: z.array(
+      z.object({
+        provider: z.string(),
+        model: z.string(),
+        usdMicrosPerMillionTokens: z
+          .object({ input: ByModality, output: ByModality })
+          .openapi({ description: "USD micros (1,000,000 = $1) per 1,000,000 tokens, by direction and modality" }),
+      }),
+    ),
+    image: z
+      .object({ model: z.string(), outputTokens: z.number().int(), usdMicros: micros })
+      .openapi({ description: "The price of one image of the default image model: its image output tokens" }),
+  })
+  .openapi("Pricing");
+
 const InfoSchema = z
   .object({
     name: z.string(),
@@ -28,6 +53,7 @@ const InfoSchema = z
     formats: z.object({ output: z.array(z.string()), upload: z.array(z.string()) }),
     aspectRatios: z.array(z.object({ ratio: z.string(), name: z.string(), width: z.number(), height: z.number() })),
     templates: z.array(z.object({ id: z.string(), description: z.string() })),
+    pricing: PricingSchema,
   })
   .openapi("Info");
 
@@ -36,7 +62,7 @@ export const infoRoute = createRoute({
   path: "/api/info",
   tags: ["System"],
   operationId: "getInfo",
-  summary: "What the API offers: limits, formats, aspect ratios, templates and transformation presets",
+  summary: "What the API offers: limits, formats, aspect ratios, templates, transformation presets and prices",
   middleware: [access.public()],
   security: publicSecurity,
   responses: {

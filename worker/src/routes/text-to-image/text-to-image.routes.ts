@@ -5,8 +5,10 @@ import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorRespon
 import { access } from "../../middleware/access";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema } from "../shared/enhancement-schemas";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
+import { QuoteSchema } from "../shared/quote-schemas";
 
-const Body = z
+/** What a generation is asked with; a quote (POST /api/quotes) is asked with the same. */
+export const TextToImageRequestSchema = z
   .object({
     prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).openapi({ example: "кот в космосе" }),
     filename: z.string().trim().min(1).max(100).optional().openapi({
@@ -24,6 +26,9 @@ const Body = z
       .openapi({ description: "jpeg and webp only; default 82 (jpeg) or 80 (webp)" }),
     autoEnhance: z.boolean().default(true),
     enhancementOptions: EnhancementOptionsSchema.optional(),
+    dryRun: z.boolean().default(false).openapi({
+      description: "Quote instead of generating: answers 200 with the quote, calls no model, stores nothing, spends no quota",
+    }),
   })
   .strict()
   .superRefine((body, ctx) => {
@@ -76,11 +81,15 @@ export const textToImageRoute = createRoute({
   operationId: "textToImage",
   summary: "Generate an image from a prompt",
   description:
-    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota.",
+    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. With dryRun, only quotes the generation (as POST /api/quotes does).",
   middleware: [access.project({ rateLimited: true })],
   security: keySecurity,
-  request: { body: { content: { "application/json": { schema: Body } }, required: true } },
+  request: { body: { content: { "application/json": { schema: TextToImageRequestSchema } }, required: true } },
   responses: {
+    200: {
+      description: "With dryRun: the quote, an upper bound of the cost; nothing was generated, stored or spent",
+      content: { "application/json": { schema: successEnvelope(QuoteSchema) } },
+    },
     201: { description: "The generated image", content: { "application/json": { schema: successEnvelope(GenerationSchema) } } },
     400: problemResponse("Invalid request"),
     422: problemResponse("The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)"),

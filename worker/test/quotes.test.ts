@@ -1,0 +1,312 @@
+import { sql } from "drizzle-orm";
+import { describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
+import { loadConfig } from "../src/config";
+import { MAX_ENHANCED_PROMPT_LENGTH } from "../src/domain/enhancement";
+import { costMicros, IMAGE_OUTPUT_TOKENS, type Modality, PRICE_VERSION, priceOf, type TokenCounts } from "../src/domain/pricing";
+import { FRAMING_TOKENS } from "../src/domain/token-bounds";
+import { IMAGE_CALL_TEXT_ALLOWANCE } from "../src/providers/gemini/image-model";
+import { ENHANCER_MAX_OUTPUT_TOKENS } from "../src/providers/gemini/prompt-enhancer";
+import { createS3ObjectStore } from "../src/storage/s3-object-store";
+import { api, readProblem, testEnv } from "./support/app";
+import { insertKey, quotaUsed, setQuotaUsed, withDb } from "./support/fixtures";
+import { type FakeRequest, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
+
+const DEFAULT_PROMPT = "кот в космосе";
+
+/** Asks for a quote the two ways there are: POST /api/quotes, or text-to-image with dryRun. */
+async function quote(key: string, body: Record<string, unknown>, env: Record<string, string> = {}) {
+  const response = await api("/api/quotes", { key, body, env });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return ((await response.json()) as ApiBody<"createQuote", 200>).data;
+}
+
+async function dryRun(key: string, body: Record<string, unknown>, env: Record<string, string> = {}) {
+  const response = await api("/api/text-to-image", { key, body: { ...body, dryRun: true }, env });
+  expect(response.status, await response.clone().text()).toBe(200);
+  return ((await response.json()) as ApiBody<"textToImage", 200>).data;
+}
+
+const geminiImagePrice = () => {
+  const price = priceOf("gemini", "gemini-2.5-flash-image");
+  if (!price) throw new Error("no price for gemini-2.5-flash-image");
+  return price;
+};
+
+describe("quotes: the most a generation would cost, before anything is spent", () => {
+  it("bounds the default request on Gemini: enhancement at its output cap, the image on the longest enhanced prompt", async () => {
+    const { key } = await freshProjectKey();
+    const data = await quote(key.key, { prompt: DEFAULT_PROMPT }, GEMINI_ENV);
+
+    expect(data).toMatchObject({
+      qualifier: "estimate",
+      priceVersion: PRICE_VERSION,
+      provider: "gemini",
+      models: { image: "gemini-2.5-flash-image", enhancement: "gemini-2.5-flash" },
+    });
+    // The image model may get an enhanced prompt of up to 1500 UTF-16 units, 3 UTF-8 bytes each at most.
+    expect(data.breakdown.generation).toBe(
+      costMicros(geminiImagePrice(), {
+        input: { text: 3 * MAX_ENHANCED_PROMPT_LENGTH + FRAMING_TOKENS },
+        output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
+      }),
+    );
+    // About $0.039 for the image itself, plus the bounds of its prompt and text.
+    expect(data.breakdown.generation).toBeGreaterThan(38_700);
+    const textPrice = priceOf("gemini", "gemini-2.5-flash");
+    if (!textPrice) throw new Error("no price for gemini-2.5-flash");
+    // The text model's output cap, plus its input: the instruction, the schema and the prompt.
+    const capCost = costMicros(textPrice, { input: {}, output: { text: ENHANCER_MAX_OUTPUT_TOKENS } });
+    expect(data.breakdown.enhancement).toBeGreaterThan(capCost);
+    expect(data.breakdown.enhancement).toBeLessThan(capCost + 2_000);
+    expect(data.usdMicros).toBe(data.breakdown.enhancement + data.breakdown.generation);
+  });
+
+  it("bounds a request without enhancement by the prompt's own UTF-8 bytes, and quotes no enhancement", async () => {
+    const { key } = await freshProjectKey();
+    const data = await quote(key.key, { prompt: DEFAULT_PROMPT, autoEnhance: false }, GEMINI_ENV);
+
+    expect(data.models).toEqual({ image: "gemini-2.5-flash-image", enhancement: null });
+    expect(data.breakdown.enhancement).toBe(0);
+    // 11 Cyrillic letters of 2 bytes and 2 spaces.
+    expect(new TextEncoder().encode(DEFAULT_PROMPT).byteLength).toBe(24);
+    expect(data.breakdown.generation).toBe(
+      costMicros(geminiImagePrice(), {
+        input: { text: 24 + FRAMING_TOKENS },
+        output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
+      }),
+    );
+    expect(data.usdMicros).toBe(data.breakdown.generation);
+  });
+
+  it("quotes the offline preview at zero, and says so", async () => {
+    const { key } = await freshProjectKey();
+    const data = await quote(key.key, { prompt: DEFAULT_PROMPT });
+
+    expect(data).toEqual({
+      usdMicros: 0,
+      qualifier: "estimate",
+      priceVersion: PRICE_VERSION,
+      breakdown: { enhancement: 0, generation: 0 },
+      provider: "preview",
+      models: { image: "banatie-preview-1", enhancement: "banatie-templates-1" },
+    });
+  });
+
+  it.each([
+    ["Gemini", GEMINI_ENV],
+    ["the preview", {}],
+  ])("answers the same quote to dryRun and to POST /api/quotes, on %s", async (_, env) => {
+    const { key } = await freshProjectKey();
+    for (const body of [
+      { prompt: DEFAULT_PROMPT },
+      { prompt: "a red fox in snow", autoEnhance: false, aspectRatio: "16:9", outputFormat: "webp", quality: 70 },
+      { prompt: "a teapot", enhancementOptions: { template: "product" } },
+    ]) {
+      expect(await dryRun(key.key, body, env)).toEqual(await quote(key.key, body, env));
+    }
+  });
+});
+
+const store = () => {
+  const storage = loadConfig(testEnv).storage;
+  if (storage.driver !== "s3") throw new Error("the test stack uses s3");
+  return createS3ObjectStore(storage.s3);
+};
+
+describe("a quote changes nothing", () => {
+  it("makes no generation, image, object or audit row, spends no quota, and calls no model", async () => {
+    const { scope, key } = await freshProjectKey();
+    const tag = marker();
+    const body = { prompt: `a lighthouse in fog ${tag}` };
+    const state = async () =>
+      withDb(async (db) => {
+        const count = async (query: ReturnType<typeof sql>) => (await db.execute<{ n: number }>(query)).rows[0]?.n;
+        return {
+          generations: await count(sql`select count(*)::int as n from generations where project_id = ${scope.project.id}`),
+          images: await count(sql`select count(*)::int as n from images where project_id = ${scope.project.id}`),
+          audit: await count(
+            sql`select count(*)::int as n from audit_events where actor_key_id = ${key.id} or project_id = ${scope.project.id}`,
+          ),
+          objects: (await store().list({ prefix: `${scope.organization.slug}/${scope.project.slug}/` })).objects.length,
+          quota: await quotaUsed(db, key.id),
+        };
+      });
+    const before = await state();
+
+    await quote(key.key, body, GEMINI_ENV);
+    await dryRun(key.key, body, GEMINI_ENV);
+    await quote(key.key, { ...body, autoEnhance: false }, GEMINI_ENV);
+
+    expect(await state()).toEqual(before);
+    expect(before).toEqual({ generations: 0, images: 0, audit: 0, objects: 0, quota: 0 });
+    expect(await fakeRequests(tag)).toEqual([]);
+
+    // The first generation after the quotes is the first request the hour's quota counts.
+    const generated = await api("/api/text-to-image", { key: key.key, body: { ...body, autoEnhance: false }, env: GEMINI_ENV });
+    expect(generated.status).toBe(201);
+    await generated.body?.cancel();
+    expect(generated.headers.get("x-ratelimit-limit")).toBe("100");
+    expect(generated.headers.get("x-ratelimit-remaining")).toBe("99");
+  });
+
+  it("answers a key whose hourly quota is used up, without spending or refusing", async () => {
+    const { key } = await freshProjectKey();
+    await withDb((db) => setQuotaUsed(db, key.id, 100));
+    const refused = await api("/api/text-to-image", { key: key.key, body: { prompt: "a cat" } });
+    expect(refused.status).toBe(429);
+    await refused.body?.cancel();
+
+    expect((await quote(key.key, { prompt: "a cat" })).usdMicros).toBe(0);
+    expect((await dryRun(key.key, { prompt: "a cat" })).usdMicros).toBe(0);
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(2 * 100 + 1);
+  });
+});
+
+describe("a quote is validated and authorized as the generation would be", () => {
+  it.each([
+    ["an empty prompt", { prompt: "" }, "prompt"],
+    ["a prompt over 5000 characters", { prompt: "x".repeat(5001) }, "prompt"],
+    ["an unknown aspect ratio", { prompt: "a cat", aspectRatio: "7:7" }, "aspectRatio"],
+    ["a quality for png", { prompt: "a cat", quality: 80 }, "quality"],
+    ["an unknown template", { prompt: "a cat", enhancementOptions: { template: "baroque" } }, "enhancementOptions.template"],
+    ["a dryRun that is not a boolean", { prompt: "a cat", dryRun: "yes" }, "dryRun"],
+  ])("refuses %s with 400 naming the field, the same problem as text-to-image", async (_, body, field) => {
+    const { key } = await freshProjectKey();
+    const problems = [];
+    for (const request of [
+      api("/api/quotes", { key: key.key, body }),
+      api("/api/text-to-image", { key: key.key, body: { dryRun: true, ...body } }),
+      api("/api/text-to-image", { key: key.key, body }),
+    ]) {
+      const response = await request;
+      expect(response.status).toBe(400);
+      const { code, errors } = await readProblem(response);
+      problems.push({ code, errors });
+    }
+    expect(problems[0]?.code).toBe("VALIDATION_ERROR");
+    expect(problems[0]?.errors?.map((error) => error.field)).toContain(field);
+    expect(problems[1]).toEqual(problems[0]);
+    expect(problems[2]).toEqual(problems[0]);
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(0);
+  });
+
+  it("refuses a master key with 403, as text-to-image does", async () => {
+    const master = await withDb((db) => insertKey(db, { type: "master" }));
+    for (const [path, body] of [
+      ["/api/quotes", { prompt: "a cat" }],
+      ["/api/text-to-image", { prompt: "a cat", dryRun: true }],
+      ["/api/text-to-image", { prompt: "a cat" }],
+    ] as const) {
+      const response = await api(path, { key: master.key, body });
+      expect(response.status).toBe(403);
+      expect((await readProblem(response)).code).toBe("INSUFFICIENT_SCOPE");
+    }
+  });
+
+  it("refuses a request without a key with 401", async () => {
+    const response = await api("/api/quotes", { body: { prompt: "a cat" } });
+    expect(response.status).toBe(401);
+    expect((await readProblem(response)).code).toBe("MISSING_API_KEY");
+  });
+});
+
+/** What the Gemini-protocol fake reports a call used, as the real API does in `usageMetadata`. */
+interface UsageMetadata {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  thoughtsTokenCount?: number;
+  promptTokensDetails?: { modality: string; tokenCount: number }[];
+  candidatesTokensDetails?: { modality: string; tokenCount: number }[];
+}
+
+/**
+ * The usage the fake reports for a call, asked by sending it the same request again; none for a
+ * call it answered with an error, which Google does not bill.
+ */
+async function usageOf(call: FakeRequest): Promise<UsageMetadata | undefined> {
+  const response = await fetch(`${testEnv.GEMINI_BASE_URL}/v1beta/models/${call.model}:generateContent`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-goog-api-key": call.apiKey },
+    body: JSON.stringify(call.body),
+  });
+  return ((await response.json()) as { usageMetadata?: UsageMetadata }).usageMetadata;
+}
+
+const modality = (name: string): Modality => (name.toUpperCase() === "IMAGE" ? "image" : "text");
+
+/**
+ * The tokens of a call by direction and modality: from the details when the fake gives them,
+ * otherwise the prompt as text and the candidates in the modality the call asked for.
+ */
+function tokensOf(usage: UsageMetadata, wantsImage: boolean): TokenCounts {
+  const tokens: TokenCounts = { input: {}, output: {} };
+  const add = (direction: "input" | "output", name: Modality, count: number) => {
+    tokens[direction][name] = (tokens[direction][name] ?? 0) + count;
+  };
+  if (usage.promptTokensDetails)
+    for (const entry of usage.promptTokensDetails) add("input", modality(entry.modality), entry.tokenCount);
+  else add("input", "text", usage.promptTokenCount ?? 0);
+  if (usage.candidatesTokensDetails) {
+    for (const entry of usage.candidatesTokensDetails) add("output", modality(entry.modality), entry.tokenCount);
+  } else add("output", wantsImage ? "image" : "text", usage.candidatesTokenCount ?? 0);
+  add("output", "text", usage.thoughtsTokenCount ?? 0);
+  return tokens;
+}
+
+async function costOfCalls(calls: FakeRequest[]) {
+  const costs = { enhancement: 0, generation: 0 };
+  for (const call of calls) {
+    const wantsImage = call.body.generationConfig?.responseModalities?.includes("IMAGE") ?? false;
+    const price = priceOf("gemini", call.model);
+    if (!price) throw new Error(`no price for ${call.model}`);
+    const usage = await usageOf(call);
+    if (usage) costs[wantsImage ? "generation" : "enhancement"] += costMicros(price, tokensOf(usage, wantsImage));
+  }
+  return costs;
+}
+
+describe("the bound holds against what the model then reports", () => {
+  it.each([
+    ["an enhanced prompt", (tag: string) => ({ prompt: `кот на крыше ${tag}` }), "enhance"],
+    ["a failed enhancement", (tag: string) => ({ prompt: `a blue whale ${tag}` }), "fail"],
+    [
+      "a long prompt without enhancement",
+      (tag: string) => ({ prompt: `${"дом у моря ".repeat(400)}${tag}`, autoEnhance: false }),
+      "none",
+    ],
+  ] as const)("is never below the cost of %s", async (_, bodyFor, enhancer) => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    if (enhancer === "enhance") {
+      await scriptFake({
+        marker: tag,
+        model: "gemini-2.5-flash",
+        text: JSON.stringify({
+          // Longer than the cap, so the image model gets the longest prompt enhancement can give.
+          enhancedPrompt: `${tag} ${"A fluffy ginger cat on a tin roof at golden hour, ".repeat(40)}`,
+          detectedLanguage: "ru",
+          translated: true,
+          improvements: ["lighting"],
+        }),
+      });
+    }
+    if (enhancer === "fail") await scriptFake({ marker: tag, model: "gemini-2.5-flash", status: 400 });
+    const body = bodyFor(tag);
+    const quoted = await quote(key.key, body, GEMINI_ENV);
+
+    const response = await api("/api/text-to-image", { key: key.key, body, env: GEMINI_ENV });
+    expect(response.status, await response.clone().text()).toBe(201);
+    await response.body?.cancel();
+    const calls = await fakeRequests(tag);
+    expect(calls.map((call) => call.model).sort()).toEqual(
+      enhancer === "none" ? ["gemini-2.5-flash-image"] : ["gemini-2.5-flash", "gemini-2.5-flash-image"],
+    );
+    const spent = await costOfCalls(calls);
+
+    expect(spent.generation).toBeGreaterThan(0);
+    expect(quoted.breakdown.generation).toBeGreaterThanOrEqual(spent.generation);
+    expect(quoted.breakdown.enhancement).toBeGreaterThanOrEqual(spent.enhancement);
+    expect(quoted.usdMicros).toBeGreaterThanOrEqual(spent.enhancement + spent.generation);
+  });
+});
