@@ -5,7 +5,7 @@ import { capPrompt, IMPROVEMENTS, TEMPLATE_GUIDES } from "../../domain/enhanceme
 import { AppError } from "../../lib/errors";
 import type { PromptEnhancer } from "../prompt-enhancer";
 import type { GeminiClient } from "./client";
-import { usageOf } from "./usage";
+import { tokensOf, usageOf } from "./usage";
 
 /**
  * The user's prompt travels as a JSON string value, never as instructions: whatever it says
@@ -62,13 +62,18 @@ export function createGeminiPromptEnhancer(client: GeminiClient, model: string):
           temperature: 0.4,
         },
       });
+      const tokens = tokensOf(response, "text");
       let answer: z.infer<typeof ModelAnswer>;
       try {
         answer = ModelAnswer.parse(JSON.parse(response.text ?? ""));
       } catch (cause) {
-        throw new AppError("UPSTREAM_BAD_RESPONSE", `${model} did not answer with an enhancement`, { cause });
+        // The model answered: the call was paid for even though its answer is unusable.
+        throw new AppError("UPSTREAM_BAD_RESPONSE", `${model} did not answer with an enhancement`, {
+          cause,
+          chargedTokens: tokens,
+        });
       }
-      return { ...answer, enhancedPrompt: capPrompt(answer.enhancedPrompt, prompt), usage: usageOf(response) };
+      return { ...answer, enhancedPrompt: capPrompt(answer.enhancedPrompt, prompt), usage: usageOf(response), tokens };
     },
   };
 }
