@@ -97,7 +97,7 @@ interface GenerationRun {
 
 /** The prompt the model gets: enhanced when asked (and the enhancer answered), else the original. */
 async function choosePrompt(run: GenerationRun): Promise<{ enhancement: EnhancementOutcome | null; prompt: string }> {
-  const { deps, caller, request, timings } = run;
+  const { request, timings } = run;
   const enhancement = request.autoEnhance ? await stage(timings, "enhanceMs", () => enhanceOrExplain(run)) : null;
   return { enhancement, prompt: enhancement?.applied ? enhancement.enhancedPrompt : request.prompt };
 }
