@@ -14,7 +14,7 @@ import { freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/gener
  * what is recorded, and what a response says it cost is what was recorded as billable.
  */
 
-interface UsageRow {
+type UsageRow = {
   organization_id: string;
   project_id: string;
   api_key_id: string;
@@ -26,17 +26,18 @@ interface UsageRow {
   input_image_tokens: number;
   output_text_tokens: number;
   output_image_tokens: number;
-  cost_usd_micros: string | number;
+  cost_usd_micros: number;
   price_version: string;
   billable: boolean;
-}
+};
 
 /** The fake counts about four characters a token, as Gemini roughly does. */
 const textTokens = (text: string) => Math.ceil(text.length / 4);
 
 async function usageOfKey(keyId: string): Promise<UsageRow[]> {
   return withDb(async (db) => {
-    const result = await db.execute<UsageRow>(
+    // bigint arrives as a string: read as the number it is.
+    const result = await db.execute<Omit<UsageRow, "cost_usd_micros"> & { cost_usd_micros: string }>(
       sql`select * from usage_events where api_key_id = ${keyId} order by kind desc, created_at, id`,
     );
     return result.rows.map((row) => ({ ...row, cost_usd_micros: Number(row.cost_usd_micros) }));
