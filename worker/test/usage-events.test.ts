@@ -228,6 +228,28 @@ describe("usage of a generation that fails", () => {
     ]);
   });
 
+  it("keeps an enhancer answer that could not be used, not billable, while the image made from the original prompt is", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    await scriptFake({ marker: tag, model: "gemini-2.5-flash", text: "Sure! Here is a better prompt." });
+    const response = await generate(key.key, { prompt: `a tree ${tag}` });
+
+    expect(response.status).toBe(201);
+    const { data } = (await response.json()) as ApiBody<"textToImage", 201>;
+    expect(data.enhancement).toMatchObject({ applied: false });
+    const events = await usageOfKey(key.id);
+    expect(events.map((event) => [event.kind, event.billable])).toEqual([
+      ["generation", true],
+      ["enhancement", false],
+    ]);
+    expect(events[1]?.cost_usd_micros).toBeGreaterThan(0);
+    expect(data.cost).toEqual({
+      usdMicros: events[0]?.cost_usd_micros,
+      priceVersion: PRICE_VERSION,
+      breakdown: { enhancement: 0, generation: events[0]?.cost_usd_micros },
+    });
+  });
+
   it("writes the generation's outcome and its usage together: when the usage cannot be written, the generation is not succeeded", async () => {
     const { scope, key } = await freshProjectKey();
     // A trigger of this test's own refuses this project's usage rows, as a failing write would.
