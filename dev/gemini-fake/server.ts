@@ -91,9 +91,30 @@ function errorBody(status: number, message: string) {
   return { error: { code: status, message, status: STATUS_NAMES[status] ?? "UNKNOWN" } };
 }
 
-function usage(prompt: string) {
-  const promptTokenCount = Math.ceil(prompt.length / 4);
-  return { promptTokenCount, candidatesTokenCount: 1290, totalTokenCount: promptTokenCount + 1290 };
+/** Tokens Gemini 2.5 Flash Image writes for one image, whatever its aspect ratio. */
+export const FAKE_IMAGE_TOKENS = 1290;
+
+/** Gemini's rough token count of a text: about four characters a token. */
+export const fakeTextTokens = (text: string) => Math.ceil(text.length / 4);
+
+/**
+ * `usageMetadata` as Gemini reports it, by modality: the prompt is text, and the candidates are
+ * what the answer holds (1290 tokens per image, plus its text). A refusal of the prompt still
+ * counts the prompt's tokens, and has no candidates to count.
+ */
+function usage(prompt: string, answer: { text?: string; image?: boolean } = {}) {
+  const promptTokenCount = fakeTextTokens(prompt);
+  const candidates = [
+    ...(answer.text ? [{ modality: "TEXT", tokenCount: fakeTextTokens(answer.text) }] : []),
+    ...(answer.image ? [{ modality: "IMAGE", tokenCount: FAKE_IMAGE_TOKENS }] : []),
+  ];
+  const candidatesTokenCount = candidates.reduce((sum, detail) => sum + detail.tokenCount, 0);
+  return {
+    promptTokenCount,
+    promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokenCount }],
+    ...(candidates.length > 0 ? { candidatesTokenCount, candidatesTokensDetails: candidates } : {}),
+    totalTokenCount: promptTokenCount + candidatesTokenCount,
+  };
 }
 
 export async function startGeminiFake(options: { port?: number; apiKey?: string } = {}): Promise<GeminiFake> {
@@ -179,17 +200,19 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     }
 
     const base = {
-      usageMetadata: usage(prompt),
       modelVersion: model,
       responseId: createHash("sha1").update(prompt).digest("hex").slice(0, 20),
     };
     const blockReason = directive(prompt, "block");
-    if (blockReason !== undefined) return send(200, { promptFeedback: { blockReason: blockReason || "SAFETY" }, ...base });
+    if (blockReason !== undefined) {
+      return send(200, { promptFeedback: { blockReason: blockReason || "SAFETY" }, usageMetadata: usage(prompt), ...base });
+    }
 
     const finishReason = directive(prompt, "finish");
     if (finishReason !== undefined) {
       return send(200, {
         candidates: [{ content: { role: "model", parts: [] }, finishReason: finishReason || "IMAGE_SAFETY", index: 0 }],
+        usageMetadata: usage(prompt),
         ...base,
       });
     }
@@ -198,7 +221,8 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     const reply = script?.text ?? directive(prompt, "reply");
     const text = reply ?? `A rendering of: ${prompt.slice(0, 200)}`;
     const parts: object[] = [{ text }];
-    if (wantsImage && directive(prompt, "text-only") === undefined) {
+    const withImage = wantsImage && directive(prompt, "text-only") === undefined;
+    if (withImage) {
       const [width, height] = SIZES[body.generationConfig?.imageConfig?.aspectRatio ?? "1:1"] ?? [1024, 1024];
       const seed = createHash("sha256").update(prompt).digest().readUInt32BE(0);
       const cacheKey = `${width}x${height}:${seed}`;
@@ -209,7 +233,11 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
       }
       parts.push({ inlineData: { mimeType: "image/png", data } });
     }
-    return send(200, { candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }], ...base });
+    return send(200, {
+      candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
+      usageMetadata: usage(prompt, { text, image: withImage }),
+      ...base,
+    });
   });
 
   await new Promise<void>((resolve, reject) => {

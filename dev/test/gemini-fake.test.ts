@@ -50,6 +50,35 @@ describe("Gemini-protocol fake", () => {
     expect(fake.requests.at(-1)).toMatchObject({ model: MODEL, apiKey: "fake-key" });
   });
 
+  it("reports usageMetadata by modality: text prompt tokens, 1290 image tokens plus the text of the answer", async () => {
+    const prompt = "a lighthouse on a cliff at dusk, long exposure";
+    const image = await generateImage(prompt);
+    const promptTokens = Math.ceil(prompt.length / 4);
+    const said = image.candidates?.[0]?.content?.parts?.find((part) => part.text)?.text ?? "";
+    const saidTokens = Math.ceil(said.length / 4);
+
+    expect(saidTokens).toBeGreaterThan(0);
+    expect(image.usageMetadata).toEqual({
+      promptTokenCount: promptTokens,
+      promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokens }],
+      candidatesTokenCount: 1290 + saidTokens,
+      candidatesTokensDetails: [
+        { modality: "TEXT", tokenCount: saidTokens },
+        { modality: "IMAGE", tokenCount: 1290 },
+      ],
+      totalTokenCount: promptTokens + 1290 + saidTokens,
+    });
+
+    const text = await ai.models.generateContent({ model: "gemini-2.5-flash", contents: "x [fake:reply=twelve chars]" });
+    expect(text.usageMetadata?.promptTokensDetails).toEqual([{ modality: "TEXT", tokenCount: 7 }]);
+    expect(text.usageMetadata?.candidatesTokensDetails).toEqual([{ modality: "TEXT", tokenCount: 3 }]);
+
+    // A refused prompt was still read: its tokens count, and there are no candidates to count.
+    const blocked = await generateImage("bad [fake:block=SAFETY]");
+    expect(blocked.usageMetadata?.promptTokenCount).toBe(6);
+    expect(blocked.usageMetadata?.candidatesTokensDetails).toBeUndefined();
+  });
+
   it("rejects a wrong API key as the real API does", async () => {
     const stranger = new GoogleGenAI({ apiKey: "wrong", httpOptions: { baseUrl: fake.url } });
     const attempt = stranger.models.generateContent({ model: MODEL, contents: "x" });

@@ -18,6 +18,7 @@ const TABLES = [
   "projects",
   "prompt_cache",
   "rate_limit_windows",
+  "usage_events",
 ];
 
 let postgres: LocalPostgres;
@@ -78,6 +79,8 @@ describe("migrations", () => {
         "api_keys_single_bootstrap_key",
         "audit_events_target_created_idx",
         "image_variants_image_id_variant_key_pk",
+        "usage_events_project_created_idx",
+        "usage_events_api_key_created_idx",
       ]),
     );
   });

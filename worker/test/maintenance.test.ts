@@ -3,7 +3,7 @@ import { inArray, sql } from "drizzle-orm";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import type { Database } from "../src/db/client";
-import { auditEvents, generations, images } from "../src/db/schema";
+import { auditEvents, generations, images, usageEvents } from "../src/db/schema";
 import { PRUNED_ROWS_PER_RUN, STUCK_GENERATIONS_PER_RUN } from "../src/domain/limits";
 import worker from "../src/index";
 import { sweepOrphanObjects } from "../src/services/maintenance/orphan-objects";
@@ -223,6 +223,42 @@ describe("scheduled maintenance", () => {
     const lines = await runScheduled({ AUDIT_RETENTION_DAYS: "5" });
     expect(jobLine(lines, "prune-audit-events").deleted).toBeGreaterThanOrEqual(1);
     expect(await remainingAudit([tenDaysOld, twoDaysOld])).toEqual([twoDaysOld]);
+  });
+
+  it("never touches usage events, however old, even those of a generation it fails as abandoned", async () => {
+    const eventId = await withDb(async (db) => {
+      const abandoned = await insertGeneration(db, 2 * HOUR);
+      const [row] = await db
+        .insert(usageEvents)
+        .values({
+          organizationId: scope.organization.id,
+          projectId: scope.project.id,
+          apiKeyId: key.id,
+          generationId: abandoned,
+          kind: "generation",
+          provider: "gemini",
+          model: "gemini-2.5-flash-image",
+          outputImageTokens: 1290,
+          costUsdMicros: 38_700,
+          priceVersion: "2025-10-01",
+          billable: true,
+          createdAt: new Date(Date.now() - 4000 * DAY),
+        })
+        .returning({ id: usageEvents.id });
+      return (row as { id: string }).id;
+    });
+    const event = () =>
+      withDb((db) =>
+        db
+          .select()
+          .from(usageEvents)
+          .where(inArray(usageEvents.id, [eventId])),
+      );
+    const before = await event();
+
+    await runScheduled({ AUDIT_RETENTION_DAYS: "1" });
+    expect(errors).toEqual([]);
+    expect(await event()).toEqual(before);
   });
 
   it("never removes a young or referenced object, however unreferenced it looks", async () => {

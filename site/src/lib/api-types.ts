@@ -782,6 +782,7 @@ export interface components {
                 outputTokens?: number;
                 totalTokens?: number;
             } | null;
+            cost: components["schemas"]["Cost"];
             /** @description Calls made to the image model, retries included */
             attempts: number;
             /** Format: date-time */
@@ -808,6 +809,24 @@ export interface components {
             model: string;
             /** @description Served from the prompt cache without calling the text model */
             cached: boolean;
+        };
+        Cost: {
+            /**
+             * @description What the user is charged: 0 for the offline preview, and for a cached enhancement
+             * @example 38710
+             */
+            usdMicros: number;
+            /**
+             * @description The version of the price table used
+             * @example 2025-10-01
+             */
+            priceVersion: string;
+            breakdown: {
+                /** @description The text-model call that improved the prompt */
+                enhancement: number;
+                /** @description The image-model call */
+                generation: number;
+            };
         };
         TextToImageRequest: {
             /** @example кот в космосе */

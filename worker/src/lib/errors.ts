@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigurationError } from "../config";
 import { isConnectionFailure } from "../db/errors";
 import { DATABASE_RETRY_AFTER_SECONDS } from "../domain/limits";
+import type { TokenCounts } from "../domain/pricing";
 
 /**
  * Stable error codes of the API. Clients branch on `code`, so a code is never renamed; the
@@ -74,6 +75,7 @@ interface AppErrorOptions {
   errors?: FieldError[];
   headers?: Record<string, string>;
   cause?: unknown;
+  chargedTokens?: TokenCounts;
 }
 
 /**
@@ -85,6 +87,8 @@ export class AppError extends Error {
   readonly status: ContentfulStatusCode;
   readonly errors?: FieldError[];
   readonly headers?: Record<string, string>;
+  /** A model answered, and its provider charged for these tokens, before the call failed (a refusal, no image). */
+  readonly chargedTokens?: TokenCounts;
 
   constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
     super(detail, { cause: options.cause });
@@ -93,6 +97,7 @@ export class AppError extends Error {
     this.status = ERROR_CODES[code].status;
     this.errors = options.errors;
     this.headers = options.headers;
+    this.chargedTokens = options.chargedTokens;
   }
 }
 

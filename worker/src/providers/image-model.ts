@@ -8,6 +8,8 @@ export interface GeneratedImage {
   /** Text the model sent along with the image, if any. */
   text?: string;
   usage?: TokenUsage;
+  /** What the call is priced by; absent when the provider reported no usage. */
+  tokens?: TokenCounts;
   /** Calls made to produce it, retries included. */
   attempts: number;
 }
@@ -16,7 +18,10 @@ export interface GeneratedImage {
 export interface ImageModel {
   provider: "gemini" | "preview";
   model: string;
-  /** Throws AppError: CONTENT_BLOCKED, NO_IMAGE or an UPSTREAM_* failure. */
+  /**
+   * Throws AppError: CONTENT_BLOCKED, NO_IMAGE or an UPSTREAM_* failure, with `chargedTokens`
+   * when the model answered (and was paid) before the call failed.
+   */
   generate(request: { prompt: string; aspectRatio: AspectRatio }): Promise<GeneratedImage>;
   /** The most tokens one successful call with a prompt of at most `promptBytes` UTF-8 bytes is billed for. */
   tokenBound(promptBytes: number): TokenCounts;

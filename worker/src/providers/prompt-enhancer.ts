@@ -11,6 +11,8 @@ export interface EnhancedPrompt {
   translated: boolean;
   improvements: Improvement[];
   usage?: TokenUsage;
+  /** What the text-model call is priced by; absent for the template enhancer and the cache. */
+  tokens?: TokenCounts;
 }
 
 /** Improves a prompt for image generation. Adapters: a Gemini text model, and offline templates. */

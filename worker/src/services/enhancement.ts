@@ -1,9 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { apiKeys, promptCache } from "../db/schema";
+import { apiKeys, promptCache, usageEvents } from "../db/schema";
 import type { Template } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
+import type { TokenCounts } from "../domain/pricing";
+import type { ProjectCaller } from "../lib/access-types";
+import { AppError } from "../lib/errors";
 import type { EnhancedPrompt, PromptEnhancer } from "../providers/prompt-enhancer";
+import { enhancerProvider, type ModelCall, NO_TOKENS, usageEventRows } from "./usage";
 
 export interface Enhancement extends EnhancedPrompt {
   originalPrompt: string;
@@ -82,11 +86,57 @@ export async function enhancePrompt(
     return { ...base, ...hit, cached: true };
   }
 
-  const { usage, ...result } = await enhancer.enhance({ prompt, template });
+  // What the call used belongs to this request only; the cache keeps the enhancement.
+  const { usage, tokens, ...result } = await enhancer.enhance({ prompt, template });
   deps.defer(() =>
     db.insert(promptCache).values({ projectId, hash, template, enhancerModel: enhancer.model, result }).onConflictDoNothing(),
   );
-  return { ...base, ...result, usage, cached: false };
+  return { ...base, ...result, usage, tokens, cached: false };
+}
+
+/**
+ * The enhancer call behind an enhancement, to be recorded as usage, or null for a prompt-cache
+ * hit: a hit calls no model and costs nothing, so it records no event.
+ */
+export function enhancementCall(enhancement: Enhancement): ModelCall | null {
+  if (enhancement.cached) return null;
+  return enhancerCall(enhancement, enhancement.tokens ?? NO_TOKENS, false);
+}
+
+/** The enhancer call behind a failure the provider charged for, or null when it charged nothing. */
+export function failedEnhancementCall(enhancer: PromptEnhancer, error: unknown): ModelCall | null {
+  if (!(error instanceof AppError) || !error.chargedTokens) return null;
+  return enhancerCall(enhancer, error.chargedTokens, true);
+}
+
+function enhancerCall(enhancer: Pick<PromptEnhancer, "enhancer" | "model">, tokens: TokenCounts, failed: boolean): ModelCall {
+  return { kind: "enhancement", provider: enhancerProvider(enhancer.enhancer), model: enhancer.model, tokens, failed };
+}
+
+/**
+ * An enhancement on its own (POST /api/enhance): its text-model call is recorded as usage with
+ * no generation, after the response like the prompt-cache entry (a write of its own, not one
+ * more round trip before the answer). A failed call the provider charged for is recorded too,
+ * not billable.
+ */
+export async function enhanceForCaller(
+  deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void },
+  caller: ProjectCaller,
+  prompt: string,
+  template: Template,
+  lookup?: PromptCacheLookup | null,
+): Promise<Enhancement> {
+  const record = (call: ModelCall | null, succeeded: boolean) => {
+    if (call) deps.defer(() => deps.db.insert(usageEvents).values(usageEventRows(caller, null, [call], succeeded)));
+  };
+  try {
+    const enhancement = await enhancePrompt(deps, caller.project.id, prompt, template, lookup);
+    record(enhancementCall(enhancement), true);
+    return enhancement;
+  } catch (error) {
+    record(failedEnhancementCall(deps.enhancer, error), false);
+    throw error;
+  }
 }
 
 async function lookUpProjectCache(db: Database, projectId: string, hash: string): Promise<PromptCacheLookup> {

@@ -13,7 +13,7 @@ import { logFailure } from "../lib/log";
 import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
-import { type Enhancement, enhancePrompt, type PromptCacheLookup } from "./enhancement";
+import { type Enhancement, enhancementCall, enhancePrompt, failedEnhancementCall, type PromptCacheLookup } from "./enhancement";
 import {
   type GenerationRecord,
   insertPendingGeneration,
@@ -21,6 +21,7 @@ import {
   recordGenerationSucceeded,
 } from "./generations-repository";
 import { storeImage } from "./image-store";
+import { billedCost, type Cost, type ModelCall, NO_TOKENS, usageEventRows } from "./usage";
 
 export interface GenerationDeps {
   db: Database;
@@ -63,6 +64,8 @@ export interface GenerationResult {
   enhancement: EnhancementOutcome | null;
   timings: Required<GenerationTimings>;
   usage: TokenUsage | null;
+  /** What the user is charged for this generation: its enhancement and its image. */
+  cost: Cost;
   attempts: number;
   createdAt: Date;
 }
@@ -88,24 +91,32 @@ interface GenerationRun {
   timings: GenerationTimings;
   /** Model calls so far; kept on the run so a failure after the model answered still records them. */
   attempts: number;
+  /** Calls the providers charged for (or the stand-ins made), recorded as usage with the outcome. */
+  calls: ModelCall[];
 }
 
 /** The prompt the model gets: enhanced when asked (and the enhancer answered), else the original. */
 async function choosePrompt(run: GenerationRun): Promise<{ enhancement: EnhancementOutcome | null; prompt: string }> {
-  const { deps, caller, request, timings } = run;
-  const enhancement = request.autoEnhance
-    ? await stage(timings, "enhanceMs", () => enhanceOrExplain(deps, caller.project.id, request))
-    : null;
+  const { request, timings } = run;
+  const enhancement = request.autoEnhance ? await stage(timings, "enhanceMs", () => enhanceOrExplain(run)) : null;
   return { enhancement, prompt: enhancement?.applied ? enhancement.enhancedPrompt : request.prompt };
 }
 
 /** Asks the model for the image and converts it to the requested format. */
 async function generateAndConvert(run: GenerationRun, prompt: string) {
   const { deps, request, timings } = run;
+  const { provider, model } = deps.imageModel;
   const generated = await stage(timings, "generateMs", () =>
     deps.imageModel.generate({ prompt, aspectRatio: request.aspectRatio }),
-  );
+  ).catch((error: unknown) => {
+    // A refusal was paid for; a call that failed in transport (no answer) charged nothing.
+    if (error instanceof AppError && error.chargedTokens) {
+      run.calls.push({ kind: "generation", provider, model, tokens: error.chargedTokens, failed: true });
+    }
+    throw error;
+  });
   run.attempts = generated.attempts;
+  run.calls.push({ kind: "generation", provider, model, tokens: generated.tokens ?? NO_TOKENS, failed: false });
   const image = await stage(timings, "encodeMs", async () => {
     try {
       return await convertImage(generated.bytes, request.outputFormat, {
@@ -155,20 +166,24 @@ async function storeAndRecord(
       // The object is in storage: the timings are final, and are recorded with the row.
       timings.storeMs = Date.now() - storing;
       timings.totalMs = Date.now() - run.started;
-      return recordGenerationSucceeded(deps.db, {
-        generationId,
-        image: {
-          ...stored,
-          originalFilename: filename,
-          aspectRatio: request.aspectRatio,
-          searchText: searchText(filename, request.prompt, outcome.prompt),
+      return recordGenerationSucceeded(
+        deps.db,
+        {
+          generationId,
+          image: {
+            ...stored,
+            originalFilename: filename,
+            aspectRatio: request.aspectRatio,
+            searchText: searchText(filename, request.prompt, outcome.prompt),
+          },
+          finalPrompt: outcome.prompt,
+          detectedLanguage: outcome.enhancement?.applied ? outcome.enhancement.detectedLanguage : null,
+          timings,
+          usage: outcome.usage,
+          attempts: run.attempts,
         },
-        finalPrompt: outcome.prompt,
-        detectedLanguage: outcome.enhancement?.applied ? outcome.enhancement.detectedLanguage : null,
-        timings,
-        usage: outcome.usage,
-        attempts: run.attempts,
-      });
+        usageEventRows(caller, generationId, run.calls, true),
+      );
     },
   );
   return { ...row, storageKey: stored.storageKey };
@@ -194,6 +209,7 @@ export async function generateImage(
     filename: request.filename ? sanitizeFilename(request.filename) : null,
     timings: {},
     attempts: 0,
+    calls: [],
   };
   const { db, imageModel } = deps;
   const { generationId, filename, timings } = run;
@@ -239,34 +255,41 @@ export async function generateImage(
       enhancement,
       timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
       usage,
+      cost: billedCost(run.calls),
       attempts: run.attempts,
       createdAt: row.createdAt,
     };
   } catch (error) {
     const failure = toAppError(error);
     timings.totalMs = Date.now() - run.started;
-    await recordGenerationFailed(db, record, {
-      errorCode: failure.code,
-      errorMessage: failure.message,
-      timings,
-      attempts: run.attempts,
-    })
+    // The calls the provider charged for are kept, not billable: the user got no image.
+    const usage = usageEventRows(caller, generationId, run.calls, false);
+    await recordGenerationFailed(
+      db,
+      record,
+      { errorCode: failure.code, errorMessage: failure.message, timings, attempts: run.attempts },
+      usage,
+    )
       // The client still gets the real failure; the log says why the record could not be kept.
       .catch((cause: unknown) => logFailure("generation not marked failed", cause, { generationId }));
     throw failure;
   }
 }
 
-/** An enhancer failure must not fail the generation: the original prompt is used, and the response says why. */
-async function enhanceOrExplain(
-  deps: GenerationDeps,
-  projectId: string,
-  request: GenerationRequest,
-): Promise<EnhancementOutcome> {
+/**
+ * An enhancer failure must not fail the generation: the original prompt is used, and the
+ * response says why. The enhancer's call is kept for the usage record (a cache hit made none).
+ */
+async function enhanceOrExplain(run: GenerationRun): Promise<EnhancementOutcome> {
+  const { deps, caller, request } = run;
   try {
-    const enhancement = await enhancePrompt(deps, projectId, request.prompt, request.template, request.cachedEnhancement);
+    const enhancement = await enhancePrompt(deps, caller.project.id, request.prompt, request.template, request.cachedEnhancement);
+    const call = enhancementCall(enhancement);
+    if (call) run.calls.push(call);
     return { ...enhancement, applied: true };
   } catch (error) {
+    const call = failedEnhancementCall(deps.enhancer, error);
+    if (call) run.calls.push(call);
     const reason = error instanceof AppError ? error.message : "The enhancer failed";
     return { applied: false, reason: `${reason}; the original prompt was used` };
   }

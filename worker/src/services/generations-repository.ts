@@ -1,7 +1,10 @@
-/** The SQL of a generation's life: pending, then succeeded with its image, or failed. */
+/**
+ * The SQL of a generation's life: pending, then succeeded with its image, or failed; either
+ * final state is written together with the usage events of its model calls (one transaction).
+ */
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type GenerationTimings, generations } from "../db/schema";
+import { type GenerationTimings, generations, type NewUsageEvent, usageEvents } from "../db/schema";
 import type { TokenUsage } from "../domain/usage";
 import type { ImageRecord } from "./images";
 
@@ -22,15 +25,17 @@ export interface GenerationSuccess {
 }
 
 /**
- * Inserts the image row and marks the generation succeeded, in one statement: one round trip,
- * and never a succeeded generation without its image or the other way round.
+ * Inserts the image row and marks the generation succeeded, in one statement, batched with the
+ * usage events in one transaction: one round trip, and never a succeeded generation without its
+ * image and its usage, or the other way round.
  */
 export async function recordGenerationSucceeded(
   db: Database,
   success: GenerationSuccess,
+  usage: NewUsageEvent[],
 ): Promise<{ imageId: string; createdAt: Date }> {
   const { image } = success;
-  const recorded = await db.execute<{ image_id: string; created_at: string }>(sql`
+  const succeeded = db.execute<{ image_id: string; created_at: string }>(sql`
     with image as (
       insert into images (project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename,
                           generation_id, aspect_ratio, search_text)
@@ -49,20 +54,31 @@ export async function recordGenerationSucceeded(
     )
     select id as image_id, created_at from image
   `);
+  const [recorded] = await db.batch([succeeded, ...usageInserts(db, usage)]);
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");
   return { imageId: row.image_id, createdAt: new Date(row.created_at) };
 }
 
-/** Marks the generation failed; an upsert, so the failure is kept even if the pending row never made it. */
+/**
+ * Marks the generation failed, with the usage events of the calls the provider charged for, in
+ * one transaction; an upsert, so the failure is kept even if the pending row never made it.
+ */
 export async function recordGenerationFailed(
   db: Database,
   record: GenerationRecord,
   failure: { errorCode: string; errorMessage: string; timings: GenerationTimings; attempts: number },
+  usage: NewUsageEvent[],
 ): Promise<void> {
   const failed = { status: "failed" as const, ...failure, completedAt: sql`now()` };
-  await db
+  const marked = db
     .insert(generations)
     .values({ ...record, ...failed })
     .onConflictDoUpdate({ target: generations.id, set: failed });
+  await db.batch([marked, ...usageInserts(db, usage)]);
+}
+
+/** The insert of these usage events, or nothing when there are none (an empty VALUES is invalid SQL). */
+function usageInserts(db: Database, usage: NewUsageEvent[]) {
+  return usage.length > 0 ? [db.insert(usageEvents).values(usage)] : [];
 }

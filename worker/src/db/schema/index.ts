@@ -7,3 +7,4 @@ export * from "./organizations";
 export * from "./projects";
 export * from "./prompt-cache";
 export * from "./rate-limit-windows";
+export * from "./usage-events";

@@ -1,9 +1,9 @@
-import { IMAGE_OUTPUT_TOKENS } from "../../domain/pricing";
+import { IMAGE_OUTPUT_TOKENS, type TokenCounts } from "../../domain/pricing";
 import { inputTokenBound } from "../../domain/token-bounds";
 import { AppError } from "../../lib/errors";
 import type { ImageModel } from "../image-model";
 import type { GeminiClient } from "./client";
-import { usageOf } from "./usage";
+import { tokensOf, usageOf } from "./usage";
 
 /** Finish reasons by which Gemini withholds an image for safety or policy. */
 const BLOCKING_FINISH_REASONS = new Set([
@@ -29,11 +29,11 @@ export const IMAGE_CALL_TEXT_ALLOWANCE = 512;
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (base64: string) => Uint8Array }).fromBase64;
 
 /** Images arrive as megabytes of base64: the native decoder is a hundred times faster than atob. */
-function decodeBase64(data: string): Uint8Array {
+function decodeBase64(data: string, chargedTokens: TokenCounts | undefined): Uint8Array {
   try {
     return fromBase64 ? fromBase64(data) : Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
   } catch (cause) {
-    throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image data is not valid base64", { cause });
+    throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image data is not valid base64", { cause, chargedTokens });
   }
 }
 
@@ -56,15 +56,18 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
         config: { responseModalities: ["IMAGE"], imageConfig: { aspectRatio } },
       });
 
+      // From here on the model has answered: a refusal was still paid for, and says so.
+      const tokens = tokensOf(response, "image");
+      const charged = { chargedTokens: tokens };
       const blockReason = response.promptFeedback?.blockReason;
       if (blockReason)
-        throw new AppError("CONTENT_BLOCKED", `The prompt was blocked by the model's safety filters (${blockReason})`);
+        throw new AppError("CONTENT_BLOCKED", `The prompt was blocked by the model's safety filters (${blockReason})`, charged);
 
       const candidate = response.candidates?.[0];
-      if (!candidate) throw new AppError("UPSTREAM_BAD_RESPONSE", "The model answered with no candidate and no reason");
+      if (!candidate) throw new AppError("UPSTREAM_BAD_RESPONSE", "The model answered with no candidate and no reason", charged);
       const finishReason = candidate.finishReason ?? "";
       if (BLOCKING_FINISH_REASONS.has(finishReason)) {
-        throw new AppError("CONTENT_BLOCKED", `The model withheld the image (${finishReason})`);
+        throw new AppError("CONTENT_BLOCKED", `The model withheld the image (${finishReason})`, charged);
       }
 
       const parts = candidate.content?.parts ?? [];
@@ -76,13 +79,14 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
       const image = parts.find((part) => part.inlineData?.data)?.inlineData;
       if (!image?.data) {
         const said = text ? `; it said: "${text}"` : "";
-        throw new AppError("NO_IMAGE", `The model returned no image (${finishReason || "no reason given"})${said}`);
+        throw new AppError("NO_IMAGE", `The model returned no image (${finishReason || "no reason given"})${said}`, charged);
       }
       return {
-        bytes: decodeBase64(image.data),
+        bytes: decodeBase64(image.data, tokens),
         mimeType: image.mimeType ?? "application/octet-stream",
         text: text || undefined,
         usage: usageOf(response),
+        tokens,
         attempts,
       };
     },

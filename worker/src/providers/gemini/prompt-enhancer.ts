@@ -6,7 +6,7 @@ import { inputTokenBound, utf8Bytes } from "../../domain/token-bounds";
 import { AppError } from "../../lib/errors";
 import type { PromptEnhancer } from "../prompt-enhancer";
 import type { GeminiClient } from "./client";
-import { usageOf } from "./usage";
+import { tokensOf, usageOf } from "./usage";
 
 /**
  * The user's prompt travels as a JSON string value, never as instructions: whatever it says
@@ -85,13 +85,18 @@ export function createGeminiPromptEnhancer(client: GeminiClient, model: string):
           thinkingConfig: { thinkingBudget: 0 },
         },
       });
+      const tokens = tokensOf(response, "text");
       let answer: z.infer<typeof ModelAnswer>;
       try {
         answer = ModelAnswer.parse(JSON.parse(response.text ?? ""));
       } catch (cause) {
-        throw new AppError("UPSTREAM_BAD_RESPONSE", `${model} did not answer with an enhancement`, { cause });
+        // The model answered: the call was paid for even though its answer is unusable.
+        throw new AppError("UPSTREAM_BAD_RESPONSE", `${model} did not answer with an enhancement`, {
+          cause,
+          chargedTokens: tokens,
+        });
       }
-      return { ...answer, enhancedPrompt: capPrompt(answer.enhancedPrompt, prompt), usage: usageOf(response) };
+      return { ...answer, enhancedPrompt: capPrompt(answer.enhancedPrompt, prompt), usage: usageOf(response), tokens };
     },
   };
 }

@@ -1,5 +1,5 @@
 import { authorizeProjectAlongside } from "../../middleware/access";
-import { enhancePrompt, lookUpPromptCache } from "../../services/enhancement";
+import { enhanceForCaller, lookUpPromptCache } from "../../services/enhancement";
 import type { AppRouteHandler } from "../create-app";
 import { serializeEnhancement } from "../shared/enhancement-schemas";
 import type { enhanceRoute } from "./enhance.routes";
@@ -11,6 +11,6 @@ export const enhance: AppRouteHandler<typeof enhanceRoute> = async (c) => {
   const { caller, read: cached } = await authorizeProjectAlongside(c, (keyHash) =>
     lookUpPromptCache(c.var.services, keyHash, prompt, chosen),
   );
-  const enhancement = await enhancePrompt(c.var.services, caller.project.id, prompt, chosen, cached);
+  const enhancement = await enhanceForCaller(c.var.services, caller, prompt, chosen, cached);
   return c.json({ success: true as const, data: serializeEnhancement(enhancement) }, 200);
 };

@@ -31,9 +31,9 @@ export const EnhancementOutcomeSchema = z.union([
   z.object({ applied: z.literal(false), reason: z.string() }),
 ]);
 
-/** The public fields of an enhancement (token usage stays internal). */
+/** The public fields of an enhancement (token usage stays internal; its cost is in the generation's `cost`). */
 export function serializeEnhancement(enhancement: Enhancement) {
-  const { usage: _usage, ...visible } = enhancement;
+  const { usage: _usage, tokens: _tokens, ...visible } = enhancement;
   return visible;
 }
 

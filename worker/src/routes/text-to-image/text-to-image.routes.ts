@@ -3,6 +3,7 @@ import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../..
 import { MAX_PROMPT_LENGTH } from "../../domain/limits";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
 import { access } from "../../middleware/access";
+import { CostSchema } from "../shared/cost-schemas";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema } from "../shared/enhancement-schemas";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
 import { QuoteSchema } from "../shared/quote-schemas";
@@ -69,6 +70,7 @@ const GenerationSchema = z
     usage: z
       .object({ promptTokens: z.number().optional(), outputTokens: z.number().optional(), totalTokens: z.number().optional() })
       .nullable(),
+    cost: CostSchema,
     attempts: z.number().int().openapi({ description: "Calls made to the image model, retries included" }),
     createdAt: z.string().datetime(),
   })
