@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   INVALID_API_KEY: { status: 401, title: "Unknown API key" },
   EXPIRED_API_KEY: { status: 401, title: "API key expired" },
   REVOKED_API_KEY: { status: 401, title: "API key revoked" },
+  BUDGET_EXCEEDED: { status: 402, title: "Monthly budget exceeded" },
   INSUFFICIENT_SCOPE: { status: 403, title: "Key not allowed here" },
   ACCESS_NOT_DECLARED: { status: 403, title: "Endpoint not open to any caller" },
   BOOTSTRAP_COMPLETED: { status: 403, title: "Bootstrap already done" },
@@ -70,8 +71,19 @@ export interface FieldError {
   message: string;
 }
 
+/** The budget a BUDGET_EXCEEDED answer names: which, its size, what is spent, when it resets. */
+export interface BudgetProblem {
+  scope: "key" | "project";
+  monthlyBudgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  requestUpToUsd: number;
+  resetAt: string;
+}
+
 interface AppErrorOptions {
   errors?: FieldError[];
+  budget?: BudgetProblem;
   headers?: Record<string, string>;
   cause?: unknown;
 }
@@ -84,6 +96,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: ContentfulStatusCode;
   readonly errors?: FieldError[];
+  readonly budget?: BudgetProblem;
   readonly headers?: Record<string, string>;
 
   constructor(code: ErrorCode, detail: string, options: AppErrorOptions = {}) {
@@ -92,6 +105,7 @@ export class AppError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.errors = options.errors;
+    this.budget = options.budget;
     this.headers = options.headers;
   }
 }
@@ -107,6 +121,7 @@ export interface Problem {
   requestId: string;
   success: false;
   errors?: FieldError[];
+  budget?: BudgetProblem;
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -123,6 +138,7 @@ export function toProblem(error: AppError, requestId: string, instance?: string)
     requestId,
     success: false,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.budget ? { budget: error.budget } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { GenerationTimings } from "../db/schema";
 import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
+import { costMicros, priceOf } from "../domain/pricing";
 import type { TokenUsage } from "../domain/usage";
 import { convertImage, type EncodedImage } from "../images/codec";
 import { searchText } from "../images/search-text";
@@ -13,6 +14,7 @@ import { logFailure } from "../lib/log";
 import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
+import type { BudgetSettlement } from "./budgets";
 import { type Enhancement, enhancePrompt, type PromptCacheLookup } from "./enhancement";
 import {
   type GenerationRecord,
@@ -21,6 +23,7 @@ import {
   recordGenerationSucceeded,
 } from "./generations-repository";
 import { storeImage } from "./image-store";
+import type { Quote } from "./quotes";
 
 export interface GenerationDeps {
   db: Database;
@@ -40,6 +43,15 @@ export interface GenerationRequest {
   template: Template;
   /** The prompt cache's answer, when the caller read it already (alongside authentication). */
   cachedEnhancement?: PromptCacheLookup | null;
+  /** The budget reservation this generation runs on, if its key or project has a budget. */
+  budget?: GenerationBudget;
+}
+
+/** A reservation to settle to the actual cost on success, or release on failure. */
+export interface GenerationBudget {
+  settlement: BudgetSettlement;
+  /** The quote's bounds, charged for a call whose usage is not known. */
+  quoted: Quote["breakdown"];
 }
 
 /** What happened to the prompt: the enhancement, or why the original was used instead. */
@@ -220,6 +232,7 @@ export async function generateImage(
     const sha256 = await sha256Hex(image.bytes);
     await pending;
     const row = await storeAndRecord(run, image, sha256, { prompt, enhancement, usage });
+    request.budget?.settlement.settle(actualCostMicros(imageModel, usage, enhancement, request.budget));
 
     return {
       generationId,
@@ -243,6 +256,8 @@ export async function generateImage(
       createdAt: row.createdAt,
     };
   } catch (error) {
+    // A failed generation is never charged to the user.
+    request.budget?.settlement.release();
     const failure = toAppError(error);
     timings.totalMs = Date.now() - run.started;
     await recordGenerationFailed(db, record, {
@@ -270,4 +285,24 @@ async function enhanceOrExplain(
     const reason = error instanceof AppError ? error.message : "The enhancer failed";
     return { applied: false, reason: `${reason}; the original prompt was used` };
   }
+}
+
+/**
+ * What a successful generation cost, for its budget: the image call priced from the usage the
+ * model reported (every output token at the image rate, so never under the true cost; the quoted
+ * bound when it reported none), plus the quoted enhancement bound when the text model was called.
+ * TODO(integrator): use the usage engineer's `cost.usdMicros` of the generation instead.
+ */
+function actualCostMicros(
+  imageModel: ImageModel,
+  usage: TokenUsage | null,
+  enhancement: EnhancementOutcome | null,
+  budget: GenerationBudget,
+): number {
+  const enhancementCost = enhancement?.applied && !enhancement.cached ? budget.quoted.enhancement : 0;
+  const price = priceOf(imageModel.provider, imageModel.model);
+  if (!price || !usage) return enhancementCost + budget.quoted.generation;
+  return (
+    enhancementCost + costMicros(price, { input: { text: usage.promptTokens ?? 0 }, output: { image: usage.outputTokens ?? 0 } })
+  );
 }
