@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
 import { budgetPeriod } from "../src/domain/budget";
 import { costMicros, priceOf } from "../src/domain/pricing";
-import { api, readProblem } from "./support/app";
+import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { insertKey, type TestKey, withDb } from "./support/fixtures";
 import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
 
@@ -230,15 +230,24 @@ describe("monthly budgets: spending stops before it happens", () => {
     expect(await periods(key.id)).toEqual([]);
   });
 
-  it("releases the reservation of a failed generation: nothing spent, nothing held", async () => {
+  it("releases the reservation of a failed generation (upstream error, blocked, storage down): nothing spent, nothing held", async () => {
     const { scope, key } = await freshProjectKey();
     await setKeyBudget(key.id, 10);
     await setProjectBudget(scope.project.id, 10);
 
-    for (const directive of ["[fake:status=400]", "[fake:block=SAFETY]"]) {
-      const response = await generate(key.key, promptWith(marker(), directive));
-      expect(response.status, directive).toBeGreaterThanOrEqual(400);
-      await response.body?.cancel();
+    const failures = [
+      { directive: "[fake:status=400]", code: "UPSTREAM_ERROR" },
+      { directive: "[fake:block=SAFETY]", code: "CONTENT_BLOCKED" },
+      { directive: "[fake:finish=IMAGE_SAFETY]", code: "CONTENT_BLOCKED" },
+      { directive: "", code: "STORAGE_UNAVAILABLE", env: { S3_ENDPOINT: deadUrl(testEnv.S3_ENDPOINT) } },
+    ];
+    for (const failure of failures) {
+      const response = await api("/api/text-to-image", {
+        key: key.key,
+        body: { prompt: promptWith(marker(), failure.directive), autoEnhance: false },
+        env: { ...GEMINI_ENV, ...failure.env },
+      });
+      expect((await readProblem(response)).code, failure.directive).toBe(failure.code);
     }
     expect(await periods(key.id)).toEqual([{ scope_kind: "key", spent: 0, reserved: 0 }]);
     expect(await periods(scope.project.id)).toEqual([{ scope_kind: "project", spent: 0, reserved: 0 }]);
@@ -269,6 +278,10 @@ describe("monthly budgets: spending stops before it happens", () => {
 
     for (let i = 0; i < 2; i++) expect((await generate(key.key, promptWith(tag))).status).toBe(201);
     expect((await generate(key.key, promptWith(tag))).status).toBe(402);
+    expect(await auditCount("budget.threshold_reached", key.id)).toBe(1);
+    // Raised to room for one more: spending again ends above the threshold, and is not audited again.
+    await setKeyBudget(key.id, centsFor(3, quote));
+    expect((await generate(key.key, promptWith(tag))).status).toBe(201);
     await setProjectBudget(scope.project.id, 500);
 
     expect(await auditCount("budget.threshold_reached", key.id)).toBe(1);
@@ -279,7 +292,7 @@ describe("monthly budgets: spending stops before it happens", () => {
       reservedUsd: 0,
       thresholdReached: true,
     });
-    expect(after.budgets.key?.spentUsd).toBeGreaterThanOrEqual(0.8 * budget);
+    expect(after.budgets.key?.spentUsd).toBeGreaterThanOrEqual(0.8 * centsFor(3, quote));
     // A budget counts spending from when it is set.
     expect(after.budgets.project).toMatchObject({ monthlyBudgetUsd: 500, spentUsd: 0 });
   });
