@@ -85,6 +85,7 @@ export async function reserveBudget(db: Database, caller: ProjectCaller, usdMicr
         where s.budget is not null
       ),
       verdict as (select coalesce(bool_and(spent + reserved + ${usdMicros} <= budget), true) as admitted from standing),
+      -- A data-modifying CTE runs to completion whether or not the select reads it.
       reserved as (
         insert into budget_periods (scope_kind, scope_id, period_start, reserved_usd_micros)
         select kind, id, (select start from period), ${usdMicros} from standing where (select admitted from verdict)
@@ -95,8 +96,7 @@ export async function reserveBudget(db: Database, caller: ProjectCaller, usdMicr
       select kind as scope, budget::float8 as budget, spent::float8 as spent,
              (reserved + case when (select admitted from verdict) then ${usdMicros} else 0 end)::float8 as reserved,
              (select admitted from verdict) as admitted,
-             (extract(epoch from (select start from period)) * 1000)::float8 as period_start_ms,
-             (select count(*) from reserved) as reservations
+             (extract(epoch from (select start from period)) * 1000)::float8 as period_start_ms
       from standing
     `),
   ]);

@@ -98,7 +98,7 @@ export const textToImageRoute = createRoute({
   operationId: "textToImage",
   summary: "Generate an image from a prompt",
   description:
-    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. With dryRun, only quotes the generation (as POST /api/quotes does).",
+    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. When the key or its project has a monthly budget, the quoted upper bound is reserved first (402 BUDGET_EXCEEDED, before any model call, when it would cross the tighter budget) and settled to the actual cost afterwards, or released if the generation fails. With dryRun, only quotes the generation (as POST /api/quotes does).",
   middleware: [access.project({ rateLimited: true })],
   security: keySecurity,
   request: { body: { content: { "application/json": { schema: TextToImageRequestSchema } }, required: true } },
