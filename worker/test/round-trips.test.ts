@@ -1,4 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { countingRateLimit, freshIp, testEnv } from "./support/app";
@@ -187,6 +188,39 @@ describe("round trips to the database and storage", () => {
     expect(sequential([auth, cacheRead, put, rows])).toBe(3);
     // The new prompt-cache entry is kept without anyone waiting for it.
     named(traffic.database, /insert into "prompt_cache"/);
+  });
+
+  it("with a monthly budget, adds one round trip before the model (the reservation) and settles after the response", async () => {
+    const budgeted = await withDb(async (db) => {
+      const created = await insertKey(db, { type: "project", scope });
+      await db.execute(sql`update api_keys set monthly_budget_usd_micros = 10000000 where id = ${created.id}`);
+      return created;
+    }, databaseUrl());
+    const tag = marker();
+    const { response, traffic, respondedAt } = await traced(
+      "/api/text-to-image",
+      {
+        method: "POST",
+        headers: { "X-API-Key": budgeted.key, "Content-Type": "application/json" },
+        body: JSON.stringify({ prompt: `a lighthouse in fog ${tag}`, autoEnhance: false }),
+      },
+      GEMINI_ENV,
+    );
+
+    expect(response.status).toBe(201);
+    expect(traffic.webSockets).toBe(0);
+    const auth = named(traffic.database, AUTH);
+    // The advisory lock and the reservation: one batch, one exchange.
+    const reservation = named(traffic.database, /pg_advisory_xact_lock/);
+    const rows = named(traffic.database, /insert into images/);
+    const settlement = named(traffic.database, /update budget_periods/);
+    const put = traffic.storage[0] as ObservedStorageRequest;
+    const [imageCall] = await fakeRequests(tag);
+    expect(reservation.startedAt).toBeGreaterThanOrEqual(auth.endedAt);
+    expect(reservation.endedAt).toBeLessThanOrEqual(imageCall?.receivedAt as number);
+    expect(sequential([auth, reservation, put, rows])).toBe(4);
+    // Settled in the background, after the client has its answer.
+    expect(settlement.startedAt).toBeGreaterThanOrEqual(respondedAt);
   });
 
   it("reads a cached enhancement in the same round trip as the key check", async () => {

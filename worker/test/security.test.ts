@@ -41,6 +41,13 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     access: "master",
     accepted: { status: 404, code: "API_KEY_NOT_FOUND" },
   },
+  {
+    method: "PATCH",
+    path: `/api/admin/keys/${crypto.randomUUID()}`,
+    access: "master",
+    accepted: { status: 404, code: "API_KEY_NOT_FOUND" },
+    body: { monthlyBudgetUsd: 5 },
+  },
   { method: "GET", path: "/api/admin/audit", access: "master", accepted: { status: 200 } },
   { method: "GET", path: "/api/admin/health", access: "master", accepted: { status: 200 } },
   { method: "GET", path: "/api/me", access: "any-key", accepted: { status: 200 } },

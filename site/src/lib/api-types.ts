@@ -142,7 +142,11 @@ export interface paths {
         delete: operations["revokeApiKey"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Set or remove a project key's monthly budget
+         * @description A generation whose quoted upper bound would cross the budget (of the key or of its project, whichever is tighter) is refused with 402 BUDGET_EXCEEDED.
+         */
+        patch: operations["updateApiKey"];
         trace?: never;
     };
     "/api/admin/audit": {
@@ -179,8 +183,8 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Make a project's images private or public
-         * @description Images of a private project are served only through temporary URLs; making a project private purges its images from the edge cache.
+         * Make a project's images private or public, or set its monthly budget
+         * @description Images of a private project are served only through temporary URLs; making a project private purges its images from the edge cache. A generation whose quoted upper bound would cross the project's monthly budget (or its key's, whichever is tighter) is refused with 402 BUDGET_EXCEEDED.
          */
         patch: operations["updateProject"];
         trace?: never;
@@ -193,7 +197,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The key you are calling with: its project and this hour's quota
+         * The key you are calling with: its project, this hour's quota and this month's budgets
          * @description Checks a key without spending quota.
          */
         get: operations["getMe"];
@@ -216,7 +220,7 @@ export interface paths {
         put?: never;
         /**
          * Generate an image from a prompt
-         * @description Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. With dryRun, only quotes the generation (as POST /api/quotes does).
+         * @description Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. When the key or its project has a monthly budget, the quoted upper bound is reserved first (402 BUDGET_EXCEEDED, before any model call, when it would cross the tighter budget) and settled to the actual cost afterwards, or released if the generation fails. With dryRun, only quotes the generation (as POST /api/quotes does).
          */
         post: operations["textToImage"];
         delete?: never;
@@ -471,7 +475,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
             /** @example 0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a */
             requestId: string;
             /** @enum {boolean} */
@@ -481,6 +485,22 @@ export interface components {
                 field: string;
                 message: string;
             }[];
+            /** @description Present on BUDGET_EXCEEDED: the monthly budget the request would cross. */
+            budget?: {
+                /** @enum {string} */
+                scope: "key" | "project";
+                monthlyBudgetUsd: number;
+                spentUsd: number;
+                /** @description Held by generations still running */
+                reservedUsd: number;
+                /** @description The request's quoted upper bound */
+                requestUpToUsd: number;
+                /**
+                 * Format: date-time
+                 * @description Start of the next calendar month (UTC)
+                 */
+                resetAt: string;
+            };
         };
         DeepHealth: {
             /** @enum {string} */
@@ -617,6 +637,8 @@ export interface components {
                 slug: string;
             } | null;
             rateLimitPerHour: number;
+            /** @description Monthly spending cap in USD; null for none */
+            monthlyBudgetUsd: number | null;
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -641,6 +663,11 @@ export interface components {
             /** @description Hourly quota; default 100 */
             rateLimitPerHour?: number;
             /**
+             * @description Monthly spending cap in USD (whole cents, up to 1000000); null for none. Resets at the start of each calendar month (UTC). A generation whose quoted upper bound would cross it is refused with 402 BUDGET_EXCEEDED.
+             * @example 25
+             */
+            monthlyBudgetUsd?: number | null;
+            /**
              * @description The organization's UUID, or its slug (a slug behaves as organizationSlug)
              * @example default
              */
@@ -664,7 +691,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "quota.exceeded" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated";
+            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated";
             /** Format: uuid */
             actorKeyId: string | null;
             targetType: string | null;
@@ -705,7 +732,30 @@ export interface components {
                 /** Format: date-time */
                 resetAt: string;
             };
+            /** @description This month's spending against the monthly budgets of the key and of its project */
+            budgets: {
+                key: components["schemas"]["Budget"];
+                project: components["schemas"]["Budget"];
+            };
         };
+        /** @description Null when no monthly budget is set */
+        Budget: {
+            monthlyBudgetUsd: number;
+            /** @description Settled spending this month */
+            spentUsd: number;
+            /** @description Held by generations still running, at their quoted upper bound */
+            reservedUsd: number;
+            remainingUsd: number;
+            /** @description Share of the budget whose spending is recorded in the audit trail */
+            softThreshold: number;
+            /** @description Spending reached the soft threshold this month */
+            thresholdReached: boolean;
+            /**
+             * Format: date-time
+             * @description Start of the next calendar month (UTC)
+             */
+            resetAt: string;
+        } | null;
         Quote: {
             /** @description An upper bound of the cost in USD micros (1,000,000 = $1) at this price version: each model call at its most (the enhancer's output cap, the longest prompt enhancement can give, one image and an allowance for text beside it) */
             usdMicros: number;
@@ -1560,10 +1610,122 @@ export interface operations {
             };
         };
     };
+    updateApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Monthly spending cap in USD (whole cents, up to 1000000); null for none. Resets at the start of each calendar month (UTC). A generation whose quoted upper bound would cross it is refused with 402 BUDGET_EXCEEDED.
+                     * @example 25
+                     */
+                    monthlyBudgetUsd: number | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The key */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ApiKey"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID, the body is invalid, or the key is a master key */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No key has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "quota.exceeded" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated";
+                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated";
                 /** @description Events by this key or about it */
                 keyId?: string;
                 /** @description Events at or after this time (ISO 8601) */
@@ -1675,7 +1837,12 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    private: boolean;
+                    private?: boolean;
+                    /**
+                     * @description Monthly spending cap in USD (whole cents, up to 1000000); null for none. Resets at the start of each calendar month (UTC). A generation whose quoted upper bound would cross it is refused with 402 BUDGET_EXCEEDED.
+                     * @example 25
+                     */
+                    monthlyBudgetUsd?: number | null;
                 };
             };
         };
@@ -1694,6 +1861,8 @@ export interface operations {
                             id: string;
                             slug: string;
                             private: boolean;
+                            /** @description Monthly spending cap in USD; null for none */
+                            monthlyBudgetUsd: number | null;
                         };
                     };
                 };
@@ -1887,6 +2056,14 @@ export interface operations {
             /** @description The generated image */
             201: {
                 headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1908,6 +2085,15 @@ export interface operations {
             };
             /** @description Missing, malformed, unknown, expired or revoked API key */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED); `budget` names it, with what is spent and when it resets. Nothing was generated. */
+            402: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -71,6 +71,8 @@ const HINTS: Record<string, string> = {
   REVOKED_API_KEY: "This key was revoked: create a new one on the API keys page and use it here.",
   INSUFFICIENT_SCOPE: "This page needs the other kind of key (master for admin pages, project for workbenches).",
   RATE_LIMIT_EXCEEDED: "The key's hourly quota is spent; it resets at the top of the hour.",
+  BUDGET_EXCEEDED:
+    "This request could cost more than is left of the monthly budget: a master key can raise it, or wait for the reset.",
   BOOTSTRAP_COMPLETED: "A master key already exists. Ask whoever holds it for a key.",
   BOOTSTRAP_TOKEN_REQUIRED: "Enter the installation's bootstrap token (its BOOTSTRAP_TOKEN secret).",
   INVALID_BOOTSTRAP_TOKEN: "This is not the installation's BOOTSTRAP_TOKEN: check it with whoever deployed it.",

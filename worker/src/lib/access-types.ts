@@ -25,6 +25,8 @@ export interface Caller {
   organization: { id: string; slug: string } | null;
   project: { id: string; slug: string } | null;
   quota: QuotaState;
+  /** Monthly budgets in USD micros, null where none is set; spending is checked only when one is. */
+  budgets: { key: number | null; project: number | null };
 }
 
 export type ProjectCaller = Caller & { organization: { id: string; slug: string }; project: { id: string; slug: string } };

@@ -20,6 +20,7 @@ export const ERROR_CODES = {
   INVALID_API_KEY: { status: 401, title: "Unknown API key" },
   EXPIRED_API_KEY: { status: 401, title: "API key expired" },
   REVOKED_API_KEY: { status: 401, title: "API key revoked" },
+  BUDGET_EXCEEDED: { status: 402, title: "Monthly budget exceeded" },
   INSUFFICIENT_SCOPE: { status: 403, title: "Key not allowed here" },
   ACCESS_NOT_DECLARED: { status: 403, title: "Endpoint not open to any caller" },
   BOOTSTRAP_COMPLETED: { status: 403, title: "Bootstrap already done" },
@@ -71,8 +72,19 @@ export interface FieldError {
   message: string;
 }
 
+/** The budget a BUDGET_EXCEEDED answer names: which, its size, what is spent, when it resets. */
+export interface BudgetProblem {
+  scope: "key" | "project";
+  monthlyBudgetUsd: number;
+  spentUsd: number;
+  reservedUsd: number;
+  requestUpToUsd: number;
+  resetAt: string;
+}
+
 interface AppErrorOptions {
   errors?: FieldError[];
+  budget?: BudgetProblem;
   headers?: Record<string, string>;
   cause?: unknown;
   chargedTokens?: TokenCounts;
@@ -86,6 +98,7 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   readonly status: ContentfulStatusCode;
   readonly errors?: FieldError[];
+  readonly budget?: BudgetProblem;
   readonly headers?: Record<string, string>;
   /** A model answered, and its provider charged for these tokens, before the call failed (a refusal, no image). */
   readonly chargedTokens?: TokenCounts;
@@ -96,6 +109,7 @@ export class AppError extends Error {
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.errors = options.errors;
+    this.budget = options.budget;
     this.headers = options.headers;
     this.chargedTokens = options.chargedTokens;
   }
@@ -112,6 +126,7 @@ export interface Problem {
   requestId: string;
   success: false;
   errors?: FieldError[];
+  budget?: BudgetProblem;
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -128,6 +143,7 @@ export function toProblem(error: AppError, requestId: string, instance?: string)
     requestId,
     success: false,
     ...(error.errors ? { errors: error.errors } : {}),
+    ...(error.budget ? { budget: error.budget } : {}),
   };
 }
 

@@ -16,6 +16,17 @@ export const ProblemSchema = z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
       .openapi({ description: "Present on validation failures: one entry per invalid field." }),
+    budget: z
+      .object({
+        scope: z.enum(["key", "project"]),
+        monthlyBudgetUsd: z.number(),
+        spentUsd: z.number(),
+        reservedUsd: z.number().openapi({ description: "Held by generations still running" }),
+        requestUpToUsd: z.number().openapi({ description: "The request's quoted upper bound" }),
+        resetAt: z.string().datetime().openapi({ description: "Start of the next calendar month (UTC)" }),
+      })
+      .optional()
+      .openapi({ description: "Present on BUDGET_EXCEEDED: the monthly budget the request would cross." }),
   })
   .openapi("Problem", { description: "RFC 9457 problem details with Banatie's extension members." });
 

@@ -23,6 +23,8 @@ interface KeyRow extends Record<string, unknown> {
   project_id: string | null;
   project_slug: string | null;
   hourly_limit: number;
+  key_budget: number | null;
+  project_budget: number | null;
   revoked: boolean;
   expired: boolean;
   window_start: string | Date;
@@ -43,6 +45,7 @@ export async function checkApiKey(db: Database, keyHash: string, options: { spen
     with presented as (
       select k.id, k.type, k.name, k.display_prefix, k.organization_id, k.project_id, k.hourly_limit,
              o.slug as organization_slug, p.slug as project_slug,
+             k.monthly_budget_usd_micros::float8 as key_budget, p.monthly_budget_usd_micros::float8 as project_budget,
              k.revoked_at is not null as revoked,
              k.revoked_at is null and k.expires_at is not null and k.expires_at <= now() as expired
       from api_keys k
@@ -92,6 +95,7 @@ export async function checkApiKey(db: Database, keyHash: string, options: { spen
         row.organization_id && row.organization_slug ? { id: row.organization_id, slug: row.organization_slug } : null,
       project: row.project_id && row.project_slug ? { id: row.project_id, slug: row.project_slug } : null,
       quota: { limit: row.hourly_limit, used, windowStart, resetAt: new Date(windowStart.getTime() + QUOTA_WINDOW_MS) },
+      budgets: { key: row.key_budget, project: row.project_budget },
     },
   };
 }

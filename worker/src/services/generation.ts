@@ -13,6 +13,7 @@ import { logFailure } from "../lib/log";
 import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
+import type { BudgetSettlement } from "./budgets";
 import { type Enhancement, enhancementCall, enhancePrompt, failedEnhancementCall, type PromptCacheLookup } from "./enhancement";
 import {
   type GenerationRecord,
@@ -41,6 +42,13 @@ export interface GenerationRequest {
   template: Template;
   /** The prompt cache's answer, when the caller read it already (alongside authentication). */
   cachedEnhancement?: PromptCacheLookup | null;
+  /** The budget reservation this generation runs on, if its key or project has a budget. */
+  budget?: GenerationBudget;
+}
+
+/** A reservation to settle to the actual cost on success, or release on failure. */
+export interface GenerationBudget {
+  settlement: BudgetSettlement;
 }
 
 /** What happened to the prompt: the enhancement, or why the original was used instead. */
@@ -236,6 +244,9 @@ export async function generateImage(
     const sha256 = await sha256Hex(image.bytes);
     await pending;
     const row = await storeAndRecord(run, image, sha256, { prompt, enhancement, usage });
+    // The budget is charged what the usage record bills, the cost the response reports.
+    const cost = billedCost(run.calls);
+    request.budget?.settlement.settle(cost.usdMicros);
 
     return {
       generationId,
@@ -255,11 +266,13 @@ export async function generateImage(
       enhancement,
       timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
       usage,
-      cost: billedCost(run.calls),
+      cost,
       attempts: run.attempts,
       createdAt: row.createdAt,
     };
   } catch (error) {
+    // A failed generation is never charged to the user.
+    request.budget?.settlement.release();
     const failure = toAppError(error);
     timings.totalMs = Date.now() - run.started;
     // The calls the provider charged for are kept, not billable: the user got no image.

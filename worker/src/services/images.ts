@@ -76,12 +76,21 @@ export async function markImageDeleted(db: Database, imageId: string): Promise<v
   await db.update(images).set({ deletedAt: sql`now()` }).where(eq(images.id, imageId));
 }
 
-export async function setProjectPrivacy(db: Database, projectId: string, isPrivate: boolean) {
-  const [row] = await db
-    .update(projects)
-    .set({ private: isPrivate })
-    .where(eq(projects.id, projectId))
-    .returning({ id: projects.id, slug: projects.slug, private: projects.private, organizationId: projects.organizationId });
+/** A project's settings a master key may change; at least one is given. */
+export interface ProjectChanges {
+  private?: boolean;
+  /** Null removes the budget. */
+  monthlyBudgetUsdMicros?: number | null;
+}
+
+export async function updateProjectSettings(db: Database, projectId: string, changes: ProjectChanges) {
+  const [row] = await db.update(projects).set(changes).where(eq(projects.id, projectId)).returning({
+    id: projects.id,
+    slug: projects.slug,
+    private: projects.private,
+    monthlyBudgetUsdMicros: projects.monthlyBudgetUsdMicros,
+    organizationId: projects.organizationId,
+  });
   if (!row) return null;
   const [organization] = await db
     .select({ slug: organizations.slug })

@@ -3,6 +3,7 @@ import type { Database, SessionDatabase } from "../db/client";
 import { olderThan, toPage } from "../db/keyset";
 import { type ApiKey, apiKeys, auditEvents, organizations, projects } from "../db/schema";
 import { type ApiKeyType, generateApiKey } from "../domain/api-key";
+import { microsToUsd, usdToMicros } from "../domain/budget";
 import { DEFAULT_HOURLY_LIMIT } from "../domain/limits";
 import { DEFAULT_ORGANIZATION_SLUG, isUuid, nameFromSlug } from "../domain/slug";
 import type { ClientInfo } from "../lib/client-address";
@@ -23,6 +24,8 @@ export interface KeyView {
   organization: { id: string; slug: string } | null;
   project: { id: string; slug: string } | null;
   rateLimitPerHour: number;
+  /** Monthly spending cap in USD, or null; project keys only. */
+  monthlyBudgetUsd: number | null;
   createdAt: Date;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
@@ -55,6 +58,7 @@ function toView(
     organization,
     project,
     rateLimitPerHour: key.hourlyLimit,
+    monthlyBudgetUsd: key.monthlyBudgetUsdMicros === null ? null : microsToUsd(key.monthlyBudgetUsdMicros),
     createdAt: key.createdAt,
     expiresAt: key.expiresAt,
     lastUsedAt: key.lastUsedAt,
@@ -106,6 +110,7 @@ export async function bootstrapMasterKey(db: Database, client: ClientInfo): Prom
     organization: null,
     project: null,
     rateLimitPerHour: row.hourlyLimit,
+    monthlyBudgetUsd: null,
     createdAt: new Date(row.createdAt),
     expiresAt: null,
     lastUsedAt: null,
@@ -120,6 +125,7 @@ export interface CreateKeyInput {
   name: string;
   expiresInDays?: number | null;
   rateLimitPerHour?: number;
+  monthlyBudgetUsd?: number | null;
   organizationId?: string;
   organizationSlug?: string;
   projectId?: string;
@@ -238,6 +244,7 @@ export async function createApiKey(
         displayPrefix: generated.displayPrefix,
         keyHash: generated.hash,
         hourlyLimit: input.rateLimitPerHour ?? DEFAULT_HOURLY_LIMIT,
+        monthlyBudgetUsdMicros: input.monthlyBudgetUsd == null ? null : usdToMicros(input.monthlyBudgetUsd),
         expiresAt,
         organizationId: scope.organization?.id ?? null,
         projectId: scope.project?.id ?? null,
@@ -258,6 +265,7 @@ export async function createApiKey(
           name: created.name,
           prefix: created.displayPrefix,
           expiresAt: expiresAt?.toISOString() ?? null,
+          monthlyBudgetUsd: input.monthlyBudgetUsd ?? null,
         },
       }),
     );
@@ -348,4 +356,43 @@ export async function revokeApiKey(
     );
     return toView(revoked as ApiKey, organization, project);
   });
+}
+
+/**
+ * Sets or removes (null) a project key's monthly budget, and records who did. Master keys
+ * generate nothing, so they take no budget.
+ */
+export async function setKeyBudget(
+  db: Database,
+  keyId: string,
+  monthlyBudgetUsd: number | null,
+  actorKeyId: string,
+  client: ClientInfo,
+): Promise<KeyView> {
+  const micros = monthlyBudgetUsd === null ? null : usdToMicros(monthlyBudgetUsd);
+  const [updated] = await db
+    .update(apiKeys)
+    .set({ monthlyBudgetUsdMicros: micros })
+    .where(and(eq(apiKeys.id, keyId), eq(apiKeys.type, "project")))
+    .returning();
+  if (!updated) {
+    const [found] = await db.select({ type: apiKeys.type }).from(apiKeys).where(eq(apiKeys.id, keyId));
+    if (!found) throw new AppError("API_KEY_NOT_FOUND", `No API key has id ${keyId}`);
+    throw new AppError("VALIDATION_ERROR", "monthlyBudgetUsd: master keys generate nothing, so they take no budget", {
+      errors: [{ field: "monthlyBudgetUsd", message: "master keys take no budget; set it on project keys or projects" }],
+    });
+  }
+  await db.insert(auditEvents).values(
+    auditRow({
+      action: "key.budget_updated",
+      actorKeyId,
+      target: { type: "api_key", id: keyId },
+      organizationId: updated.organizationId,
+      projectId: updated.projectId,
+      client,
+      metadata: { prefix: updated.displayPrefix, monthlyBudgetUsd },
+    }),
+  );
+  const [row] = await selectKeysWithScope(db).where(eq(apiKeys.id, keyId));
+  return toView(updated, row?.organization ?? null, row?.project ?? null);
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { check, index, integer, pgEnum, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import { bigint, check, index, integer, pgEnum, pgTable, text, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { DEFAULT_HOURLY_LIMIT } from "../../domain/limits";
 import { createdAt, id, timestampTz } from "./columns";
 import { organizations } from "./organizations";
@@ -20,6 +20,8 @@ export const apiKeys = pgTable(
     /** SHA-256 of the full key, hex; the plaintext is never stored. */
     keyHash: text().notNull().unique("api_keys_key_hash_unique"),
     hourlyLimit: integer().notNull().default(DEFAULT_HOURLY_LIMIT),
+    /** Monthly spending cap in USD micros; null for none (services/budgets.ts). */
+    monthlyBudgetUsdMicros: bigint({ mode: "number" }),
     expiresAt: timestampTz(),
     lastUsedAt: timestampTz(),
     revokedAt: timestampTz(),
@@ -40,6 +42,7 @@ export const apiKeys = pgTable(
       sql`(${table.type} = 'master' and ${table.projectId} is null) or (${table.type} = 'project' and ${table.projectId} is not null and ${table.organizationId} is not null)`,
     ),
     check("api_keys_hourly_limit_positive", sql`${table.hourlyLimit} > 0`),
+    check("api_keys_monthly_budget_positive", sql`${table.monthlyBudgetUsdMicros} > 0`),
   ],
 );
 

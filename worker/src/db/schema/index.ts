@@ -1,5 +1,6 @@
 export * from "./api-keys";
 export * from "./audit-events";
+export * from "./budget-periods";
 export * from "./generations";
 export * from "./image-variants";
 export * from "./images";

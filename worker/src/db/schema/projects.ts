@@ -1,4 +1,5 @@
-import { boolean, jsonb, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import { bigint, boolean, check, jsonb, pgTable, text, unique, uuid } from "drizzle-orm/pg-core";
 import { DEFAULT_IMAGE_SETTINGS, type ProjectImageSettings } from "../../domain/image-settings";
 import { createdAt, id } from "./columns";
 import { organizations } from "./organizations";
@@ -16,9 +17,14 @@ export const projects = pgTable(
     private: boolean().notNull().default(false),
     /** Transformation settings: the project's presets and watermark. */
     imageSettings: jsonb().$type<ProjectImageSettings>().notNull().default(DEFAULT_IMAGE_SETTINGS),
+    /** Monthly spending cap in USD micros; null for none (services/budgets.ts). */
+    monthlyBudgetUsdMicros: bigint({ mode: "number" }),
     createdAt: createdAt(),
   },
-  (table) => [unique("projects_organization_slug_unique").on(table.organizationId, table.slug)],
+  (table) => [
+    unique("projects_organization_slug_unique").on(table.organizationId, table.slug),
+    check("projects_monthly_budget_positive", sql`${table.monthlyBudgetUsdMicros} > 0`),
+  ],
 );
 
 export type Project = typeof projects.$inferSelect;

@@ -1,10 +1,10 @@
 import { clientInfo } from "../../lib/client-address";
 import { pagination } from "../../lib/openapi";
 import { authorize } from "../../middleware/access";
-import { createApiKey, listApiKeys, revokeApiKey } from "../../services/keys";
+import { createApiKey, listApiKeys, revokeApiKey, setKeyBudget } from "../../services/keys";
 import type { AppRouteHandler } from "../create-app";
 import { serializeKey } from "../shared/key-schemas";
-import type { createKeyRoute, listKeysRoute, revokeKeyRoute } from "./admin-keys.routes";
+import type { createKeyRoute, listKeysRoute, revokeKeyRoute, updateKeyRoute } from "./admin-keys.routes";
 
 export const createKey: AppRouteHandler<typeof createKeyRoute> = async (c) => {
   const caller = await authorize(c);
@@ -33,5 +33,13 @@ export const revokeKey: AppRouteHandler<typeof revokeKeyRoute> = async (c) => {
   // The body is optional; without a JSON body there is simply no reason.
   const reason = c.req.header("content-type")?.includes("json") ? (c.req.valid("json")?.reason ?? null) : null;
   const key = await revokeApiKey(c.var.services.sessionDb, id, reason, caller.keyId, clientInfo(c));
+  return c.json({ success: true as const, data: serializeKey(key) }, 200);
+};
+
+export const updateKey: AppRouteHandler<typeof updateKeyRoute> = async (c) => {
+  const caller = await authorize(c);
+  const { id } = c.req.valid("param");
+  const { monthlyBudgetUsd } = c.req.valid("json");
+  const key = await setKeyBudget(c.var.services.db, id, monthlyBudgetUsd, caller.keyId, clientInfo(c));
   return c.json({ success: true as const, data: serializeKey(key) }, 200);
 };

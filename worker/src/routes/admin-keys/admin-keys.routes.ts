@@ -10,6 +10,7 @@ import {
   successEnvelope,
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
+import { MonthlyBudgetUsdSchema } from "../shared/budget-schemas";
 import { CreatedKeySchema, KeySchema } from "../shared/key-schemas";
 
 const slug = z
@@ -45,6 +46,7 @@ const CreateKeyBody = z
       .max(MAX_HOURLY_LIMIT)
       .optional()
       .openapi({ description: "Hourly quota; default 100" }),
+    monthlyBudgetUsd: MonthlyBudgetUsdSchema.optional(),
     organizationId: idOrSlug("organization").optional(),
     organizationSlug: slug
       .optional()
@@ -54,11 +56,18 @@ const CreateKeyBody = z
   })
   .strict()
   .superRefine((body, ctx) => {
-    const scoped = ["organizationId", "organizationSlug", "projectId", "projectSlug"] as const;
+    const scoped = ["organizationId", "organizationSlug", "projectId", "projectSlug", "monthlyBudgetUsd"] as const;
     if (body.type === "master") {
       for (const field of scoped) {
         if (body[field] !== undefined)
-          ctx.addIssue({ code: "custom", path: [field], message: "master keys belong to no project" });
+          ctx.addIssue({
+            code: "custom",
+            path: [field],
+            message:
+              field === "monthlyBudgetUsd"
+                ? "master keys generate nothing, so they take no budget"
+                : "master keys belong to no project",
+          });
       }
       return;
     }
@@ -145,6 +154,32 @@ export const revokeKeyRoute = createRoute({
     400: problemResponse("The id is not a UUID, or the body is invalid"),
     404: problemResponse("No key has this id"),
     409: problemResponse("It is the last active master key"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+export const updateKeyRoute = createRoute({
+  method: "patch",
+  path: "/api/admin/keys/{id}",
+  tags: ["Keys"],
+  operationId: "updateApiKey",
+  summary: "Set or remove a project key's monthly budget",
+  description:
+    "A generation whose quoted upper bound would cross the budget (of the key or of its project, whichever is tighter) is refused with 402 BUDGET_EXCEEDED.",
+  middleware: [access.master()],
+  security: keySecurity,
+  request: {
+    params: z.object({ id: z.string().uuid() }),
+    body: {
+      content: { "application/json": { schema: z.object({ monthlyBudgetUsd: MonthlyBudgetUsdSchema }).strict() } },
+      required: true,
+    },
+  },
+  responses: {
+    200: { description: "The key", content: { "application/json": { schema: successEnvelope(KeySchema) } } },
+    400: problemResponse("The id is not a UUID, the body is invalid, or the key is a master key"),
+    404: problemResponse("No key has this id"),
     ...keyErrorResponses,
     ...commonErrorResponses,
   },

@@ -1,11 +1,12 @@
 import { purgeImages } from "../../delivery/edge-cache";
 import { imageUrlBase } from "../../delivery/image-urls";
+import { microsToUsd, usdToMicros } from "../../domain/budget";
 import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
 import { authorize } from "../../middleware/access";
 import { recordAudit } from "../../services/audit";
 import { variantsOf } from "../../services/image-variants";
-import { projectImageKeys, setProjectPrivacy } from "../../services/images";
+import { projectImageKeys, updateProjectSettings } from "../../services/images";
 import type { AppRouteHandler } from "../create-app";
 import type { updateProjectRoute } from "./admin-projects.routes";
 
@@ -13,9 +14,19 @@ export const updateProject: AppRouteHandler<typeof updateProjectRoute> = async (
   const caller = await authorize(c);
   const { db, defer } = c.var.services;
   const { id } = c.req.valid("param");
-  const project = await setProjectPrivacy(db, id, c.req.valid("json").private);
+  const body = c.req.valid("json");
+  const project = await updateProjectSettings(db, id, {
+    private: body.private,
+    monthlyBudgetUsdMicros:
+      body.monthlyBudgetUsd === undefined
+        ? undefined
+        : body.monthlyBudgetUsd === null
+          ? null
+          : usdToMicros(body.monthlyBudgetUsd),
+  });
   if (!project) throw new AppError("PROJECT_NOT_FOUND", `No project has id ${id}`);
-  if (project.private) {
+  const monthlyBudgetUsd = project.monthlyBudgetUsdMicros === null ? null : microsToUsd(project.monthlyBudgetUsdMicros);
+  if (body.private) {
     // Cached copies would otherwise keep serving the images publicly.
     await purgeImages(imageUrlBase(c), [
       ...(await projectImageKeys(db, project.id)),
@@ -30,8 +41,15 @@ export const updateProject: AppRouteHandler<typeof updateProjectRoute> = async (
       projectId: project.id,
       organizationId: project.organizationId,
       client: clientInfo(c),
-      metadata: { private: project.private },
+      // Only what this request changed.
+      metadata: {
+        ...(body.private === undefined ? {} : { private: project.private }),
+        ...(body.monthlyBudgetUsd === undefined ? {} : { monthlyBudgetUsd }),
+      },
     }),
   );
-  return c.json({ success: true as const, data: { id: project.id, slug: project.slug, private: project.private } }, 200);
+  return c.json(
+    { success: true as const, data: { id: project.id, slug: project.slug, private: project.private, monthlyBudgetUsd } },
+    200,
+  );
 };

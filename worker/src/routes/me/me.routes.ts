@@ -4,6 +4,19 @@ import { access } from "../../middleware/access";
 
 const Scope = z.object({ id: z.string().uuid(), slug: z.string() }).nullable();
 
+const BudgetSchema = z
+  .object({
+    monthlyBudgetUsd: z.number(),
+    spentUsd: z.number().openapi({ description: "Settled spending this month" }),
+    reservedUsd: z.number().openapi({ description: "Held by generations still running, at their quoted upper bound" }),
+    remainingUsd: z.number(),
+    softThreshold: z.number().openapi({ description: "Share of the budget whose spending is recorded in the audit trail" }),
+    thresholdReached: z.boolean().openapi({ description: "Spending reached the soft threshold this month" }),
+    resetAt: z.string().datetime().openapi({ description: "Start of the next calendar month (UTC)" }),
+  })
+  .nullable()
+  .openapi("Budget", { description: "Null when no monthly budget is set" });
+
 const MeSchema = z
   .object({
     keyId: z.string().uuid(),
@@ -18,6 +31,9 @@ const MeSchema = z
       remaining: z.number().int(),
       resetAt: z.string().datetime(),
     }),
+    budgets: z.object({ key: BudgetSchema, project: BudgetSchema }).openapi({
+      description: "This month's spending against the monthly budgets of the key and of its project",
+    }),
   })
   .openapi("Me");
 
@@ -26,7 +42,7 @@ export const meRoute = createRoute({
   path: "/api/me",
   tags: ["Keys"],
   operationId: "getMe",
-  summary: "The key you are calling with: its project and this hour's quota",
+  summary: "The key you are calling with: its project, this hour's quota and this month's budgets",
   description: "Checks a key without spending quota.",
   middleware: [access.anyKey()],
   security: keySecurity,

@@ -11,6 +11,7 @@ export const KeySchema = z
     organization: ScopeSchema,
     project: ScopeSchema,
     rateLimitPerHour: z.number().int(),
+    monthlyBudgetUsd: z.number().nullable().openapi({ description: "Monthly spending cap in USD; null for none" }),
     createdAt: z.string().datetime(),
     expiresAt: z.string().datetime().nullable(),
     lastUsedAt: z.string().datetime().nullable().openapi({ description: "Refreshed at most once a minute" }),

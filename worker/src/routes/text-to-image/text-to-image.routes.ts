@@ -76,6 +76,23 @@ const GenerationSchema = z
   })
   .openapi("Generation");
 
+/** Sent when the key or its project has a monthly budget: what is left of the tighter one. */
+const budgetResponseHeaders = {
+  "X-Budget-Scope": {
+    description: "The budget that limits this key: key or project",
+    schema: { type: "string" },
+  },
+  "X-Budget-Limit-Usd": { description: "That monthly budget, in USD", schema: { type: "string" } },
+  "X-Budget-Remaining-Usd": {
+    description: "What is left of it, in USD, with this request's quoted upper bound held until it settles",
+    schema: { type: "string" },
+  },
+  "X-Budget-Reset": {
+    description: "When the budget resets: the start of the next calendar month (UTC)",
+    schema: { type: "string", format: "date-time" },
+  },
+} as const;
+
 export const textToImageRoute = createRoute({
   method: "post",
   path: "/api/text-to-image",
@@ -83,7 +100,7 @@ export const textToImageRoute = createRoute({
   operationId: "textToImage",
   summary: "Generate an image from a prompt",
   description:
-    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. With dryRun, only quotes the generation (as POST /api/quotes does).",
+    "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. When the key or its project has a monthly budget, the quoted upper bound is reserved first (402 BUDGET_EXCEEDED, before any model call, when it would cross the tighter budget) and settled to the actual cost afterwards, or released if the generation fails. With dryRun, only quotes the generation (as POST /api/quotes does).",
   middleware: [access.project({ rateLimited: true })],
   security: keySecurity,
   request: { body: { content: { "application/json": { schema: TextToImageRequestSchema } }, required: true } },
@@ -92,8 +109,15 @@ export const textToImageRoute = createRoute({
       description: "With dryRun: the quote, an upper bound of the cost; nothing was generated, stored or spent",
       content: { "application/json": { schema: successEnvelope(QuoteSchema) } },
     },
-    201: { description: "The generated image", content: { "application/json": { schema: successEnvelope(GenerationSchema) } } },
+    201: {
+      description: "The generated image",
+      headers: budgetResponseHeaders,
+      content: { "application/json": { schema: successEnvelope(GenerationSchema) } },
+    },
     400: problemResponse("Invalid request"),
+    402: problemResponse(
+      "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED); `budget` names it, with what is spent and when it resets. Nothing was generated.",
+    ),
     422: problemResponse("The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)"),
     502: problemResponse("The model failed or answered something unusable"),
     504: problemResponse("The model did not answer in time"),
