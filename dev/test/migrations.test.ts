@@ -11,6 +11,7 @@ import { tempDir } from "./support/temp-dir.ts";
 const TABLES = [
   "api_keys",
   "audit_events",
+  "budget_periods",
   "generations",
   "image_variants",
   "images",

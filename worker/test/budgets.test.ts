@@ -2,7 +2,6 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
 import { budgetPeriod } from "../src/domain/budget";
-import { costMicros, priceOf } from "../src/domain/pricing";
 import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { insertKey, type TestKey, withDb } from "./support/fixtures";
 import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
@@ -178,14 +177,18 @@ describe("monthly budgets: spending stops before it happens", () => {
         .filter((response) => response.status === 201)
         .map(async (response) => (await response.json()) as ApiBody<"textToImage", 201>),
     );
-    const price = priceOf("gemini", "gemini-2.5-flash-image");
-    if (!price) throw new Error("no price");
-    const actual = admitted
-      .map(({ data }) =>
-        costMicros(price, { input: { text: data.usage?.promptTokens ?? 0 }, output: { image: data.usage?.outputTokens ?? 0 } }),
-      )
-      .reduce((sum, cost) => sum + cost, 0);
+    // The budget is charged what each generation's answer says it cost (its billable usage).
+    const actual = admitted.map(({ data }) => data.cost.usdMicros).reduce((sum, cost) => sum + cost, 0);
     expect(actual).toBeGreaterThan(0);
+    const billed = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ micros: number }>(
+            sql`select coalesce(sum(cost_usd_micros), 0)::float8 as micros from usage_events where api_key_id = ${key.id} and billable`,
+          )
+        ).rows[0]?.micros,
+    );
+    expect(billed).toBe(actual);
     expect(period).toEqual({ scope_kind: "key", spent: actual, reserved: 0 });
     for (const response of responses) await response.body?.cancel().catch(() => {});
   });
