@@ -166,10 +166,10 @@ describe("GET /api/usage", () => {
 
     const otherProject = await api(`/api/usage?projectId=${projectB.project.id}`, { key: keyA1.key });
     expect(otherProject.status).toBe(404);
-    expect((await readProblem(otherProject)).code).toBe("PROJECT_NOT_FOUND");
+    expect((await readProblem(otherProject)).code).toBe("NOT_FOUND");
     const otherKey = await api(`/api/usage?keyId=${keyB.id}`, { key: keyA1.key });
     expect(otherKey.status).toBe(404);
-    expect((await readProblem(otherKey)).code).toBe("API_KEY_NOT_FOUND");
+    expect((await readProblem(otherKey)).code).toBe("NOT_FOUND");
 
     const ownKey = await usage(keyA1, `${todayRange}&keyId=${keyA2.id}`);
     const [raw] = await rawSums({ keyId: keyA2.id });

@@ -12,7 +12,8 @@ type UsageQuery = { from?: string; to?: string; groupBy: UsageGroup; projectId?:
 
 /**
  * The filter a caller may run: a master key anything, a project key its own project only. Another
- * project, or another project's key, is a 404 like any other tenant's object.
+ * project, or another project's key, is a 404 NOT_FOUND like any other tenant's object, the same
+ * answer as for one that does not exist.
  */
 async function scopedFilter(c: Context<HonoEnv>, query: UsageQuery): Promise<UsageFilter> {
   const range = usageRange(query);
@@ -26,14 +27,14 @@ async function scopedFilter(c: Context<HonoEnv>, query: UsageQuery): Promise<Usa
   if (caller.type === "master") return { ...filter, includeNonBillable: true };
   const ownProject = caller.project?.id as string;
   if (query.projectId && query.projectId !== ownProject) {
-    throw new AppError("PROJECT_NOT_FOUND", `No project ${query.projectId}`);
+    throw new AppError("NOT_FOUND", `projectId: no project ${query.projectId}`);
   }
   if (query.keyId && query.keyId !== caller.keyId) {
     const [key] = await c.var.services.db
       .select({ id: apiKeys.id })
       .from(apiKeys)
       .where(and(eq(apiKeys.id, query.keyId), eq(apiKeys.projectId, ownProject)));
-    if (!key) throw new AppError("API_KEY_NOT_FOUND", `No API key ${query.keyId}`);
+    if (!key) throw new AppError("NOT_FOUND", `keyId: no API key ${query.keyId} in this project`);
   }
   return { ...filter, projectId: ownProject, includeNonBillable: false };
 }
