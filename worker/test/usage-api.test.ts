@@ -72,6 +72,8 @@ beforeAll(async () => {
     (await generate(keyA1, { prompt: `a kite ${marker()} [fake:block=SAFETY]`, autoEnhance: false }, GEMINI_ENV)).status,
   ).toBe(422);
   expect((await generate(keyA2, { prompt: "a red bicycle" }, {})).status).toBe(201);
+  // An enhancement on its own, recorded after its response.
+  expect((await api("/api/enhance", { key: keyA2.key, body: { prompt: "a blue kite" }, env: {} })).status).toBe(200);
   // Usage recorded directly, with a model name that needs quoting in CSV.
   await withDb(async (db) => {
     await recordUsage(db, [
@@ -143,7 +145,7 @@ describe("GET /api/usage", () => {
     const [raw] = await rawSums({ projectId: projectA.project.id });
     expect(result && sumsOf(result)).toEqual(sumsOfRaw(raw));
     expect(result).toMatchObject({ object: "organization.usage.result", amount: { currency: "usd" }, project_id: null });
-    // The Gemini image, the preview image and three recorded calls: the refusal is not billed.
+    // The Gemini image, the preview image and two recorded image calls: the refusal is not billed.
     expect(result?.images).toBe(4);
     expect(result?.amount.value).toBeCloseTo((raw?.cost ?? 0) / 1_000_000, 6);
     expect(result).not.toHaveProperty("non_billable_amount");

@@ -105,7 +105,8 @@ function dailySums(rows: NewUsageEvent[]): DailySums[] {
     sum.costUsdMicros += row.costUsdMicros ?? 0;
     sums.set(key, sum);
   }
-  return [...sums.values()];
+  // In one order, so concurrent transactions lock the rollup rows they share in the same order (no deadlock).
+  return [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sum]) => sum);
 }
 
 /** `usage_daily.column + excluded.column`: the upsert adds the new sums to the day's. */
