@@ -24,6 +24,7 @@ import { roundTripsScenario } from "./scenarios/round-trips.ts";
 import { servingScenario } from "./scenarios/serving.ts";
 import { transformScenario } from "./scenarios/transform.ts";
 import type { Scenario, ScenarioResult } from "./scenarios/types.ts";
+import { usageScenario } from "./scenarios/usage.ts";
 import { startBenchPlatform } from "./support.ts";
 
 const SCENARIOS: Scenario[] = [
@@ -34,6 +35,7 @@ const SCENARIOS: Scenario[] = [
   servingScenario,
   transformScenario,
   listingScenario,
+  usageScenario,
   mixedScenario,
 ];
 const RESULTS = path.join(ROOT, "bench", "results");

@@ -19,6 +19,7 @@ const TABLES = [
   "projects",
   "prompt_cache",
   "rate_limit_windows",
+  "usage_daily",
   "usage_events",
 ];
 

@@ -17,6 +17,7 @@ import { meRoutes } from "./routes/me";
 import { quoteRoutes } from "./routes/quotes";
 import { textToImageRoutes } from "./routes/text-to-image";
 import { uploadRoutes } from "./routes/upload";
+import { usageRoutes } from "./routes/usage";
 
 /** Builds the Banatie API: every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -32,6 +33,7 @@ export function buildApp() {
   app.route("/", textToImageRoutes);
   app.route("/", quoteRoutes);
   app.route("/", enhanceRoutes);
+  app.route("/", usageRoutes);
   app.route("/", uploadRoutes);
   app.route("/", imageManagementRoutes);
   app.route("/", imageSettingsRoutes);
@@ -68,6 +70,7 @@ export function buildApp() {
       { name: "Keys", description: "API keys, bootstrap and the audit trail" },
       { name: "Generation", description: "Text-to-image and prompt enhancement" },
       { name: "Images", description: "Stored images" },
+      { name: "Usage", description: "What was used and spent, by day" },
     ],
   }));
   return app;

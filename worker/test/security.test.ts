@@ -61,6 +61,21 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
+  {
+    method: "GET",
+    path: "/api/usage",
+    access: "any-key",
+    accepted: { status: 200 },
+    foreignResource: async (other) => `/api/usage?projectId=${other.project.id}`,
+  },
+  {
+    method: "GET",
+    path: "/api/usage/export.csv",
+    access: "any-key",
+    accepted: { status: 200 },
+    foreignResource: async (other) =>
+      `/api/usage/export.csv?keyId=${await withDb(async (db) => (await insertKey(db, { type: "project", scope: other })).id)}`,
+  },
   { method: "GET", path: "/api/images/generated", access: "project", accepted: { status: 200 } },
   { method: "GET", path: "/api/images/uploads", access: "project", accepted: { status: 200 } },
   {

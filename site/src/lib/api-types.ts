@@ -269,6 +269,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Images, requests, tokens and cost by UTC day
+         * @description A project key sees its own project; a master key sees every project, and what was not billed. Whole UTC days only.
+         */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/usage/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The same usage as CSV, streamed
+         * @description One row per bucket result (RFC 4180), with the columns of GET /api/usage's results.
+         */
+        get: operations["exportUsageCsv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/upload": {
         parameters: {
             query?: never;
@@ -923,6 +963,68 @@ export interface components {
              */
             template?: "general" | "photorealistic" | "illustration" | "minimalist" | "sticker" | "product" | "comic";
             enhancementOptions?: components["schemas"]["EnhancementOptions"];
+        };
+        /** @description OpenAI's costs API page shape: one bucket per UTC day of the range */
+        UsagePage: {
+            /** @enum {string} */
+            object: "page";
+            data: components["schemas"]["UsageBucket"][];
+            /** @enum {boolean} */
+            has_more: false;
+            next_page: null;
+        };
+        UsageBucket: {
+            /** @enum {string} */
+            object: "bucket";
+            /** @description Start of the UTC day, Unix seconds */
+            start_time: number;
+            /** @description End of the UTC day (exclusive), Unix seconds */
+            end_time: number;
+            results: components["schemas"]["UsageResult"][];
+        };
+        UsageResult: {
+            /** @enum {string} */
+            object: "organization.usage.result";
+            /** @description Billable image-model calls */
+            images: number;
+            /** @description Billable model calls of any kind (image and prompt enhancement) */
+            requests: number;
+            input_tokens: number;
+            output_tokens: number;
+            /** @description What was charged: billable calls only */
+            amount: {
+                /**
+                 * @description US dollars
+                 * @example 0.039
+                 */
+                value: number;
+                /** @enum {string} */
+                currency: "usd";
+            };
+            /**
+             * Format: uuid
+             * @description Set when grouped by project
+             */
+            project_id: string | null;
+            /**
+             * Format: uuid
+             * @description Set when grouped by key
+             */
+            api_key_id: string | null;
+            /** @description Set when grouped by model */
+            model: string | null;
+            /** @description Master keys only: calls the provider charged for but the user was not (refusals, failures) */
+            non_billable_requests?: number;
+            /** @description Master keys only: the cost of those calls */
+            non_billable_amount?: {
+                /**
+                 * @description US dollars
+                 * @example 0.039
+                 */
+                value: number;
+                /** @enum {string} */
+                currency: "usd";
+            };
         };
         Upload: {
             /** Format: uuid */
@@ -2375,6 +2477,226 @@ export interface operations {
             /** @description The text model did not answer in time */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                /** @description First UTC day included (YYYY-MM-DD, or a datetime at 00:00 UTC); default: the first day of this month */
+                from?: string;
+                /** @description First UTC day excluded; default: the first day of next month. At most 366 days after `from` */
+                to?: string;
+                /** @description How each day's results are split: one per day, or one per key, project or model */
+                groupBy?: "day" | "key" | "project" | "model";
+                /** @description Only this project (a project key: its own only) */
+                projectId?: string;
+                /** @description Only this API key (a project key: one of its project) */
+                keyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One bucket per day */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["UsagePage"];
+                    };
+                };
+            };
+            /** @description Invalid range, grouping or filter (VALIDATION_ERROR naming the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A project key asked for another project or another project's key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    exportUsageCsv: {
+        parameters: {
+            query?: {
+                /** @description First UTC day included (YYYY-MM-DD, or a datetime at 00:00 UTC); default: the first day of this month */
+                from?: string;
+                /** @description First UTC day excluded; default: the first day of next month. At most 366 days after `from` */
+                to?: string;
+                /** @description How each day's results are split: one per day, or one per key, project or model */
+                groupBy?: "day" | "key" | "project" | "model";
+                /** @description Only this project (a project key: its own only) */
+                projectId?: string;
+                /** @description Only this API key (a project key: one of its project) */
+                keyId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A CSV file */
+            200: {
+                headers: {
+                    /** @description attachment; filename=usage-FROM-TO.csv */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Invalid range, grouping or filter (VALIDATION_ERROR naming the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A project key asked for another project or another project's key */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -1,13 +1,13 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { apiKeys, promptCache, usageEvents } from "../db/schema";
+import { apiKeys, promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import type { TokenCounts } from "../domain/pricing";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError } from "../lib/errors";
 import type { EnhancedPrompt, PromptEnhancer } from "../providers/prompt-enhancer";
-import { enhancerProvider, type ModelCall, NO_TOKENS, usageEventRows } from "./usage";
+import { enhancerProvider, type ModelCall, NO_TOKENS, recordUsage, usageEventRows } from "./usage";
 
 export interface Enhancement extends EnhancedPrompt {
   originalPrompt: string;
@@ -127,7 +127,7 @@ export async function enhanceForCaller(
   lookup?: PromptCacheLookup | null,
 ): Promise<Enhancement> {
   const record = (call: ModelCall | null, succeeded: boolean) => {
-    if (call) deps.defer(() => deps.db.insert(usageEvents).values(usageEventRows(caller, null, [call], succeeded)));
+    if (call) deps.defer(() => recordUsage(deps.db, usageEventRows(caller, null, [call], succeeded)));
   };
   try {
     const enhancement = await enhancePrompt(deps, caller.project.id, prompt, template, lookup);

@@ -4,9 +4,10 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type GenerationTimings, generations, type NewUsageEvent, usageEvents } from "../db/schema";
+import { type GenerationTimings, generations, type NewUsageEvent } from "../db/schema";
 import type { TokenUsage } from "../domain/usage";
 import type { ImageRecord } from "./images";
+import { usageStatements } from "./usage";
 
 export type GenerationRecord = typeof generations.$inferInsert & { id: string };
 
@@ -54,7 +55,7 @@ export async function recordGenerationSucceeded(
     )
     select id as image_id, created_at from image
   `);
-  const [recorded] = await db.batch([succeeded, ...usageInserts(db, usage)]);
+  const [recorded] = await db.batch([succeeded, ...usageStatements(db, usage)]);
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");
   return { imageId: row.image_id, createdAt: new Date(row.created_at) };
@@ -75,10 +76,5 @@ export async function recordGenerationFailed(
     .insert(generations)
     .values({ ...record, ...failed })
     .onConflictDoUpdate({ target: generations.id, set: failed });
-  await db.batch([marked, ...usageInserts(db, usage)]);
-}
-
-/** The insert of these usage events, or nothing when there are none (an empty VALUES is invalid SQL). */
-function usageInserts(db: Database, usage: NewUsageEvent[]) {
-  return usage.length > 0 ? [db.insert(usageEvents).values(usage)] : [];
+  await db.batch([marked, ...usageStatements(db, usage)]);
 }

@@ -3,7 +3,9 @@
  * `cost` a response reports. Rows are written by the statement that records the outcome they
  * belong to (see generations-repository.ts), never on their own round trip.
  */
-import type { NewUsageEvent, UsageEventKind } from "../db/schema";
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { type NewUsageEvent, type UsageEventKind, usageDaily, usageEvents } from "../db/schema";
 import { costMicros, PRICE_VERSION, type Provider, priceOf, type TokenCounts } from "../domain/pricing";
 import type { ProjectCaller } from "../lib/access-types";
 
@@ -72,4 +74,77 @@ export function billedCost(calls: ModelCall[]): Cost {
   const breakdown: Record<UsageEventKind, number> = { enhancement: 0, generation: 0 };
   for (const call of calls) if (!call.failed) breakdown[call.kind] += priceCall(call) ?? 0;
   return { usdMicros: breakdown.enhancement + breakdown.generation, priceVersion: PRICE_VERSION, breakdown };
+}
+
+type DailySums = typeof usageDaily.$inferInsert;
+
+/** The rows' sums by rollup key: one statement may not update the same rollup row twice. */
+function dailySums(rows: NewUsageEvent[]): DailySums[] {
+  const sums = new Map<string, DailySums>();
+  for (const row of rows) {
+    const key = [row.apiKeyId, row.provider, row.model, row.billable].join("\u0000");
+    const sum = sums.get(key) ?? {
+      // The day of the transaction, as the events' own `created_at` default (now()) sees it.
+      day: sql`(now() at time zone 'UTC')::date` as unknown as string,
+      organizationId: row.organizationId,
+      projectId: row.projectId,
+      apiKeyId: row.apiKeyId,
+      provider: row.provider,
+      model: row.model,
+      billable: row.billable,
+      requests: 0,
+      images: 0,
+      inputTokens: 0,
+      outputTokens: 0,
+      costUsdMicros: 0,
+    };
+    sum.requests += 1;
+    if (row.kind === "generation") sum.images += 1;
+    sum.inputTokens += (row.inputTextTokens ?? 0) + (row.inputImageTokens ?? 0);
+    sum.outputTokens += (row.outputTextTokens ?? 0) + (row.outputImageTokens ?? 0);
+    sum.costUsdMicros += row.costUsdMicros ?? 0;
+    sums.set(key, sum);
+  }
+  // In one order, so concurrent transactions lock the rollup rows they share in the same order (no deadlock).
+  return [...sums.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, sum]) => sum);
+}
+
+/** `usage_daily.column + excluded.column`: the upsert adds the new sums to the day's. */
+const added = (column: string) => sql.raw(`"usage_daily"."${column}" + excluded."${column}"`);
+
+/**
+ * The statements that record these usage events and add them to the daily rollup; put them in
+ * the `db.batch` of the outcome they belong to, so events and rollup commit together (no extra
+ * round trip). Empty when there are no events (an empty VALUES is invalid SQL).
+ */
+export function usageStatements(db: Database, rows: NewUsageEvent[]) {
+  if (rows.length === 0) return [] as const;
+  const rollup = db
+    .insert(usageDaily)
+    .values(dailySums(rows))
+    .onConflictDoUpdate({
+      target: [
+        usageDaily.day,
+        usageDaily.organizationId,
+        usageDaily.projectId,
+        usageDaily.apiKeyId,
+        usageDaily.provider,
+        usageDaily.model,
+        usageDaily.billable,
+      ],
+      set: {
+        requests: added("requests"),
+        images: added("images"),
+        inputTokens: added("input_tokens"),
+        outputTokens: added("output_tokens"),
+        costUsdMicros: added("cost_usd_micros"),
+      },
+    });
+  return [db.insert(usageEvents).values(rows), rollup] as const;
+}
+
+/** Records usage events on their own (a call with no outcome row to share a batch with). */
+export async function recordUsage(db: Database, rows: NewUsageEvent[]): Promise<void> {
+  const [events, rollup] = usageStatements(db, rows);
+  if (events && rollup) await db.batch([events, rollup]);
 }

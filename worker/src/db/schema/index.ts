@@ -8,4 +8,5 @@ export * from "./organizations";
 export * from "./projects";
 export * from "./prompt-cache";
 export * from "./rate-limit-windows";
+export * from "./usage-daily";
 export * from "./usage-events";
