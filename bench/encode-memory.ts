@@ -28,12 +28,12 @@ function compileWasm(path: string): WebAssembly.Module {
 interface EmscriptenEncoder {
   encode(data: Uint8ClampedArray, width: number, height: number, options: object): Uint8Array | null;
 }
-type EmscriptenFactory = (options: object) => Promise<EmscriptenEncoder>;
+type EmscriptenFactory<Module> = (options: object) => Promise<Module>;
 
-/** A fresh instance of an Emscripten encoder, with a handle on its memory. */
-async function freshEmscripten(wasmPath: string, jsPath: string) {
+/** A fresh instance of an Emscripten codec (encoder or decoder), with a handle on its memory. */
+export async function freshEmscripten<Module = EmscriptenEncoder>(wasmPath: string, jsPath: string) {
   const wasm = compileWasm(wasmPath);
-  const { default: factory } = (await import(jsPath)) as { default: EmscriptenFactory };
+  const { default: factory } = (await import(jsPath)) as { default: EmscriptenFactory<Module> };
   let memory: WebAssembly.Memory | undefined;
   const module = await factory({
     noInitialRun: true,

@@ -5,9 +5,8 @@
  * in a fresh WASM instance, because WASM memory only grows: its size after the decode is the
  * decoder's peak, and the RGBA copy handed to JS comes on top. Run: `npx node bench/jpeg-decode-memory.ts`.
  */
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import sharp from "sharp";
+import { freshEmscripten } from "./encode-memory.ts";
 import { photoPixels } from "./photo.ts";
 
 const WIDTH = 4096;
@@ -17,24 +16,11 @@ const MIB = 1024 * 1024;
 interface DecoderModule {
   decode(bytes: ArrayBuffer, preserveOrientation: boolean): { data: Uint8ClampedArray; width: number; height: number };
 }
-type DecoderFactory = (options: object) => Promise<DecoderModule>;
-
-const require = createRequire(import.meta.url);
-const wasm = new WebAssembly.Module(readFileSync(require.resolve("@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm")));
-const { default: factory } = (await import("@jsquash/jpeg/codec/dec/mozjpeg_dec.js")) as { default: DecoderFactory };
-
 async function measure(bytes: Buffer): Promise<{ before: number; after: number; rgba: number }> {
-  let memory: WebAssembly.Memory | undefined;
-  const module = await factory({
-    noInitialRun: true,
-    instantiateWasm(imports: WebAssembly.Imports, done: (instance: WebAssembly.Instance) => void) {
-      const instance = new WebAssembly.Instance(wasm, imports);
-      memory = Object.values(instance.exports).find((value) => value instanceof WebAssembly.Memory);
-      done(instance);
-      return instance.exports;
-    },
-  });
-  if (!memory) throw new Error("the decoder exports no memory");
+  const { module, memory } = await freshEmscripten<DecoderModule>(
+    "@jsquash/jpeg/codec/dec/mozjpeg_dec.wasm",
+    "@jsquash/jpeg/codec/dec/mozjpeg_dec.js",
+  );
   const before = memory.buffer.byteLength;
   const image = module.decode(new Uint8Array(bytes).buffer, false);
   if (image.width !== WIDTH || image.height !== HEIGHT) throw new Error(`decoded ${image.width}x${image.height}`);
