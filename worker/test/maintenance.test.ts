@@ -138,8 +138,8 @@ interface SweepScope {
   prefix: string;
   /** Stores an object under the prefix and returns its key. */
   put(name: string, category?: string): Promise<string>;
-  /** Gives an object an image row, as a stored image has. */
-  reference(storageKey: string): Promise<void>;
+  /** Gives an object an image row, as a stored image has (or a deleted image's row). */
+  reference(storageKey: string, options?: { deleted?: boolean }): Promise<void>;
 }
 
 /** A project of its own for one sweep, so its prefix holds only that test's objects. */
@@ -153,9 +153,10 @@ async function sweepScope(): Promise<SweepScope> {
       await store.put(objectKey, name, { contentType: "image/png" });
       return objectKey;
     },
-    async reference(storageKey) {
+    async reference(storageKey, options = {}) {
       await withDb(async (db) => {
         await db.insert(images).values({
+          ...(options.deleted ? { deletedAt: new Date() } : {}),
           projectId: own.project.id,
           category: "uploads",
           storageKey,
@@ -396,6 +397,21 @@ describe("maintenance jobs, bounded per run", () => {
       ),
     ).toEqual({ scanned: 3, deleted: 0 });
     expect(await storedUnder(prefix)).toContain(young);
+  });
+
+  it("removes an object whose only row is a deleted image's, since deleting an image removes its object", async () => {
+    const { prefix, put, reference } = await sweepScope();
+    const live = await put("live.png");
+    await reference(live);
+    // A delete whose object removal failed, or a write settled as never made (a tombstone row).
+    const underDeletedRow = await put("deleted.png");
+    await reference(underDeletedRow, { deleted: true });
+    const sweep = (writtenBefore: Date) =>
+      withDb((db) => sweepOrphanObjects({ db, store }, { prefix, writtenBefore, scanLimit: 1000, deleteLimit: 10 }));
+
+    expect(await sweep(new Date(Date.now() - DAY))).toEqual({ scanned: 2, deleted: 0 });
+    expect(await sweep(new Date(Date.now() + HOUR))).toEqual({ scanned: 2, deleted: 1 });
+    expect(await storedUnder(prefix)).toEqual([live]);
   });
 
   it("leaves alone objects the platform never writes, even under an image category's path", async () => {

@@ -1,4 +1,4 @@
-import { gt, inArray, sql } from "drizzle-orm";
+import { and, gt, inArray, isNull, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { images } from "../../db/schema";
 import { parseImageKey } from "../../images/storage-key";
@@ -40,12 +40,15 @@ export async function randomSweepStart(db: Database): Promise<string | undefined
 }
 
 /**
- * Removes stored images no row references: objects whose rows failed to commit and whose removal
- * failed too (a timeout, an outage). Only keys of the shape the platform writes are considered,
- * so other data sharing the bucket is never touched, and only objects older than the grace
- * period, since an object is written before its rows commit. A soft-deleted image still
- * references its object. Bounded by `scanLimit` and `deleteLimit`; a rerun finds nothing more
- * to do among what it already swept.
+ * Removes stored images no live row references: objects whose rows failed to commit and whose
+ * removal failed too (a timeout, an outage). A deleted image's row does not keep its object:
+ * deleting an image removes the object first, so an object under a deleted row is one that
+ * removal missed, or one whose write was settled as never made (a tombstone row from
+ * `settleUnansweredImageRow`, which may itself land after the request gave up on it). Only keys
+ * of the shape the platform writes are considered, so other data sharing the bucket is never
+ * touched, and only objects older than the grace period, since an object is written before its
+ * rows commit. Bounded by `scanLimit` and `deleteLimit`; a rerun finds nothing more to do among
+ * what it already swept.
  */
 export async function sweepOrphanObjects(
   deps: { db: Database; store: ObjectStore },
@@ -79,7 +82,7 @@ export async function sweepOrphanObjects(
   return result;
 }
 
-/** Deletes those of `objects` that no image row references, at most `budget` of them. */
+/** Deletes those of `objects` that no live image row references, at most `budget` of them. */
 async function deleteUnreferenced(
   deps: { db: Database; store: ObjectStore },
   objects: ListedObject[],
@@ -87,7 +90,10 @@ async function deleteUnreferenced(
 ): Promise<number> {
   if (objects.length === 0 || budget <= 0) return 0;
   const keys = objects.map((object) => object.key);
-  const referenced = await deps.db.select({ key: images.storageKey }).from(images).where(inArray(images.storageKey, keys));
+  const referenced = await deps.db
+    .select({ key: images.storageKey })
+    .from(images)
+    .where(and(inArray(images.storageKey, keys), isNull(images.deletedAt)));
   const kept = new Set(referenced.map((row) => row.key));
   const orphans = keys.filter((key) => !kept.has(key)).slice(0, budget);
   for (let i = 0; i < orphans.length; i += DELETE_CONCURRENCY) {
