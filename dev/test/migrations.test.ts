@@ -12,6 +12,7 @@ const TABLES = [
   "api_keys",
   "audit_events",
   "budget_periods",
+  "budget_reservations",
   "generations",
   "image_variants",
   "images",

@@ -6,11 +6,13 @@ import {
   ORPHAN_SCAN_PER_RUN,
   PRUNED_ROWS_PER_RUN,
   QUOTA_WINDOW_MS,
+  STALE_RESERVATIONS_PER_RUN,
   STUCK_GENERATIONS_PER_RUN,
 } from "./domain/limits";
 import { logFailure } from "./lib/log";
 import { randomSweepStart, sweepOrphanObjects } from "./services/maintenance/orphan-objects";
 import { pruneAuditEvents, pruneQuotaWindows } from "./services/maintenance/pruning";
+import { releaseStaleReservations } from "./services/maintenance/stale-reservations";
 import { failStuckGenerations, generationBudgetMs } from "./services/maintenance/stuck-generations";
 import { createObjectStore, type ObjectStore } from "./storage";
 
@@ -35,6 +37,12 @@ export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise
     failStuckGenerations(db, {
       startedBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)),
       limit: STUCK_GENERATIONS_PER_RUN,
+    }),
+  // A reservation is made before its generation's model calls, so it outlives them by the same budget.
+  "release-stale-budget-reservations": ({ db, config, now }) =>
+    releaseStaleReservations(db, {
+      madeBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)),
+      limit: STALE_RESERVATIONS_PER_RUN,
     }),
   "sweep-orphan-objects": async ({ db, store, now }) =>
     sweepOrphanObjects(

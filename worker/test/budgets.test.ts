@@ -2,6 +2,9 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
 import { budgetPeriod } from "../src/domain/budget";
+import type { ProjectCaller } from "../src/lib/access-types";
+import { budgetSettlement, reserveBudget } from "../src/services/budgets";
+import { releaseStaleReservations } from "../src/services/maintenance/stale-reservations";
 import { api, deadUrl, readProblem, testEnv } from "./support/app";
 import { insertKey, type TestKey, withDb } from "./support/fixtures";
 import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
@@ -51,6 +54,15 @@ async function periods(scopeId: string): Promise<PeriodRow[]> {
   );
 }
 
+/** Reservations not yet settled or released, held for this key. */
+async function openReservations(keyId: string): Promise<number> {
+  return withDb(
+    async (db) =>
+      (await db.execute<{ n: number }>(sql`select count(*)::int as n from budget_reservations where key_id = ${keyId}`)).rows[0]
+        ?.n ?? -1,
+  );
+}
+
 async function auditCount(action: string, targetId: string): Promise<number> {
   return withDb(
     async (db) =>
@@ -61,6 +73,8 @@ async function auditCount(action: string, targetId: string): Promise<number> {
       ).rows[0]?.n ?? 0,
   );
 }
+
+const HOUR_MS = 60 * 60 * 1000;
 
 /** The smallest whole-cent budget that holds `count` quotes. */
 const centsFor = (count: number, quote: number) => Math.ceil((count * quote) / 10_000) / 100;
@@ -254,6 +268,52 @@ describe("monthly budgets: spending stops before it happens", () => {
     }
     expect(await periods(key.id)).toEqual([{ scope_kind: "key", spent: 0, reserved: 0 }]);
     expect(await periods(scope.project.id)).toEqual([{ scope_kind: "project", spent: 0, reserved: 0 }]);
+    expect(await openReservations(key.id)).toBe(0);
+  });
+
+  it("frees the money held by requests that ended without settling, once past the generation budget, and never twice", async () => {
+    const { scope, key } = await freshProjectKey();
+    const prompt = promptWith(marker());
+    const quote = await quoteOf(key.key, prompt);
+    await setKeyBudget(key.id, centsFor(2, quote));
+    await setProjectBudget(scope.project.id, 100);
+    // Two requests reserved their bound, then their isolate went away before settling.
+    const caller = { keyId: key.id, project: { id: scope.project.id } } as ProjectCaller;
+    const stranded = await withDb(async (db) => [await reserveBudget(db, caller, quote), await reserveBudget(db, caller, quote)]);
+    expect((await generate(key.key, prompt)).status).toBe(402);
+
+    // As maintenance runs it: only reservations older than a generation can run are released.
+    const release = () =>
+      withDb((db) => releaseStaleReservations(db, { madeBefore: new Date(Date.now() - HOUR_MS), limit: 100 }));
+    // Still young: they may yet settle.
+    expect(await release()).toEqual({ released: 0 });
+    expect((await generate(key.key, prompt)).status).toBe(402);
+
+    // Two hours later (moved back in time here rather than waited for).
+    await withDb((db) =>
+      db.execute(sql`update budget_reservations set created_at = now() - interval '2 hours' where key_id = ${key.id}`),
+    );
+    expect(await release()).toEqual({ released: 2 });
+    expect(await openReservations(key.id)).toBe(0);
+    expect(await periods(key.id)).toEqual([{ scope_kind: "key", spent: 0, reserved: 0 }]);
+    expect(await periods(scope.project.id)).toEqual([{ scope_kind: "project", spent: 0, reserved: 0 }]);
+
+    // One of them settles after all: what it spent counts, its reservation is not released again.
+    await withDb(async (db) => {
+      const settled: Promise<unknown>[] = [];
+      const context = { organizationId: scope.organization.id, client: { ip: null, userAgent: null } };
+      budgetSettlement(
+        { db, defer: (task) => settled.push(task()) },
+        stranded[0] as NonNullable<(typeof stranded)[0]>,
+        context,
+      ).settle(1234);
+      await Promise.all(settled);
+    });
+    expect(await periods(key.id)).toEqual([{ scope_kind: "key", spent: 1234, reserved: 0 }]);
+
+    const admitted = await generate(key.key, prompt);
+    expect(admitted.status).toBe(201);
+    expect(await openReservations(key.id)).toBe(0);
   });
 
   it("audits the 80% threshold once per period, and GET /api/me shows the budgets", async () => {

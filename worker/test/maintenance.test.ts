@@ -190,12 +190,14 @@ describe("scheduled maintenance", () => {
     const lines = await runScheduled();
     expect(lines.map((line) => line.job)).toEqual([
       "fail-stuck-generations",
+      "release-stale-budget-reservations",
       "sweep-orphan-objects",
       "prune-quota-windows",
       "prune-audit-events",
     ]);
     for (const line of lines) expect(line.durationMs).toBeGreaterThanOrEqual(0);
     expect(jobLine(lines, "fail-stuck-generations").failed).toBeGreaterThanOrEqual(1);
+    expect(jobLine(lines, "release-stale-budget-reservations")).toMatchObject({ released: expect.any(Number) });
     expect(jobLine(lines, "sweep-orphan-objects")).toMatchObject({ scanned: expect.any(Number), deleted: expect.any(Number) });
     expect(jobLine(lines, "prune-quota-windows").deleted).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "prune-audit-events").deleted).toBeGreaterThanOrEqual(1);
@@ -275,7 +277,12 @@ describe("scheduled maintenance", () => {
   it("goes on with the other jobs when one fails, logging the failure", async () => {
     const stuck = await withDb((db) => insertGeneration(db, 3 * HOUR));
     const lines = await runScheduled({ S3_ENDPOINT: deadUrl(testEnv.S3_ENDPOINT) });
-    expect(lines.map((line) => line.job)).toEqual(["fail-stuck-generations", "prune-quota-windows", "prune-audit-events"]);
+    expect(lines.map((line) => line.job)).toEqual([
+      "fail-stuck-generations",
+      "release-stale-budget-reservations",
+      "prune-quota-windows",
+      "prune-audit-events",
+    ]);
     const failures = errors.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(failures).toEqual([
       expect.objectContaining({

@@ -124,6 +124,8 @@ export const MODEL_CALLS_PER_GENERATION = 2;
 export const STUCK_GENERATION_MARGIN_MS = 5 * 60 * 1000;
 /** Pending generations marked failed per run. */
 export const STUCK_GENERATIONS_PER_RUN = 500;
+/** Budget reservations of ended requests released per run. */
+export const STALE_RESERVATIONS_PER_RUN = 1000;
 /**
  * Age before an object no row references may be removed. Objects are written before their rows
  * commit, so a young unreferenced object may be one whose rows are on their way.

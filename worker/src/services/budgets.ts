@@ -15,8 +15,10 @@ export interface BudgetStanding {
   reservedUsdMicros: number;
 }
 
-/** Money set aside for one generation, to be settled (`settleBudget`) or released exactly once. */
+/** Money set aside for one generation, to be settled (`budgetSettlement`) or released exactly once. */
 export interface BudgetReservation {
+  /** Its budget_reservations row: whoever deletes it closes the reservation. */
+  id: string;
   keyId: string;
   projectId: string;
   /** The period the money was reserved in, so a settlement across midnight on the 1st still finds it. */
@@ -34,6 +36,7 @@ interface StandingRow extends Record<string, unknown> {
   reserved: number;
   admitted: boolean;
   period_start_ms: number;
+  reservation_id: string | null;
 }
 
 export const remainingOf = (standing: BudgetStanding) =>
@@ -63,7 +66,8 @@ export function budgetHeaders(standings: BudgetStanding[], resetAt: Date): Recor
  * and project, or refuses with 402 BUDGET_EXCEEDED when either would be crossed; returns null
  * when neither has a budget. One HTTP exchange (a batch, so one transaction): a per-project
  * advisory lock, then one statement that reads both scopes' standing and, only when both have
- * room, adds the reservation to each. Under the lock the read is current, so concurrent requests
+ * room, adds the reservation to each and records it as a row of its own (budget_reservations),
+ * which settling or releasing it deletes. Under the lock the read is current, so concurrent requests
  * are admitted one at a time and never together cross a budget; settlements only lower what is
  * spent or reserved and never take the lock.
  */
@@ -92,11 +96,19 @@ export async function reserveBudget(db: Database, caller: ProjectCaller, usdMicr
         on conflict (scope_kind, scope_id, period_start)
         do update set reserved_usd_micros = budget_periods.reserved_usd_micros + excluded.reserved_usd_micros
         returning scope_kind
+      ),
+      held as (
+        insert into budget_reservations (key_id, project_id, period_start, scopes, usd_micros)
+        select ${caller.keyId}::uuid, ${caller.project.id}::uuid, (select start from period), array_agg(kind), ${usdMicros}
+        from standing
+        having count(*) > 0 and (select admitted from verdict)
+        returning id
       )
       select kind as scope, budget::float8 as budget, spent::float8 as spent,
              (reserved + case when (select admitted from verdict) then ${usdMicros} else 0 end)::float8 as reserved,
              (select admitted from verdict) as admitted,
-             (extract(epoch from (select start from period)) * 1000)::float8 as period_start_ms
+             (extract(epoch from (select start from period)) * 1000)::float8 as period_start_ms,
+             (select id from held) as reservation_id
       from standing
     `),
   ]);
@@ -112,7 +124,16 @@ export async function reserveBudget(db: Database, caller: ProjectCaller, usdMicr
     reservedUsdMicros: Number(row.reserved),
   }));
   if (!first.admitted) throw budgetExceeded(standings, usdMicros, resetAt);
-  return { keyId: caller.keyId, projectId: caller.project.id, periodStart, resetAt, usdMicros, standings };
+  if (!first.reservation_id) throw new Error("An admitted budget reservation has no row");
+  return {
+    id: first.reservation_id,
+    keyId: caller.keyId,
+    projectId: caller.project.id,
+    periodStart,
+    resetAt,
+    usdMicros,
+    standings,
+  };
 }
 
 /** 402 naming the budget that would be crossed, what it has spent, and when it resets. */
@@ -157,8 +178,10 @@ export interface ThresholdReached {
 
 /**
  * Turns a reservation into what the generation actually cost (0 to release it), in one
- * statement. The first settlement of a period that brings spending to the soft threshold marks
- * it, so the caller audits it exactly once.
+ * statement. The reservation is released only by whoever deletes its row, so never twice, even
+ * when maintenance already released it as stale; what was spent is added either way. The first
+ * settlement of a period that brings spending to the soft threshold marks it, so the caller
+ * audits it exactly once.
  */
 async function applySettlement(
   db: Database,
@@ -167,8 +190,9 @@ async function applySettlement(
 ): Promise<ThresholdReached[]> {
   const scopes = reservation.standings.map((standing) => standing.scope);
   const result = await db.execute<SettledRow>(sql`
+    with closed as (delete from budget_reservations where id = ${reservation.id} returning usd_micros)
     update budget_periods b
-    set reserved_usd_micros = b.reserved_usd_micros - ${reservation.usdMicros},
+    set reserved_usd_micros = b.reserved_usd_micros - coalesce((select usd_micros from closed), 0),
         spent_usd_micros = b.spent_usd_micros + ${actualUsdMicros},
         threshold_reached_at = coalesce(b.threshold_reached_at,
           case when s.budget is not null and b.spent_usd_micros + ${actualUsdMicros} >= s.budget * ${BUDGET_SOFT_THRESHOLD}::numeric

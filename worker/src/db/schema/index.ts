@@ -1,6 +1,7 @@
 export * from "./api-keys";
 export * from "./audit-events";
 export * from "./budget-periods";
+export * from "./budget-reservations";
 export * from "./generations";
 export * from "./image-variants";
 export * from "./images";
