@@ -33,6 +33,7 @@ export async function releaseStaleReservations(
       select 'project', project_id, period_start, sum(usd_micros)
       from stale where 'project' = any(scopes) group by project_id, period_start
     ),
+    -- A data-modifying CTE runs to completion whether or not the select reads it.
     released as (
       update budget_periods b
       set reserved_usd_micros = b.reserved_usd_micros - held.usd_micros
@@ -40,7 +41,7 @@ export async function releaseStaleReservations(
       where b.scope_kind = held.kind and b.scope_id = held.scope_id and b.period_start = held.period_start
       returning 1
     )
-    select (select count(*) from stale)::int as released, (select count(*) from released)::int as periods
+    select count(*)::int as released from stale
   `);
   return { released: Number(result.rows[0]?.released ?? 0) };
 }
