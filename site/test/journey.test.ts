@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -7,6 +7,9 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
 import { type OpenApiDocument, openApiContract } from "../../worker/test/support/openapi-contract.ts";
+import type { ApiBody } from "../src/lib/api-contract.ts";
+import { budgetProblemText, formatUsdMicros, usdToMicros } from "../src/lib/money.ts";
+import { monthRange, utcMonth } from "../src/lib/usage.ts";
 import { launchChromium, screenshots, unlabelledControls, VIEWPORTS, watchPage } from "./support/browser.ts";
 import { JOURNEY_PROMPT, scriptedEnhancement, uploadFixture } from "./support/fixtures.ts";
 import { imageLoaded, settled } from "./support/page-state.ts";
@@ -33,6 +36,18 @@ async function checkPage(name: string) {
   const { phoneOverflow } = await screenshots(page, name);
   expect(phoneOverflow, `${name} scrolls sideways on a phone`).toBeLessThanOrEqual(0);
   expect(await unlabelledControls(page), `${name} has controls without a label`).toEqual([]);
+}
+
+/** The API's own answer, read outside the browser with a key, to hold the page's figures to. */
+async function api<T>(pathname: string, key: string, init: { method?: string; json?: unknown } = {}): Promise<T> {
+  const response = await fetch(`${site}${pathname}`, {
+    method: init.method ?? "GET",
+    headers: { "X-API-Key": key, ...(init.json === undefined ? {} : { "Content-Type": "application/json" }) },
+    body: init.json === undefined ? undefined : JSON.stringify(init.json),
+  });
+  const text = await response.text();
+  expect(response.ok, `${pathname}: ${text}`).toBe(true);
+  return (response.headers.get("Content-Type")?.includes("json") ? JSON.parse(text) : text) as T;
 }
 
 /** Runs a generated snippet as a visitor would paste it, with the key in the environment. */
@@ -173,6 +188,38 @@ describe("a new user's journey through the site", () => {
     await page.getByLabel("Template", { exact: true }).selectOption("illustration");
     await page.getByLabel("Aspect ratio").selectOption("16:9");
     await page.getByLabel("Output format").selectOption("webp");
+    // Before generating, the page shows the quote the API gives for exactly these two bodies, and it spends nothing.
+    const bodies = {
+      withoutEnhancement: { prompt: JOURNEY_PROMPT, aspectRatio: "16:9", outputFormat: "webp", autoEnhance: false },
+      withEnhancement: {
+        prompt: JOURNEY_PROMPT,
+        aspectRatio: "16:9",
+        outputFormat: "webp",
+        autoEnhance: true,
+        enhancementOptions: { template: "illustration" },
+      },
+    };
+    type Quote = ApiBody<"createQuote", 200>["data"];
+    const quotePlain = (
+      await api<{ data: Quote }>("/api/quotes", journey.projectKey, { method: "POST", json: bodies.withoutEnhancement })
+    ).data;
+    const quoteEnhanced = (
+      await api<{ data: Quote }>("/api/quotes", journey.projectKey, { method: "POST", json: bodies.withEnhancement })
+    ).data;
+    // The browser stack generates with the Gemini-protocol fake, so images are priced.
+    expect(quotePlain.usdMicros).toBeGreaterThan(0);
+    expect(quoteEnhanced.usdMicros).toBeGreaterThan(quotePlain.usdMicros);
+    await page.locator(`#quote-enhanced[data-usd-micros="${quoteEnhanced.usdMicros}"]`).waitFor();
+    expect(await page.locator("#quote-plain").innerText()).toBe(`up to ${formatUsdMicros(quotePlain.usdMicros)}`);
+    expect(await page.locator("#quote-enhanced").innerText()).toBe(`up to ${formatUsdMicros(quoteEnhanced.usdMicros)}`);
+    expect(await page.locator("#quote-total").innerText()).toBe(
+      `up to ${formatUsdMicros(quotePlain.usdMicros + quoteEnhanced.usdMicros)}`,
+    );
+    // The price of an image comes from /api/info, not from the site.
+    const { pricing } = (await (await fetch(`${site}/api/info`)).json()).data as ApiBody<"getInfo", 200>["data"];
+    expect(await page.locator("#pricing-fact").innerText()).toContain(
+      `One image from ${pricing.image.model} costs ${formatUsdMicros(pricing.image.usdMicros)}`,
+    );
     // Submit from the keyboard.
     await page.getByRole("button", { name: "Generate both" }).focus();
     const status = await settled(page, "#tti-status", () => page.keyboard.press("Enter"));
@@ -191,22 +238,27 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator("#improvements li").allInnerTexts()).toEqual(scriptedEnhancement.improvements);
 
     const sent = JSON.parse(await page.locator("#request-json").innerText());
-    expect(sent).toEqual({
-      withoutEnhancement: { prompt: JOURNEY_PROMPT, aspectRatio: "16:9", outputFormat: "webp", autoEnhance: false },
-      withEnhancement: {
-        prompt: JOURNEY_PROMPT,
-        aspectRatio: "16:9",
-        outputFormat: "webp",
-        autoEnhance: true,
-        enhancementOptions: { template: "illustration" },
-      },
-    });
+    expect(sent).toEqual(bodies);
     await page.locator("summary", { hasText: "Response explorer" }).click();
     expect(await page.locator("#response-tree .json-key", { hasText: "enhancedPrompt" }).count()).toBeGreaterThan(0);
     await page.locator("summary", { hasText: "Raw JSON" }).click();
     const received = JSON.parse(await page.locator("#response-json").innerText());
     expect(received.withEnhancement.data.enhancement).toMatchObject({ applied: true, template: "illustration" });
     expect(received.withoutEnhancement.data.enhancement).toBeNull();
+    // Each result shows the cost its response carries, within its quote.
+    const results = [
+      ["#result-plain", received.withoutEnhancement.data.cost, quotePlain],
+      ["#result-enhanced", received.withEnhancement.data.cost, quoteEnhanced],
+    ] as const;
+    for (const [panel, cost, quote] of results) {
+      expect(cost.usdMicros).toBeGreaterThan(0);
+      expect(cost.usdMicros).toBeLessThanOrEqual(quote.usdMicros);
+      const shown = page.locator(`${panel} .cost`);
+      expect(Number(await shown.getAttribute("data-usd-micros"))).toBe(cost.usdMicros);
+      expect(await shown.innerText()).toBe(
+        `${formatUsdMicros(cost.usdMicros)} (image ${formatUsdMicros(cost.breakdown.generation)}, enhancement ${formatUsdMicros(cost.breakdown.enhancement)})`,
+      );
+    }
     journey.generatedUrl = received.withEnhancement.data.url;
     await checkPage("demo-tti");
 
@@ -390,6 +442,141 @@ describe("a new user's journey through the site", () => {
     await page.locator("#key-summary", { hasText: "project + master" }).waitFor();
   });
 
+  it("shows the month's usage: spend, a daily chart drawn from the API, the top keys and projects, and the CSV", async () => {
+    type UsagePage = ApiBody<"getUsage", 200>["data"];
+    const month = monthRange(utcMonth());
+    const today = new Date().toISOString().slice(0, 10);
+    const todayOf = (usage: UsagePage) => {
+      const bucket = usage.data.find((candidate) => new Date(candidate.start_time * 1000).toISOString().startsWith(today));
+      const results = bucket?.results ?? [];
+      return {
+        images: results.reduce((sum, result) => sum + result.images, 0),
+        usdMicros: results.reduce((sum, result) => sum + usdToMicros(result.amount.value), 0),
+      };
+    };
+    const usageOf = async (key: string, groupBy: string) =>
+      (await api<{ data: UsagePage }>(`/api/usage?from=${month.from}&to=${month.to}&groupBy=${groupBy}`, key)).data;
+    // The key must never leave the browser in a URL, the CSV's included.
+    const urlsWithKey: string[] = [];
+    const onRequest = (request: { url(): string }) => {
+      if ([journey.masterKey, journey.projectKey].some((key) => request.url().includes(key))) urlsWithKey.push(request.url());
+    };
+    page.on("request", onRequest);
+
+    await visit("/usage");
+    // A master key, kept in this browser, reads every project.
+    expect(await page.getByLabel("Read with").inputValue()).toBe("master");
+    expect(await settled(page, "#usage-status")).toMatchObject({ state: "done" });
+    const everything = await usageOf(journey.masterKey, "day");
+    const expectedToday = todayOf(everything);
+    // The workbench's two images and the snippets' are today's, and they were priced.
+    expect(expectedToday.images).toBeGreaterThanOrEqual(4);
+    expect(expectedToday.usdMicros).toBeGreaterThan(0);
+    // The chart is inline SVG drawn from the API's figures, with today's bar and dot.
+    const chart = page.locator("#usage-chart svg[role=img]");
+    expect(await chart.locator("title").first().textContent()).toMatch(/^Images and cost per day, /);
+    // One bar per day of the month so far; the days to come stay blank.
+    expect(await chart.locator("rect.bar").count()).toBe(Number(today.slice(8)));
+    expect(Number(await chart.locator(`rect.bar[data-day="${today}"]`).getAttribute("data-images"))).toBe(expectedToday.images);
+    expect(Number(await chart.locator(`circle.cost-dot[data-day="${today}"]`).getAttribute("data-usd-micros"))).toBe(
+      expectedToday.usdMicros,
+    );
+    // The same figures as a table, for people who cannot see the chart.
+    await page.locator("summary", { hasText: "The chart's figures as a table" }).click();
+    expect(await page.locator(`#daily-rows tr[data-day="${today}"]`).innerText()).toContain(
+      formatUsdMicros(expectedToday.usdMicros),
+    );
+    // Spend this month, with no budget on a master key.
+    const monthTotal = everything.data
+      .flatMap((bucket) => bucket.results)
+      .reduce((sum, result) => sum + usdToMicros(result.amount.value), 0);
+    expect(Number(await page.locator("#month-spend").getAttribute("data-usd-micros"))).toBe(monthTotal);
+    expect(await page.locator("#budget-key").innerText()).toContain("No monthly budget set for this key");
+    // The top keys and projects, named, with the API's sums.
+    const byKey = await usageOf(journey.masterKey, "key");
+    const journeyKey = page.locator("#top-keys tr", { hasText: "Journey app" });
+    const keyId = await journeyKey.getAttribute("data-id");
+    const keyMicros = byKey.data
+      .flatMap((bucket) => bucket.results)
+      .filter((result) => result.api_key_id === keyId)
+      .reduce((sum, result) => sum + usdToMicros(result.amount.value), 0);
+    expect(keyMicros).toBeGreaterThan(0);
+    expect(Number(await journeyKey.locator("td[data-usd-micros]").getAttribute("data-usd-micros"))).toBe(keyMicros);
+    expect(await page.locator("#top-projects tr", { hasText: "default/journey" }).count()).toBe(1);
+    await checkPage("usage");
+
+    // The project key reads its own project only.
+    const asProject = await settled(page, "#usage-status", () => page.getByLabel("Read with").selectOption("project"));
+    expect(asProject, asProject.text).toMatchObject({ state: "done" });
+    const projectToday = todayOf(await usageOf(journey.projectKey, "day"));
+    expect(Number(await chart.locator(`circle.cost-dot[data-day="${today}"]`).getAttribute("data-usd-micros"))).toBe(
+      projectToday.usdMicros,
+    );
+    expect(await page.locator("#top-projects tr").allInnerTexts()).toEqual([expect.stringContaining("default/journey")]);
+
+    // The CSV is the API's CSV, byte for byte, saved from the page without the key in any link.
+    await page.getByLabel("Rows by").selectOption("key");
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      settled(page, "#csv-status", () => page.getByRole("button", { name: "Download CSV" }).click()),
+    ]);
+    expect(download.url()).toMatch(/^blob:/);
+    expect(download.suggestedFilename()).toBe(`usage-${month.from}-${month.to}.csv`);
+    const saved = await readFile((await download.path()) as string, "utf8");
+    const expectedCsv = await api<string>(
+      `/api/usage/export.csv?from=${month.from}&to=${month.to}&groupBy=key`,
+      journey.projectKey,
+    );
+    expect(saved).toBe(expectedCsv);
+    expect(saved.split("\r\n")[0]).toMatch(/^start_time,end_time,project_id,api_key_id,/);
+    expect(saved).toContain(keyId as string);
+    expect(await page.locator("#csv-status").innerText()).toContain(`usage-${month.from}-${month.to}.csv`);
+    page.off("request", onRequest);
+    expect(urlsWithKey).toEqual([]);
+  });
+
+  it("shows the key's budget against its spend, and the workbench's 402 when a generation would cross it", async () => {
+    // A master key gives the journey key a budget of one cent: less than one image's quote.
+    const keys = await api<ApiBody<"listApiKeys", 200>>("/api/admin/keys?type=project", journey.masterKey);
+    const key = keys.data.find((candidate) => candidate.name === "Journey app");
+    await api(`/api/admin/keys/${key?.id}`, journey.masterKey, { method: "PATCH", json: { monthlyBudgetUsd: 0.01 } });
+    const me = (await api<ApiBody<"getMe", 200>>("/api/me", journey.projectKey)).data;
+    const budget = me.budgets.key;
+    expect(budget).toMatchObject({ monthlyBudgetUsd: 0.01 });
+
+    await visit("/usage");
+    const loaded = await settled(page, "#usage-status", () => page.getByLabel("Read with").selectOption("project"));
+    expect(loaded, loaded.text).toMatchObject({ state: "done" });
+    const meter = page.getByRole("meter", { name: /Monthly budget of this key/ });
+    expect(await meter.evaluate((element: HTMLMeterElement) => [element.max, element.value])).toEqual([
+      10_000,
+      usdToMicros(budget?.spentUsd ?? Number.NaN),
+    ]);
+    expect(await page.locator("#budget-key-text").innerText()).toContain(
+      `${formatUsdMicros(usdToMicros(budget?.spentUsd ?? Number.NaN))} of $0.01 spent`,
+    );
+    expect(await page.locator("#budget-project").innerText()).toContain("No monthly budget set for this project");
+    await checkPage("usage-budget");
+
+    watch.expectFailure("/api/text-to-image", 402);
+    await visit("/demo/tti");
+    await page.locator("#quote-total").waitFor();
+    const status = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
+    expect(status.state).toBe("error");
+    expect(status.text).toContain("Monthly budget exceeded (402)");
+    expect(status.text).toContain("BUDGET_EXCEEDED");
+    // The budget the 402 names (size, spent, the request's bound, the reset) is spelled out, not just its code.
+    const refused = JSON.parse((await page.locator("#response-json").textContent()) ?? "");
+    expect(refused.withoutEnhancement.budget).toMatchObject({ scope: "key", monthlyBudgetUsd: 0.01 });
+    expect(status.text).toContain(budgetProblemText(refused.withoutEnhancement.budget));
+    expect(status.text).toMatch(
+      /The key's monthly budget is \$0\.01: \$[\d.]+ spent; this request could cost up to \$[\d.]+\. It resets /,
+    );
+    expect(await page.locator("#result-enhanced .result-status").innerText()).toContain("BUDGET_EXCEEDED");
+    await checkPage("demo-tti-budget");
+    await api(`/api/admin/keys/${key?.id}`, journey.masterKey, { method: "PATCH", json: { monthlyBudgetUsd: null } });
+  });
+
   it("revokes the project key, after which the workbench reports the 401", async () => {
     await visit("/admin/apikeys");
     const row = page.locator("#keys tr", { hasText: "Journey app" });
@@ -404,6 +591,7 @@ describe("a new user's journey through the site", () => {
 
     watch.expectFailure("/api/text-to-image", 401);
     watch.expectFailure("/api/me", 401);
+    watch.expectFailure("/api/quotes", 401);
     await visit("/demo/tti");
     await page.locator("#quota", { hasText: "REVOKED_API_KEY" }).waitFor();
     await page.locator("#template option").nth(6).waitFor({ state: "attached" });

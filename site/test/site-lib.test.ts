@@ -4,9 +4,22 @@ import { describe, expect, it } from "vitest";
 import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
 import { aspectRatio, formatBytes } from "../src/lib/format.ts";
 import { checkFile, checkPixels } from "../src/lib/image-file.ts";
+import { budgetProblemText, costText, formatUsdMicros, imagePriceText, quoteText, usdToMicros } from "../src/lib/money.ts";
 import { type Page, pagedList } from "../src/lib/paged-list.ts";
 import { ApiError, retryAfterSeconds, retryText } from "../src/lib/problem.ts";
 import { jsonPostSnippets, pythonLiteral, uploadSnippets } from "../src/lib/snippets.ts";
+import {
+  budgetGauge,
+  csvFileName,
+  dailySeries,
+  daysBetween,
+  elapsedDays,
+  monthRange,
+  topShares,
+  totalOf,
+  type UsagePage,
+} from "../src/lib/usage.ts";
+import { chartLayout, niceCeiling } from "../src/lib/usage-chart.ts";
 
 const run = promisify(execFile);
 
@@ -175,5 +188,207 @@ describe("paged lists", () => {
     expect((await older).state).toBe("stale");
     expect((await newer).state).toBe("shown");
     expect(rows()).toEqual(["new-0", "new-1"]);
+  });
+});
+
+describe("money", () => {
+  it("shows USD micros exactly, in dollars", () => {
+    expect(formatUsdMicros(39_000)).toBe("$0.039");
+    expect(formatUsdMicros(38_703)).toBe("$0.038703");
+    expect(formatUsdMicros(1)).toBe("$0.000001");
+    expect(formatUsdMicros(0)).toBe("$0.00");
+    expect(formatUsdMicros(2_500_000)).toBe("$2.50");
+    expect(formatUsdMicros(1_234_567_890)).toBe("$1,234.56789");
+  });
+
+  it("reads the API's dollar amounts back as whole micros", () => {
+    expect(usdToMicros(0.038703)).toBe(38_703);
+    // 0.1 + 0.2 is 0.30000000000000004 in floating point: the micros are still whole.
+    expect(usdToMicros(0.1 + 0.2)).toBe(300_000);
+  });
+
+  it("words quotes as upper bounds, and says free when nothing is charged", () => {
+    expect(quoteText({ usdMicros: 40_000, provider: "gemini" })).toBe("up to $0.04");
+    expect(quoteText({ usdMicros: 0, provider: "preview" })).toBe("free (offline preview model)");
+    expect(quoteText({ usdMicros: 0, provider: "gemini" })).toBe("free");
+    expect(costText(0)).toBe("free");
+    expect(costText(38_703)).toBe("$0.038703");
+  });
+
+  it("takes the price of an image from the API's pricing facts", () => {
+    const pricing = {
+      priceVersion: "2025-10-01",
+      provider: "gemini" as const,
+      inUse: { image: "gemini-2.5-flash-image", enhancement: "gemini-2.5-flash" },
+      models: [],
+      image: { model: "gemini-2.5-flash-image", outputTokens: 1290, usdMicros: 38_700 },
+    };
+    expect(imagePriceText(pricing)).toContain(
+      "One image from gemini-2.5-flash-image costs $0.0387 (1290 output tokens, prices of 2025-10-01)",
+    );
+    expect(imagePriceText({ ...pricing, provider: "preview" })).toContain("images are free");
+  });
+
+  it("names the budget a 402 would cross, what is spent, the request's bound and the reset", () => {
+    const text = budgetProblemText({
+      scope: "key",
+      monthlyBudgetUsd: 0.05,
+      spentUsd: 0.038703,
+      reservedUsd: 0,
+      requestUpToUsd: 0.0412,
+      resetAt: "2027-01-01T00:00:00.000Z",
+    });
+    expect(text).toMatch(
+      /^The key's monthly budget is \$0\.05: \$0\.038703 spent; this request could cost up to \$0\.0412\. It resets .*2027/,
+    );
+  });
+});
+
+describe("usage", () => {
+  const day = (date: string) => Date.parse(`${date}T00:00:00Z`) / 1000;
+  const result = (fields: { images: number; requests: number; usd: number; key?: string; project?: string }) => ({
+    object: "organization.usage.result" as const,
+    images: fields.images,
+    requests: fields.requests,
+    input_tokens: 0,
+    output_tokens: 0,
+    amount: { value: fields.usd, currency: "usd" as const },
+    project_id: fields.project ?? null,
+    api_key_id: fields.key ?? null,
+    model: null,
+  });
+  const page = (buckets: [string, ReturnType<typeof result>[]][]): UsagePage => ({
+    object: "page",
+    data: buckets.map(([date, results]) => ({
+      object: "bucket",
+      start_time: day(date),
+      end_time: day(date) + 86_400,
+      results,
+    })),
+    has_more: false,
+    next_page: null,
+  });
+
+  it("covers a month in whole UTC days, December into the next year", () => {
+    expect(monthRange("2026-12")).toEqual({ from: "2026-12-01", to: "2027-01-01" });
+    expect(monthRange("2028-02")).toEqual({ from: "2028-02-01", to: "2028-03-01" });
+    expect(daysBetween("2028-02-01", "2028-03-01")).toHaveLength(29);
+  });
+
+  it("sums each day of the range, with zeros for days without usage", () => {
+    const usage = page([
+      [
+        "2026-12-02",
+        [result({ images: 2, requests: 3, usd: 0.077406, key: "a" }), result({ images: 1, requests: 1, usd: 0.0387, key: "b" })],
+      ],
+    ]);
+    const series = dailySeries(usage, "2026-12-01", "2026-12-04");
+    expect(series).toEqual([
+      { day: "2026-12-01", images: 0, requests: 0, usdMicros: 0 },
+      { day: "2026-12-02", images: 3, requests: 4, usdMicros: 116_106 },
+      { day: "2026-12-03", images: 0, requests: 0, usdMicros: 0 },
+    ]);
+    expect(totalOf(series)).toEqual({ images: 3, requests: 4, usdMicros: 116_106 });
+  });
+
+  it("ranks keys and projects by what they spent over the days, then by images", () => {
+    const usage = page([
+      [
+        "2026-12-01",
+        [result({ images: 1, requests: 1, usd: 0.01, key: "small" }), result({ images: 5, requests: 5, usd: 0, key: "free" })],
+      ],
+      [
+        "2026-12-02",
+        [result({ images: 1, requests: 1, usd: 0.03, key: "big" }), result({ images: 1, requests: 1, usd: 0.01, key: "small" })],
+      ],
+    ]);
+    expect(topShares(usage, "api_key_id").map((share) => [share.id, share.usdMicros, share.images])).toEqual([
+      ["big", 30_000, 1],
+      ["small", 20_000, 2],
+      ["free", 0, 5],
+    ]);
+    expect(topShares(usage, "api_key_id", 1)).toHaveLength(1);
+    // A page grouped otherwise has no project ids: no rows rather than a row for "null".
+    expect(topShares(usage, "project_id")).toEqual([]);
+  });
+
+  it("measures a budget for a meter, with its text equivalent", () => {
+    const gauge = budgetGauge({
+      monthlyBudgetUsd: 1,
+      spentUsd: 0.25,
+      reservedUsd: 0.04,
+      remainingUsd: 0.71,
+      softThreshold: 0.8,
+      thresholdReached: false,
+      resetAt: "2027-01-01T00:00:00.000Z",
+    });
+    expect(gauge).toMatchObject({ limitMicros: 1_000_000, spentMicros: 250_000, percent: 25, warnAtMicros: 800_000 });
+    expect(gauge.text).toMatch(/^\$0\.25 of \$1\.00 spent \(25%\), \$0\.04 held by running generations, \$0\.71 left; resets /);
+    const over = budgetGauge({
+      monthlyBudgetUsd: 0.05,
+      spentUsd: 0.045,
+      reservedUsd: 0,
+      remainingUsd: 0.005,
+      softThreshold: 0.8,
+      thresholdReached: true,
+      resetAt: "2027-01-01T00:00:00.000Z",
+    });
+    expect(over.text).toContain("(90%)");
+    expect(over.text).toContain("Past the 80% warning threshold.");
+  });
+
+  it("saves the CSV under the API's file name, never a path", () => {
+    expect(csvFileName('attachment; filename="usage-2026-12-01-2027-01-01.csv"', "a", "b")).toBe(
+      "usage-2026-12-01-2027-01-01.csv",
+    );
+    expect(csvFileName('attachment; filename="../../etc/passwd"', "2026-12-01", "2027-01-01")).toBe(
+      "usage-2026-12-01-2027-01-01.csv",
+    );
+    expect(csvFileName(null, "2026-12-01", "2027-01-01")).toBe("usage-2026-12-01-2027-01-01.csv");
+  });
+});
+
+describe("the daily usage chart", () => {
+  const series = [
+    { day: "2026-12-01", images: 0, requests: 0, usdMicros: 0 },
+    { day: "2026-12-02", images: 3, requests: 4, usdMicros: 116_106 },
+    { day: "2026-12-03", images: 1, requests: 1, usdMicros: 38_703 },
+  ];
+
+  it("ends its axes on round values", () => {
+    expect(niceCeiling(3, 1)).toBe(5);
+    expect(niceCeiling(0, 1)).toBe(1);
+    expect(niceCeiling(10, 1)).toBe(10);
+    expect(niceCeiling(116_106, 10_000)).toBe(200_000);
+    expect(niceCeiling(0, 10_000)).toBe(10_000);
+  });
+
+  it("draws a bar and a dot per day, in day order, scaled to the axes", () => {
+    const layout = chartLayout(series);
+    const bottom = layout.plot.y + layout.plot.height;
+    expect(layout.bars.map((bar) => bar.day)).toEqual(["2026-12-01", "2026-12-02", "2026-12-03"]);
+    expect(layout.bars[0]?.height).toBe(0);
+    // 3 images on an axis ending at 5: three fifths of the plot's height.
+    expect(layout.bars[1]?.height).toBeCloseTo((layout.plot.height * 3) / 5, 1);
+    expect(layout.points[1]?.y).toBeCloseTo(bottom - (layout.plot.height * 116_106) / 200_000, 1);
+    expect(layout.points.map((point) => point.x)).toEqual([...layout.points.map((point) => point.x)].sort((a, b) => a - b));
+    expect(layout.imageTicks.map((tick) => tick.label)).toEqual(["0", "5"]);
+    expect(layout.costTicks.map((tick) => tick.label)).toEqual(["$0.00", "$0.10", "$0.20"]);
+    for (const bar of layout.bars) expect(bar.y + bar.height).toBeCloseTo(bottom, 1);
+  });
+
+  it("spans the whole month, drawing only the days so far", () => {
+    const month = daysBetween("2026-12-01", "2027-01-01");
+    const layout = chartLayout(elapsedDays(series, "2026-12-02"), month);
+    expect(layout.bars.map((bar) => bar.day)).toEqual(["2026-12-01", "2026-12-02"]);
+    expect(layout.dayLabels.at(-1)?.day).toBe("2026-12-29");
+    // The second day sits in the second of 31 slots, not half way across as it would among 2.
+    const slot = layout.plot.width / 31;
+    expect(layout.points[1]?.x).toBeCloseTo(layout.plot.x + 1.5 * slot, 1);
+  });
+
+  it("labels a month's days without crowding them", () => {
+    const month = daysBetween("2026-12-01", "2027-01-01").map((date) => ({ day: date, images: 0, requests: 0, usdMicros: 0 }));
+    expect(chartLayout(month).dayLabels.map((label) => label.label)).toEqual(["1", "5", "9", "13", "17", "21", "25", "29"]);
   });
 });

@@ -12,6 +12,8 @@ export interface ApiCall {
   key?: KeyKind;
   /** Other request headers (the bootstrap token, for one). */
   headers?: Record<string, string>;
+  /** The media type asked for; default JSON. Only a JSON answer is parsed: anything else is returned as text. */
+  accept?: string;
 }
 
 export interface ApiResult<T> {
@@ -58,7 +60,7 @@ export function missingKeyError(kind: KeyKind): ApiError {
 export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiResult<T>> {
   // Checked before the key is read, so it can only ever go to this origin's API.
   const url = apiUrl(path, call.query);
-  const headers: Record<string, string> = { ...call.headers, Accept: "application/json" };
+  const headers: Record<string, string> = { ...call.headers, Accept: call.accept ?? "application/json" };
   if (call.key) {
     const key = getKey(call.key);
     if (!key) throw missingKeyError(call.key);
@@ -79,10 +81,13 @@ export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiR
   const text = await response.text();
   const ms = performance.now() - started;
   let body: unknown = text;
-  try {
-    body = text ? JSON.parse(text) : null;
-  } catch {
-    // Not JSON: keep the text, the problem below quotes it.
+  // A file asked for (a CSV) stays text even when it happens to read as JSON; its problems are still parsed.
+  if (!call.accept || !response.ok || /json/.test(response.headers.get("Content-Type") ?? "")) {
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      // Not JSON: keep the text, the problem below quotes it.
+    }
   }
   if (!response.ok)
     throw new ApiError(response.status, toProblem(response.status, response.statusText, body), body, response.headers);

@@ -1,3 +1,5 @@
+import { type BudgetProblem, budgetProblemText } from "./money";
+
 /** RFC 9457 problem details as the API sends them, with Banatie's extension members. */
 export interface Problem {
   type?: string;
@@ -9,6 +11,8 @@ export interface Problem {
   code?: string;
   requestId?: string;
   errors?: { field: string; message: string }[];
+  /** On BUDGET_EXCEEDED: the budget the request would cross. */
+  budget?: BudgetProblem;
 }
 
 /**
@@ -95,7 +99,8 @@ export function renderProblem(error: unknown): HTMLElement {
   title.textContent = `${problem.title ?? "Request failed"}${status ? ` (${status})` : ""}`;
   box.append(title);
   const detail = problem.detail ?? problem.message;
-  if (detail && detail !== problem.title) {
+  // A budget problem's own figures say it all, with the reset in the visitor's time.
+  if (detail && detail !== problem.title && !problem.budget) {
     const text = document.createElement("p");
     text.textContent = detail;
     box.append(text);
@@ -110,6 +115,12 @@ export function renderProblem(error: unknown): HTMLElement {
       list.append(item);
     }
     box.append(list);
+  }
+  if (problem.budget) {
+    const text = document.createElement("p");
+    text.className = "problem-budget";
+    text.textContent = budgetProblemText(problem.budget);
+    box.append(text);
   }
   const hint = problem.code ? HINTS[problem.code] : undefined;
   if (hint) {

@@ -4,7 +4,8 @@ import { codeTabs } from "../lib/code-tabs";
 import { byId, fillSelect, h, prettyJson, safeHref } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
 import { jsonTree } from "../lib/json-tree";
-import { onKeysChanged } from "../lib/key-store";
+import { getKey, onKeysChanged } from "../lib/key-store";
+import { costText, formatUsdMicros, imagePriceText, quoteText } from "../lib/money";
 import { ApiError, isMissingKey } from "../lib/problem";
 import { showQuota } from "../lib/quota";
 import { jsonPostSnippets } from "../lib/snippets";
@@ -35,12 +36,68 @@ function updateForm() {
   byId("prompt-count").textContent = String(prompt.value.length);
   byId("template-hint").textContent = templateHints.get(template.value) ?? "";
   showCode(jsonPostSnippets(apiUrl("/api/text-to-image"), requestBody(true)));
+  scheduleQuote();
+}
+
+const quoteLine = byId("quote");
+let quoteTimer: ReturnType<typeof setTimeout> | undefined;
+let quotes = 0;
+
+/** Quotes the two bodies a short pause after the last change, so typing does not send a request per key. */
+function scheduleQuote() {
+  clearTimeout(quoteTimer);
+  quoteTimer = setTimeout(showQuote, 300);
+}
+
+function setQuoteLine(state: "busy" | "done" | "error" | "idle", ...content: (Node | string)[]) {
+  quoteLine.dataset.state = state;
+  quoteLine.replaceChildren(...content);
+}
+
+/** What the two calls could cost at most, from POST /api/quotes, which calls no model and spends nothing. */
+async function showQuote() {
+  const quote = ++quotes;
+  if (!getKey("project"))
+    return setQuoteLine("idle", "Quote: add a project key with the “API keys” menu to see what this would cost.");
+  if (!prompt.value.trim() || prompt.value.length > prompt.maxLength)
+    return setQuoteLine("idle", "Quote: write a prompt to see what it would cost.");
+  setQuoteLine("busy", "Quoting…");
+  try {
+    const [plainQuote, enhancedQuote] = await Promise.all(
+      [requestBody(false), requestBody(true)].map((body) =>
+        callApi<ApiBody<"createQuote", 200>>("/api/quotes", { method: "POST", json: body, key: "project" }).then(
+          (result) => result.body.data,
+        ),
+      ),
+    );
+    if (quote !== quotes || !plainQuote || !enhancedQuote) return;
+    const part = (id: string, value: Schema<"Quote">) =>
+      h("span", { id, "data-usd-micros": String(value.usdMicros) }, quoteText(value));
+    const total = { usdMicros: plainQuote.usdMicros + enhancedQuote.usdMicros, provider: plainQuote.provider };
+    setQuoteLine(
+      "done",
+      "Quote before generating: ",
+      h("strong", { id: "quote-total", "data-usd-micros": String(total.usdMicros) }, quoteText(total)),
+      " for both (",
+      part("quote-plain", plainQuote),
+      " without enhancement, ",
+      part("quote-enhanced", enhancedQuote),
+      ` with; prices of ${enhancedQuote.priceVersion}).`,
+    );
+  } catch (error) {
+    if (quote !== quotes) return;
+    setQuoteLine(
+      "error",
+      `Quote unavailable: ${error instanceof ApiError ? (error.problem.code ?? error.message) : String(error)}.`,
+    );
+  }
 }
 
 async function loadOptions() {
   try {
     const info = await loadInfo();
     prompt.maxLength = info.limits.maxPromptLength;
+    byId("pricing-fact").textContent = imagePriceText(info.pricing);
     byId("prompt-max").textContent = String(info.limits.maxPromptLength);
     for (const item of info.templates) templateHints.set(item.id, item.description);
     fillSelect(
@@ -122,6 +179,13 @@ function resultPanel(id: string) {
         h("dd", {}, `${generation.width}×${generation.height} ${generation.format}, ${formatBytes(generation.bytes)}`),
         h("dt", {}, "Model"),
         h("dd", {}, `${generation.model} (${generation.provider})`),
+        h("dt", {}, "Cost"),
+        h(
+          "dd",
+          { class: "cost", "data-usd-micros": String(generation.cost.usdMicros) },
+          costText(generation.cost.usdMicros),
+          ` (image ${formatUsdMicros(generation.cost.breakdown.generation)}, enhancement ${formatUsdMicros(generation.cost.breakdown.enhancement)})`,
+        ),
         h("dt", {}, "URL"),
         h("dd", {}, h("a", { href: safeHref(generation.url) }, "Open the image")),
       );
@@ -204,7 +268,10 @@ form.addEventListener("submit", async (event) => {
     showQuota(byId("quota"));
     const failure = [first, second].find((result) => !result.ok);
     if (failure && !failure.ok) formStatus.fail(failure.error);
-    else formStatus.done(`Both images ready in ${formatMs(performance.now() - started)}.`);
+    else {
+      const spent = first.ok && second.ok ? first.generation.cost.usdMicros + second.generation.cost.usdMicros : 0;
+      formStatus.done(`Both images ready in ${formatMs(performance.now() - started)}, costing ${costText(spent)} together.`);
+    }
   } catch (error) {
     // A bug while showing the answers must not leave the page busy for ever.
     formStatus.fail(error);
@@ -218,6 +285,7 @@ for (const control of [prompt, template, aspectRatio, outputFormat]) control.add
 // A key added in the "API keys" menu applies at once: fresh quota, and no stale "add a key" problem.
 onKeysChanged(() => {
   showQuota(byId("quota"));
+  scheduleQuote();
   for (const region of [formStatus, plain.status, enhanced.status]) if (isMissingKey(region.error())) region.clear();
 });
 loadOptions();
