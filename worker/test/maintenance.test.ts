@@ -193,12 +193,15 @@ describe("scheduled maintenance", () => {
       "sweep-orphan-objects",
       "prune-quota-windows",
       "prune-audit-events",
+      "export-usage-to-stripe",
     ]);
     for (const line of lines) expect(line.durationMs).toBeGreaterThanOrEqual(0);
     expect(jobLine(lines, "fail-stuck-generations").failed).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "sweep-orphan-objects")).toMatchObject({ scanned: expect.any(Number), deleted: expect.any(Number) });
     expect(jobLine(lines, "prune-quota-windows").deleted).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "prune-audit-events").deleted).toBeGreaterThanOrEqual(1);
+    // Off in tests unless a test sets STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME (billing-export.test.ts).
+    expect(jobLine(lines, "export-usage-to-stripe")).toMatchObject({ skipped: 1 });
     expect(errors).toEqual([]);
 
     const byId = new Map((await statusOf([stuck, fresh])).map((row) => [row.id, row]));
@@ -275,7 +278,12 @@ describe("scheduled maintenance", () => {
   it("goes on with the other jobs when one fails, logging the failure", async () => {
     const stuck = await withDb((db) => insertGeneration(db, 3 * HOUR));
     const lines = await runScheduled({ S3_ENDPOINT: deadUrl(testEnv.S3_ENDPOINT) });
-    expect(lines.map((line) => line.job)).toEqual(["fail-stuck-generations", "prune-quota-windows", "prune-audit-events"]);
+    expect(lines.map((line) => line.job)).toEqual([
+      "fail-stuck-generations",
+      "prune-quota-windows",
+      "prune-audit-events",
+      "export-usage-to-stripe",
+    ]);
     const failures = errors.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(failures).toEqual([
       expect.objectContaining({
