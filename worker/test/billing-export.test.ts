@@ -1,12 +1,12 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
-import { eq, inArray } from "drizzle-orm";
+import { eq, inArray, sql } from "drizzle-orm";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import { billingExports, organizations, usageEvents } from "../src/db/schema";
 import worker from "../src/index";
 import { createStripeMeterEvents } from "../src/providers/stripe/meter-events";
 import { exportUsageToStripe } from "../src/services/billing/stripe-export";
-import { testEnv } from "./support/app";
+import { api, readProblem, testEnv } from "./support/app";
 import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 
 /**
@@ -294,6 +294,47 @@ describe("billing export to Stripe", () => {
     expect(line.noCustomer).toBeGreaterThanOrEqual(1);
     expect(await requestsFor([event.id])).toEqual([]);
     expect(await exportsOf([event.id])).toEqual({});
+  });
+
+  it("sends an organization's waiting usage once a master key gives it a Stripe customer id", async () => {
+    const owner = await tenant({ customer: false });
+    const event = await usage(owner);
+    const master = await withDb((db) => insertKey(db, { type: "master" }));
+    const customer = `cus_testLate${crypto.randomUUID().replaceAll("-", "").slice(0, 10)}`;
+    const path = `/api/admin/organizations/${owner.scope.organization.id}`;
+
+    const projectKey = await api(path, { method: "PATCH", key: owner.key.key, body: { stripeCustomerId: customer } });
+    expect(projectKey.status).toBe(403);
+    await projectKey.body?.cancel();
+    const notACustomer = await api(path, { method: "PATCH", key: master.key, body: { stripeCustomerId: "acct_1" } });
+    expect(notACustomer.status).toBe(400);
+    expect((await readProblem(notACustomer)).errors?.map((error) => error.field)).toEqual(["stripeCustomerId"]);
+    const unknown = await api(`/api/admin/organizations/${crypto.randomUUID()}`, {
+      method: "PATCH",
+      key: master.key,
+      body: { stripeCustomerId: customer },
+    });
+    expect((await readProblem(unknown)).code).toBe("ORGANIZATION_NOT_FOUND");
+    await runExport();
+    expect(await requestsFor([event.id])).toEqual([]);
+
+    const set = await api(path, { method: "PATCH", key: master.key, body: { stripeCustomerId: customer } });
+    expect(set.status).toBe(200);
+    expect(await set.json()).toEqual({
+      success: true,
+      data: { id: owner.scope.organization.id, slug: owner.scope.organization.slug, stripeCustomerId: customer },
+    });
+    const audited = await withDb((db) =>
+      db.execute<{ n: number }>(
+        sql`select count(*)::int as n from audit_events where action = 'organization.updated' and target_id = ${owner.scope.organization.id}`,
+      ),
+    );
+    expect(audited.rows[0]?.n).toBe(1);
+
+    await runExport();
+
+    expect(await exportsOf([event.id])).toEqual({ [event.id]: { outcome: "sent", stripeCustomerId: customer } });
+    expect((await meterEventsAtStripe(customer)).map((sent) => sent.identifier)).toEqual([event.id]);
   });
 
   it("marks an event older than Stripe takes as too old, and never sends it", async () => {
