@@ -131,7 +131,11 @@ export interface SettingDoc {
    * setting has a given value: `npm run deploy:check` (dev/deploy/) refuses a deploy that leaves
    * it unset.
    */
-  requiredWhenDeployed?: { by: readonly DeployedWorker[]; when?: { setting: SettingName; is: string } };
+  requiredWhenDeployed?: {
+    by: readonly DeployedWorker[];
+    /** Only while another setting has this value, or (`isSet`) any value. */
+    when?: { setting: SettingName; is: string } | { setting: SettingName; isSet: true };
+  };
 }
 
 const BOTH_WORKERS = ["api", "delivery"] as const;
@@ -254,6 +258,8 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
     meaning:
       "Stripe secret or restricted key (`sk_...`, `rk_...` with write access to meter events). With `STRIPE_METER_EVENT_NAME` it turns on the billing export: the scheduled maintenance sends each billable usage event to Stripe as a meter event whose value is its cost in USD micros (see the deploy guide).",
     secret: true,
+    // The Worker refuses a meter name without a key (config.ts): catch that before deploying.
+    requiredWhenDeployed: { by: ["api"], when: { setting: "STRIPE_METER_EVENT_NAME", isSet: true } },
   },
   STRIPE_METER_EVENT_NAME: {
     default: "unset",
