@@ -3,6 +3,7 @@ import { eq, inArray, sql } from "drizzle-orm";
 import { afterEach, beforeAll, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
 import { loadConfig } from "../src/config";
 import { billingExports, organizations, usageEvents } from "../src/db/schema";
+import { STRIPE_REJECTIONS_PER_RUN } from "../src/domain/limits";
 import worker from "../src/index";
 import { createStripeMeterEvents } from "../src/providers/stripe/meter-events";
 import { exportUsageToStripe } from "../src/services/billing/stripe-export";
@@ -283,6 +284,47 @@ describe("billing export to Stripe", () => {
 
     await runExport();
     expect(await exportsOf([event.id])).toEqual({ [event.id]: { outcome: "sent", stripeCustomerId: owner.customer } });
+  });
+
+  it("logs an event Stripe refuses and leaves it unsent, sends the others, and tries it again next run", async () => {
+    const owner = await tenant();
+    const refused = await usage(owner, { at: new Date(Date.now() - 12 * MINUTE) });
+    const next = await usage(owner, { at: new Date(Date.now() - 11 * MINUTE) });
+    await failNext(1, { mode: "status", status: 400 });
+
+    const line = await runExport();
+
+    expect(line).toMatchObject({ rejected: 1, unsent: 0 });
+    expect(Object.keys(await exportsOf([refused.id, next.id]))).toEqual([next.id]);
+    // A 400 is not retried: the same request would be refused again.
+    expect((await requestsFor([refused.id])).map((request) => request.status)).toEqual([400]);
+    const failure = JSON.parse(errors[0] ?? "{}") as Record<string, string>;
+    expect(failure).toMatchObject({ message: "Stripe refused a meter event; it stays unsent", usageEventId: refused.id });
+
+    await runExport();
+    expect(Object.keys(await exportsOf([refused.id, next.id])).sort()).toEqual([refused.id, next.id].sort());
+  });
+
+  it("stops a run that Stripe refuses event after event, as a bad meter name would have it", async () => {
+    const owner = await tenant();
+    const events = [];
+    for (let i = 0; i <= STRIPE_REJECTIONS_PER_RUN; i++) {
+      events.push(await usage(owner, { at: new Date(Date.now() - 20 * MINUTE + i * 1000) }));
+    }
+    const ids = events.map((event) => event.id);
+    await failNext(STRIPE_REJECTIONS_PER_RUN + 1, { mode: "status", status: 400 });
+
+    const line = await runExport();
+
+    expect(line).toMatchObject({ rejected: STRIPE_REJECTIONS_PER_RUN, unsent: 1 });
+    expect(await requestsFor(ids)).toHaveLength(STRIPE_REJECTIONS_PER_RUN);
+    expect(JSON.parse(errors.at(-1) ?? "{}").message).toBe(
+      `billing export stopped: Stripe refused ${STRIPE_REJECTIONS_PER_RUN} events; check STRIPE_METER_EVENT_NAME and the organizations' Stripe customer ids`,
+    );
+    await failNext(0, { mode: "status", status: 400 });
+
+    await runExport();
+    expect(Object.keys(await exportsOf(ids))).toHaveLength(ids.length);
   });
 
   it("keeps the usage of an organization without a Stripe customer id unsent, and counts it", async () => {

@@ -142,6 +142,11 @@ export const PRUNED_ROWS_PER_RUN = 10_000;
 /** Billable usage events the Stripe export sends per run (one request each), oldest first. */
 export const STRIPE_EXPORTS_PER_RUN = 500;
 /**
+ * Events Stripe may refuse in one run before the run stops: a few refusals are bad events (an
+ * unknown customer), many are a bad setting (the meter's name) that every event would hit.
+ */
+export const STRIPE_REJECTIONS_PER_RUN = 10;
+/**
  * Age past which a usage event is no longer sent to Stripe: Stripe takes meter events from the
  * past 35 days; a day less leaves room for clocks that disagree and a run that starts late.
  */

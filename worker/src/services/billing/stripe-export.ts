@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type BillingExportOutcome, billingExports } from "../../db/schema";
+import { STRIPE_REJECTIONS_PER_RUN } from "../../domain/limits";
 import { logFailure } from "../../lib/log";
 import { type MeterEventSink, StripeRequestError } from "../../providers/stripe/meter-events";
 
@@ -13,9 +14,12 @@ export type StripeExportReport = {
   tooOld: number;
   /** Unsent events of organizations without a Stripe customer id: kept for when they get one. */
   noCustomer: number;
-  /** Events Stripe refused (a customer it does not know, say): left unsent, logged, tried again next run. */
+  /**
+   * Events Stripe refused (a customer it does not know, say): left unsent, logged, tried again next
+   * run. After STRIPE_REJECTIONS_PER_RUN of them the run stops.
+   */
   rejected: number;
-  /** Events of this run's batch left for the next run because Stripe was unreachable or refused the key. */
+  /** Events of this run's batch left untried for the next run, because the run stopped. */
   unsent: number;
 };
 
@@ -24,6 +28,12 @@ const UNSENT_BILLABLE = sql`
   e.billable and e.cost_usd_micros > 0
   and not exists (select 1 from billing_exports b where b.usage_event_id = e.id)
 `;
+
+const STOPPED_BECAUSE: Record<StripeRequestError["kind"], string> = {
+  auth: "billing export stopped: Stripe refused STRIPE_SECRET_KEY; set a valid secret key",
+  unavailable: "billing export stopped: Stripe is unavailable; the next run sends the rest",
+  rejected: `billing export stopped: Stripe refused ${STRIPE_REJECTIONS_PER_RUN} events; check STRIPE_METER_EVENT_NAME and the organizations' Stripe customer ids`,
+};
 
 type UnsentEvent = {
   id: string;
@@ -40,8 +50,8 @@ type UnsentEvent = {
  * answers, so a run that stops halfway loses nothing; a resend after a lost answer is refused by
  * Stripe as a duplicate of its identifier and recorded as `already-sent`, never billed twice.
  *
- * Events older than `sendableAfter` are marked `too-old` (Stripe refuses them). A Stripe outage
- * or a refused key stops the run, leaving the rest for the next one.
+ * Events older than `sendableAfter` are marked `too-old` (Stripe refuses them). A Stripe outage,
+ * a refused key or too many refused events stop the run, leaving the rest for the next one.
  */
 export async function exportUsageToStripe(
   db: Database,
@@ -96,15 +106,10 @@ export async function exportUsageToStripe(
       if (error.kind === "rejected") {
         report.rejected++;
         logFailure("Stripe refused a meter event; it stays unsent", error, { usageEventId: event.id });
-        continue;
+        if (report.rejected < STRIPE_REJECTIONS_PER_RUN) continue;
       }
-      report.unsent = batch.rows.length - index;
-      logFailure(
-        error.kind === "auth"
-          ? "billing export stopped: Stripe refused STRIPE_SECRET_KEY; set a valid secret key"
-          : "billing export stopped: Stripe is unavailable; the next run sends the rest",
-        error,
-      );
+      report.unsent = batch.rows.length - index - (error.kind === "rejected" ? 1 : 0);
+      logFailure(STOPPED_BECAUSE[error.kind], error);
       break;
     }
   }
