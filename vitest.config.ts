@@ -30,6 +30,9 @@ export default defineConfig({
                 ...inject("workerVars"),
                 DEAD_PORT: String(inject("deadPort")),
                 GEMINI_BASE_URL: inject("geminiUrl"),
+                // Not STRIPE_*: the billing export stays off unless a test turns it on.
+                STRIPE_FAKE_URL: inject("stripeUrl"),
+                STRIPE_FAKE_SECRET_KEY: inject("stripeSecretKey"),
                 ISOLATED_DATABASE_URLS: inject("isolatedDatabaseUrls"),
                 PAUSABLE_STACK_URL: inject("pausableStackUrl"),
                 ROUND_TRIPS_URL: inject("roundTripsUrl"),

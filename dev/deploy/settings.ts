@@ -23,7 +23,9 @@ export function requiredSettings(worker: DeployedWorker, vars: Vars): SettingNam
   return (Object.keys(SETTINGS_DOCS) as SettingName[]).filter((name) => {
     const rule = SETTINGS_DOCS[name].requiredWhenDeployed;
     if (!rule?.by.includes(worker)) return false;
-    return !rule.when || settingValue(rule.when.setting, vars) === rule.when.is;
+    if (!rule.when) return true;
+    const value = settingValue(rule.when.setting, vars);
+    return "isSet" in rule.when ? value !== undefined : value === rule.when.is;
   });
 }
 

@@ -133,6 +133,28 @@ describe("the settings check", () => {
     );
   });
 
+  it("asks for STRIPE_SECRET_KEY once a meter name turns the billing export on, and never before", () => {
+    expect(requiredSettings("api", { STORAGE_DRIVER: "r2" })).not.toContain("STRIPE_SECRET_KEY");
+    expect(requiredSettings("api", { STORAGE_DRIVER: "r2", STRIPE_METER_EVENT_NAME: "banatie_usage" })).toContain(
+      "STRIPE_SECRET_KEY",
+    );
+    expect(requiredSettings("delivery", { STORAGE_DRIVER: "r2", STRIPE_METER_EVENT_NAME: "banatie_usage" })).not.toContain(
+      "STRIPE_SECRET_KEY",
+    );
+    const result = checkSettings(
+      { env: "production", configDir: ROOT },
+      "api",
+      {
+        vars: { ENVIRONMENT: "production", STORAGE_DRIVER: "r2", STRIPE_METER_EVENT_NAME: "banatie_usage" },
+        r2_buckets: [{ binding: "IMAGES_BUCKET", bucket_name: "banatie-production" }],
+        configPath: path.join(ROOT, "wrangler.toml"),
+      },
+      { names: ["DATABASE_URL", "URL_SIGNING_SECRET", "GEMINI_API_KEY", "BOOTSTRAP_TOKEN"], source: "DEPLOY_SECRETS" },
+    );
+    expect(result.status).toBe("fail");
+    expect(result.detail).toContain("STRIPE_SECRET_KEY is missing: wrangler secret put STRIPE_SECRET_KEY --env production");
+  });
+
   it("refuses a secret written in [vars], an invalid value and an r2 driver without its bucket", () => {
     const result = checkSettings(
       { env: "staging", configDir: ROOT },

@@ -11,6 +11,7 @@ import { tempDir } from "./support/temp-dir.ts";
 const TABLES = [
   "api_keys",
   "audit_events",
+  "billing_exports",
   "budget_periods",
   "budget_reservations",
   "generations",

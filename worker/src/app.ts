@@ -5,6 +5,7 @@ import { access } from "./middleware/access";
 import { createModels } from "./providers";
 import { adminAuditRoutes } from "./routes/admin-audit";
 import { adminKeyRoutes } from "./routes/admin-keys";
+import { adminOrganizationRoutes } from "./routes/admin-organizations";
 import { adminProjectRoutes } from "./routes/admin-projects";
 import { bootstrapRoutes } from "./routes/bootstrap";
 import { enhanceRoutes } from "./routes/enhance";
@@ -29,6 +30,7 @@ export function buildApp() {
   app.route("/", adminKeyRoutes);
   app.route("/", adminAuditRoutes);
   app.route("/", adminProjectRoutes);
+  app.route("/", adminOrganizationRoutes);
   app.route("/", meRoutes);
   app.route("/", textToImageRoutes);
   app.route("/", quoteRoutes);

@@ -56,6 +56,13 @@ export const settingsSchema = z
     IMAGE_EDGE_CACHE: oneOf(["on", "off"], "must be on or off", "on"),
     TRANSFORM_SIGNATURES: oneOf(["required", "optional"], "must be required or optional", "required"),
     AUDIT_RETENTION_DAYS: optional(z.coerce.number().int().min(1, "must be at least 1").max(36_500, "must be at most 36500")),
+    STRIPE_SECRET_KEY: optional(
+      z.string().regex(/^(sk|rk)_\w+$/, "must be a Stripe secret or restricted key (sk_... or rk_...)"),
+    ),
+    STRIPE_METER_EVENT_NAME: optional(
+      z.string().regex(/^[\w.:-]{1,100}$/, "must be a meter's event name: up to 100 letters, digits, _ . : or -"),
+    ),
+    STRIPE_API_BASE: optional(httpOrigin),
   })
   .superRefine((settings, ctx) => {
     if (settings.ENVIRONMENT === "production" && settings.DATABASE_WS_PROXY) {
@@ -74,6 +81,24 @@ export const settingsSchema = z
         message: "must be https in production: it sends the database password with every statement",
       });
     }
+    if (settings.ENVIRONMENT === "production" && settings.STRIPE_API_BASE?.startsWith("http:")) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["STRIPE_API_BASE"],
+        message: "must be https in production: it sends the Stripe secret key with every request",
+      });
+    }
+    // Half a billing setup would silently bill nobody: say so instead.
+    if (Boolean(settings.STRIPE_SECRET_KEY) !== Boolean(settings.STRIPE_METER_EVENT_NAME)) {
+      const [missing, present] = settings.STRIPE_SECRET_KEY
+        ? (["STRIPE_METER_EVENT_NAME", "STRIPE_SECRET_KEY"] as const)
+        : (["STRIPE_SECRET_KEY", "STRIPE_METER_EVENT_NAME"] as const);
+      ctx.addIssue({
+        code: "custom",
+        path: [missing],
+        message: `is required when ${present} is set (both turn the Stripe export on)`,
+      });
+    }
     if (settings.STORAGE_DRIVER !== "s3") return;
     for (const name of ["S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const) {
       if (!settings[name]) ctx.addIssue({ code: "custom", path: [name], message: "is required when STORAGE_DRIVER is s3" });
@@ -87,6 +112,7 @@ export const DEFAULT_GEMINI_TIMEOUT_MS = 60_000;
 export const DEFAULT_GEMINI_ATTEMPTS = 3;
 /** A year of audit trail: long enough to answer "who revoked this key last spring?". */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 365;
+export const DEFAULT_STRIPE_API_BASE = "https://api.stripe.com";
 
 export type SettingName = keyof typeof settingsSchema.shape;
 
@@ -105,7 +131,11 @@ export interface SettingDoc {
    * setting has a given value: `npm run deploy:check` (dev/deploy/) refuses a deploy that leaves
    * it unset.
    */
-  requiredWhenDeployed?: { by: readonly DeployedWorker[]; when?: { setting: SettingName; is: string } };
+  requiredWhenDeployed?: {
+    by: readonly DeployedWorker[];
+    /** Only while another setting has this value, or (`isSet`) any value. */
+    when?: { setting: SettingName; is: string } | { setting: SettingName; isSet: true };
+  };
 }
 
 const BOTH_WORKERS = ["api", "delivery"] as const;
@@ -223,6 +253,22 @@ export const SETTINGS_DOCS: { readonly [Name in SettingName]: SettingDoc } = {
     default: `\`${DEFAULT_AUDIT_RETENTION_DAYS}\``,
     meaning: "days the audit trail is kept (1-36500); the scheduled maintenance deletes older events in bounded batches.",
   },
+  STRIPE_SECRET_KEY: {
+    default: "unset: no usage is sent to Stripe",
+    meaning:
+      "Stripe secret or restricted key (`sk_...`, `rk_...` with write access to meter events). With `STRIPE_METER_EVENT_NAME` it turns on the billing export: the scheduled maintenance sends each billable usage event to Stripe as a meter event whose value is its cost in USD micros (see the deploy guide).",
+    secret: true,
+    // The Worker refuses a meter name without a key (config.ts): catch that before deploying.
+    requiredWhenDeployed: { by: ["api"], when: { setting: "STRIPE_METER_EVENT_NAME", isSet: true } },
+  },
+  STRIPE_METER_EVENT_NAME: {
+    default: "unset",
+    meaning: "event name of the Stripe meter (a sum meter) that billable usage is sent to; required with `STRIPE_SECRET_KEY`.",
+  },
+  STRIPE_API_BASE: {
+    default: `\`${DEFAULT_STRIPE_API_BASE}\``,
+    meaning: "origin of the Stripe API (the fake in `dev/stripe-fake` for tests); plain `http:` is refused in production.",
+  },
 };
 
 export type S3Settings = { endpoint: string; bucket: string; region: string; accessKeyId: string; secretAccessKey: string };
@@ -261,6 +307,15 @@ export interface Config {
   transformSignaturesRequired: boolean;
   /** Audit events older than this many days are deleted by the scheduled maintenance. */
   auditRetentionDays: number;
+  /** Where billable usage is sent as meter events; unset, the billing export is off. */
+  stripe?: StripeSettings;
+}
+
+export interface StripeSettings {
+  secretKey: string;
+  meterEventName: string;
+  /** Origin of the Stripe API, without a trailing slash. */
+  apiBase: string;
 }
 
 /**
@@ -330,6 +385,14 @@ export function loadConfig(env: Env): Config {
     edgeCache: settings.IMAGE_EDGE_CACHE === "on",
     transformSignaturesRequired: settings.TRANSFORM_SIGNATURES === "required",
     auditRetentionDays: settings.AUDIT_RETENTION_DAYS ?? DEFAULT_AUDIT_RETENTION_DAYS,
+    stripe:
+      settings.STRIPE_SECRET_KEY && settings.STRIPE_METER_EVENT_NAME
+        ? {
+            secretKey: settings.STRIPE_SECRET_KEY,
+            meterEventName: settings.STRIPE_METER_EVENT_NAME,
+            apiBase: new URL(settings.STRIPE_API_BASE ?? DEFAULT_STRIPE_API_BASE).origin,
+          }
+        : undefined,
   };
   parsed.set(env, config);
   return config;

@@ -7,9 +7,13 @@ import {
   PRUNED_ROWS_PER_RUN,
   QUOTA_WINDOW_MS,
   STALE_RESERVATIONS_PER_RUN,
+  STRIPE_EXPORTS_PER_RUN,
+  STRIPE_METER_EVENT_MAX_AGE_MS,
   STUCK_GENERATIONS_PER_RUN,
 } from "./domain/limits";
 import { logFailure } from "./lib/log";
+import { createStripeMeterEvents, type MeterEventSink } from "./providers/stripe/meter-events";
+import { exportUsageToStripe } from "./services/billing/stripe-export";
 import { randomSweepStart, sweepOrphanObjects } from "./services/maintenance/orphan-objects";
 import { pruneAuditEvents, pruneQuotaWindows } from "./services/maintenance/pruning";
 import { releaseStaleReservations } from "./services/maintenance/stale-reservations";
@@ -22,6 +26,8 @@ interface MaintenanceDeps {
   config: Config;
   db: Database;
   store: ObjectStore;
+  /** Stripe's meter events, when the billing export is configured. */
+  meterEvents?: MeterEventSink;
   now: Date;
 }
 
@@ -61,6 +67,14 @@ export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise
       recordedBefore: new Date(now.getTime() - config.auditRetentionDays * DAY_MS),
       limit: PRUNED_ROWS_PER_RUN,
     }),
+  "export-usage-to-stripe": async ({ db, meterEvents, now }) => {
+    // Off unless STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME are set.
+    if (!meterEvents) return { skipped: 1 };
+    return exportUsageToStripe(db, meterEvents, {
+      sendableAfter: new Date(now.getTime() - STRIPE_METER_EVENT_MAX_AGE_MS),
+      limit: STRIPE_EXPORTS_PER_RUN,
+    });
+  },
 };
 
 /**
@@ -76,7 +90,13 @@ export async function runMaintenance(env: Env, now = new Date()): Promise<void> 
     return;
   }
   // The HTTP path holds no connection, so there is nothing to close afterwards.
-  const deps: MaintenanceDeps = { config, db: createDatabase(config), store: createObjectStore(config.storage), now };
+  const deps: MaintenanceDeps = {
+    config,
+    db: createDatabase(config),
+    store: createObjectStore(config.storage),
+    meterEvents: config.stripe && createStripeMeterEvents(config.stripe),
+    now,
+  };
   for (const [job, run] of Object.entries(MAINTENANCE_JOBS)) {
     const started = Date.now();
     try {

@@ -72,6 +72,43 @@ describe("configuration", () => {
     expect(encrypted.status).toBe(200);
   });
 
+  it("refuses half a Stripe setup, which would bill nobody, and a plain-http Stripe API in production", async () => {
+    const keyOnly = await readProblem(await callApp("/api/info", {}, { STRIPE_SECRET_KEY: "sk_test_abc123" }));
+    expect(keyOnly.code).toBe("CONFIGURATION_ERROR");
+    expect(keyOnly.detail).toContain("STRIPE_METER_EVENT_NAME is required when STRIPE_SECRET_KEY is set");
+    expect(keyOnly.detail).not.toContain("sk_test_abc123");
+
+    const meterOnly = await readProblem(await callApp("/api/info", {}, { STRIPE_METER_EVENT_NAME: "banatie_usage" }));
+    expect(meterOnly.detail).toContain("STRIPE_SECRET_KEY is required when STRIPE_METER_EVENT_NAME is set");
+
+    const notAKey = await readProblem(
+      await callApp("/api/info", {}, { STRIPE_SECRET_KEY: "pk_live_public", STRIPE_METER_EVENT_NAME: "banatie_usage" }),
+    );
+    expect(notAKey.detail).toContain("STRIPE_SECRET_KEY must be a Stripe secret or restricted key");
+
+    const plainHttp = await readProblem(
+      await callApp(
+        "/api/info",
+        {},
+        {
+          ENVIRONMENT: "production",
+          DATABASE_WS_PROXY: "",
+          DATABASE_HTTP_ENDPOINT: "",
+          STRIPE_API_BASE: "http://stripe.example",
+        },
+      ),
+    );
+    expect(plainHttp.detail).toContain("STRIPE_API_BASE must be https in production");
+
+    const complete = await callApp(
+      "/api/info",
+      {},
+      { STRIPE_SECRET_KEY: "sk_test_abc123", STRIPE_METER_EVENT_NAME: "banatie_usage", STRIPE_API_BASE: "http://127.0.0.1:1" },
+    );
+    await complete.body?.cancel();
+    expect(complete.status).toBe(200);
+  });
+
   it("reads an empty setting as not set, so it takes its default", async () => {
     const blank = { STORAGE_DRIVER: "", IMAGE_EDGE_CACHE: "", TRANSFORM_SIGNATURES: "" };
     const response = await callApp("/api/info", {}, blank);

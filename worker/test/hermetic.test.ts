@@ -2,7 +2,8 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 
 /**
- * What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, a dead
+ * What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, the
+ * Stripe fake's address and key (not as STRIPE_* settings: the billing export stays off), a dead
  * port, the bootstrap token of a non-development Worker, the control of the servers tests pause,
  * the log of what the database and storage servers were asked).
  */
@@ -23,6 +24,8 @@ const GIVEN = [
   "BOOTSTRAP_TOKEN",
   "PAUSABLE_STACK_URL",
   "ROUND_TRIPS_URL",
+  "STRIPE_FAKE_URL",
+  "STRIPE_FAKE_SECRET_KEY",
 ];
 
 describe("the Worker under test", () => {
@@ -37,7 +40,7 @@ describe("the Worker under test", () => {
     const setByOthers = Object.keys(settings).filter((name) => !GIVEN.includes(name) && settings[name] !== "");
     expect(setByOthers).toEqual([]);
     expect(settings).toMatchObject({ ENVIRONMENT: "test", STORAGE_DRIVER: "s3" });
-    // Every server it reaches is on this machine: the stack's and the Gemini fake.
+    // Every server it reaches is on this machine: the stack's and the fakes.
     for (const name of [
       "DATABASE_URL",
       "DATABASE_HTTP_ENDPOINT",
@@ -45,6 +48,7 @@ describe("the Worker under test", () => {
       "GEMINI_BASE_URL",
       "PAUSABLE_STACK_URL",
       "ROUND_TRIPS_URL",
+      "STRIPE_FAKE_URL",
     ])
       expect(new URL(settings[name] ?? "").hostname, name).toBe("127.0.0.1");
     expect(settings.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+$/);

@@ -194,6 +194,7 @@ describe("scheduled maintenance", () => {
       "sweep-orphan-objects",
       "prune-quota-windows",
       "prune-audit-events",
+      "export-usage-to-stripe",
     ]);
     for (const line of lines) expect(line.durationMs).toBeGreaterThanOrEqual(0);
     expect(jobLine(lines, "fail-stuck-generations").failed).toBeGreaterThanOrEqual(1);
@@ -201,6 +202,8 @@ describe("scheduled maintenance", () => {
     expect(jobLine(lines, "sweep-orphan-objects")).toMatchObject({ scanned: expect.any(Number), deleted: expect.any(Number) });
     expect(jobLine(lines, "prune-quota-windows").deleted).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "prune-audit-events").deleted).toBeGreaterThanOrEqual(1);
+    // Off in tests unless a test sets STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME (billing-export.test.ts).
+    expect(jobLine(lines, "export-usage-to-stripe")).toMatchObject({ skipped: 1 });
     expect(errors).toEqual([]);
 
     const byId = new Map((await statusOf([stuck, fresh])).map((row) => [row.id, row]));
@@ -282,6 +285,7 @@ describe("scheduled maintenance", () => {
       "release-stale-budget-reservations",
       "prune-quota-windows",
       "prune-audit-events",
+      "export-usage-to-stripe",
     ]);
     const failures = errors.map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(failures).toEqual([

@@ -109,6 +109,13 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     accepted: { status: 404, code: "PROJECT_NOT_FOUND" },
     body: { private: false },
   },
+  {
+    method: "PATCH",
+    path: `/api/admin/organizations/${crypto.randomUUID()}`,
+    access: "master",
+    accepted: { status: 404, code: "ORGANIZATION_NOT_FOUND" },
+    body: { stripeCustomerId: null },
+  },
 ];
 
 /** A valid small PNG upload, so that only the key decides the answer. */

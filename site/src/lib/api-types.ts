@@ -189,6 +189,26 @@ export interface paths {
         patch: operations["updateProject"];
         trace?: never;
     };
+    "/api/admin/organizations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Set the Stripe customer an organization's usage is billed to
+         * @description With the billing export on (`STRIPE_SECRET_KEY` and `STRIPE_METER_EVENT_NAME`), the scheduled maintenance sends the organization's billable usage to Stripe as meter events for this customer. Usage of an organization without one is kept unsent, and sent once it has one (if at most 34 days old).
+         */
+        patch: operations["updateOrganization"];
+        trace?: never;
+    };
     "/api/me": {
         parameters: {
             query?: never;
@@ -731,7 +751,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated";
+            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated" | "organization.updated";
             /** Format: uuid */
             actorKeyId: string | null;
             targetType: string | null;
@@ -1827,7 +1847,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated";
+                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated" | "organization.updated";
                 /** @description Events by this key or about it */
                 keyId?: string;
                 /** @description Events at or after this time (ISO 8601) */
@@ -1997,6 +2017,123 @@ export interface operations {
                 };
             };
             /** @description No such project */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateOrganization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description The Stripe customer billed for the organization's usage; null for none
+                     * @example cus_NffrFeUfNV2Hib
+                     */
+                    stripeCustomerId: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The organization */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            slug: string;
+                            stripeCustomerId: string | null;
+                        };
+                    };
+                };
+            };
+            /** @description The id is not a UUID, or the body is invalid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such organization */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -11,5 +11,6 @@ export const AUDIT_ACTIONS = [
   "image.deleted",
   "project.updated",
   "project.image_settings_updated",
+  "organization.updated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

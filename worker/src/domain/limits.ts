@@ -141,3 +141,15 @@ export const QUOTA_WINDOW_MS = 60 * 60 * 1000;
 export const MAINTENANCE_BATCH_SIZE = 1000;
 /** Rows a pruning job (quota windows, audit events) deletes per run, in batches. */
 export const PRUNED_ROWS_PER_RUN = 10_000;
+/** Billable usage events the Stripe export sends per run (one request each), oldest first. */
+export const STRIPE_EXPORTS_PER_RUN = 500;
+/**
+ * Events Stripe may refuse in one run before the run stops: a few refusals are bad events (an
+ * unknown customer), many are a bad setting (the meter's name) that every event would hit.
+ */
+export const STRIPE_REJECTIONS_PER_RUN = 10;
+/**
+ * Age past which a usage event is no longer sent to Stripe: Stripe takes meter events from the
+ * past 35 days; a day less leaves room for clocks that disagree and a run that starts late.
+ */
+export const STRIPE_METER_EVENT_MAX_AGE_MS = 34 * 24 * 60 * 60 * 1000;

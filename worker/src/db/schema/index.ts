@@ -1,5 +1,6 @@
 export * from "./api-keys";
 export * from "./audit-events";
+export * from "./billing-exports";
 export * from "./budget-periods";
 export * from "./budget-reservations";
 export * from "./generations";

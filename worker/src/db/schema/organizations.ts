@@ -6,6 +6,8 @@ export const organizations = pgTable("organizations", {
   slug: text().notNull().unique("organizations_slug_unique"),
   name: text().notNull(),
   createdAt: createdAt(),
+  /** The Stripe customer its billable usage is sent for (`cus_...`); without one, none is sent. */
+  stripeCustomerId: text(),
 });
 
 export type Organization = typeof organizations.$inferSelect;
