@@ -7,8 +7,10 @@ import { STRIPE_REJECTIONS_PER_RUN } from "../src/domain/limits";
 import worker from "../src/index";
 import { createStripeMeterEvents } from "../src/providers/stripe/meter-events";
 import { exportUsageToStripe } from "../src/services/billing/stripe-export";
+import { recordUsage } from "../src/services/usage";
 import { api, readProblem, testEnv } from "./support/app";
 import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
+import { GEMINI_ENV, marker } from "./support/generation";
 
 /**
  * The billing export (issue 16, item 6), run as the cron runs it: the Worker's scheduled handler,
@@ -81,30 +83,39 @@ async function tenant(options: { customer?: boolean } = {}): Promise<Tenant> {
   });
 }
 
-/** A usage event of the tenant, as a generation records it. */
+/**
+ * A usage event of the tenant, recorded as a generation records it while the export is on:
+ * billed events are queued for the export in the same batch.
+ */
 async function usage(
   { scope, key }: Tenant,
   options: { costUsdMicros?: number | null; billable?: boolean; at?: Date; kind?: "generation" | "enhancement" } = {},
 ): Promise<{ id: string; createdAt: Date }> {
-  const [row] = await withDb((db) =>
-    db
-      .insert(usageEvents)
-      .values({
-        organizationId: scope.organization.id,
-        projectId: scope.project.id,
-        apiKeyId: key.id,
-        kind: options.kind ?? "generation",
-        provider: "gemini",
-        model: "gemini-2.5-flash-image",
-        outputImageTokens: 1290,
-        costUsdMicros: options.costUsdMicros === undefined ? 38_700 : options.costUsdMicros,
-        priceVersion: "2025-10-01",
-        billable: options.billable ?? true,
-        createdAt: options.at ?? new Date(Date.now() - 10 * MINUTE),
-      })
-      .returning({ id: usageEvents.id, createdAt: usageEvents.createdAt }),
+  const id = crypto.randomUUID();
+  const createdAt = options.at ?? new Date(Date.now() - 10 * MINUTE);
+  await withDb((db) =>
+    recordUsage(
+      db,
+      [
+        {
+          id,
+          organizationId: scope.organization.id,
+          projectId: scope.project.id,
+          apiKeyId: key.id,
+          kind: options.kind ?? "generation",
+          provider: "gemini",
+          model: "gemini-2.5-flash-image",
+          outputImageTokens: 1290,
+          costUsdMicros: options.costUsdMicros === undefined ? 38_700 : options.costUsdMicros,
+          priceVersion: "2025-10-01",
+          billable: options.billable ?? true,
+          createdAt,
+        },
+      ],
+      { queueForBilling: true },
+    ),
   );
-  return row as { id: string; createdAt: Date };
+  return { id, createdAt };
 }
 
 /** Runs the Worker's scheduled handler once and returns the billing export's log line. */
@@ -144,11 +155,24 @@ async function failNext(count: number, failure: { mode: "drop" } | { mode: "stat
   await response.body?.cancel();
 }
 
+async function queueRows(ids: string[]) {
+  return withDb((db) => db.select().from(billingExports).where(inArray(billingExports.usageEventId, ids)));
+}
+
+/** What Stripe's answers (or its age limit) settled for these usage events; events still queued are left out. */
 async function exportsOf(ids: string[]) {
-  const rows = await withDb((db) => db.select().from(billingExports).where(inArray(billingExports.usageEventId, ids)));
+  const settled = (await queueRows(ids)).filter((row) => row.outcome !== "pending");
   return Object.fromEntries(
-    rows.map((row) => [row.usageEventId, { outcome: row.outcome, stripeCustomerId: row.stripeCustomerId }]),
+    settled.map((row) => [row.usageEventId, { outcome: row.outcome, stripeCustomerId: row.stripeCustomerId }]),
   );
+}
+
+/** The usage events among `ids` queued for the export and not sent yet. */
+async function pendingOf(ids: string[]): Promise<string[]> {
+  return (await queueRows(ids))
+    .filter((row) => row.outcome === "pending")
+    .map((row) => row.usageEventId)
+    .sort();
 }
 
 describe("billing export to Stripe: off unless configured", () => {
@@ -162,6 +186,46 @@ describe("billing export to Stripe: off unless configured", () => {
     expect(line).toMatchObject({ skipped: 1 });
     expect(await requestCount()).toBe(before);
     expect(await exportsOf([event.id])).toEqual({});
+    expect(await pendingOf([event.id])).toEqual([event.id]);
+  });
+});
+
+describe("billing export to Stripe: what a generation queues", () => {
+  /** The usage events a generation recorded (its enhancement and its image), and those billed. */
+  async function eventsOf(generationId: string): Promise<{ all: string[]; billed: string[] }> {
+    const rows = await withDb((db) =>
+      db
+        .select({ id: usageEvents.id, billable: usageEvents.billable, cost: usageEvents.costUsdMicros })
+        .from(usageEvents)
+        .where(eq(usageEvents.generationId, generationId)),
+    );
+    const ids = (filtered: typeof rows) => filtered.map((row) => row.id).sort();
+    return { all: ids(rows), billed: ids(rows.filter((row) => row.billable && (row.cost ?? 0) > 0)) };
+  }
+
+  async function generate(owner: Tenant, env: Record<string, string>): Promise<string> {
+    const response = await api("/api/text-to-image", {
+      key: owner.key.key,
+      body: { prompt: `a kite over the dunes ${marker()}`, autoEnhance: true },
+      env: { ...GEMINI_ENV, ...env },
+    });
+    expect(response.status).toBe(201);
+    return ((await response.json()) as { data: { generationId: string } }).data.generationId;
+  }
+
+  it("queues a generation's billed calls in the transaction that records them while the export is on, and nothing while it is off", async () => {
+    const owner = await tenant();
+    const whileOn = await eventsOf(await generate(owner, STRIPE_ON));
+    const whileOff = await eventsOf(await generate(owner, {}));
+    expect(whileOn.all).toHaveLength(2);
+    expect(whileOn.billed.length).toBeGreaterThanOrEqual(1);
+    expect(whileOff.billed.length).toBeGreaterThanOrEqual(1);
+
+    expect(await pendingOf([...whileOn.all, ...whileOff.all])).toEqual(whileOn.billed);
+
+    await runExport();
+    expect((await meterEventsAtStripe(owner.customer)).map((event) => event.identifier).sort()).toEqual(whileOn.billed);
+    expect(await pendingOf([...whileOn.all, ...whileOff.all])).toEqual([]);
   });
 });
 
@@ -173,6 +237,10 @@ describe("billing export to Stripe", () => {
     const blocked = await usage(owner, { costUsdMicros: 38_700, billable: false });
     const cached = await usage(owner, { costUsdMicros: 0 });
     const unpriced = await usage(owner, { costUsdMicros: null });
+    // Only what is billed is queued for the export.
+    expect(await pendingOf([image.id, enhancement.id, blocked.id, cached.id, unpriced.id])).toEqual(
+      [image.id, enhancement.id].sort(),
+    );
 
     const line = await runExport();
 

@@ -76,12 +76,16 @@ beforeAll(async () => {
   expect((await api("/api/enhance", { key: keyA2.key, body: { prompt: "a blue kite" }, env: {} })).status).toBe(200);
   // Usage recorded directly, with a model name that needs quoting in CSV.
   await withDb(async (db) => {
-    await recordUsage(db, [
-      event(projectA, keyA2, {}),
-      event(projectA, keyA2, { model: 'odd "model", v2', kind: "enhancement", costUsdMicros: 1_500, outputImageTokens: 0 }),
-    ]);
-    await recordUsage(db, [event(projectA, keyA2, {})]);
-    await recordUsage(db, [event(projectB, keyB, { costUsdMicros: 1_000_000 })]);
+    await recordUsage(
+      db,
+      [
+        event(projectA, keyA2, {}),
+        event(projectA, keyA2, { model: 'odd "model", v2', kind: "enhancement", costUsdMicros: 1_500, outputImageTokens: 0 }),
+      ],
+      { queueForBilling: false },
+    );
+    await recordUsage(db, [event(projectA, keyA2, {})], { queueForBilling: false });
+    await recordUsage(db, [event(projectB, keyB, { costUsdMicros: 1_000_000 })], { queueForBilling: false });
   });
 });
 

@@ -31,6 +31,8 @@ export interface Services {
   authThrottle: FailedAuthThrottle;
   /** Public work (image misses, health checks) per client IP. */
   clientLimiter: RateLimiter;
+  /** The billing export is on (STRIPE_SECRET_KEY and a meter name set): billed usage is queued for it. */
+  billingExport: boolean;
   /**
    * Runs `task` after the response is sent (audit records of failures, for instance), before
    * the request's database session closes. Failures are logged, never surfaced to the caller.

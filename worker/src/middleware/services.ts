@@ -72,6 +72,7 @@ export const services = (createModels: ModelFactory) =>
         cache: typeof caches === "undefined" ? null : caches.default,
       }),
       clientLimiter: env.PUBLIC_IP_LIMITER ? bindingRateLimiter(env.PUBLIC_IP_LIMITER) : unlimited,
+      billingExport: config.stripe !== undefined,
       defer(task) {
         deferred.push(
           task().catch((error: unknown) => logFailure("background task failed", error, { requestId: c.get("requestId") })),

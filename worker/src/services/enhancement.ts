@@ -120,14 +120,17 @@ function enhancerCall(enhancer: Pick<PromptEnhancer, "enhancer" | "model">, toke
  * not billable.
  */
 export async function enhanceForCaller(
-  deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void },
+  deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void; billingExport: boolean },
   caller: ProjectCaller,
   prompt: string,
   template: Template,
   lookup?: PromptCacheLookup | null,
 ): Promise<Enhancement> {
   const record = (call: ModelCall | null, succeeded: boolean) => {
-    if (call) deps.defer(() => recordUsage(deps.db, usageEventRows(caller, null, [call], succeeded)));
+    if (call) {
+      const rows = usageEventRows(caller, null, [call], succeeded);
+      deps.defer(() => recordUsage(deps.db, rows, { queueForBilling: deps.billingExport }));
+    }
   };
   try {
     const enhancement = await enhancePrompt(deps, caller.project.id, prompt, template, lookup);

@@ -30,6 +30,8 @@ export interface GenerationDeps {
   imageModel: ImageModel;
   enhancer: PromptEnhancer;
   defer: (task: () => Promise<unknown>) => void;
+  /** Billed usage is queued for the billing export (Services.billingExport). */
+  billingExport: boolean;
 }
 
 export interface GenerationRequest {
@@ -191,6 +193,7 @@ async function storeAndRecord(
           attempts: run.attempts,
         },
         usageEventRows(caller, generationId, run.calls, true),
+        { queueForBilling: deps.billingExport },
       );
     },
   );

@@ -7,7 +7,7 @@ import type { Database } from "../db/client";
 import { type GenerationTimings, generations, type NewUsageEvent } from "../db/schema";
 import type { TokenUsage } from "../domain/usage";
 import type { ImageRecord } from "./images";
-import { usageStatements } from "./usage";
+import { type UsageRecording, usageStatements } from "./usage";
 
 export type GenerationRecord = typeof generations.$inferInsert & { id: string };
 
@@ -34,6 +34,7 @@ export async function recordGenerationSucceeded(
   db: Database,
   success: GenerationSuccess,
   usage: NewUsageEvent[],
+  recording: UsageRecording,
 ): Promise<{ imageId: string; createdAt: Date }> {
   const { image } = success;
   const succeeded = db.execute<{ image_id: string; created_at: string }>(sql`
@@ -55,7 +56,7 @@ export async function recordGenerationSucceeded(
     )
     select id as image_id, created_at from image
   `);
-  const [recorded] = await db.batch([succeeded, ...usageStatements(db, usage)]);
+  const [recorded] = await db.batch([succeeded, ...usageStatements(db, usage, recording)]);
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");
   return { imageId: row.image_id, createdAt: new Date(row.created_at) };
@@ -76,5 +77,6 @@ export async function recordGenerationFailed(
     .insert(generations)
     .values({ ...record, ...failed })
     .onConflictDoUpdate({ target: generations.id, set: failed });
-  await db.batch([marked, ...usageStatements(db, usage)]);
+  // A failed generation is billed to nobody: nothing of it is queued for the billing export.
+  await db.batch([marked, ...usageStatements(db, usage, { queueForBilling: false })]);
 }

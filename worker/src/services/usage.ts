@@ -4,8 +4,9 @@
  * belong to (see generations-repository.ts), never on their own round trip.
  */
 import { sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
-import { type NewUsageEvent, type UsageEventKind, usageDaily, usageEvents } from "../db/schema";
+import { billingExports, type NewUsageEvent, type UsageEventKind, usageDaily, usageEvents } from "../db/schema";
 import { costMicros, PRICE_VERSION, type Provider, priceOf, type TokenCounts } from "../domain/pricing";
 import type { ProjectCaller } from "../lib/access-types";
 
@@ -112,13 +113,25 @@ function dailySums(rows: NewUsageEvent[]): DailySums[] {
 /** `usage_daily.column + excluded.column`: the upsert adds the new sums to the day's. */
 const added = (column: string) => sql.raw(`"usage_daily"."${column}" + excluded."${column}"`);
 
+/** Whether billed usage is queued for the billing export: only while the export is on (STRIPE_* set). */
+export interface UsageRecording {
+  queueForBilling: boolean;
+}
+
+/** A usage event the user is charged for: the only kind the billing export sends. */
+const isBilled = (row: NewUsageEvent) => row.billable === true && (row.costUsdMicros ?? 0) > 0;
+
 /**
- * The statements that record these usage events and add them to the daily rollup; put them in
- * the `db.batch` of the outcome they belong to, so events and rollup commit together (no extra
- * round trip). Empty when there are no events (an empty VALUES is invalid SQL).
+ * The statements that record these usage events, add them to the daily rollup and, while the
+ * billing export is on, queue the billed ones for it (billing_exports); put them in the
+ * `db.batch` of the outcome they belong to, so all of it commits together (no extra round trip).
+ * Empty when there are no events (an empty VALUES is invalid SQL).
  */
-export function usageStatements(db: Database, rows: NewUsageEvent[]) {
-  if (rows.length === 0) return [] as const;
+export function usageStatements(db: Database, rows: NewUsageEvent[], recording: UsageRecording): BatchItem<"pg">[] {
+  if (rows.length === 0) return [];
+  // Ids made here, so the queue rows can name their events within the same batch.
+  const events = rows.map((row) => ({ ...row, id: row.id ?? crypto.randomUUID() }));
+  const queued = recording.queueForBilling ? events.filter(isBilled) : [];
   const rollup = db
     .insert(usageDaily)
     .values(dailySums(rows))
@@ -140,11 +153,17 @@ export function usageStatements(db: Database, rows: NewUsageEvent[]) {
         costUsdMicros: added("cost_usd_micros"),
       },
     });
-  return [db.insert(usageEvents).values(rows), rollup] as const;
+  return [
+    db.insert(usageEvents).values(events),
+    rollup,
+    ...(queued.length > 0
+      ? [db.insert(billingExports).values(queued.map((event) => ({ usageEventId: event.id, queuedAt: event.createdAt })))]
+      : []),
+  ];
 }
 
 /** Records usage events on their own (a call with no outcome row to share a batch with). */
-export async function recordUsage(db: Database, rows: NewUsageEvent[]): Promise<void> {
-  const [events, rollup] = usageStatements(db, rows);
-  if (events && rollup) await db.batch([events, rollup]);
+export async function recordUsage(db: Database, rows: NewUsageEvent[], recording: UsageRecording): Promise<void> {
+  const [first, ...rest] = usageStatements(db, rows, recording);
+  if (first) await db.batch([first, ...rest]);
 }

@@ -1,4 +1,3 @@
-import { sql } from "drizzle-orm";
 import { bigint, boolean, index, integer, pgTable, text, uuid } from "drizzle-orm/pg-core";
 import type { Provider } from "../../domain/pricing";
 import { apiKeys } from "./api-keys";
@@ -52,8 +51,6 @@ export const usageEvents = pgTable(
     index("usage_events_project_created_idx").on(table.projectId, table.createdAt),
     index("usage_events_api_key_created_idx").on(table.apiKeyId, table.createdAt),
     index("usage_events_generation_idx").on(table.generationId),
-    // The billing export reads what is billed, oldest first (services/billing/stripe-export.ts).
-    index("usage_events_billed_created_idx").on(table.createdAt).where(sql`${table.billable} and ${table.costUsdMicros} > 0`),
   ],
 );
 

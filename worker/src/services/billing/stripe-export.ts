@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { type BillingExportOutcome, billingExports } from "../../db/schema";
 import { STRIPE_REJECTIONS_PER_RUN } from "../../domain/limits";
@@ -23,19 +23,13 @@ export type StripeExportReport = {
   unsent: number;
 };
 
-/** A billable usage event that has not been sent: billable, with a cost, and no billing_exports row. */
-const UNSENT_BILLABLE = sql`
-  e.billable and e.cost_usd_micros > 0
-  and not exists (select 1 from billing_exports b where b.usage_event_id = e.id)
-`;
-
 const STOPPED_BECAUSE: Record<StripeRequestError["kind"], string> = {
   auth: "billing export stopped: Stripe refused STRIPE_SECRET_KEY; set a valid secret key",
   unavailable: "billing export stopped: Stripe is unavailable; the next run sends the rest",
   rejected: `billing export stopped: Stripe refused ${STRIPE_REJECTIONS_PER_RUN} events; check STRIPE_METER_EVENT_NAME and the organizations' Stripe customer ids`,
 };
 
-type UnsentEvent = {
+type PendingEvent = {
   id: string;
   created_at: string | Date;
   /** bigint: the driver returns it as text. */
@@ -44,14 +38,17 @@ type UnsentEvent = {
 };
 
 /**
- * Sends unsent billable usage to Stripe, one meter event per usage event, oldest first and at
- * most `limit` per run: identifier = the usage event's id, value = its billed cost in USD micros,
- * timestamp = when it happened. Each outcome is recorded in billing_exports as soon as Stripe
- * answers, so a run that stops halfway loses nothing; a resend after a lost answer is refused by
- * Stripe as a duplicate of its identifier and recorded as `already-sent`, never billed twice.
+ * Sends the billable usage queued for the export (billing_exports rows still `pending`) to
+ * Stripe, one meter event per usage event, oldest first and at most `limit` per run:
+ * identifier = the usage event's id, value = its billed cost in USD micros, timestamp = when it
+ * happened. Each outcome is recorded as soon as Stripe answers, so a run that stops halfway loses
+ * nothing; a resend after a lost answer is refused by Stripe as a duplicate of its identifier and
+ * recorded as `already-sent`, never billed twice. Every statement reads pending rows through
+ * their partial index, so a run costs what is waiting, however much was sent before.
  *
- * Events older than `sendableAfter` are marked `too-old` (Stripe refuses them). A Stripe outage,
- * a refused key or too many refused events stop the run, leaving the rest for the next one.
+ * Pending events queued before `sendableAfter` are marked `too-old` (Stripe refuses them). A
+ * Stripe outage, a refused key or too many refused events stop the run, leaving the rest for the
+ * next one.
  */
 export async function exportUsageToStripe(
   db: Database,
@@ -62,28 +59,30 @@ export async function exportUsageToStripe(
   const report: StripeExportReport = { sent: 0, alreadySent: 0, tooOld: 0, noCustomer: 0, rejected: 0, unsent: 0 };
 
   const expired = await db.execute(sql`
-    insert into billing_exports (usage_event_id, outcome)
-    select e.id, ${"too-old" satisfies BillingExportOutcome} from usage_events e
-    where ${UNSENT_BILLABLE} and e.created_at < ${cutoff}
-    order by e.created_at
-    limit ${options.limit}
-    on conflict (usage_event_id) do nothing
+    update billing_exports set outcome = ${"too-old" satisfies BillingExportOutcome}, settled_at = now()
+    where usage_event_id in (
+      select usage_event_id from billing_exports
+      where outcome = 'pending' and queued_at < ${cutoff}
+      order by queued_at
+      limit ${options.limit}
+    ) and outcome = 'pending'
   `);
   report.tooOld = expired.rowCount ?? 0;
 
+  const pending = sql`
+    from billing_exports x
+    join usage_events e on e.id = x.usage_event_id
+    join organizations o on o.id = e.organization_id
+    where x.outcome = 'pending' and x.queued_at >= ${cutoff}
+  `;
   const [batch, waiting] = await Promise.all([
-    db.execute<UnsentEvent>(sql`
+    db.execute<PendingEvent>(sql`
       select e.id, e.created_at, e.cost_usd_micros, o.stripe_customer_id
-      from usage_events e join organizations o on o.id = e.organization_id
-      where ${UNSENT_BILLABLE} and e.created_at >= ${cutoff} and o.stripe_customer_id is not null
-      order by e.created_at, e.id
+      ${pending} and o.stripe_customer_id is not null
+      order by x.queued_at, x.usage_event_id
       limit ${options.limit}
     `),
-    db.execute<{ count: number }>(sql`
-      select count(*)::int as count
-      from usage_events e join organizations o on o.id = e.organization_id
-      where ${UNSENT_BILLABLE} and e.created_at >= ${cutoff} and o.stripe_customer_id is null
-    `),
+    db.execute<{ count: number }>(sql`select count(*)::int as count ${pending} and o.stripe_customer_id is null`),
   ]);
   report.noCustomer = waiting.rows[0]?.count ?? 0;
 
@@ -96,9 +95,9 @@ export async function exportUsageToStripe(
         timestamp: new Date(event.created_at),
       });
       await db
-        .insert(billingExports)
-        .values({ usageEventId: event.id, outcome, stripeCustomerId: event.stripe_customer_id })
-        .onConflictDoNothing();
+        .update(billingExports)
+        .set({ outcome, stripeCustomerId: event.stripe_customer_id, settledAt: sql`now()` })
+        .where(and(eq(billingExports.usageEventId, event.id), eq(billingExports.outcome, "pending")));
       if (outcome === "sent") report.sent++;
       else report.alreadySent++;
     } catch (error) {
