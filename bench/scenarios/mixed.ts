@@ -118,9 +118,9 @@ export const mixedScenario: Scenario = {
           const started = performance.now();
           try {
             const response = await send(key, client);
-            await response.arrayBuffer();
+            const body = await response.arrayBuffer();
             if (response.status === 429) limited++;
-            else if (!response.ok) failures.push(`${name}: HTTP ${response.status}`);
+            else if (!response.ok) failures.push(`${name}: HTTP ${response.status} ${problemCode(body)}`.trim());
             else latencies.get(name)?.push(performance.now() - started);
           } catch (error) {
             failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
@@ -152,3 +152,12 @@ export const mixedScenario: Scenario = {
     };
   },
 };
+
+/** The stable `code` of a problem+json answer, so a failure says which kind it was. */
+function problemCode(body: ArrayBuffer): string {
+  try {
+    return String((JSON.parse(new TextDecoder().decode(body)) as { code?: unknown }).code ?? "");
+  } catch {
+    return "";
+  }
+}
