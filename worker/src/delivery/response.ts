@@ -165,6 +165,8 @@ export function cacheCopy(
   served: Served,
   /** What must be done first (a variant's record); if it fails, nothing is stored. */
   after: Promise<unknown> = Promise.resolve(),
+  /** Told once the copy is stored, or is known never to be. */
+  settled: () => void = () => {},
 ): void {
   const copy = new Response(body, {
     headers: {
@@ -172,5 +174,5 @@ export function cacheCopy(
       "Content-Length": String(served.info.size),
     },
   });
-  c.var.services.defer(() => after.then(() => cache.put(key, copy)));
+  c.var.services.defer(() => after.then(() => cache.put(key, copy)).finally(settled));
 }

@@ -7,7 +7,13 @@ import type { Context } from "hono";
 import { FILE_EXTENSIONS, formatOfFile, type OutputFormat } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import type { WatermarkSettings } from "../domain/image-settings";
-import { MAX_IMAGE_PIXELS, MAX_VARIANTS_PER_IMAGE, MAX_WATERMARK_PIXELS } from "../domain/limits";
+import {
+  MAX_IMAGE_PIXELS,
+  MAX_TRANSFORM_WAIT_MS,
+  MAX_VARIANTS_PER_IMAGE,
+  MAX_WATERMARK_PIXELS,
+  VARIANT_FLIGHT_LEASE_MS,
+} from "../domain/limits";
 import { decodeImage } from "../images/codec";
 import type { ImagePath } from "../images/storage-key";
 import { exclusively } from "../images/transform/gate";
@@ -35,6 +41,10 @@ import {
   type Served,
   servedFromCache,
 } from "./response";
+import { createVariantFlights } from "./variant-flights";
+
+/** This isolate's variants in the making (see variant-flights.ts). */
+const variantFlights = createVariantFlights(VARIANT_FLIGHT_LEASE_MS);
 
 /**
  * Variants follow their project's settings (a redefined preset, a watermark turned on), so unlike
@@ -252,7 +262,12 @@ function transformUnderGate(
 /** Answers with the transformed bytes, keeping a copy at the edge for public images. */
 function answerVariant(
   c: Context<HonoEnv>,
-  { cache, cacheKey, recorded }: { cache: Cache | null; cacheKey: Request; recorded: Promise<unknown> },
+  {
+    cache,
+    cacheKey,
+    recorded,
+    copied,
+  }: { cache: Cache | null; cacheKey: Request; recorded: Promise<unknown>; copied: () => void },
   image: ServableImage,
   bytes: Uint8Array,
   served: Served,
@@ -261,8 +276,8 @@ function answerVariant(
   if (cached) {
     // The stored copy lives an hour (see EDGE_CACHE_TTL_SECONDS); Vary is not stored because the
     // negotiated format is part of the key, and is added back to every answer.
-    cacheCopy(c, cache, cacheKey, bytes.slice(), served, recorded);
-  }
+    cacheCopy(c, cache, cacheKey, bytes.slice(), served, recorded, copied);
+  } else copied();
   return answer(
     c,
     served,
@@ -285,14 +300,53 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
 
   // Signed requests may read the cache too: only public images' variants are ever stored.
   const cacheKey = imageCacheKey(imageUrlBase(c), request.image, variantKey);
-  const hit = await cache?.match(cacheKey);
-  if (hit) {
+  const answerCopy = (copy: Response) => {
     // A repeat request: no database, no storage, no decoding.
-    const served = servedFromCache(hit, request.image.file, VARIANT_CACHE_CONTROL);
-    return answerFromCache(c, hit, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
-  }
+    const served = servedFromCache(copy, request.image.file, VARIANT_CACHE_CONTROL);
+    return answerFromCache(c, copy, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
+  };
+  const hit = await cache?.match(cacheKey);
+  if (hit) return answerCopy(hit);
 
-  const { image, source } = await loadImageAndSource(c, cache, request, signed, knownImage);
+  const noOneWaits = () => {};
+  let copied = cache ? variantFlights.tryBegin(cacheKey.url) : noOneWaits;
+  if (!copied) {
+    // Another request of this isolate is making this very variant: its edge copy is the answer.
+    if (cache && (await variantFlights.waitFor(cacheKey.url, MAX_TRANSFORM_WAIT_MS))) {
+      const made = await cache.match(cacheKey);
+      if (made) return answerCopy(made);
+    }
+    copied = variantFlights.begin(cacheKey.url);
+  }
+  try {
+    const { image, source } = await loadImageAndSource(c, cache, request, signed, knownImage);
+    // A private image's variants are never stored at the edge: nobody should wait for this one.
+    if (image.private) copied();
+    const miss = { request, signed, image, source, format, normalized, variantKey, vary };
+    return await makeVariant(c, miss, { cache, cacheKey, copied });
+  } catch (error) {
+    copied();
+    throw error;
+  }
+}
+
+/** A variant the edge does not hold: admitted against the image's bound, then transformed. */
+async function makeVariant(
+  c: Context<HonoEnv>,
+  miss: {
+    request: VariantRequest;
+    signed: boolean;
+    image: ServableImage;
+    source: VariantSource;
+    format: OutputFormat;
+    normalized: TransformOptions;
+    variantKey: string;
+    vary: { Vary: string } | undefined;
+  },
+  edge: { cache: Cache | null; cacheKey: Request; copied: () => void },
+): Promise<Response> {
+  const { request, signed, image, source, format, normalized, variantKey, vary } = miss;
+  const { cache, cacheKey, copied } = edge;
   const settings = image.imageSettings;
   let options: TransformOptions;
   let recorded: Promise<unknown>;
@@ -308,11 +362,12 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   const cacheControl = image.private ? `private, max-age=${expiresIn}` : VARIANT_CACHE_CONTROL;
   if (isNotModified(c.req.raw.headers, etag, null)) {
     await source.body.cancel();
+    copied();
     return c.body(null, 304, { ETag: `"${etag}"`, "Cache-Control": cacheControl, ...vary });
   }
   const output = await transformUnderGate(c.var.services.store, source, options, format, markSettings);
   const baseName = (image.filename ?? request.image.file).replace(/\.[a-z0-9]+$/i, "");
-  return answerVariant(c, { cache, cacheKey, recorded }, image, output.bytes, {
+  return answerVariant(c, { cache, cacheKey, recorded, copied }, image, output.bytes, {
     info: { contentType: output.mimeType, size: output.bytes.byteLength, etag, uploaded: source.uploaded },
     filename: `${baseName}.${FILE_EXTENSIONS[format]}`,
     cacheControl,

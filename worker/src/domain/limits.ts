@@ -108,6 +108,11 @@ export const MAX_TRANSFORM_WAIT_MS = 10_000;
  * client went away and that the runtime dropped, so the slot is free again.
  */
 export const TRANSFORM_LEASE_MS = 5_000;
+/**
+ * The longest a request making a variant keeps others waiting for its edge copy: its own wait
+ * for the slot, its transformation, and the copy's storing (delivery/variant-flights.ts).
+ */
+export const VARIANT_FLIGHT_LEASE_MS = MAX_TRANSFORM_WAIT_MS + 2 * TRANSFORM_LEASE_MS;
 
 /**
  * Bounds of the scheduled maintenance (worker/src/scheduled.ts), which runs every 15 minutes.
