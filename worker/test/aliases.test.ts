@@ -1,11 +1,13 @@
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Database } from "../src/db/client";
 import {
   type AliasChange,
   type AliasWrite,
   aliasWriteStatements,
+  assertFlowAliasFree,
   type ImageOwner,
   type ResolutionContext,
   referenceSpecs,
@@ -212,6 +214,20 @@ describe("writing aliases", () => {
       const first = await insertImageRow(db, scope, "generated", { flowId });
       const second = await insertImageRow(db, scope, "generated", { flowId });
       await writeAliases(db, { projectId, imageId: first, flow: { id: flowId, alias: "@hero2" } });
+      await writeAliases(db, { projectId, imageId: first, alias: "@project-only" });
+
+      // Found before any write, by the read a request makes first: taken in the flow, free in the project.
+      const [taken, projectOnly] = await resolveImageRefs(
+        db,
+        { projectId },
+        referenceSpecs([
+          ["flowAlias", "@hero2"],
+          ["flowAlias", "@project-only"],
+        ]),
+        { flowId },
+      );
+      expect(() => assertFlowAliasFree("@hero2", taken ?? null)).toThrow(expect.objectContaining({ code: "ALIAS_CONFLICT" }));
+      expect(() => assertFlowAliasFree("@project-only", projectOnly ?? null)).not.toThrow();
 
       await expect(
         writeAliases(db, { projectId, imageId: second, alias: "@mine", flow: { id: flowId, alias: "@hero2" } }),
@@ -221,7 +237,10 @@ describe("writing aliases", () => {
         message: "@hero2 already names another image in this flow",
       });
       // The whole batch rolled back: the project alias of the same write was not given either.
-      expect(await projectAliases(db, projectId)).toEqual([{ alias: "@hero2", image_id: first, flow_id: flowId }]);
+      expect(await projectAliases(db, projectId)).toEqual([
+        { alias: "@hero2", image_id: first, flow_id: flowId },
+        { alias: "@project-only", image_id: first, flow_id: null },
+      ]);
 
       // Another flow is another scope; and once the image is deleted, its alias may be given again.
       await writeAliases(db, { projectId, imageId: second, flow: { id: crypto.randomUUID(), alias: "@hero2" } });
@@ -230,6 +249,14 @@ describe("writing aliases", () => {
         { alias: "@hero2", scope: "flow", flowId, fromImageId: null, toImageId: second },
       ]);
     });
+  });
+
+  it("takes only the refusing cast's own error for a conflict, not any failure of a statement that quotes it", () => {
+    const quoting = new DrizzleQueryError("insert ... params: banatie:alias-conflict:,@hero", ["banatie:alias-conflict:"], {
+      code: "23505",
+      message: "duplicate key value",
+    } as unknown as Error);
+    expect(() => rethrowAliasConflict(quoting)).toThrow(quoting);
   });
 
   it("refuses an alias outside the grammar, or a technical one, with ALIAS_FORMAT_CHECK before any statement", async () => {

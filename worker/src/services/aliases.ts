@@ -4,6 +4,7 @@
  */
 import { type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { Database } from "../db/client";
 import { flows } from "../db/schema";
 import { checkAssignableAlias, parseReferenceSpec, type ReferenceSpec, technicalAlias } from "../domain/aliases";
@@ -370,20 +371,36 @@ function toAliasChanges(result: { rows: AliasChangeRow[] }): AliasChange[] {
     }));
 }
 
+/** 409: the flow already gives this alias to another live image. */
+function aliasConflict(alias: string): AppError {
+  return new AppError("ALIAS_CONFLICT", `${alias} already names another image in this flow`, {
+    errors: [{ field: "flowAlias", message: `${alias} is taken in this flow` }],
+  });
+}
+
+/**
+ * 409 ALIAS_CONFLICT when a flow alias about to be given is taken: pass the resolution of the
+ * alias in that flow (resolveImageRefs, alongside the request's other reads), so a generation is
+ * refused before any model call. The write itself checks again (aliasWriteStatements).
+ */
+export function assertFlowAliasFree(alias: string, resolution: Resolution | null): void {
+  if (resolution?.scope === "flow") throw aliasConflict(alias);
+}
+
+/** PostgreSQL's invalid_text_representation: what the refusing cast raises. */
+const INVALID_TEXT_REPRESENTATION = "22P02";
+
 /**
  * Rethrows a batch's failure: a flow alias found taken as 409 ALIAS_CONFLICT, naming the alias;
- * anything else unchanged.
+ * anything else unchanged. Only the driver's error is read: drizzle's wrapper quotes the
+ * statement's parameters, the mark among them, whatever failed.
  */
 export function rethrowAliasConflict(error: unknown): never {
-  const messages = [error, (error as { cause?: unknown } | null)?.cause].map((item) =>
-    item instanceof Error ? item.message : "",
-  );
-  const marked = messages.find((message) => message.includes(ALIAS_CONFLICT_MARK));
-  if (marked) {
-    const alias = /banatie:alias-conflict:(@[A-Za-z0-9_-]+):\d+/.exec(marked)?.[1] ?? "the alias";
-    throw new AppError("ALIAS_CONFLICT", `${alias} already names another image in this flow`, {
-      errors: [{ field: "flowAlias", message: `${alias} is taken in this flow` }],
-    });
+  const driverError = error instanceof DrizzleQueryError ? error.cause : error;
+  const { code, message } = (driverError ?? {}) as { code?: unknown; message?: unknown };
+  if (code === INVALID_TEXT_REPRESENTATION && typeof message === "string") {
+    const alias = new RegExp(`${ALIAS_CONFLICT_MARK}(@[A-Za-z0-9_-]+):\\d+`).exec(message)?.[1];
+    if (alias) throw aliasConflict(alias);
   }
   throw error;
 }
