@@ -94,6 +94,28 @@ describe("flows", () => {
     });
   });
 
+  it("get their row when their id is used again, touched on every use", async () => {
+    await withDb(async (db) => {
+      const { scope, flowId, imageId } = await projectWithLazyFlow(db);
+      const use = async () => {
+        const [statement] = aliasWriteStatements(db, { projectId: scope.project.id, imageId, flow: { id: flowId } }).statements;
+        if (statement) await db.batch([statement]);
+        return (await getFlow(db, scope.project.id, flowId))?.updatedAt;
+      };
+      const first = await use();
+      const { flows, total } = await listFlows(db, scope.project.id, { limit: 20, offset: 0 });
+      expect({ ids: flows.map((flow) => flow.id), total }).toEqual({ ids: [flowId], total: 1 });
+      expect((await use())?.getTime()).toBeGreaterThan(first?.getTime() ?? Number.POSITIVE_INFINITY);
+    });
+  });
+
+  it("hold meta to 4 KiB of UTF-8 JSON", () => {
+    const meta = FlowSchema.shape.meta;
+    expect(meta.safeParse({ note: "e".repeat(4000) }).success).toBe(true);
+    // 2100 characters, 4200 bytes: the limit counts bytes.
+    expect(meta.safeParse({ note: "é".repeat(2100) }).success).toBe(false);
+  });
+
   it("refuse an alias target outside the project with IMAGE_NOT_FOUND naming the alias, and a bad alias with ALIAS_FORMAT_CHECK", async () => {
     await withDb(async (db) => {
       const { scope, flowId, imageId } = await projectWithLazyFlow(db);
