@@ -14,7 +14,10 @@ const TABLES = [
   "billing_exports",
   "budget_periods",
   "budget_reservations",
+  "flows",
+  "generation_references",
   "generations",
+  "image_aliases",
   "image_variants",
   "images",
   "organizations",
@@ -85,6 +88,12 @@ describe("migrations", () => {
         "image_variants_image_id_variant_key_pk",
         "usage_events_project_created_idx",
         "usage_events_api_key_created_idx",
+        "images_project_flow_created_idx",
+        "generations_project_flow_created_idx",
+        "image_aliases_project_uq",
+        "image_aliases_flow_uq",
+        "image_aliases_one_project_alias",
+        "generation_references_image_idx",
       ]),
     );
   });
@@ -99,6 +108,72 @@ describe("migrations", () => {
     );
     expect(trigramIndexes.map((row) => row.indexname)).toEqual(["images_project_search_text_trgm_idx"]);
     expect(trigramIndexes[0]?.indexdef).toContain("USING gin (project_id, search_text gin_trgm_ops)");
+  });
+
+  it("keep an alias unique in its scope, so moving a project alias is one upsert on its partial index", async () => {
+    const database = await createEmptyDatabase();
+    await applyMigrations(localPostgresUrl(postgres.port, database));
+    const [org, project, flow, imageA, imageB] = Array.from({ length: 5 }, () => crypto.randomUUID());
+    await query(database, `insert into organizations (id, slug, name) values ('${org}', 'o', 'o')`);
+    await query(database, `insert into projects (id, organization_id, slug, name) values ('${project}', '${org}', 'p', 'p')`);
+    await query(
+      database,
+      `insert into images (id, project_id, category, storage_key, mime_type, bytes, width, height, sha256)
+       values ('${imageA}', '${project}', 'uploads', 'o/p/uploads/a.png', 'image/png', 1, 1, 1, 'x'),
+              ('${imageB}', '${project}', 'uploads', 'o/p/uploads/b.png', 'image/png', 1, 1, 1, 'x')`,
+    );
+    const setProjectAlias = (alias: string, image: string | undefined) =>
+      query(
+        database,
+        `insert into image_aliases (project_id, alias, image_id) values ('${project}', '${alias}', '${image}')
+         on conflict (project_id, alias) where flow_id is null do update set image_id = excluded.image_id, updated_at = now()`,
+      );
+    const aliases = () =>
+      query<{ alias: string; image_id: string; flow_id: string | null }>(
+        database,
+        'select alias, image_id, flow_id from image_aliases order by flow_id nulls first, alias collate "C"',
+      );
+    const failure = (promise: Promise<unknown>) =>
+      promise.then(
+        () => "no error",
+        (error: { code?: string }) => error.code,
+      );
+
+    await setProjectAlias("@hero", imageA);
+    await setProjectAlias("@hero", imageB);
+    expect(await aliases()).toEqual([{ alias: "@hero", image_id: imageB, flow_id: null }]);
+
+    // An image holds one project alias; a flow alias of the same name is another scope.
+    expect(await failure(setProjectAlias("@other", imageB))).toBe("23505");
+    expect(
+      await failure(
+        query(
+          database,
+          `insert into image_aliases (project_id, flow_id, alias, image_id) values ('${project}', '${flow}', '@hero', '${imageA}')`,
+        ),
+      ),
+    ).toBe("23503");
+    await query(database, `insert into flows (project_id, id) values ('${project}', '${flow}')`);
+    const setFlowAlias = (alias: string, image: string | undefined) =>
+      query(
+        database,
+        `insert into image_aliases (project_id, flow_id, alias, image_id) values ('${project}', '${flow}', '${alias}', '${image}')`,
+      );
+    await setFlowAlias("@hero", imageA);
+    await setFlowAlias("@hero2", imageA);
+    expect(await failure(setFlowAlias("@hero", imageB))).toBe("23505");
+
+    // The grammar holds in the database too: an @ and 1-49 of [A-Za-z0-9_-].
+    expect(await failure(setProjectAlias("hero", imageA))).toBe("23514");
+    expect(await failure(setProjectAlias(`@${"x".repeat(50)}`, imageA))).toBe("23514");
+    await setProjectAlias(`@${"x".repeat(49)}`, imageA);
+
+    // Deleting a flow drops its aliases and leaves the project's.
+    await query(database, `delete from flows where id = '${flow}'`);
+    expect(await aliases()).toEqual([
+      { alias: "@hero", image_id: imageB, flow_id: null },
+      { alias: `@${"x".repeat(49)}`, image_id: imageA, flow_id: null },
+    ]);
   });
 
   it("are applied once: a second run changes nothing", async () => {

@@ -68,6 +68,8 @@ describe("the costs guide (site/src/pages/docs/costs.md)", () => {
     expect({ ...shown, requestId: problem.requestId }).toEqual({
       ...problem,
       detail: shown.detail,
+      // The guide's message is its detail, as in every problem.
+      error: { ...problem.error, message: shown.detail },
       budget: { ...problem.budget, monthlyBudgetUsd: 0.1, spentUsd: 0.08, reservedUsd: 0, resetAt: shown.budget.resetAt },
     });
     expect(problem.detail).toMatch(

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { describe, expect, it, vi } from "vitest";
 import { MAX_JSON_BODY_BYTES } from "../src/domain/limits";
-import { AppError } from "../src/lib/errors";
+import { AppError, ERROR_CODES, type ErrorCode, toProblem } from "../src/lib/errors";
 import { createApp, createRouter } from "../src/routes/create-app";
 import { fetchWorker, readProblem, testEnv } from "./support/app";
 
@@ -21,6 +21,22 @@ describe("problem+json errors", () => {
     });
     expect(problem.detail).toContain("GET /api/does-not-exist");
     expect(problem.requestId).toBe(response.headers.get("x-request-id"));
+  });
+
+  it("repeats every code and its detail as error: {code, message}, where Banatie's v1 clients read them", () => {
+    for (const code of Object.keys(ERROR_CODES) as ErrorCode[]) {
+      const problem = toProblem(new AppError(code, `detail of ${code}`), "req-1", "/api/x");
+      expect(problem.error).toEqual({ code, message: `detail of ${code}` });
+      expect(problem).toMatchObject({ code, detail: `detail of ${code}` });
+    }
+  });
+
+  it("sends error: {code, message} in the problems the Worker answers", async () => {
+    const unknownPath = await readProblem(await fetchWorker("http://banatie.test/api/does-not-exist"));
+    expect(unknownPath.error).toEqual({ code: "NOT_FOUND", message: unknownPath.detail });
+
+    const noKey = await readProblem(await fetchWorker("http://banatie.test/api/me"));
+    expect(noKey.error).toEqual({ code: "MISSING_API_KEY", message: noKey.detail });
   });
 
   it("echoes a caller's X-Request-Id and replaces one that is unsafe to log", async () => {
@@ -77,6 +93,7 @@ describe("problem+json errors", () => {
       expect(problem.errors?.map((error) => error.field).sort()).toEqual(["count", "prompt"]);
       expect(problem.detail).toContain("prompt");
       expect(problem.detail).toContain("count");
+      expect(problem.error).toEqual({ code: "VALIDATION_ERROR", message: problem.detail });
     });
 
     it("answers malformed JSON with a 400 MALFORMED_JSON problem", async () => {
@@ -114,6 +131,7 @@ describe("problem+json errors", () => {
 
       expect(response.status).toBe(503);
       expect(problem).toMatchObject({ code: "STORAGE_UNAVAILABLE", title: "Object storage unavailable", status: 503 });
+      expect(problem.error).toEqual({ code: "STORAGE_UNAVAILABLE", message: "Object storage could not be reached" });
     });
   });
 });

@@ -15,6 +15,8 @@ describe("GET /api/info", () => {
     expect(data.version).toBe(version);
     expect(data.limits.maxUploadBytes).toBe(5 * 1024 * 1024);
     expect(data.limits.maxPromptLength).toBe(5000);
+    // Gemini 2.5 Flash Image takes at most 3 images per prompt.
+    expect(data.limits.maxReferences).toBe(3);
     expect(data.transformations.maxOutputPixels).toBe(8 * 1024 * 1024);
     // JPEG's encoder needs several times WebP's memory, so its outputs have a bound of their own.
     expect(data.transformations.maxJpegOutputPixels).toBe(2560 * 1024);

@@ -10,6 +10,7 @@ const problem = {
   code: "API_KEY_NOT_FOUND",
   requestId: "req-1",
   success: false,
+  error: { code: "API_KEY_NOT_FOUND", message: "No key has this id" },
 };
 
 function observed(response: Partial<ObservedResponse> & { json?: unknown }): ObservedResponse {

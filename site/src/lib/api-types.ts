@@ -535,11 +535,21 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
             /** @example 0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a */
             requestId: string;
             /** @enum {boolean} */
             success: false;
+            /** @description `code` and `detail` again, where Banatie's v1 clients read them. */
+            error: {
+                /**
+                 * @example VALIDATION_ERROR
+                 * @enum {string}
+                 */
+                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+                /** @example prompt: Too big: expected string to have <=5000 characters */
+                message: string;
+            };
             /** @description Present on validation failures: one entry per invalid field. */
             errors?: {
                 field: string;
@@ -607,6 +617,8 @@ export interface components {
                 defaultPageSize: number;
                 defaultHourlyLimit: number;
                 maxImagePixels: number;
+                /** @description Most reference images one generation takes */
+                maxReferences: number;
             };
             transformations: {
                 maxOutputDimension: number;
@@ -751,7 +763,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated" | "organization.updated";
+            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "generation.deleted" | "flow.deleted" | "alias.changed" | "project.updated" | "project.image_settings_updated" | "organization.updated";
             /** Format: uuid */
             actorKeyId: string | null;
             targetType: string | null;
@@ -1847,7 +1859,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "project.updated" | "project.image_settings_updated" | "organization.updated";
+                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "generation.deleted" | "flow.deleted" | "alias.changed" | "project.updated" | "project.image_settings_updated" | "organization.updated";
                 /** @description Events by this key or about it */
                 keyId?: string;
                 /** @description Events at or after this time (ISO 8601) */

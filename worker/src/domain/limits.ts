@@ -30,6 +30,31 @@ export const MAX_PROMPT_LENGTH = 5000;
 /** Largest page of a listing. */
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 30;
+/**
+ * Bounds of the v1 API (references, aliases, flows), after Banatie's v1 contract and Gemini 2.5
+ * Flash Image's input limits.
+ */
+
+/** Most reference images one generation sends: Gemini 2.5 Flash Image takes at most 3 images per prompt. */
+export const MAX_REFERENCES = 3;
+/** Most reference files `POST /api/generate` takes, one per reference. */
+export const MAX_GENERATE_FILES = MAX_REFERENCES;
+/** Longest alias, its `@` included. */
+export const MAX_ALIAS_LENGTH = 50;
+/** Largest `meta` object of an image, generation or flow, as UTF-8 JSON. */
+export const MAX_META_BYTES = 4096;
+/** Page size of v1 lists when the client names none (Banatie's default); the largest is MAX_PAGE_SIZE. */
+export const V1_DEFAULT_PAGE_SIZE = 20;
+/** Deepest `offset` of a v1 list: an offset page scans every row before it. */
+export const MAX_LIST_OFFSET = 10_000;
+/**
+ * A reference larger than this, or with a longer side than REFERENCE_MAX_INLINE_SIDE, is fitted
+ * before it is sent inline: three of them stay under Gemini's 20 MB request once base64 adds a
+ * third, and each stays under its 7 MB per image.
+ */
+export const REFERENCE_MAX_INLINE_BYTES = 3 * 1024 * 1024;
+export const REFERENCE_MAX_INLINE_SIDE = 1536;
+
 /** Largest JSON request body; prompts are the biggest field, so this leaves generous room. */
 export const MAX_JSON_BODY_BYTES = 64 * 1024;
 /** Default exact hourly quota of a project key. */

@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   VALIDATION_ERROR: { status: 400, title: "Invalid request" },
   MALFORMED_JSON: { status: 400, title: "Malformed JSON body" },
   INVALID_TRANSFORM: { status: 400, title: "Invalid transformation option" },
+  ALIAS_FORMAT_CHECK: { status: 400, title: "Invalid alias" },
+  TOO_MANY_REFERENCES: { status: 400, title: "Too many reference images" },
   MISSING_API_KEY: { status: 401, title: "API key required" },
   BOOTSTRAP_TOKEN_REQUIRED: { status: 401, title: "Bootstrap token required" },
   MALFORMED_API_KEY: { status: 401, title: "Malformed API key" },
@@ -32,10 +34,14 @@ export const ERROR_CODES = {
   API_KEY_NOT_FOUND: { status: 404, title: "API key not found" },
   PROJECT_NOT_FOUND: { status: 404, title: "Project not found" },
   ORGANIZATION_NOT_FOUND: { status: 404, title: "Organization not found" },
+  IMAGE_NOT_FOUND: { status: 404, title: "Image not found" },
+  GENERATION_NOT_FOUND: { status: 404, title: "Generation not found" },
+  FLOW_NOT_FOUND: { status: 404, title: "Flow not found" },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   RANGE_NOT_SATISFIABLE: { status: 416, title: "Range not satisfiable" },
   LAST_MASTER_KEY: { status: 409, title: "Last active master key" },
   IMAGE_IN_USE: { status: 409, title: "Image in use" },
+  ALIAS_CONFLICT: { status: 409, title: "Alias already exists" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
   FILE_TOO_LARGE: { status: 413, title: "File too large" },
   UNSUPPORTED_FILE_TYPE: { status: 415, title: "Unsupported file type" },
@@ -115,7 +121,10 @@ export class AppError extends Error {
   }
 }
 
-/** The body of every error response (RFC 9457 with Banatie's extension members). */
+/**
+ * The body of every error response (RFC 9457 with Banatie's extension members). `error` repeats
+ * `code` and `detail` in the shape Banatie's v1 clients read (`error.code`, `error.message`).
+ */
 export interface Problem {
   type: string;
   title: string;
@@ -125,6 +134,7 @@ export interface Problem {
   code: ErrorCode;
   requestId: string;
   success: false;
+  error: { code: ErrorCode; message: string };
   errors?: FieldError[];
   budget?: BudgetProblem;
 }
@@ -142,6 +152,7 @@ export function toProblem(error: AppError, requestId: string, instance?: string)
     code: error.code,
     requestId,
     success: false,
+    error: { code: error.code, message: error.message },
     ...(error.errors ? { errors: error.errors } : {}),
     ...(error.budget ? { budget: error.budget } : {}),
   };

@@ -12,6 +12,12 @@ export const ProblemSchema = z
     code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]).openapi({ example: "VALIDATION_ERROR" }),
     requestId: z.string().openapi({ example: "0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a" }),
     success: z.literal(false),
+    error: z
+      .object({
+        code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]).openapi({ example: "VALIDATION_ERROR" }),
+        message: z.string().openapi({ example: "prompt: Too big: expected string to have <=5000 characters" }),
+      })
+      .openapi({ description: "`code` and `detail` again, where Banatie's v1 clients read them." }),
     errors: z
       .array(z.object({ field: z.string(), message: z.string() }))
       .optional()
@@ -124,6 +130,25 @@ export function pagination(limit: number, nextCursor: string | null) {
 
 export function listEnvelope<T extends z.ZodType>(item: T) {
   return z.object({ success: z.literal(true), data: z.array(item), pagination: PaginationSchema });
+}
+
+/** Offset pagination of the v1 lists (Banatie's shape): `total` rows match, `hasMore` when a next page exists. */
+export const OffsetPaginationSchema = z
+  .object({
+    total: z.number().int(),
+    limit: z.number().int(),
+    offset: z.number().int(),
+    hasMore: z.boolean(),
+  })
+  .openapi("OffsetPagination");
+
+/** The `pagination` member of a v1 list response, for a page of `limit` rows from `offset` out of `total`. */
+export function offsetPagination(total: number, limit: number, offset: number) {
+  return { total, limit, offset, hasMore: offset + limit < total };
+}
+
+export function offsetListEnvelope<T extends z.ZodType>(item: T) {
+  return z.object({ success: z.literal(true), data: z.array(item), pagination: OffsetPaginationSchema });
 }
 
 /** A problem response for a route's own error statuses. */

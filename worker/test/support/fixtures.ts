@@ -101,7 +101,8 @@ export async function quotaUsed(db: Database, keyId: string, windowStart?: Date)
 export async function insertImageRow(
   db: Database,
   scope: TestProject,
-  category: "generated" | "uploads" = "uploads",
+  category: "generated" | "uploads" | "references" = "uploads",
+  options: { flowId?: string; createdAt?: Date; deletedAt?: Date } = {},
 ): Promise<string> {
   const id = crypto.randomUUID();
   await db.insert(images).values({
@@ -114,6 +115,7 @@ export async function insertImageRow(
     width: 1,
     height: 1,
     sha256: "0".repeat(64),
+    ...options,
   });
   return id;
 }

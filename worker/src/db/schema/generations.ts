@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { index, integer, jsonb, pgEnum, pgTable, text, uuid } from "drizzle-orm/pg-core";
+import { check, index, integer, jsonb, pgEnum, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import type { TokenUsage } from "../../domain/usage";
 import { apiKeys } from "./api-keys";
 import { createdAt, id, timestampTz } from "./columns";
@@ -41,14 +41,27 @@ export const generations = pgTable(
     timings: jsonb().$type<GenerationTimings>().notNull().default({}),
     tokenUsage: jsonb().$type<TokenUsage>(),
     attempts: integer().notNull().default(0),
+    /** The flow the generation continues (flows are lazy, so no foreign key: see flows.ts); null outside any flow. */
+    flowId: uuid(),
+    /** The client's own JSON object (the API limits it to MAX_META_BYTES; the check is a backstop). */
+    meta: jsonb().$type<Record<string, unknown>>().notNull().default({}),
+    /** Times the generation was regenerated in place, keeping its image id. */
+    regenerationCount: integer().notNull().default(0),
     createdAt: createdAt(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     completedAt: timestampTz(),
+    deletedAt: timestampTz(),
   },
   (table) => [
     index("generations_api_key_created_idx").on(table.apiKeyId, table.createdAt.desc().nullsFirst()),
     index("generations_project_created_idx").on(table.projectId, table.createdAt.desc().nullsFirst()),
     // Maintenance looks for generations stuck in pending, oldest first: a handful among millions.
     index("generations_pending_created_idx").on(table.createdAt).where(sql`${table.status} = 'pending'`),
+    // A flow's generations in order (the flow view), and its counts.
+    index("generations_project_flow_created_idx")
+      .on(table.projectId, table.flowId, table.createdAt)
+      .where(sql`${table.flowId} is not null`),
+    check("generations_meta_size", sql`octet_length(${table.meta}::text) <= 8192`),
   ],
 );
 

@@ -11,6 +11,7 @@ import {
   MAX_OUTPUT_PIXELS,
   MAX_PAGE_SIZE,
   MAX_PROMPT_LENGTH,
+  MAX_REFERENCES,
   MAX_UPLOAD_BYTES,
   MAX_VARIANTS_PER_IMAGE,
 } from "../../domain/limits";
@@ -30,6 +31,7 @@ const info = {
     defaultPageSize: DEFAULT_PAGE_SIZE,
     defaultHourlyLimit: DEFAULT_HOURLY_LIMIT,
     maxImagePixels: MAX_IMAGE_PIXELS,
+    maxReferences: MAX_REFERENCES,
   },
   transformations: {
     maxOutputDimension: MAX_OUTPUT_DIMENSION,

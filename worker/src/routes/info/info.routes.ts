@@ -38,6 +38,7 @@ const InfoSchema = z
       defaultPageSize: z.number().int(),
       defaultHourlyLimit: z.number().int(),
       maxImagePixels: z.number().int(),
+      maxReferences: z.number().int().openapi({ description: "Most reference images one generation takes" }),
     }),
     transformations: z.object({
       maxOutputDimension: z.number().int(),
