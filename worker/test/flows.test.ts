@@ -155,7 +155,7 @@ describe("flows", () => {
     });
   });
 
-  it("delete their generations and unaliased images, and keep aliased images outside any flow", async () => {
+  it("delete their generations and the images no alias outside the flow names; project-aliased images stay, outside any flow", async () => {
     await withDb(async (db) => {
       const { scope, key, flowId, generationId, imageId } = await projectWithLazyFlow(db);
       const projectId = scope.project.id;
@@ -171,13 +171,15 @@ describe("flows", () => {
 
       const deleted = await deleteFlowRows(db, projectId, flowId);
       expect(deleted.generationIds.sort()).toEqual([generationId, secondGeneration].sort());
-      expect(deleted.deletedImages).toEqual([{ id: imageId, storageKey: expect.stringContaining(`/generated/${imageId}`) }]);
-      expect(deleted.imagesKept).toBe(2);
+      // An image named only by one of the flow's own aliases loses that alias with the flow: it goes too.
+      expect(deleted.deletedImages.map((image) => image.id).sort()).toEqual([imageId, flowAliased].sort());
+      expect(deleted.deletedImages).toContainEqual({ id: imageId, storageKey: expect.stringContaining(`/generated/${imageId}`) });
+      expect(deleted.imagesKept).toBe(1);
 
       expect(await liveness(db, "images", [imageId, projectAliased, flowAliased, outside])).toEqual({
         [imageId]: { deleted: true, flowId },
         [projectAliased]: { deleted: false, flowId: null },
-        [flowAliased]: { deleted: false, flowId: null },
+        [flowAliased]: { deleted: true, flowId },
         [outside]: { deleted: false, flowId: null },
       });
       expect(await liveness(db, "generations", [generationId, secondGeneration])).toEqual({

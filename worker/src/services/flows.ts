@@ -167,8 +167,8 @@ interface DeletedFlowRow extends Record<string, unknown> {
 
 /**
  * Deletes a flow in one transaction: its generations are soft-deleted; its live images are
- * soft-deleted unless an alias names them, in which case they leave the flow (flow_id null) and
- * stay; its row goes, and its flow aliases with it (cascade). Under the alias lock, so no alias
+ * soft-deleted unless an alias outside the flow names them (a project alias, or another flow's),
+ * in which case they leave the flow (flow_id null) and stay; its row goes, and its flow aliases with it (cascade). Under the alias lock, so no alias
  * appears on an image while it is judged. 404 FLOW_NOT_FOUND when the project has nothing of it.
  */
 export async function deleteFlowRows(db: Database, projectId: string, flowId: string): Promise<DeletedFlow> {
@@ -176,7 +176,11 @@ export async function deleteFlowRows(db: Database, projectId: string, flowId: st
     aliasLockStatement(db, projectId),
     db.execute<DeletedFlowRow>(sql`
       with flow_images as (
-        select i.id, exists (select 1 from image_aliases a where a.image_id = i.id) as aliased
+        -- The flow's own aliases go with it, so only an alias outside it keeps an image.
+        select i.id, exists (
+                 select 1 from image_aliases a
+                 where a.image_id = i.id and (a.flow_id is null or a.flow_id <> ${flowId})
+               ) as aliased
         from images i where i.project_id = ${projectId} and i.flow_id = ${flowId} and i.deleted_at is null
       ),
       generations_deleted as (
