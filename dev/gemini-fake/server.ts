@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import { IMAGE_MIME_TYPES, imageSize, sniffFormat } from "./image-parts.ts";
 import { encodePng } from "./png.ts";
 
 /**
@@ -22,7 +23,13 @@ import { encodePng } from "./png.ts";
  * `POST /__fake/script {marker, model?, text?, status?}`: a request whose prompt contains the
  * marker (and is for that model, if given) gets that text, or that error status.
  *
+ * Image parts (`inlineData`) are checked as Google checks them: more than 3 images, a MIME type
+ * other than PNG, JPEG, WebP, HEIC or HEIF, bytes that are not what the MIME type says, or a
+ * request over 20 MiB is a 400 INVALID_ARGUMENT. They count as input tokens by Google's tile rule.
+ *
  * Every call is recorded; `GET /__fake/requests` returns them and `POST /__fake/reset` clears them.
+ * An image part is recorded as its MIME type, size in bytes, sha256 and pixel size, not its
+ * base64, so the record stays small.
  */
 
 interface Script {
@@ -32,16 +39,32 @@ interface Script {
   status?: number;
 }
 
+/** An image part as the fake records it. */
+export interface RecordedImage {
+  mimeType: string;
+  bytes: number;
+  sha256: string;
+  /** Read from the image's header; null when it cannot be (HEIF, or bytes that are no image). */
+  width: number | null;
+  height: number | null;
+}
+
+export type RecordedPart = { text: string } | { inlineData: RecordedImage };
+
 export interface RecordedRequest {
   model: string;
   apiKey: string | undefined;
-  body: GenerateContentRequest;
+  body: GenerateContentRequest<RecordedPart>;
   /** Epoch milliseconds (fractional): tests order model calls against database and storage requests. */
   receivedAt: number;
+  /** The usage the answer reported, for a call answered with a response. */
+  usageMetadata?: ReturnType<typeof usage>;
 }
 
-interface GenerateContentRequest {
-  contents?: { role?: string; parts?: { text?: string }[] }[];
+type SentPart = { text?: string; inlineData?: { mimeType?: string; data?: string } };
+
+interface GenerateContentRequest<Part = SentPart> {
+  contents?: { role?: string; parts?: Part[] }[];
   systemInstruction?: unknown;
   generationConfig?: {
     responseModalities?: string[];
@@ -94,6 +117,38 @@ function errorBody(status: number, message: string) {
 /** Tokens Gemini 2.5 Flash Image writes for one image, whatever its aspect ratio. */
 export const FAKE_IMAGE_TOKENS = 1290;
 
+/** Google's limits on what a request may carry (Vertex AI and Gemini API docs). */
+export const MAX_IMAGES_PER_REQUEST = 3;
+export const MAX_REQUEST_BYTES = 20 * 1024 * 1024;
+
+/**
+ * Input tokens of an image by Google's rule: 258 when both sides are at most 384 px, otherwise
+ * 258 for each 768x768 tile it is cut into. An image of unknown size counts as one tile.
+ */
+export function fakeImageTokens(width: number | null, height: number | null): number {
+  if (width === null || height === null || (width <= 384 && height <= 384)) return 258;
+  return Math.ceil(width / 768) * Math.ceil(height / 768) * 258;
+}
+
+/** The record of an image part, or the reason Google would refuse it. */
+function recordImage(part: { mimeType?: string; data?: string }): RecordedImage | string {
+  const mimeType = part.mimeType ?? "";
+  const bytes = Buffer.from(part.data ?? "", "base64");
+  const format = sniffFormat(bytes);
+  const size = format ? imageSize(bytes, format) : null;
+  const recorded = {
+    mimeType,
+    bytes: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    width: size?.width ?? null,
+    height: size?.height ?? null,
+  };
+  const expected = IMAGE_MIME_TYPES[mimeType];
+  if (!expected) return `Unsupported MIME type: ${mimeType}`;
+  if (format !== expected) return `Unable to process input image: the data is not a valid ${mimeType}`;
+  return recorded;
+}
+
 /** Gemini's rough token count of a text: about four characters a token. */
 export const fakeTextTokens = (text: string) => Math.ceil(text.length / 4);
 
@@ -102,8 +157,10 @@ export const fakeTextTokens = (text: string) => Math.ceil(text.length / 4);
  * what the answer holds (1290 tokens per image, plus its text). A refusal of the prompt still
  * counts the prompt's tokens, and has no candidates to count.
  */
-function usage(prompt: string, answer: { text?: string; image?: boolean } = {}) {
-  const promptTokenCount = fakeTextTokens(prompt);
+function usage(prompt: string, answer: { text?: string; image?: boolean } = {}, images: RecordedImage[] = []) {
+  const textTokens = fakeTextTokens(prompt);
+  const imageTokens = images.reduce((sum, image) => sum + fakeImageTokens(image.width, image.height), 0);
+  const promptTokenCount = textTokens + imageTokens;
   const candidates = [
     ...(answer.text ? [{ modality: "TEXT", tokenCount: fakeTextTokens(answer.text) }] : []),
     ...(answer.image ? [{ modality: "IMAGE", tokenCount: FAKE_IMAGE_TOKENS }] : []),
@@ -111,7 +168,10 @@ function usage(prompt: string, answer: { text?: string; image?: boolean } = {}) 
   const candidatesTokenCount = candidates.reduce((sum, detail) => sum + detail.tokenCount, 0);
   return {
     promptTokenCount,
-    promptTokensDetails: [{ modality: "TEXT", tokenCount: promptTokenCount }],
+    promptTokensDetails: [
+      { modality: "TEXT", tokenCount: textTokens },
+      ...(images.length > 0 ? [{ modality: "IMAGE", tokenCount: imageTokens }] : []),
+    ],
     ...(candidates.length > 0 ? { candidatesTokenCount, candidatesTokensDetails: candidates } : {}),
     totalTokenCount: promptTokenCount + candidatesTokenCount,
   };
@@ -160,24 +220,61 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
 
     let body: GenerateContentRequest;
     try {
+      // Read to the end either way, so the client gets the answer rather than a reset connection.
       const chunks: Buffer[] = [];
-      for await (const part of req) chunks.push(part as Buffer);
+      let size = 0;
+      for await (const part of req) {
+        size += (part as Buffer).length;
+        if (size <= MAX_REQUEST_BYTES) chunks.push(part as Buffer);
+      }
+      if (size > MAX_REQUEST_BYTES) {
+        return send(400, errorBody(400, `Request payload size exceeds the limit: ${MAX_REQUEST_BYTES} bytes.`));
+      }
       body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as GenerateContentRequest;
     } catch {
       return send(400, errorBody(400, "Invalid JSON payload received."));
     }
     const apiKey = req.headers["x-goog-api-key"] as string | undefined;
     const model = route[2] ?? "";
-    requests.push({ model, apiKey, body, receivedAt: performance.timeOrigin + performance.now() });
+    const refusals: string[] = [];
+    const images: RecordedImage[] = [];
+    const recordedContents = (body.contents ?? []).map((content) => ({
+      ...content,
+      parts: (content.parts ?? []).map((part): RecordedPart => {
+        if (!part.inlineData) return { text: part.text ?? "" };
+        const image = recordImage(part.inlineData);
+        if (typeof image === "string") {
+          refusals.push(image);
+          return { inlineData: { mimeType: part.inlineData.mimeType ?? "", bytes: 0, sha256: "", width: null, height: null } };
+        }
+        images.push(image);
+        return { inlineData: image };
+      }),
+    }));
+    const recorded: RecordedRequest = {
+      model,
+      apiKey,
+      body: { ...body, contents: recordedContents },
+      receivedAt: performance.timeOrigin + performance.now(),
+    };
+    requests.push(recorded);
 
     if (!apiKey || (options.apiKey && apiKey !== options.apiKey)) {
       return send(400, errorBody(400, "API key not valid. Please pass a valid API key."));
+    }
+    if (refusals.length > 0) return send(400, errorBody(400, refusals[0] as string));
+    if (images.length + refusals.length > MAX_IMAGES_PER_REQUEST) {
+      return send(400, errorBody(400, `Too many images in the request: at most ${MAX_IMAGES_PER_REQUEST} are allowed.`));
     }
 
     const prompt = (body.contents ?? [])
       .flatMap((content) => content.parts ?? [])
       .map((part) => part.text ?? "")
       .join("\n");
+    const answer = (status: number, response: { usageMetadata: ReturnType<typeof usage>; [member: string]: unknown }) => {
+      recorded.usageMetadata = response.usageMetadata;
+      return send(status, response);
+    };
     const script = scripts.find((entry) => prompt.includes(entry.marker) && (!entry.model || entry.model === model));
     const delay = Number(directive(prompt, "delay") ?? 0);
     if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
@@ -205,14 +302,18 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     };
     const blockReason = directive(prompt, "block");
     if (blockReason !== undefined) {
-      return send(200, { promptFeedback: { blockReason: blockReason || "SAFETY" }, usageMetadata: usage(prompt), ...base });
+      return answer(200, {
+        promptFeedback: { blockReason: blockReason || "SAFETY" },
+        usageMetadata: usage(prompt, {}, images),
+        ...base,
+      });
     }
 
     const finishReason = directive(prompt, "finish");
     if (finishReason !== undefined) {
-      return send(200, {
+      return answer(200, {
         candidates: [{ content: { role: "model", parts: [] }, finishReason: finishReason || "IMAGE_SAFETY", index: 0 }],
-        usageMetadata: usage(prompt),
+        usageMetadata: usage(prompt, {}, images),
         ...base,
       });
     }
@@ -224,7 +325,11 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     const withImage = wantsImage && directive(prompt, "text-only") === undefined;
     if (withImage) {
       const [width, height] = SIZES[body.generationConfig?.imageConfig?.aspectRatio ?? "1:1"] ?? [1024, 1024];
-      const seed = createHash("sha256").update(prompt).digest().readUInt32BE(0);
+      // The references' contents tint the picture too: another image under the same alias gives another picture.
+      const seed = createHash("sha256")
+        .update([prompt, ...images.map((image) => image.sha256)].join("\n"))
+        .digest()
+        .readUInt32BE(0);
       const cacheKey = `${width}x${height}:${seed}`;
       let data = pngCache.get(cacheKey);
       if (!data) {
@@ -233,9 +338,9 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
       }
       parts.push({ inlineData: { mimeType: "image/png", data } });
     }
-    return send(200, {
+    return answer(200, {
       candidates: [{ content: { role: "model", parts }, finishReason: "STOP", index: 0 }],
-      usageMetadata: usage(prompt, { text, image: withImage }),
+      usageMetadata: usage(prompt, { text, image: withImage }, images),
       ...base,
     });
   });

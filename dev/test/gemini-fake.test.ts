@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { ApiError, GoogleGenAI } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeRgbPng } from "../gemini-fake/png.ts";
 import { type GeminiFake, startGeminiFake } from "../gemini-fake/server.ts";
 
 let fake: GeminiFake;
@@ -118,5 +120,73 @@ describe("Gemini-protocol fake", () => {
     const started = performance.now();
     await generateImage("slow [fake:delay=300]");
     expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+  });
+
+  describe("image parts", () => {
+    const png = (width: number, height: number, red = 0) =>
+      encodeRgbPng(width, height, (row) => {
+        for (let x = 0; x < width; x++) row[x * 3] = red;
+      });
+    const imagePart = (bytes: Buffer, mimeType = "image/png") => ({ inlineData: { mimeType, data: bytes.toString("base64") } });
+    const withImages = (text: string, ...images: ReturnType<typeof imagePart>[]) =>
+      ai.models.generateContent({
+        model: MODEL,
+        contents: [{ role: "user", parts: [...images, { text }] }],
+        config: { responseModalities: ["IMAGE"], imageConfig: { aspectRatio: "1:1" } },
+      });
+
+    it("records each image part as its MIME type, size, sha256 and pixel size, in order, and counts it by Google's tiles", async () => {
+      const small = png(100, 80, 10);
+      const wide = png(800, 400, 20);
+      const response = await withImages("combine these", imagePart(small), imagePart(wide));
+
+      expect(response.candidates?.[0]?.finishReason).toBe("STOP");
+      const sha256 = (bytes: Buffer) => createHash("sha256").update(bytes).digest("hex");
+      expect(fake.requests.at(-1)?.body.contents?.[0]?.parts).toEqual([
+        { inlineData: { mimeType: "image/png", bytes: small.length, sha256: sha256(small), width: 100, height: 80 } },
+        { inlineData: { mimeType: "image/png", bytes: wide.length, sha256: sha256(wide), width: 800, height: 400 } },
+        { text: "combine these" },
+      ]);
+      // 258 for an image within 384x384; 2x1 tiles of 768 for 800x400.
+      const textTokens = Math.ceil("combine these".length / 4);
+      expect(response.usageMetadata?.promptTokensDetails).toEqual([
+        { modality: "TEXT", tokenCount: textTokens },
+        { modality: "IMAGE", tokenCount: 258 + 2 * 258 },
+      ]);
+      expect(response.usageMetadata?.promptTokenCount).toBe(textTokens + 3 * 258);
+      expect(fake.requests.at(-1)?.usageMetadata).toEqual(response.usageMetadata);
+    });
+
+    it("draws another picture for the same prompt with other images", async () => {
+      const picture = async (red: number) =>
+        (await withImages("same words", imagePart(png(16, 16, red)))).candidates?.[0]?.content?.parts?.find(
+          (part) => part.inlineData,
+        )?.inlineData?.data;
+      expect(await picture(1)).not.toBe(await picture(2));
+    });
+
+    it.each([
+      ["a fourth image", () => withImages("four", ...[1, 2, 3, 4].map((red) => imagePart(png(8, 8, red)))), /at most 3/],
+      ["a GIF", () => withImages("gif", imagePart(Buffer.from("GIF89a\x01\x00\x01\x00"), "image/gif")), /MIME type/],
+      ["PNG bytes sent as JPEG", () => withImages("liar", imagePart(png(8, 8), "image/jpeg")), /not a valid image\/jpeg/],
+      [
+        "text bytes sent as WebP",
+        () => withImages("text", imagePart(Buffer.from("hello"), "image/webp")),
+        /not a valid image\/webp/,
+      ],
+    ])("refuses %s with 400 INVALID_ARGUMENT, as Google does", async (_, send, message) => {
+      const attempt = send();
+      await expect(attempt).rejects.toBeInstanceOf(ApiError);
+      await expect(attempt).rejects.toMatchObject({ status: 400, message: expect.stringMatching(message) });
+      expect(fake.requests.at(-1)?.usageMetadata).toBeUndefined();
+    });
+
+    it("refuses a request over 20 MiB with 400 and still answers it", async () => {
+      const huge = Buffer.alloc(16 * 1024 * 1024, 1);
+      huge.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      // 16 MiB is 21.3 MiB as base64.
+      const attempt = withImages("too big", imagePart(huge));
+      await expect(attempt).rejects.toMatchObject({ status: 400, message: expect.stringMatching(/exceeds the limit/) });
+    });
   });
 });

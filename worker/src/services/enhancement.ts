@@ -4,6 +4,7 @@ import { apiKeys, promptCache } from "../db/schema";
 import type { Template } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import type { TokenCounts } from "../domain/pricing";
+import type { ReferenceLabel } from "../domain/references";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError } from "../lib/errors";
 import type { EnhancedPrompt, PromptEnhancer } from "../providers/prompt-enhancer";
@@ -23,8 +24,15 @@ export function normalizePrompt(prompt: string): string {
   return prompt.normalize("NFC").trim().replace(/\s+/g, " ").toLowerCase();
 }
 
-function cacheKey(prompt: string, template: Template, model: string): Promise<string> {
-  return sha256Hex(JSON.stringify([normalizePrompt(prompt), template, model]));
+/**
+ * The prompt cache's key. References change what an enhancement must say (an edit of them, not a
+ * new scene), so their count and labels are part of it; without any the key is what it always
+ * was, and existing entries still hit.
+ */
+function cacheKey(prompt: string, template: Template, model: string, references: readonly ReferenceLabel[]): Promise<string> {
+  const parts: string[] = [normalizePrompt(prompt), template, model];
+  if (references.length > 0) parts.push(`refs:${references.length}|${references.map(({ label }) => label ?? "").join("|")}`);
+  return sha256Hex(JSON.stringify(parts));
 }
 
 /** What the prompt cache holds for one prompt: its entry's hash, and the enhancement if cached. */
@@ -44,9 +52,10 @@ export async function lookUpPromptCache(
   keyHash: string,
   prompt: string,
   template: Template,
+  references: readonly ReferenceLabel[] = [],
 ): Promise<PromptCacheLookup | null> {
   if (deps.enhancer.enhancer === "template") return null;
-  const hash = await cacheKey(prompt, template, deps.enhancer.model);
+  const hash = await cacheKey(prompt, template, deps.enhancer.model, references);
   const [hit] = await deps.db
     .select({ result: promptCache.result })
     .from(promptCache)
@@ -61,7 +70,8 @@ export async function lookUpPromptCache(
  * (made alongside authentication when the caller passes `lookup`) instead of a model call, and
  * no project learns from a hit what another one prompted; the offline template enhancer is
  * cheaper than the cache and is not cached. Counting a hit and keeping a new entry wait for
- * nobody: they run after the response.
+ * nobody: they run after the response. `references` are the images the image model will get
+ * (a `lookup` passed along must have been made with the same ones).
  */
 export async function enhancePrompt(
   deps: { db: Database; enhancer: PromptEnhancer; defer: (task: () => Promise<unknown>) => void },
@@ -69,12 +79,15 @@ export async function enhancePrompt(
   prompt: string,
   template: Template,
   lookup?: PromptCacheLookup | null,
+  references: readonly ReferenceLabel[] = [],
 ): Promise<Enhancement> {
   const { db, enhancer } = deps;
   const base = { originalPrompt: prompt, template, enhancer: enhancer.enhancer, model: enhancer.model };
-  if (enhancer.enhancer === "template") return { ...base, ...(await enhancer.enhance({ prompt, template })), cached: false };
+  const request = { prompt, template, references };
+  if (enhancer.enhancer === "template") return { ...base, ...(await enhancer.enhance(request)), cached: false };
 
-  const { hash, hit } = lookup ?? (await lookUpProjectCache(db, projectId, await cacheKey(prompt, template, enhancer.model)));
+  const { hash, hit } =
+    lookup ?? (await lookUpProjectCache(db, projectId, await cacheKey(prompt, template, enhancer.model, references)));
   const entry = and(eq(promptCache.projectId, projectId), eq(promptCache.hash, hash));
   if (hit) {
     deps.defer(() =>
@@ -87,7 +100,7 @@ export async function enhancePrompt(
   }
 
   // What the call used belongs to this request only; the cache keeps the enhancement.
-  const { usage, tokens, ...result } = await enhancer.enhance({ prompt, template });
+  const { usage, tokens, ...result } = await enhancer.enhance(request);
   deps.defer(() =>
     db.insert(promptCache).values({ projectId, hash, template, enhancerModel: enhancer.model, result }).onConflictDoNothing(),
   );

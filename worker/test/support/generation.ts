@@ -10,12 +10,32 @@ import { createProject, insertKey, type TestKey, type TestProject, withDb } from
 /** Bindings that switch the Worker to Gemini, served by the project's Gemini-protocol fake. */
 export const GEMINI_ENV = { GEMINI_API_KEY: "test-gemini-key", GEMINI_TIMEOUT_MS: "1500", GEMINI_MAX_ATTEMPTS: "3" };
 
+/** An image part as the fake records it: its MIME type, byte count, sha256 and header size, not its data. */
+export interface FakeImagePart {
+  mimeType: string;
+  bytes: number;
+  sha256: string;
+  width: number | null;
+  height: number | null;
+}
+
+export type FakePart = { text: string; inlineData?: undefined } | { inlineData: FakeImagePart; text?: undefined };
+
+/** What the fake reported a call used; absent for a call it refused. */
+export interface FakeUsageMetadata {
+  promptTokenCount?: number;
+  candidatesTokenCount?: number;
+  promptTokensDetails?: { modality: string; tokenCount: number }[];
+  candidatesTokensDetails?: { modality: string; tokenCount: number }[];
+}
+
 export interface FakeRequest {
   model: string;
   apiKey: string;
   receivedAt: number;
+  usageMetadata?: FakeUsageMetadata;
   body: {
-    contents: { parts: { text?: string }[] }[];
+    contents: { parts: FakePart[] }[];
     systemInstruction?: { parts?: { text?: string }[] } | string;
     generationConfig?: { responseModalities?: string[]; responseMimeType?: string; imageConfig?: { aspectRatio?: string } };
   };

@@ -1,7 +1,9 @@
+import type { ContentListUnion } from "@google/genai";
 import { IMAGE_OUTPUT_TOKENS, type TokenCounts } from "../../domain/pricing";
+import { imageInputTokens, legendBytes, promptWithLegend, sentSize } from "../../domain/references";
 import { inputTokenBound } from "../../domain/token-bounds";
 import { AppError } from "../../lib/errors";
-import type { ImageModel } from "../image-model";
+import type { ImageModel, ImageRequest, ReferenceShape } from "../image-model";
 import type { GeminiClient } from "./client";
 import { tokensOf, usageOf } from "./usage";
 
@@ -25,8 +27,38 @@ const MAX_MODEL_TEXT = 500;
  */
 export const IMAGE_CALL_TEXT_ALLOWANCE = 512;
 
-/** ES2025's native decoder (in workerd); TypeScript's lib does not know it yet. */
+/** ES2025's native decoder and encoder (in workerd); TypeScript's lib does not know them yet. */
 const fromBase64 = (Uint8Array as unknown as { fromBase64?: (base64: string) => Uint8Array }).fromBase64;
+const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
+
+/** Chunks of the btoa fallback: String.fromCharCode takes its bytes as arguments, which are limited. */
+const BTOA_CHUNK = 0x8000;
+
+/** References leave as megabytes of base64, which the native encoder writes without a detour through strings. */
+function encodeBase64(bytes: Uint8Array): string {
+  if (nativeToBase64) return nativeToBase64.call(bytes);
+  let binary = "";
+  for (let at = 0; at < bytes.length; at += BTOA_CHUNK) {
+    binary += String.fromCharCode(...bytes.subarray(at, at + BTOA_CHUNK));
+  }
+  return btoa(binary);
+}
+
+/**
+ * What the model reads. A prompt alone goes as a plain text, as it always has. With references,
+ * one user turn holds the images first, in order, and then one text (the legend naming them,
+ * then the prompt): Google's composition examples put the instruction after the images.
+ */
+function contentsOf({ prompt, references = [] }: ImageRequest): ContentListUnion {
+  if (references.length === 0) return prompt;
+  const images = references.map(({ bytes, mimeType }) => ({ inlineData: { mimeType, data: encodeBase64(bytes) } }));
+  return [{ role: "user", parts: [...images, { text: promptWithLegend(prompt, references) }] }];
+}
+
+/** Input tokens of the references, counted on the size they are sent at (services/references.ts fits them). */
+function referenceTokens(references: readonly ReferenceShape[]): number {
+  return references.reduce((sum, reference) => sum + imageInputTokens(sentSize(reference)), 0);
+}
 
 /** Images arrive as megabytes of base64: the native decoder is a hundred times faster than atob. */
 function decodeBase64(data: string, chargedTokens: TokenCounts | undefined): Uint8Array {
@@ -45,15 +77,18 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
     checkReachable: (signal) => client.getModel(model, signal),
     // One call is billed: retries follow calls that failed, which Google does not bill. (A call
     // abandoned at our timeout may still be billed upstream; it reports no usage to record.)
-    tokenBound: (promptBytes) => ({
-      input: { text: inputTokenBound(promptBytes) },
+    tokenBound: (promptBytes, references = []) => ({
+      input: {
+        text: inputTokenBound(promptBytes + legendBytes(references)),
+        ...(references.length > 0 ? { image: referenceTokens(references) } : {}),
+      },
       output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
     }),
-    async generate({ prompt, aspectRatio }) {
+    async generate(request) {
       const { response, attempts } = await client.generateContent({
         model,
-        contents: prompt,
-        config: { responseModalities: ["IMAGE"], imageConfig: { aspectRatio } },
+        contents: contentsOf(request),
+        config: { responseModalities: ["IMAGE"], imageConfig: { aspectRatio: request.aspectRatio } },
       });
 
       // From here on the model has answered: a refusal was still paid for, and says so.
