@@ -1,0 +1,117 @@
+import { describe, expect, it } from "vitest";
+import { REFERENCE_MAX_INLINE_BYTES, REFERENCE_MAX_INLINE_SIDE } from "../src/domain/references";
+import { encodeImage } from "../src/images/codec";
+import { loadReferences } from "../src/services/references";
+import { type FakeImagePart, fakeRequests, freshProjectKey, marker } from "./support/generation";
+import { imageFile } from "./support/images";
+import { geminiModels, testStore, uploadReference } from "./support/references";
+
+/** The parts of the one image-model call whose prompt holds `tag`. */
+async function partsSeen(tag: string) {
+  const calls = await fakeRequests(tag);
+  expect(calls).toHaveLength(1);
+  return calls[0]?.body.contents.flatMap((content) => content.parts) ?? [];
+}
+
+/** A PNG of random-ish red over smooth green and blue: megabytes that PNG cannot squeeze. */
+async function noisyPng(width: number, height: number): Promise<Uint8Array> {
+  const data = new Uint8ClampedArray(width * height * 4);
+  let state = 0x9e3779b9;
+  for (let i = 0, pixel = 0; i < data.length; i += 4, pixel++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    data.set([state & 255, (pixel % width) & 255, Math.floor(pixel / width) & 255, 255], i);
+  }
+  return (await encodeImage({ data, width, height }, "png")).bytes;
+}
+
+describe("references reach Gemini as inline images before one text part", () => {
+  it.each([
+    [1, ["png"]],
+    [2, ["png", "jpeg"]],
+    [3, ["png", "jpeg", "webp"]],
+  ] as const)("sends %i reference(s) in order, as stored, then the legend and the prompt", async (_, formats) => {
+    const { key } = await freshProjectKey();
+    const stored = [];
+    for (const [index, format] of formats.entries()) {
+      const bytes = await imageFile(format, 64 + index * 10, 48);
+      stored.push(await uploadReference(key.key, bytes, `ref-${index}.${format}`, index === 1 ? null : `@ref${index}`));
+    }
+    const references = await loadReferences({ store: testStore() }, stored);
+    const tag = marker();
+    await geminiModels().imageModel.generate({ prompt: `put them together ${tag}`, aspectRatio: "1:1", references });
+
+    const parts = await partsSeen(tag);
+    expect(parts).toHaveLength(formats.length + 1);
+    expect(parts.slice(0, -1).map((part) => part.inlineData)).toEqual(
+      stored.map(
+        (reference): FakeImagePart => ({
+          mimeType: reference.mimeType,
+          bytes: reference.bytes,
+          sha256: reference.sha256,
+          width: reference.width,
+          height: reference.height,
+        }),
+      ),
+    );
+    expect(stored.map((reference) => reference.mimeType)).toEqual(formats.map((format) => `image/${format}`));
+    const names = ["image 1 = @ref0", "image 2 = an image without an alias", "image 3 = @ref2"].slice(0, formats.length);
+    expect(parts.at(-1)).toEqual({ text: `Reference images above, in order: ${names.join(", ")}.\nput them together ${tag}` });
+  });
+
+  it("shrinks a 4.8 MB upload to 1536 px on its longest side before sending it", async () => {
+    const { key } = await freshProjectKey();
+    const bytes = await noisyPng(1800, 1200);
+    expect(bytes.byteLength).toBeGreaterThan(REFERENCE_MAX_INLINE_BYTES);
+    expect(bytes.byteLength).toBeLessThan(5 * 1024 * 1024);
+    const stored = await uploadReference(key.key, bytes, "large.png", "@large");
+    const references = await loadReferences({ store: testStore() }, [stored]);
+    const tag = marker();
+    await geminiModels().imageModel.generate({ prompt: `make it blue ${tag}`, aspectRatio: "4:3", references });
+
+    const [image, text] = await partsSeen(tag);
+    // Noise stays over 3 MiB as a PNG even at 1536 px, so it leaves as a JPEG.
+    expect(image?.inlineData).toMatchObject({ mimeType: "image/jpeg", width: REFERENCE_MAX_INLINE_SIDE, height: 1024 });
+    expect(image?.inlineData?.bytes).toBeLessThanOrEqual(REFERENCE_MAX_INLINE_BYTES);
+    expect(image?.inlineData?.sha256).not.toBe(stored.sha256);
+    expect(text?.text).toBe(`Reference images above, in order: image 1 = @large.\nmake it blue ${tag}`);
+  });
+
+  it("fits a PNG wider than 1536 px as a PNG, and a JPEG as a JPEG, keeping their ratios", async () => {
+    const { key } = await freshProjectKey();
+    const wide = await uploadReference(key.key, await imageFile("png", 2000, 1000), "wide.png", "@wide");
+    const tall = await uploadReference(key.key, await imageFile("jpeg", 900, 1800), "tall.jpg", "@tall");
+    const references = await loadReferences({ store: testStore() }, [wide, tall]);
+    const tag = marker();
+    await geminiModels().imageModel.generate({ prompt: `side by side ${tag}`, aspectRatio: "16:9", references });
+
+    const [first, second] = await partsSeen(tag);
+    expect(first?.inlineData).toMatchObject({ mimeType: "image/png", width: 1536, height: 768 });
+    expect(second?.inlineData).toMatchObject({ mimeType: "image/jpeg", width: 768, height: 1536 });
+  });
+
+  it("sends a prompt without references as the one text part it always was", async () => {
+    const tag = marker();
+    const prompt = `a lighthouse at dusk ${tag}`;
+    await geminiModels().imageModel.generate({ prompt, aspectRatio: "1:1" });
+    await geminiModels().imageModel.generate({ prompt: `${prompt} again`, aspectRatio: "1:1", references: [] });
+
+    const calls = await fakeRequests(tag);
+    expect(calls.map((call) => call.body.contents)).toEqual([
+      [{ role: "user", parts: [{ text: prompt }] }],
+      [{ role: "user", parts: [{ text: `${prompt} again` }] }],
+    ]);
+  });
+
+  it("refuses a reference whose stored file is gone, naming it, before any model call", async () => {
+    const { key } = await freshProjectKey();
+    const stored = await uploadReference(key.key, await imageFile("png"), "gone.png", "@gone");
+    await testStore().delete(stored.storageKey);
+
+    await expect(loadReferences({ store: testStore() }, [stored])).rejects.toMatchObject({
+      code: "NOT_FOUND",
+      message: expect.stringContaining(`Reference image 1 (${stored.imageId})`),
+    });
+  });
+});
