@@ -49,7 +49,7 @@ const BAND_HEIGHT = 0.5;
 const GAP = 0.04;
 
 /** Where each reference goes: one in a centred cell of 70%, two or three side by side across the middle. */
-export function referenceCells(width: number, height: number, count: number): Cell[] {
+function referenceCells(width: number, height: number, count: number): Cell[] {
   if (count === 1) {
     const cell = { width: Math.round(width * SINGLE_CELL), height: Math.round(height * SINGLE_CELL) };
     return [{ ...cell, x: Math.round((width - cell.width) / 2), y: Math.round((height - cell.height) / 2) }];
