@@ -4,13 +4,19 @@ import type { ApiBody } from "../../site/src/lib/api-contract";
 import { loadConfig } from "../src/config";
 import { MAX_ENHANCED_PROMPT_LENGTH } from "../src/domain/enhancement";
 import { costMicros, IMAGE_OUTPUT_TOKENS, type Modality, PRICE_VERSION, priceOf, type TokenCounts } from "../src/domain/pricing";
-import { FRAMING_TOKENS } from "../src/domain/token-bounds";
+import { imageInputTokens, legendBytes, type ReferenceLabel, sentSize } from "../src/domain/references";
+import { FRAMING_TOKENS, utf8Bytes } from "../src/domain/token-bounds";
 import { IMAGE_CALL_TEXT_ALLOWANCE } from "../src/providers/gemini/image-model";
 import { ENHANCER_MAX_OUTPUT_TOKENS } from "../src/providers/gemini/prompt-enhancer";
+import { enhancePrompt } from "../src/services/enhancement";
+import { quoteGeneration } from "../src/services/quotes";
+import { loadReferences } from "../src/services/references";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, readProblem, testEnv } from "./support/app";
 import { insertKey, quotaUsed, setQuotaUsed, withDb } from "./support/fixtures";
 import { type FakeRequest, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
+import { imageFile } from "./support/images";
+import { geminiModels, testStore, uploadReference } from "./support/references";
 
 const DEFAULT_PROMPT = "кот в космосе";
 
@@ -220,19 +226,6 @@ interface UsageMetadata {
   candidatesTokensDetails?: { modality: string; tokenCount: number }[];
 }
 
-/**
- * The usage the fake reports for a call, asked by sending it the same request again; none for a
- * call it answered with an error, which Google does not bill.
- */
-async function usageOf(call: FakeRequest): Promise<UsageMetadata | undefined> {
-  const response = await fetch(`${testEnv.GEMINI_BASE_URL}/v1beta/models/${call.model}:generateContent`, {
-    method: "POST",
-    headers: { "content-type": "application/json", "x-goog-api-key": call.apiKey },
-    body: JSON.stringify(call.body),
-  });
-  return ((await response.json()) as { usageMetadata?: UsageMetadata }).usageMetadata;
-}
-
 const modality = (name: string): Modality => (name.toUpperCase() === "IMAGE" ? "image" : "text");
 
 /**
@@ -260,7 +253,8 @@ async function costOfCalls(calls: FakeRequest[]) {
     const wantsImage = call.body.generationConfig?.responseModalities?.includes("IMAGE") ?? false;
     const price = priceOf("gemini", call.model);
     if (!price) throw new Error(`no price for ${call.model}`);
-    const usage = await usageOf(call);
+    // Recorded with the call; none for a call answered with an error, which Google does not bill.
+    const usage = call.usageMetadata;
     if (usage) costs[wantsImage ? "generation" : "enhancement"] += costMicros(price, tokensOf(usage, wantsImage));
   }
   return costs;
@@ -304,6 +298,92 @@ describe("the bound holds against what the model then reports", () => {
     );
     const spent = await costOfCalls(calls);
 
+    expect(spent.generation).toBeGreaterThan(0);
+    expect(quoted.breakdown.generation).toBeGreaterThanOrEqual(spent.generation);
+    expect(quoted.breakdown.enhancement).toBeGreaterThanOrEqual(spent.enhancement);
+    expect(quoted.usdMicros).toBeGreaterThanOrEqual(spent.enhancement + spent.generation);
+  });
+});
+
+describe("quotes with reference images", () => {
+  it("counts each reference by Google's tiles at the size it is sent at", () => {
+    expect(imageInputTokens({ width: 384, height: 384 })).toBe(258);
+    expect(imageInputTokens({ width: 385, height: 100 })).toBe(258);
+    expect(imageInputTokens({ width: 769, height: 768 })).toBe(2 * 258);
+    expect(imageInputTokens({ width: 1536, height: 1536 })).toBe(4 * 258);
+    // Larger references are sent fitted within 1536 px: at most 4 tiles each.
+    expect(sentSize({ width: 4096, height: 2048 })).toEqual({ width: 1536, height: 768 });
+    expect(imageInputTokens(sentSize({ width: 4096, height: 4096 }))).toBe(4 * 258);
+
+    const references = [
+      { width: 4096, height: 2048, label: "@hero" },
+      { width: 300, height: 200, label: null },
+      { width: 1000, height: 1000, label: "@logo" },
+    ];
+    const prompt = "put the logo on the hero's shirt";
+    const quote = quoteGeneration(geminiModels(), { prompt, autoEnhance: false, template: "general", references });
+    expect(quote.breakdown.generation).toBe(
+      costMicros(geminiImagePrice(), {
+        input: { text: utf8Bytes(prompt) + legendBytes(references) + FRAMING_TOKENS, image: (2 + 1 + 4) * 258 },
+        output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
+      }),
+    );
+    const without = quoteGeneration(geminiModels(), { prompt, autoEnhance: true, template: "general" });
+    const withReferences = quoteGeneration(geminiModels(), { prompt, autoEnhance: true, template: "general", references });
+    // The enhancer is told about them too: a longer request.
+    expect(withReferences.breakdown.enhancement).toBeGreaterThan(without.breakdown.enhancement);
+  });
+
+  it.each([
+    ["without enhancement", false],
+    ["with enhancement", true],
+  ])("is never below what the fake bills for three references, %s", async (_, autoEnhance) => {
+    const { scope, key } = await freshProjectKey();
+    const stored = [
+      await uploadReference(key.key, await imageFile("png", 2000, 1000), "wide.png", "@wide"),
+      await uploadReference(key.key, await imageFile("jpeg", 800, 800), "square.jpg", null),
+      await uploadReference(key.key, await imageFile("webp", 200, 300), "small.webp", "@small"),
+    ];
+    const labels: ReferenceLabel[] = stored.map(({ alias }) => ({ label: alias ?? null }));
+    const tag = marker();
+    // Without enhancement a short prompt, so the references' tokens are most of the call.
+    const prompt = autoEnhance ? `${"ставь логотип на рубашку ".repeat(20)}${tag}` : `logo on the shirt ${tag}`;
+    if (autoEnhance) {
+      await scriptFake({
+        marker: tag,
+        model: "gemini-2.5-flash",
+        text: JSON.stringify({
+          enhancedPrompt: `${tag} ${"The logo from image 3 on the shirt of @wide, ".repeat(40)}`,
+          detectedLanguage: "ru",
+          translated: true,
+          improvements: [],
+        }),
+      });
+    }
+    const models = geminiModels();
+    const quoted = quoteGeneration(models, {
+      prompt,
+      autoEnhance,
+      template: "general",
+      references: stored.map(({ width, height, alias }) => ({ width, height, label: alias ?? null })),
+    });
+
+    const finalPrompt = autoEnhance
+      ? (
+          await withDb((db) =>
+            enhancePrompt({ db, enhancer: models.enhancer, defer: () => {} }, scope.project.id, prompt, "general", null, labels),
+          )
+        ).enhancedPrompt
+      : prompt;
+    const references = await loadReferences({ store: testStore() }, stored);
+    await models.imageModel.generate({ prompt: finalPrompt, aspectRatio: "1:1", references });
+
+    const calls = await fakeRequests(tag);
+    expect(calls).toHaveLength(autoEnhance ? 2 : 1);
+    const imageCall = calls.find((call) => call.model === "gemini-2.5-flash-image");
+    // 2000x1000 is sent as 1536x768 (2 tiles), 800x800 as 4 tiles, 200x300 as 1.
+    expect(imageCall?.usageMetadata?.promptTokensDetails).toContainEqual({ modality: "IMAGE", tokenCount: 7 * 258 });
+    const spent = await costOfCalls(calls);
     expect(spent.generation).toBeGreaterThan(0);
     expect(quoted.breakdown.generation).toBeGreaterThanOrEqual(spent.generation);
     expect(quoted.breakdown.enhancement).toBeGreaterThanOrEqual(spent.enhancement);
