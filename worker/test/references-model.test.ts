@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { REFERENCE_MAX_INLINE_BYTES, REFERENCE_MAX_INLINE_SIDE } from "../src/domain/references";
 import { encodeImage } from "../src/images/codec";
 import { loadReferences } from "../src/services/references";
-import { type FakeImagePart, fakeRequests, freshProjectKey, marker } from "./support/generation";
+import { api } from "./support/app";
+import { type FakeImagePart, fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
 import { imageFile } from "./support/images";
 import { geminiModels, testStore, uploadReference } from "./support/references";
 
@@ -102,6 +103,17 @@ describe("references reach Gemini as inline images before one text part", () => 
       [{ role: "user", parts: [{ text: prompt }] }],
       [{ role: "user", parts: [{ text: `${prompt} again` }] }],
     ]);
+  });
+
+  it("keeps text-to-image sending its prompt alone, as one text part", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const prompt = `a red fox in snow ${tag}`;
+    const response = await api("/api/text-to-image", { key: key.key, body: { prompt, autoEnhance: false }, env: GEMINI_ENV });
+    expect(response.status, await response.clone().text()).toBe(201);
+    await response.body?.cancel();
+
+    expect((await fakeRequests(tag)).map((call) => call.body.contents)).toEqual([[{ role: "user", parts: [{ text: prompt }] }]]);
   });
 
   it("refuses a reference whose stored file is gone, naming it, before any model call", async () => {

@@ -5,7 +5,8 @@
  * A text of N UTF-8 bytes is at most N tokens: Gemini's tokenizer (SentencePiece with byte
  * fallback) gives every token at least one whole character or one byte of one, and a character
  * is at least one byte. Each call adds a few tokens of its own (turn and role markers), which
- * FRAMING_TOKENS covers many times over.
+ * FRAMING_TOKENS covers many times over. Reference images are counted by Google's own rule, on
+ * the size they are sent at (imageInputTokens in domain/references.ts).
  */
 import type { TokenCounts } from "./pricing";
 
