@@ -130,13 +130,13 @@ export function fakeImageTokens(width: number | null, height: number | null): nu
   return Math.ceil(width / 768) * Math.ceil(height / 768) * 258;
 }
 
-/** The record of an image part, or the reason Google would refuse it. */
-function recordImage(part: { mimeType?: string; data?: string }): RecordedImage | string {
+/** The record of an image part, and the reason Google would refuse it, if it would. */
+function recordImage(part: { mimeType?: string; data?: string }): { image: RecordedImage; refusal?: string } {
   const mimeType = part.mimeType ?? "";
   const bytes = Buffer.from(part.data ?? "", "base64");
   const format = sniffFormat(bytes);
   const size = format ? imageSize(bytes, format) : null;
-  const recorded = {
+  const image = {
     mimeType,
     bytes: bytes.length,
     sha256: createHash("sha256").update(bytes).digest("hex"),
@@ -144,9 +144,9 @@ function recordImage(part: { mimeType?: string; data?: string }): RecordedImage 
     height: size?.height ?? null,
   };
   const expected = IMAGE_MIME_TYPES[mimeType];
-  if (!expected) return `Unsupported MIME type: ${mimeType}`;
-  if (format !== expected) return `Unable to process input image: the data is not a valid ${mimeType}`;
-  return recorded;
+  if (!expected) return { image, refusal: `Unsupported MIME type: ${mimeType}` };
+  if (format !== expected) return { image, refusal: `Unable to process input image: the data is not a valid ${mimeType}` };
+  return { image };
 }
 
 /** Gemini's rough token count of a text: about four characters a token. */
@@ -242,12 +242,9 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
       ...content,
       parts: (content.parts ?? []).map((part): RecordedPart => {
         if (!part.inlineData) return { text: part.text ?? "" };
-        const image = recordImage(part.inlineData);
-        if (typeof image === "string") {
-          refusals.push(image);
-          return { inlineData: { mimeType: part.inlineData.mimeType ?? "", bytes: 0, sha256: "", width: null, height: null } };
-        }
-        images.push(image);
+        const { image, refusal } = recordImage(part.inlineData);
+        if (refusal) refusals.push(refusal);
+        else images.push(image);
         return { inlineData: image };
       }),
     }));

@@ -178,6 +178,10 @@ describe("Gemini-protocol fake", () => {
       const attempt = send();
       await expect(attempt).rejects.toBeInstanceOf(ApiError);
       await expect(attempt).rejects.toMatchObject({ status: 400, message: expect.stringMatching(message) });
+      // Recorded all the same, so a test can see what was refused.
+      expect(fake.requests.at(-1)?.body.contents?.[0]?.parts?.[0]).toMatchObject({
+        inlineData: { sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+      });
       expect(fake.requests.at(-1)?.usageMetadata).toBeUndefined();
     });
 

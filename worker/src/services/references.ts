@@ -33,7 +33,10 @@ const FITTED_JPEG_QUALITY = 85;
  * keeps its bytes (and sha256) as uploaded, or else decoded, fitted within the longest side and
  * encoded again: PNG stays PNG if that is small enough, anything else becomes JPEG. Fitting runs
  * one image at a time in the isolate's transformation slot, so a generation's decodes never
- * stack in memory with each other or with a transformation's.
+ * stack in memory with each other or with a transformation's (a full slot is a 503
+ * TRANSFORM_BUSY). What is sent is judged by the object read, not the row: its header gives the
+ * format and size, so the MIME type always matches the bytes. A missing object is a 404
+ * NOT_FOUND naming the reference; an object the inspector refuses, its 422.
  */
 export async function loadReferences(
   deps: { store: ObjectStore },
