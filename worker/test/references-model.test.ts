@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { REFERENCE_MAX_INLINE_BYTES, REFERENCE_MAX_INLINE_SIDE } from "../src/domain/references";
 import { encodeImage } from "../src/images/codec";
 import { loadReferences } from "../src/services/references";
+import type { ObjectStore } from "../src/storage";
 import { api } from "./support/app";
 import { type FakeImagePart, fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
 import { imageFile } from "./support/images";
@@ -114,6 +115,31 @@ describe("references reach Gemini as inline images before one text part", () => 
     await response.body?.cancel();
 
     expect((await fakeRequests(tag)).map((call) => call.body.contents)).toEqual([[{ role: "user", parts: [{ text: prompt }] }]]);
+  });
+
+  it("reads the references' objects from storage all at once, not one after another", async () => {
+    const { key } = await freshProjectKey();
+    const stored = [];
+    for (const format of ["png", "jpeg", "webp"] as const)
+      stored.push(await uploadReference(key.key, await imageFile(format), `r.${format}`));
+    const store = testStore();
+    let reading = 0;
+    let mostAtOnce = 0;
+    const counting: ObjectStore = {
+      ...store,
+      async get(...args) {
+        mostAtOnce = Math.max(mostAtOnce, ++reading);
+        try {
+          return await store.get(...args);
+        } finally {
+          reading--;
+        }
+      },
+    };
+    const references = await loadReferences({ store: counting }, stored);
+
+    expect(references.map((reference) => reference.mimeType)).toEqual(["image/png", "image/jpeg", "image/webp"]);
+    expect(mostAtOnce).toBe(3);
   });
 
   it("refuses a reference whose stored file is gone, naming it, before any model call", async () => {
