@@ -15,15 +15,22 @@ async function partsSeen(tag: string) {
   return calls[0]?.body.contents.flatMap((content) => content.parts) ?? [];
 }
 
-/** A PNG of random-ish red over smooth green and blue: megabytes that PNG cannot squeeze. */
-async function noisyPng(width: number, height: number): Promise<Uint8Array> {
+/**
+ * A PNG of random-ish red over smooth green and blue (megabytes that PNG cannot squeeze), or of
+ * random-ish colour everywhere (which not even JPEG at quality 85 can).
+ */
+async function noisyPng(width: number, height: number, everywhere = false): Promise<Uint8Array> {
   const data = new Uint8ClampedArray(width * height * 4);
   let state = 0x9e3779b9;
-  for (let i = 0, pixel = 0; i < data.length; i += 4, pixel++) {
+  const next = () => {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    data.set([state & 255, (pixel % width) & 255, Math.floor(pixel / width) & 255, 255], i);
+    return state & 255;
+  };
+  for (let i = 0, pixel = 0; i < data.length; i += 4, pixel++) {
+    const smooth = [(pixel % width) & 255, Math.floor(pixel / width) & 255];
+    data.set([next(), ...(everywhere ? [next(), next()] : smooth), 255], i);
   }
   return (await encodeImage({ data, width, height }, "png")).bytes;
 }
@@ -78,6 +85,25 @@ describe("references reach Gemini as inline images before one text part", () => 
     expect(image?.inlineData?.bytes).toBeLessThanOrEqual(REFERENCE_MAX_INLINE_BYTES);
     expect(image?.inlineData?.sha256).not.toBe(stored.sha256);
     expect(text?.text).toBe(`Reference images above, in order: image 1 = @large.\nmake it blue ${tag}`);
+  });
+
+  it("sends even a picture of pure noise within 3 MiB, the worst case for JPEG at quality 85", async () => {
+    const { scope } = await freshProjectKey();
+    const bytes = await noisyPng(1536, 1536, true);
+    const storageKey = `${scope.organization.slug}/${scope.project.slug}/uploads/noise.png`;
+    await testStore().put(storageKey, bytes, { contentType: "image/png" });
+    const noise = {
+      imageId: crypto.randomUUID(),
+      storageKey,
+      mimeType: "image/png",
+      width: 1536,
+      height: 1536,
+      bytes: bytes.byteLength,
+    };
+
+    const [sent] = await loadReferences({ store: testStore() }, [noise]);
+    expect(sent).toMatchObject({ mimeType: "image/jpeg", width: 1536, height: 1536 });
+    expect(sent?.bytes.byteLength).toBeLessThanOrEqual(REFERENCE_MAX_INLINE_BYTES);
   });
 
   it("fits a PNG wider than 1536 px as a PNG, and a JPEG as a JPEG, keeping their ratios", async () => {
