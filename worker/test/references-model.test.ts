@@ -49,7 +49,13 @@ describe("references reach Gemini as inline images before one text part", () => 
     }
     const references = await loadReferences({ store: testStore() }, stored);
     const tag = marker();
-    await geminiModels().imageModel.generate({ prompt: `put them together ${tag}`, aspectRatio: "1:1", references });
+    const generated = await geminiModels().imageModel.generate({
+      prompt: `put them together ${tag}`,
+      aspectRatio: "1:1",
+      references,
+    });
+    // Priced as image input: 258 tokens for each of these small images.
+    expect(generated.tokens?.input.image).toBe(formats.length * 258);
 
     const parts = await partsSeen(tag);
     expect(parts).toHaveLength(formats.length + 1);

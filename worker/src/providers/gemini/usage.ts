@@ -17,8 +17,9 @@ export function usageOf(response: GenerateContentResponse): TokenUsage | undefin
 export function tokensOf(response: GenerateContentResponse, outputModality: Modality): TokenCounts | undefined {
   const usage = response.usageMetadata;
   if (!usage) return undefined;
-  // Without the details, the totals are read as what the call was about: the prompt is text
-  // (we send nothing else), and the candidates are of the modality the model was asked for.
+  // Without the details, the totals are read as what the call was about: the prompt as text
+  // (it may hold reference images too, whose input tokens cost what text's do, so the cost is the
+  // same), and the candidates as the modality the model was asked for.
   const input = byModality(usage.promptTokensDetails) ?? { text: usage.promptTokenCount ?? 0 };
   const output = byModality(usage.candidatesTokensDetails) ?? { [outputModality]: usage.candidatesTokenCount ?? 0 };
   // Thinking tokens are not among the candidates' yet are billed as text output.
