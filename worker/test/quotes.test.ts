@@ -344,7 +344,7 @@ describe("quotes with reference images", () => {
       await uploadReference(key.key, await imageFile("jpeg", 800, 800), "square.jpg", null),
       await uploadReference(key.key, await imageFile("webp", 200, 300), "small.webp", "@small"),
     ];
-    const labels: ReferenceLabel[] = stored.map(({ alias }) => ({ label: alias ?? null }));
+    const labels: ReferenceLabel[] = stored.map(({ alias }) => ({ label: alias }));
     const tag = marker();
     // Without enhancement a short prompt, so the references' tokens are most of the call.
     const prompt = autoEnhance ? `${"ставь логотип на рубашку ".repeat(20)}${tag}` : `logo on the shirt ${tag}`;
@@ -365,7 +365,7 @@ describe("quotes with reference images", () => {
       prompt,
       autoEnhance,
       template: "general",
-      references: stored.map(({ width, height, alias }) => ({ width, height, label: alias ?? null })),
+      references: stored.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias })),
     });
 
     const finalPrompt = autoEnhance

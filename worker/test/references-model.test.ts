@@ -1,9 +1,12 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { describe, expect, it } from "vitest";
-import { REFERENCE_MAX_INLINE_BYTES, REFERENCE_MAX_INLINE_SIDE } from "../src/domain/references";
+import { REFERENCE_MAX_INLINE_BYTES, REFERENCE_MAX_INLINE_SIDE } from "../src/domain/limits";
 import { encodeImage } from "../src/images/codec";
+import { aliasWriteStatements, type Resolution, referenceSpecs, resolveImageRefs } from "../src/services/aliases";
 import { loadReferences } from "../src/services/references";
 import type { ObjectStore } from "../src/storage";
 import { api } from "./support/app";
+import { withDb } from "./support/fixtures";
 import { type FakeImagePart, fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
 import { imageFile } from "./support/images";
 import { geminiModels, testStore, uploadReference } from "./support/references";
@@ -61,18 +64,45 @@ describe("references reach Gemini as inline images before one text part", () => 
     expect(parts).toHaveLength(formats.length + 1);
     expect(parts.slice(0, -1).map((part) => part.inlineData)).toEqual(
       stored.map(
-        (reference): FakeImagePart => ({
-          mimeType: reference.mimeType,
-          bytes: reference.bytes,
-          sha256: reference.sha256,
-          width: reference.width,
-          height: reference.height,
+        ({ image }): FakeImagePart => ({
+          mimeType: image.mimeType,
+          bytes: image.bytes,
+          sha256: image.sha256,
+          width: image.width,
+          height: image.height,
         }),
       ),
     );
-    expect(stored.map((reference) => reference.mimeType)).toEqual(formats.map((format) => `image/${format}`));
+    expect(stored.map(({ image }) => image.mimeType)).toEqual(formats.map((format) => `image/${format}`));
     const names = ["image 1 = @ref0", "image 2 = an image without an alias", "image 3 = @ref2"].slice(0, formats.length);
     expect(parts.at(-1)).toEqual({ text: `Reference images above, in order: ${names.join(", ")}.\nput them together ${tag}` });
+  });
+
+  it("takes references as the alias resolver gives them: @hero and an id reach the model in order", async () => {
+    const { scope, key } = await freshProjectKey();
+    const hero = await uploadReference(key.key, await imageFile("webp", 90, 60), "hero.webp");
+    const logo = await uploadReference(key.key, await imageFile("png", 30, 30), "logo.png");
+    const projectId = scope.project.id;
+    const resolutions = await withDb(async (db) => {
+      const writes = aliasWriteStatements(db, { projectId, imageId: hero.image.id, alias: "@hero" });
+      const [first, ...rest] = writes.statements as [BatchItem<"pg">, ...BatchItem<"pg">[]];
+      await db.batch([first, ...rest]);
+      const specs = referenceSpecs([
+        ["referenceImages.0", "@hero"],
+        ["referenceImages.1", logo.image.id],
+      ]);
+      return resolveImageRefs(db, { projectId }, specs, { flowId: null });
+    });
+    const references = await loadReferences({ store: testStore() }, resolutions as Resolution[]);
+    const tag = marker();
+    await geminiModels().imageModel.generate({ prompt: `@hero holding the logo ${tag}`, aspectRatio: "1:1", references });
+
+    const parts = await partsSeen(tag);
+    expect(parts.map((part) => part.inlineData?.sha256 ?? part.text)).toEqual([
+      hero.image.sha256,
+      logo.image.sha256,
+      `Reference images above, in order: image 1 = @hero, image 2 = an image without an alias.\n@hero holding the logo ${tag}`,
+    ]);
   });
 
   it("shrinks a 4.8 MB upload to 1536 px on its longest side before sending it", async () => {
@@ -89,7 +119,7 @@ describe("references reach Gemini as inline images before one text part", () => 
     // Noise stays over 3 MiB as a PNG even at 1536 px, so it leaves as a JPEG.
     expect(image?.inlineData).toMatchObject({ mimeType: "image/jpeg", width: REFERENCE_MAX_INLINE_SIDE, height: 1024 });
     expect(image?.inlineData?.bytes).toBeLessThanOrEqual(REFERENCE_MAX_INLINE_BYTES);
-    expect(image?.inlineData?.sha256).not.toBe(stored.sha256);
+    expect(image?.inlineData?.sha256).not.toBe(stored.image.sha256);
     expect(text?.text).toBe(`Reference images above, in order: image 1 = @large.\nmake it blue ${tag}`);
   });
 
@@ -98,8 +128,8 @@ describe("references reach Gemini as inline images before one text part", () => 
     const bytes = await noisyPng(1536, 1536, true);
     const storageKey = `${scope.organization.slug}/${scope.project.slug}/uploads/noise.png`;
     await testStore().put(storageKey, bytes, { contentType: "image/png" });
-    const noise = {
-      imageId: crypto.randomUUID(),
+    const image = {
+      id: crypto.randomUUID(),
       storageKey,
       mimeType: "image/png",
       width: 1536,
@@ -107,7 +137,7 @@ describe("references reach Gemini as inline images before one text part", () => 
       bytes: bytes.byteLength,
     };
 
-    const [sent] = await loadReferences({ store: testStore() }, [noise]);
+    const [sent] = await loadReferences({ store: testStore() }, [{ alias: null, image }]);
     expect(sent).toMatchObject({ mimeType: "image/jpeg", width: 1536, height: 1536 });
     expect(sent?.bytes.byteLength).toBeLessThanOrEqual(REFERENCE_MAX_INLINE_BYTES);
   });
@@ -177,11 +207,11 @@ describe("references reach Gemini as inline images before one text part", () => 
   it("refuses a reference whose stored file is gone, naming it, before any model call", async () => {
     const { key } = await freshProjectKey();
     const stored = await uploadReference(key.key, await imageFile("png"), "gone.png", "@gone");
-    await testStore().delete(stored.storageKey);
+    await testStore().delete(stored.image.storageKey);
 
     await expect(loadReferences({ store: testStore() }, [stored])).rejects.toMatchObject({
-      code: "NOT_FOUND",
-      message: expect.stringContaining(`Reference image 1 (${stored.imageId})`),
+      code: "IMAGE_NOT_FOUND",
+      message: expect.stringContaining(`Reference image 1 (${stored.image.id})`),
     });
   });
 });

@@ -2,15 +2,8 @@
  * Reference images sent to the image model with a prompt: how they are named to the model, the
  * size they are sent at, and the input tokens they cost (the quote's bound counts both).
  */
+import { REFERENCE_MAX_INLINE_BYTES, REFERENCE_MAX_INLINE_SIDE } from "./limits";
 import { utf8Bytes } from "./token-bounds";
-
-/**
- * Largest reference sent unchanged. Gemini takes at most 7 MB per inline image and 20 MB per
- * request, base64 included (a third more): three references of 3 MiB are about 16 MiB encoded.
- */
-export const REFERENCE_MAX_INLINE_BYTES = 3 * 1024 * 1024;
-/** Longest side a reference is sent at; larger ones are fitted inside a square of this side. */
-export const REFERENCE_MAX_INLINE_SIDE = 1536;
 
 /** Tokens Gemini counts for one image tile, and the tile's side, for images larger than 384 px. */
 const TOKENS_PER_TILE = 258;

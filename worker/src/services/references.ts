@@ -8,21 +8,15 @@ import { resize } from "../images/transform/resize";
 import { AppError } from "../lib/errors";
 import type { ReferenceImage } from "../providers/image-model";
 import type { ObjectStore } from "../storage";
+import type { Resolution, ResolvedImage } from "./aliases";
 
 /**
- * A reference as the resolution of its id or alias found it: the image's row, and the alias it
- * was named by (null for an id), which becomes its label in the model's legend.
+ * What reading a reference needs of its resolution (resolveImageRefs gives it): the image's row,
+ * and the alias it was named by (null for an id), which becomes its label in the model's legend.
  */
-export interface StoredReference {
-  imageId: string;
-  storageKey: string;
-  mimeType: string;
-  width: number;
-  height: number;
-  /** Size of the stored object. */
-  bytes: number;
-  alias?: string | null;
-}
+export type StoredReference = Pick<Resolution, "alias"> & {
+  image: Pick<ResolvedImage, "id" | "storageKey" | "mimeType" | "width" | "height" | "bytes">;
+};
 
 /** Quality of a reference re-encoded as JPEG: the model reads it, nobody downloads it. */
 const FITTED_JPEG_QUALITY = 85;
@@ -36,7 +30,7 @@ const FITTED_JPEG_QUALITY = 85;
  * stack in memory with each other or with a transformation's (a full slot is a 503
  * TRANSFORM_BUSY). What is sent is judged by the object read, not the row: its header gives the
  * format and size, so the MIME type always matches the bytes. A missing object is a 404
- * NOT_FOUND naming the reference; an object the inspector refuses, its 422.
+ * IMAGE_NOT_FOUND naming the reference; an object the inspector refuses, its 422.
  */
 export async function loadReferences(
   deps: { store: ObjectStore },
@@ -56,19 +50,16 @@ export async function loadReferences(
       mimeType: sent.mimeType,
       width: sent.width,
       height: sent.height,
-      label: reference.alias ?? null,
+      label: reference.alias,
     });
   }
   return loaded;
 }
 
-async function readReference(store: ObjectStore, reference: StoredReference, index: number): Promise<Uint8Array> {
-  const object = await store.get(reference.storageKey);
+async function readReference(store: ObjectStore, { image }: StoredReference, index: number): Promise<Uint8Array> {
+  const object = await store.get(image.storageKey);
   if (!object) {
-    throw new AppError(
-      "NOT_FOUND",
-      `Reference image ${index + 1} (${reference.imageId}) has no stored file; choose another image`,
-    );
+    throw new AppError("IMAGE_NOT_FOUND", `Reference image ${index + 1} (${image.id}) has no stored file; choose another image`);
   }
   return new Uint8Array(await new Response(object.body).arrayBuffer());
 }

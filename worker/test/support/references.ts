@@ -19,30 +19,21 @@ export const offlineModels = () => createModels(loadConfig(testEnv).gemini);
 export const testStore = () => createObjectStore(loadConfig(testEnv).storage);
 
 /**
- * Uploads an image through POST /api/upload and returns it as a reference would be resolved:
- * its row, the alias it is named by, and the sha256 stored for it.
+ * Uploads an image through POST /api/upload and returns it as a reference to it would be
+ * resolved: its row (with the sha256 stored for it), and the alias it is named by.
  */
 export async function uploadReference(
   key: string,
   bytes: Uint8Array,
   name: string,
   alias: string | null = null,
-): Promise<StoredReference & { sha256: string }> {
+): Promise<StoredReference & { image: { sha256: string } }> {
   const { response, data } = await upload(key, formWith(bytes, name));
   expect(response.status, await response.clone().text()).toBe(201);
   const id = data?.id ?? "";
   const [row] = await withDb((db) => db.select().from(images).where(eq(images.id, id)));
   if (!row) throw new Error(`no image row for upload ${id}`);
-  return {
-    imageId: row.id,
-    storageKey: row.storageKey,
-    mimeType: row.mimeType,
-    width: row.width,
-    height: row.height,
-    bytes: row.bytes,
-    alias,
-    sha256: row.sha256,
-  };
+  return { alias, image: row };
 }
 
 /** A solid-colour PNG, so a test can find its pixels in a picture. */
