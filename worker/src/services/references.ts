@@ -11,12 +11,10 @@ import type { ObjectStore } from "../storage";
 import type { Resolution, ResolvedImage } from "./aliases";
 
 /**
- * What reading a reference needs of its resolution (resolveImageRefs gives it): the image's row,
- * and the alias it was named by (null for an id), which becomes its label in the model's legend.
+ * What reading a reference needs of its resolution (resolveImageRefs gives it): where its image
+ * is stored, and the alias it was named by (null for an id), its label in the model's legend.
  */
-export type StoredReference = Pick<Resolution, "alias"> & {
-  image: Pick<ResolvedImage, "id" | "storageKey" | "mimeType" | "width" | "height" | "bytes">;
-};
+export type StoredReference = Pick<Resolution, "alias"> & { image: Pick<ResolvedImage, "id" | "storageKey"> };
 
 /** Quality of a reference re-encoded as JPEG: the model reads it, nobody downloads it. */
 const FITTED_JPEG_QUALITY = 85;
@@ -31,6 +29,10 @@ const FITTED_JPEG_QUALITY = 85;
  * TRANSFORM_BUSY). What is sent is judged by the object read, not the row: its header gives the
  * format and size, so the MIME type always matches the bytes. A missing object is a 404
  * IMAGE_NOT_FOUND naming the reference; an object the inspector refuses, its 422.
+ *
+ * Memory: the stored objects (at most three uploads of 5 MB), then one decode at a time within
+ * MAX_IMAGE_PIXELS (the bound transformations are measured at) and an output of at most 1536x1536
+ * (a JPEG within MAX_JPEG_OUTPUT_PIXELS at quality 85); what is sent is at most 3 x 3 MiB.
  */
 export async function loadReferences(
   deps: { store: ObjectStore },

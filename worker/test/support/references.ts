@@ -27,7 +27,7 @@ export async function uploadReference(
   bytes: Uint8Array,
   name: string,
   alias: string | null = null,
-): Promise<StoredReference & { image: { sha256: string } }> {
+): Promise<StoredReference & { image: typeof images.$inferSelect }> {
   const { response, data } = await upload(key, formWith(bytes, name));
   expect(response.status, await response.clone().text()).toBe(201);
   const id = data?.id ?? "";
