@@ -58,6 +58,13 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     accepted: { status: 201 },
     body: { prompt: "a security test", autoEnhance: false },
   },
+  {
+    method: "POST",
+    path: "/api/v1/generations",
+    access: "project",
+    accepted: { status: 201 },
+    body: { prompt: "a security test", autoEnhance: false },
+  },
   { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },

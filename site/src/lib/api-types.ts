@@ -490,6 +490,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/generations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate an image, from a prompt and up to 3 reference images
+         * @description Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).
+         */
+        post: operations["createGenerationV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -1103,6 +1123,139 @@ export interface components {
             enhancedPrompt: string | null;
             template: string | null;
             model: string | null;
+        };
+        V1Generation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            flowId: string | null;
+            /** @enum {string} */
+            status: "pending" | "success" | "failed";
+            /** @description The prompt the image model received */
+            prompt: string;
+            /** @description The client's prompt when it was enhanced; else null */
+            originalPrompt: string | null;
+            autoEnhance: boolean;
+            /** @enum {string} */
+            aspectRatio: "1:1" | "3:4" | "4:3" | "16:9" | "21:9" | "9:16" | "2:3" | "3:2" | "4:5" | "5:4";
+            /** Format: uuid */
+            outputImageId: string | null;
+            outputImage: components["schemas"]["V1OutputImage"];
+            referencedImages: {
+                /** Format: uuid */
+                imageId: string;
+                alias: string | null;
+            }[];
+            processingTimeMs: number;
+            cost: components["schemas"]["Cost"];
+            /** @description In-place regenerations of this generation */
+            retryCount: number;
+            errorMessage: string | null;
+            /**
+             * @description Any JSON object, at most 4096 bytes as UTF-8 JSON
+             * @example {
+             *       "campaign": "spring"
+             *     }
+             */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** @enum {string} */
+            provider: "gemini" | "preview";
+            model: string;
+            enhancement: (components["schemas"]["Enhancement"] & {
+                /** @enum {boolean} */
+                applied: true;
+            }) | {
+                /** @enum {boolean} */
+                applied: false;
+                reason: string;
+            } | null;
+            timings: {
+                enhanceMs: number;
+                generateMs: number;
+                encodeMs: number;
+                storeMs: number;
+                totalMs: number;
+            };
+            attempts: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        V1OutputImage: {
+            /** Format: uuid */
+            id: string;
+            storageKey: string;
+            /**
+             * Format: uri
+             * @description The image's stable URL: {org}/{project}/img/{id}, kept when it is regenerated
+             */
+            storageUrl: string;
+            /**
+             * Format: uri
+             * @description The image's public URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); transformation options may be appended
+             */
+            url: string;
+            mimeType: string;
+            width: number;
+            height: number;
+            fileSize: number;
+        } | null;
+        CreateGenerationRequest: {
+            /**
+             * @description What to generate or how to change the references; its @aliases are references too
+             * @example the @hero character on a beach at sunset
+             */
+            prompt: string;
+            /**
+             * @description Default: with references, the supported ratio nearest the first one's; else 1:1
+             * @enum {string}
+             */
+            aspectRatio?: "1:1" | "3:4" | "4:3" | "16:9" | "21:9" | "9:16" | "2:3" | "3:2" | "4:5" | "5:4";
+            /**
+             * @description Up to 3 images to edit or compose from, each an image id or an @alias (more is 400 TOO_MANY_REFERENCES)
+             * @default []
+             * @example [
+             *       "@hero"
+             *     ]
+             */
+            referenceImages: string[];
+            /**
+             * @description A project alias for the new image; it moves from any image that has it
+             * @example @hero-beach
+             */
+            alias?: string;
+            /** @description An alias for the new image within its flow (409 ALIAS_CONFLICT when the flow gives it to another image) */
+            flowAlias?: string;
+            /**
+             * Format: uuid
+             * @description The flow to continue; omitted, a new flow id is returned; null, no flow
+             */
+            flowId?: string | null;
+            /** @default true */
+            autoEnhance: boolean;
+            enhancementOptions?: components["schemas"]["EnhancementOptions"];
+            /**
+             * @description Any JSON object, at most 4096 bytes as UTF-8 JSON
+             * @example {
+             *       "campaign": "spring"
+             *     }
+             */
+            meta?: {
+                [key: string]: unknown;
+            };
+            /**
+             * @default png
+             * @enum {string}
+             */
+            outputFormat: "png" | "jpeg" | "webp";
+            /** @description jpeg and webp only */
+            quality?: number;
+            filename?: string;
         };
     };
     responses: never;
@@ -3964,6 +4117,161 @@ export interface operations {
             };
             /** @description The database (DATABASE_UNAVAILABLE, with Retry-After) or storage (STORAGE_UNAVAILABLE) is down or did not answer in time, or transformations are busy (TRANSFORM_BUSY) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateGenerationRequest"];
+            };
+        };
+        responses: {
+            /** @description The generation, with its output image and the images it used */
+            201: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model failed or answered something unusable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model did not answer in time */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -15,8 +15,8 @@ function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);
 }
 
-/** The supported ratio within 3% of the image's, or its own reduced ratio ("7:5"). */
-export function aspectRatioOf(width: number, height: number): AspectRatio | string {
+/** The supported ratio nearest the image's, and how far it is (as the log of their quotient). */
+export function nearestAspectRatio(width: number, height: number): { ratio: AspectRatio; distance: number } {
   const actual = Math.log(width / height);
   let best: { ratio: AspectRatio; distance: number } | null = null;
   for (const ratio of Object.keys(ASPECT_RATIOS) as AspectRatio[]) {
@@ -24,7 +24,13 @@ export function aspectRatioOf(width: number, height: number): AspectRatio | stri
     const distance = Math.abs(Math.log(w / h) - actual);
     if (!best || distance < best.distance) best = { ratio, distance };
   }
-  if (best && best.distance < Math.log(1.03)) return best.ratio;
+  return best as { ratio: AspectRatio; distance: number };
+}
+
+/** The supported ratio within 3% of the image's, or its own reduced ratio ("7:5"). */
+export function aspectRatioOf(width: number, height: number): AspectRatio | string {
+  const best = nearestAspectRatio(width, height);
+  if (best.distance < Math.log(1.03)) return best.ratio;
   const divisor = gcd(width, height);
   return `${width / divisor}:${height / divisor}`;
 }

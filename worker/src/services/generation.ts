@@ -1,5 +1,5 @@
 import type { Database } from "../db/client";
-import type { GenerationTimings } from "../db/schema";
+import type { GenerationTimings, ReferenceResolution } from "../db/schema";
 import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
 import { sha256Hex } from "../domain/hash";
 import { MAX_IMAGE_PIXELS } from "../domain/limits";
@@ -10,18 +10,21 @@ import { sanitizeFilename, storageKey } from "../images/storage-key";
 import type { ProjectCaller } from "../lib/access-types";
 import { AppError, toAppError } from "../lib/errors";
 import { logFailure } from "../lib/log";
-import type { ImageModel } from "../providers/image-model";
+import type { ImageModel, ReferenceImage } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
+import type { AliasWrite } from "./aliases";
 import type { BudgetSettlement } from "./budgets";
 import { type Enhancement, enhancementCall, enhancePrompt, failedEnhancementCall, type PromptCacheLookup } from "./enhancement";
 import {
   type GenerationRecord,
+  type GenerationReferenceRecord,
   insertPendingGeneration,
   recordGenerationFailed,
   recordGenerationSucceeded,
 } from "./generations-repository";
 import { storeImage } from "./image-store";
+import { loadReferences, type StoredReference } from "./references";
 import { billedCost, type Cost, type ModelCall, NO_TOKENS, usageEventRows } from "./usage";
 
 export interface GenerationDeps {
@@ -46,6 +49,20 @@ export interface GenerationRequest {
   cachedEnhancement?: PromptCacheLookup | null;
   /** The budget reservation this generation runs on, if its key or project has a budget. */
   budget?: GenerationBudget;
+  /** Images the model gets with the prompt, in order (resolved by the caller); none by default. */
+  references?: readonly GenerationReference[];
+  /** The flow the generation and its image belong to; none by default. */
+  flowId?: string | null;
+  /** The aliases the new image gets, and the flow whose row is written or touched; none by default. */
+  aliases?: Omit<AliasWrite, "projectId" | "imageId">;
+  /** The client's own JSON object on the generation. */
+  meta?: Record<string, unknown>;
+}
+
+/** A reference image of a request: where it is stored, what the client wrote and how it was found. */
+export interface GenerationReference extends StoredReference {
+  spec: string;
+  resolvedVia: ReferenceResolution;
 }
 
 /** A reservation to settle to the actual cost on success, or release on failure. */
@@ -59,6 +76,7 @@ export type EnhancementOutcome = (Enhancement & { applied: true }) | { applied: 
 export interface GenerationResult {
   generationId: string;
   imageId: string;
+  flowId: string | null;
   storageKey: string;
   filename: string | null;
   width: number;
@@ -113,11 +131,11 @@ async function choosePrompt(run: GenerationRun): Promise<{ enhancement: Enhancem
 }
 
 /** Asks the model for the image and converts it to the requested format. */
-async function generateAndConvert(run: GenerationRun, prompt: string) {
+async function generateAndConvert(run: GenerationRun, prompt: string, references: readonly ReferenceImage[]) {
   const { deps, request, timings } = run;
   const { provider, model } = deps.imageModel;
   const generated = await stage(timings, "generateMs", () =>
-    deps.imageModel.generate({ prompt, aspectRatio: request.aspectRatio }),
+    deps.imageModel.generate({ prompt, aspectRatio: request.aspectRatio, references }),
   ).catch((error: unknown) => {
     // A refusal was paid for; a call that failed in transport (no answer) charged nothing.
     if (error instanceof AppError && error.chargedTokens) {
@@ -152,6 +170,7 @@ async function storeAndRecord(
 ) {
   const { deps, caller, request, generationId, filename, timings } = run;
   const stored = {
+    id: crypto.randomUUID(),
     projectId: caller.project.id,
     category: "generated" as const,
     storageKey: storageKey({
@@ -182,6 +201,7 @@ async function storeAndRecord(
           generationId,
           image: {
             ...stored,
+            flowId: request.flowId ?? null,
             originalFilename: filename,
             aspectRatio: request.aspectRatio,
             searchText: searchText(filename, request.prompt, outcome.prompt),
@@ -191,6 +211,7 @@ async function storeAndRecord(
           timings,
           usage: outcome.usage,
           attempts: run.attempts,
+          aliases: request.aliases,
         },
         usageEventRows(caller, generationId, run.calls, true),
         { queueForBilling: deps.billingExport },
@@ -204,7 +225,8 @@ async function storeAndRecord(
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
  * row first; then `storeImage` puts the object and runs the one statement that inserts the image
  * row and marks the generation succeeded (it undoes the object if that statement fails). Any
- * failure leaves the generation `failed` with its code, and no image row or object.
+ * failure leaves the generation `failed` with its code, and no image row or object. References
+ * are read from storage while the prompt is enhanced, and reach the model before the prompt.
  */
 export async function generateImage(
   deps: GenerationDeps,
@@ -235,15 +257,21 @@ export async function generateImage(
     outputFormat: request.outputFormat,
     provider: imageModel.provider,
     model: imageModel.model,
+    flowId: request.flowId ?? null,
+    meta: request.meta ?? {},
   };
+  const references = request.references ?? [];
   // The pending row is written while the model works; it is awaited before anything is stored.
-  const pending = insertPendingGeneration(db, record);
-  // Observed here so a failure cannot go unhandled before the await below.
+  const pending = insertPendingGeneration(db, record, references.map(referenceRecord));
+  // Read while the prompt is enhanced; both are needed before the model call.
+  const loading = references.length > 0 ? loadReferences(deps, references) : Promise.resolve([]);
+  // Observed here so a failure cannot go unhandled before the awaits below.
   pending.catch(() => {});
+  loading.catch(() => {});
 
   try {
     const { enhancement, prompt } = await choosePrompt(run);
-    const { image, usage } = await generateAndConvert(run, prompt);
+    const { image, usage } = await generateAndConvert(run, prompt, await loading);
     const sha256 = await sha256Hex(image.bytes);
     await pending;
     const row = await storeAndRecord(run, image, sha256, { prompt, enhancement, usage });
@@ -254,6 +282,7 @@ export async function generateImage(
     return {
       generationId,
       imageId: row.imageId,
+      flowId: record.flowId ?? null,
       storageKey: row.storageKey,
       filename,
       width: image.width,
@@ -299,7 +328,15 @@ export async function generateImage(
 async function enhanceOrExplain(run: GenerationRun): Promise<EnhancementOutcome> {
   const { deps, caller, request } = run;
   try {
-    const enhancement = await enhancePrompt(deps, caller.project.id, request.prompt, request.template, request.cachedEnhancement);
+    const labels = (request.references ?? []).map((reference) => ({ label: reference.alias }));
+    const enhancement = await enhancePrompt(
+      deps,
+      caller.project.id,
+      request.prompt,
+      request.template,
+      request.cachedEnhancement,
+      labels,
+    );
     const call = enhancementCall(enhancement);
     if (call) run.calls.push(call);
     return { ...enhancement, applied: true };
@@ -309,4 +346,8 @@ async function enhanceOrExplain(run: GenerationRun): Promise<EnhancementOutcome>
     const reason = error instanceof AppError ? error.message : "The enhancer failed";
     return { applied: false, reason: `${reason}; the original prompt was used` };
   }
+}
+
+function referenceRecord(reference: GenerationReference): GenerationReferenceRecord {
+  return { imageId: reference.image.id, spec: reference.spec, alias: reference.alias, resolvedVia: reference.resolvedVia };
 }

@@ -4,20 +4,56 @@
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { type GenerationTimings, generations, type NewUsageEvent } from "../db/schema";
+import {
+  type GenerationTimings,
+  generationReferences,
+  generations,
+  type NewUsageEvent,
+  type ReferenceResolution,
+} from "../db/schema";
 import type { TokenUsage } from "../domain/usage";
+import { type AliasWrite, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
 import type { ImageRecord } from "./images";
 import { type UsageRecording, usageStatements } from "./usage";
 
 export type GenerationRecord = typeof generations.$inferInsert & { id: string };
 
-export async function insertPendingGeneration(db: Database, record: GenerationRecord): Promise<void> {
-  await db.insert(generations).values(record);
+/** An image a generation sends to the model, as the client named it and how it was found. */
+export interface GenerationReferenceRecord {
+  imageId: string;
+  spec: string;
+  alias: string | null;
+  resolvedVia: ReferenceResolution;
+}
+
+/** The pending row, and the images it uses in the model's order, in one transaction. */
+export async function insertPendingGeneration(
+  db: Database,
+  record: GenerationRecord,
+  references: readonly GenerationReferenceRecord[] = [],
+): Promise<void> {
+  const pending = db.insert(generations).values(record);
+  if (references.length === 0) {
+    await pending;
+    return;
+  }
+  const used = db
+    .insert(generationReferences)
+    .values(references.map((reference, index) => ({ ...reference, generationId: record.id, position: index + 1 })));
+  await db.batch([pending, used]);
 }
 
 export interface GenerationSuccess {
   generationId: string;
-  image: ImageRecord & { originalFilename: string | null; aspectRatio: string; searchText: string };
+  image: ImageRecord & {
+    id: string;
+    flowId: string | null;
+    originalFilename: string | null;
+    aspectRatio: string;
+    searchText: string;
+  };
+  /** The aliases the new image gets, and the flow it is used in (written or touched). */
+  aliases?: Omit<AliasWrite, "projectId" | "imageId">;
   finalPrompt: string;
   detectedLanguage: string | null;
   timings: GenerationTimings;
@@ -27,8 +63,9 @@ export interface GenerationSuccess {
 
 /**
  * Inserts the image row and marks the generation succeeded, in one statement, batched with the
- * usage events in one transaction: one round trip, and never a succeeded generation without its
- * image and its usage, or the other way round.
+ * usage events and the image's aliases in one transaction: one round trip, and never a succeeded
+ * generation without its image and its usage, or the other way round. A flow alias found taken
+ * (by a concurrent request) is 409 ALIAS_CONFLICT, and nothing of the batch is kept.
  */
 export async function recordGenerationSucceeded(
   db: Database,
@@ -39,9 +76,9 @@ export async function recordGenerationSucceeded(
   const { image } = success;
   const succeeded = db.execute<{ image_id: string; created_at: string }>(sql`
     with image as (
-      insert into images (project_id, category, storage_key, mime_type, bytes, width, height, sha256, original_filename,
-                          generation_id, aspect_ratio, search_text)
-      values (${image.projectId}, ${image.category}, ${image.storageKey}, ${image.mimeType}, ${image.bytes}, ${image.width},
+      insert into images (id, project_id, flow_id, category, storage_key, mime_type, bytes, width, height, sha256,
+                          original_filename, generation_id, aspect_ratio, search_text)
+      values (${image.id}, ${image.projectId}, ${image.flowId}::uuid, ${image.category}, ${image.storageKey}, ${image.mimeType}, ${image.bytes}, ${image.width},
               ${image.height}, ${image.sha256}, ${image.originalFilename}, ${success.generationId}, ${image.aspectRatio},
               ${image.searchText})
       returning id, created_at
@@ -56,7 +93,12 @@ export async function recordGenerationSucceeded(
     )
     select id as image_id, created_at from image
   `);
-  const [recorded] = await db.batch([succeeded, ...usageStatements(db, usage, recording)]);
+  const aliases = success.aliases
+    ? aliasWriteStatements(db, { ...success.aliases, projectId: image.projectId, imageId: image.id }).statements
+    : [];
+  const [recorded] = await db
+    .batch([succeeded, ...aliases, ...usageStatements(db, usage, recording)])
+    .catch(rethrowAliasConflict);
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");
   return { imageId: row.image_id, createdAt: new Date(row.created_at) };

@@ -6,7 +6,7 @@ import type { FlowSummary } from "../../services/flows";
 const utf8 = new TextEncoder();
 
 /** The client's own JSON object on an image, generation or flow, at most MAX_META_BYTES as UTF-8 JSON. */
-const MetaSchema = z
+export const MetaSchema = z
   .record(z.string(), z.unknown())
   .refine((meta) => utf8.encode(JSON.stringify(meta)).byteLength <= MAX_META_BYTES, {
     message: `meta must be at most ${MAX_META_BYTES} bytes as JSON`,

@@ -1,15 +1,11 @@
-import type { Context } from "hono";
 import { imageUrl } from "../../delivery/image-urls";
-import type { ProjectCaller } from "../../lib/access-types";
-import { clientInfo } from "../../lib/client-address";
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
-import type { HonoEnv } from "../../middleware/env";
-import { budgetHeaders, budgetSettlement, reserveBudget } from "../../services/budgets";
 import { lookUpPromptCache } from "../../services/enhancement";
 import { generateImage } from "../../services/generation";
-import { type QuoteRequest, quoteGeneration } from "../../services/quotes";
+import { quoteGeneration } from "../../services/quotes";
 import type { AppRouteHandler } from "../create-app";
 import { serializeEnhancementOutcome } from "../shared/enhancement-schemas";
+import { reserveForBudget } from "../shared/generation-budget";
 import type { textToImageRoute } from "./text-to-image.routes";
 
 export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) => {
@@ -51,20 +47,3 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     201,
   );
 };
-
-/**
- * With a monthly budget on the key or its project, reserves the request's quoted upper bound
- * (one more database round trip, before any model call) or refuses it with 402; says in the
- * headers what is left. Without a budget, costs nothing.
- */
-async function reserveForBudget(c: Context<HonoEnv>, caller: ProjectCaller, request: QuoteRequest) {
-  if (caller.budgets.key === null && caller.budgets.project === null) return undefined;
-  const { db, defer } = c.var.services;
-  const quote = quoteGeneration(c.var.services, request);
-  const reservation = await reserveBudget(db, caller, quote.usdMicros);
-  if (!reservation) return undefined;
-  for (const [name, value] of Object.entries(budgetHeaders(reservation.standings, reservation.resetAt))) c.header(name, value);
-  return {
-    settlement: budgetSettlement({ db, defer }, reservation, { organizationId: caller.organization.id, client: clientInfo(c) }),
-  };
-}

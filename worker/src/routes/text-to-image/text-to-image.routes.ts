@@ -5,6 +5,7 @@ import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorRespon
 import { access } from "../../middleware/access";
 import { CostSchema } from "../shared/cost-schemas";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema } from "../shared/enhancement-schemas";
+import { budgetResponseHeaders } from "../shared/generation-budget";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
 import { QuoteSchema } from "../shared/quote-schemas";
 
@@ -75,23 +76,6 @@ const GenerationSchema = z
     createdAt: z.string().datetime(),
   })
   .openapi("Generation");
-
-/** Sent when the key or its project has a monthly budget: what is left of the tighter one. */
-const budgetResponseHeaders = {
-  "X-Budget-Scope": {
-    description: "The budget that limits this key: key or project",
-    schema: { type: "string" },
-  },
-  "X-Budget-Limit-Usd": { description: "That monthly budget, in USD", schema: { type: "string" } },
-  "X-Budget-Remaining-Usd": {
-    description: "What is left of it, in USD, with this request's quoted upper bound held until it settles",
-    schema: { type: "string" },
-  },
-  "X-Budget-Reset": {
-    description: "When the budget resets: the start of the next calendar month (UTC)",
-    schema: { type: "string", format: "date-time" },
-  },
-} as const;
 
 export const textToImageRoute = createRoute({
   method: "post",

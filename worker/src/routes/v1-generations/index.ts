@@ -1,0 +1,5 @@
+import { createRouter } from "../create-app";
+import * as handlers from "./v1-generations.handlers";
+import * as routes from "./v1-generations.routes";
+
+export const v1GenerationRoutes = createRouter().openapi(routes.createGenerationRoute, handlers.createGeneration);

@@ -1,0 +1,69 @@
+import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
+import { nearestAspectRatio } from "../../images/validate-upload";
+import { authorizeProjectAlongside } from "../../middleware/access";
+import { assertAssignableAliases } from "../../services/aliases";
+import { lookUpPromptCache } from "../../services/enhancement";
+import { generateImage } from "../../services/generation";
+import { chooseReferences, planReferences, resolvePlan } from "../../services/v1-generations";
+import type { AppRouteHandler } from "../create-app";
+import { reserveForBudget } from "../shared/generation-budget";
+import type { createGenerationRoute } from "./v1-generations.routes";
+import { toV1Generation } from "./v1-generations.schemas";
+
+export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = async (c) => {
+  const body = c.req.valid("json");
+  const template = body.enhancementOptions?.template ?? "general";
+  // Malformed input is refused before the key check: it spends no quota.
+  const plan = planReferences(body.referenceImages, body.prompt);
+  assertAssignableAliases([
+    ...(body.alias ? [["alias", body.alias] as [string, string]] : []),
+    ...(body.flowAlias ? [["flowAlias", body.flowAlias] as [string, string]] : []),
+  ]);
+  // Omitted, the generation starts a flow of its own (its row is written once it is reused).
+  const flowId = body.flowId === undefined ? crypto.randomUUID() : body.flowId;
+  const names = plan.explicit.length + plan.fromPrompt.length;
+  const { db } = c.var.services;
+  // References, the flow alias and the prompt cache are read alongside the key check.
+  const { caller, read } = await authorizeProjectAlongside(c, async (keyHash) => {
+    const [resolved, cachedEnhancement] = await Promise.all([
+      resolvePlan(db, { keyHash }, plan, { flowId, flowAlias: body.flowAlias }),
+      // With references the cache key names them: the enhancement reads the cache itself.
+      body.autoEnhance && names === 0 ? lookUpPromptCache(c.var.services, keyHash, body.prompt, template) : null,
+    ]);
+    return { resolved, cachedEnhancement };
+  });
+  const references = chooseReferences(read.resolved);
+  const first = references[0]?.image;
+  const aspectRatio = body.aspectRatio ?? (first ? nearestAspectRatio(first.width, first.height).ratio : DEFAULT_ASPECT_RATIO);
+  const budget = await reserveForBudget(c, caller, {
+    prompt: body.prompt,
+    autoEnhance: body.autoEnhance,
+    template,
+    references: references.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias })),
+  });
+  // A flow named by the client, or given an alias, gets its row; a fresh one stays lazy.
+  const flowRow = flowId !== null && (body.flowId !== undefined || body.flowAlias !== undefined);
+  const meta = body.meta ?? {};
+  const result = await generateImage(c.var.services, caller, {
+    prompt: body.prompt,
+    filename: body.filename,
+    aspectRatio,
+    outputFormat: body.outputFormat,
+    quality: body.quality,
+    autoEnhance: body.autoEnhance,
+    template,
+    cachedEnhancement: names === 0 ? read.cachedEnhancement : undefined,
+    budget,
+    references,
+    flowId,
+    aliases: {
+      ...(body.alias ? { alias: body.alias } : {}),
+      ...(flowRow && flowId ? { flow: { id: flowId, ...(body.flowAlias ? { alias: body.flowAlias } : {}) } } : {}),
+    },
+    meta,
+  });
+  return c.json(
+    { success: true as const, data: toV1Generation(c, caller, result, { prompt: body.prompt, references, meta }) },
+    201,
+  );
+};

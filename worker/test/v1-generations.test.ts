@@ -1,0 +1,334 @@
+import { eq, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import { describe, expect, it } from "vitest";
+import type { ApiBody } from "../../site/src/lib/api-contract";
+import { generationReferences, images } from "../src/db/schema";
+import { aliasWriteStatements } from "../src/services/aliases";
+import { api, readProblem } from "./support/app";
+import { insertKey, quotaUsed, withDb } from "./support/fixtures";
+import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
+import { imageFile } from "./support/images";
+import { uploadReference } from "./support/references";
+
+type V1Generation = ApiBody<"createGenerationV1", 201>["data"];
+
+async function createV1(key: string, body: Record<string, unknown>, env: Record<string, unknown> = {}) {
+  const response = await api("/api/v1/generations", { key, body, env });
+  const data = response.status === 201 ? ((await response.clone().json()) as ApiBody<"createGenerationV1", 201>).data : null;
+  return { response, data };
+}
+
+async function created(key: string, body: Record<string, unknown>, env: Record<string, unknown> = {}): Promise<V1Generation> {
+  const { response, data } = await createV1(key, body, env);
+  expect(response.status, await response.clone().text()).toBe(201);
+  return data as V1Generation;
+}
+
+/** Gives an image a project alias, as any alias write does. */
+async function giveAlias(projectId: string, imageId: string, alias: string) {
+  await withDb(async (db) => {
+    const [first, ...rest] = aliasWriteStatements(db, { projectId, imageId, alias }).statements as [
+      BatchItem<"pg">,
+      ...BatchItem<"pg">[],
+    ];
+    await db.batch([first, ...rest]);
+  });
+}
+
+/** The parts of the one image-model call whose prompt holds `tag`. */
+async function imageCallParts(tag: string) {
+  const calls = (await fakeRequests(tag)).filter((call) => call.model === "gemini-2.5-flash-image");
+  expect(calls).toHaveLength(1);
+  return calls[0]?.body.contents.flatMap((content) => content.parts) ?? [];
+}
+
+describe("POST /api/v1/generations: references reach the model", () => {
+  it("sends ['@hero', id] as two inline images in that order, with their MIME types, then the prompt", async () => {
+    const { scope, key } = await freshProjectKey();
+    const hero = await uploadReference(key.key, await imageFile("png", 64, 48), "hero.png");
+    const logo = await uploadReference(key.key, await imageFile("jpeg", 40, 40), "logo.jpg");
+    await giveAlias(scope.project.id, hero.image.id, "@hero");
+    const tag = marker();
+
+    const generation = await created(
+      key.key,
+      { prompt: `put the logo on the hero's shirt ${tag}`, referenceImages: ["@hero", logo.image.id], autoEnhance: false },
+      GEMINI_ENV,
+    );
+
+    const parts = await imageCallParts(tag);
+    expect(parts).toHaveLength(3);
+    expect(parts.slice(0, 2).map((part) => [part.inlineData?.mimeType, part.inlineData?.sha256])).toEqual([
+      ["image/png", hero.image.sha256],
+      ["image/jpeg", logo.image.sha256],
+    ]);
+    expect(parts[2]?.text).toBe(
+      `Reference images above, in order: image 1 = @hero, image 2 = an image without an alias.\nput the logo on the hero's shirt ${tag}`,
+    );
+    expect(generation).toMatchObject({
+      projectId: scope.project.id,
+      status: "success",
+      prompt: `put the logo on the hero's shirt ${tag}`,
+      originalPrompt: null,
+      autoEnhance: false,
+      aspectRatio: "4:3",
+      referencedImages: [
+        { imageId: hero.image.id, alias: "@hero" },
+        { imageId: logo.image.id, alias: null },
+      ],
+      retryCount: 0,
+      errorMessage: null,
+      meta: {},
+    });
+    expect(generation.outputImage?.id).toBe(generation.outputImageId);
+    expect(generation.outputImage?.storageUrl).toContain(
+      `/${scope.organization.slug}/${scope.project.slug}/img/${generation.outputImageId}`,
+    );
+    expect(generation.flowId).toMatch(/^[0-9a-f-]{36}$/);
+
+    await withDb(async (db) => {
+      // The generation keeps which images it used, and spent one request.
+      const used = await db
+        .select()
+        .from(generationReferences)
+        .where(eq(generationReferences.generationId, generation.id))
+        .orderBy(generationReferences.position);
+      expect(used.map((row) => [row.position, row.imageId, row.spec, row.resolvedVia])).toEqual([
+        [1, hero.image.id, "@hero", "project"],
+        [2, logo.image.id, logo.image.id, "id"],
+      ]);
+      // Two uploads and one generation.
+      expect(await quotaUsed(db, key.id)).toBe(3);
+      const events = await db.execute<{ kind: string; billable: boolean; input_image_tokens: number }>(
+        sql`select kind, billable, input_image_tokens from usage_events where generation_id = ${generation.id}`,
+      );
+      expect(events.rows).toEqual([{ kind: "generation", billable: true, input_image_tokens: 2 * 258 }]);
+      const [output] = await db
+        .select()
+        .from(images)
+        .where(eq(images.id, generation.outputImageId as string));
+      expect(output?.flowId).toBe(generation.flowId);
+    });
+  });
+
+  it("adds the prompt's @aliases after the explicit references, each image once, skipping unknown ones", async () => {
+    const { scope, key } = await freshProjectKey();
+    const hero = await uploadReference(key.key, await imageFile("png", 30, 30), "hero.png");
+    const logo = await uploadReference(key.key, await imageFile("webp", 30, 30), "logo.webp");
+    await giveAlias(scope.project.id, hero.image.id, "@hero");
+    await giveAlias(scope.project.id, logo.image.id, "@logo");
+    const tag = marker();
+
+    const generation = await created(
+      key.key,
+      { prompt: `@hero wearing @logo, not @nobody, @logo again ${tag}`, referenceImages: ["@logo"], autoEnhance: false },
+      GEMINI_ENV,
+    );
+
+    expect(generation.referencedImages).toEqual([
+      { imageId: logo.image.id, alias: "@logo" },
+      { imageId: hero.image.id, alias: "@hero" },
+    ]);
+    const parts = await imageCallParts(tag);
+    expect(parts.map((part) => part.inlineData?.mimeType ?? "text")).toEqual(["image/webp", "image/png", "text"]);
+  });
+
+  it("refuses a 4th reference named in the prompt, naming the prompt, before any model call", async () => {
+    const { scope, key } = await freshProjectKey();
+    const ids = [];
+    for (const index of [0, 1, 2, 3]) {
+      const stored = await uploadReference(key.key, await imageFile("png", 20 + index, 20), `r${index}.png`);
+      ids.push(stored.image.id);
+    }
+    await giveAlias(scope.project.id, ids[3] as string, "@extra");
+    const tag = marker();
+    const { response } = await createV1(
+      key.key,
+      { prompt: `mix them with @extra ${tag}`, referenceImages: ids.slice(0, 3) },
+      GEMINI_ENV,
+    );
+    expect(response.status).toBe(400);
+    const problem = await readProblem(response);
+    expect(problem.code).toBe("TOO_MANY_REFERENCES");
+    expect(problem.errors?.map((error) => error.field)).toEqual(["prompt"]);
+    expect(await fakeRequests(tag)).toHaveLength(0);
+  });
+});
+
+describe("POST /api/v1/generations: Banatie's examples as written", () => {
+  it("creates with referenceImages ['@hero'], then chains the flow with @last", async () => {
+    const { scope, key } = await freshProjectKey();
+    const hero = await uploadReference(key.key, await imageFile("png", 64, 64), "hero.png");
+    await giveAlias(scope.project.id, hero.image.id, "@hero");
+
+    const first = await created(key.key, { prompt: "A product photo with the logo in the corner", referenceImages: ["@hero"] });
+    expect(first.referencedImages).toEqual([{ imageId: hero.image.id, alias: "@hero" }]);
+    expect(first.outputImage).toMatchObject({ mimeType: "image/png" });
+    expect(first.aspectRatio).toBe("1:1");
+
+    const second = await created(key.key, { prompt: "make it darker", flowId: first.flowId, referenceImages: ["@last"] });
+    expect(second.flowId).toBe(first.flowId);
+    expect(second.referencedImages).toEqual([{ imageId: first.outputImageId, alias: "@last" }]);
+
+    // @last is now the second output, @first still the first one.
+    const third = await created(key.key, {
+      prompt: "compare them",
+      flowId: first.flowId,
+      referenceImages: ["@last", "@first"],
+      autoEnhance: false,
+    });
+    expect(third.referencedImages.map((reference) => reference.imageId)).toEqual([second.outputImageId, first.outputImageId]);
+  });
+
+  it("resolves @upload to the flow's newest upload, and @last without a flow is 404 with a hint", async () => {
+    const { key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    const older = await uploadReference(key.key, await imageFile("png", 30, 30), "a.png");
+    const newer = await uploadReference(key.key, await imageFile("png", 31, 30), "b.png");
+    await withDb((db) =>
+      db.execute(sql`update images set flow_id = ${flowId} where id in (${older.image.id}, ${newer.image.id})`),
+    );
+    const generation = await created(key.key, {
+      prompt: "use the upload",
+      flowId,
+      referenceImages: ["@upload"],
+      autoEnhance: false,
+    });
+    expect(generation.referencedImages).toEqual([{ imageId: newer.image.id, alias: "@upload" }]);
+
+    const { response } = await createV1(key.key, { prompt: "no flow", flowId: null, referenceImages: ["@last"] });
+    expect(response.status).toBe(404);
+    const problem = await readProblem(response);
+    expect(problem.code).toBe("IMAGE_NOT_FOUND");
+    expect(problem.errors?.map((error) => error.field)).toEqual(["referenceImages.0"]);
+  });
+});
+
+describe("POST /api/v1/generations: tenancy, aliases and flows", () => {
+  it("refuses another project's image id or alias as 404, with no model call", async () => {
+    const other = await freshProjectKey();
+    const theirs = await uploadReference(other.key.key, await imageFile("png", 30, 30), "theirs.png");
+    await giveAlias(other.scope.project.id, theirs.image.id, "@secret");
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    for (const reference of [theirs.image.id, "@secret"]) {
+      const { response } = await createV1(key.key, { prompt: `steal it ${tag}`, referenceImages: [reference] }, GEMINI_ENV);
+      expect(response.status).toBe(404);
+      const problem = await readProblem(response);
+      expect(problem.code).toBe("IMAGE_NOT_FOUND");
+      expect(problem.detail).toContain("referenceImages.0");
+    }
+    expect(await fakeRequests(tag)).toHaveLength(0);
+    const [used] = await withDb(async (db) =>
+      db.select().from(generationReferences).where(eq(generationReferences.imageId, theirs.image.id)),
+    );
+    expect(used).toBeUndefined();
+  });
+
+  it("moves a project alias to the newest generation's image", async () => {
+    const { scope, key } = await freshProjectKey();
+    const first = await created(key.key, { prompt: "a red car", alias: "@car", autoEnhance: false });
+    const second = await created(key.key, { prompt: "a blue car", alias: "@car", autoEnhance: false });
+    const next = await created(key.key, { prompt: "@car at night", autoEnhance: false });
+    expect(next.referencedImages).toEqual([{ imageId: second.outputImageId, alias: "@car" }]);
+    const rows = await withDb((db) =>
+      db.execute<{ image_id: string }>(
+        sql`select image_id from image_aliases where project_id = ${scope.project.id} and alias = '@car'`,
+      ),
+    );
+    expect(rows.rows).toEqual([{ image_id: second.outputImageId }]);
+    expect(first.outputImageId).not.toBe(second.outputImageId);
+  });
+
+  it("refuses a flow alias the flow already gives, 409 before any model call", async () => {
+    const { key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    const cover = await created(key.key, { prompt: "a cover", flowId, flowAlias: "@cover", autoEnhance: false });
+    expect(cover.flowId).toBe(flowId);
+    const tag = marker();
+    const { response } = await createV1(key.key, { prompt: `another cover ${tag}`, flowId, flowAlias: "@cover" }, GEMINI_ENV);
+    expect(response.status).toBe(409);
+    const problem = await readProblem(response);
+    expect(problem.code).toBe("ALIAS_CONFLICT");
+    expect(problem.errors?.map((error) => error.field)).toEqual(["flowAlias"]);
+    expect(await fakeRequests(tag)).toHaveLength(0);
+    // The flow alias resolves within the flow.
+    const next = await created(key.key, { prompt: "@cover, wider", flowId, autoEnhance: false });
+    expect(next.referencedImages).toEqual([{ imageId: cover.outputImageId, alias: "@cover" }]);
+  });
+
+  it("writes the flow's row when a flowId is given, and keeps a fresh flow lazy", async () => {
+    const { scope, key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    await created(key.key, { prompt: "in a named flow", flowId, autoEnhance: false });
+    const lazy = await created(key.key, { prompt: "in a fresh flow", autoEnhance: false });
+    const none = await created(key.key, { prompt: "in no flow", flowId: null, autoEnhance: false, meta: { campaign: "spring" } });
+    expect(none.flowId).toBeNull();
+    expect(none.meta).toEqual({ campaign: "spring" });
+    const flowRows = await withDb((db) =>
+      db.execute<{ id: string }>(sql`select id from flows where project_id = ${scope.project.id}`),
+    );
+    expect(flowRows.rows).toEqual([{ id: flowId }]);
+    const stored = await withDb((db) =>
+      db.execute<{ flow_id: string | null; meta: unknown }>(
+        sql`select flow_id, meta from generations where id in (${lazy.id}, ${none.id}) order by created_at`,
+      ),
+    );
+    expect(stored.rows).toEqual([
+      { flow_id: lazy.flowId, meta: {} },
+      { flow_id: null, meta: { campaign: "spring" } },
+    ]);
+  });
+});
+
+describe("POST /api/v1/generations: bad input, quota and budget", () => {
+  it("refuses bad input naming the field, spending no quota and recording nothing", async () => {
+    const { key } = await freshProjectKey();
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ prompt: "" }, "VALIDATION_ERROR", "prompt"],
+      [{ prompt: "x", referenceImages: ["hero"] }, "ALIAS_FORMAT_CHECK", "referenceImages.0"],
+      [{ prompt: "x", referenceImages: ["@a", "@b", "@c", "@d"] }, "TOO_MANY_REFERENCES", "referenceImages"],
+      [{ prompt: "x", alias: "@last" }, "ALIAS_FORMAT_CHECK", "alias"],
+      [{ prompt: "x", flowAlias: "no-at" }, "ALIAS_FORMAT_CHECK", "flowAlias"],
+      [{ prompt: "x", flowAlias: "@a", flowId: null }, "VALIDATION_ERROR", "flowAlias"],
+      [{ prompt: "x", flowId: "not-a-uuid" }, "VALIDATION_ERROR", "flowId"],
+      [{ prompt: "x", meta: { blob: "x".repeat(5000) } }, "VALIDATION_ERROR", "meta"],
+      [{ prompt: "x", aspectRatio: "5:1" }, "VALIDATION_ERROR", "aspectRatio"],
+      [{ prompt: "x", unknown: 1 }, "VALIDATION_ERROR", ""],
+    ];
+    for (const [body, code, field] of cases) {
+      const { response } = await createV1(key.key, body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const problem = await readProblem(response);
+      expect(problem.code, JSON.stringify(body)).toBe(code);
+      if (field) expect(problem.errors?.map((error) => error.field)).toContain(field);
+    }
+    await withDb(async (db) => {
+      expect(await quotaUsed(db, key.id)).toBe(0);
+      const rows = await db.execute<{ n: number }>(sql`select count(*)::int as n from generations where api_key_id = ${key.id}`);
+      expect(rows.rows[0]?.n).toBe(0);
+    });
+  });
+
+  it("refuses with 402 when the budget cannot hold the quote with references, before reading or calling anything", async () => {
+    const { scope, key } = await freshProjectKey();
+    const hero = await uploadReference(key.key, await imageFile("png", 64, 64), "hero.png");
+    await giveAlias(scope.project.id, hero.image.id, "@hero");
+    const master = await withDb((db) => insertKey(db, { type: "master" }));
+    const patched = await api(`/api/admin/keys/${key.id}`, {
+      method: "PATCH",
+      key: master.key,
+      body: { monthlyBudgetUsd: 0.01 },
+    });
+    expect(patched.status).toBe(200);
+    const tag = marker();
+    const { response } = await createV1(key.key, { prompt: `@hero in space ${tag}`, referenceImages: ["@hero"] }, GEMINI_ENV);
+    expect(response.status).toBe(402);
+    expect((await readProblem(response)).code).toBe("BUDGET_EXCEEDED");
+    expect(await fakeRequests(tag)).toHaveLength(0);
+    const rows = await withDb((db) =>
+      db.execute<{ n: number }>(sql`select count(*)::int as n from generations where api_key_id = ${key.id}`),
+    );
+    expect(rows.rows[0]?.n).toBe(0);
+  });
+});
