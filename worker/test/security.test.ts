@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
+import { generations } from "../src/db/schema";
 import { problemResponse } from "../src/lib/openapi";
 import { createRouter } from "../src/routes/create-app";
 import { api, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
@@ -65,6 +66,14 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     accepted: { status: 201 },
     body: { prompt: "a security test", autoEnhance: false },
   },
+  {
+    method: "GET",
+    path: `/api/v1/generations/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
+  },
+  { method: "GET", path: "/api/v1/generations", access: "project", accepted: { status: 200 } },
   { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
@@ -124,6 +133,18 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     body: { stripeCustomerId: null },
   },
 ];
+
+/** A generation of another project (no image behind it): enough to test who may address it. */
+async function insertGenerationRow(other: TestProject): Promise<string> {
+  return withDb(async (db) => {
+    const key = await insertKey(db, { type: "project", scope: other });
+    const [row] = await db
+      .insert(generations)
+      .values({ projectId: other.project.id, apiKeyId: key.id, originalPrompt: "x", aspectRatio: "1:1", outputFormat: "png" })
+      .returning({ id: generations.id });
+    return row?.id ?? "";
+  });
+}
 
 /** A valid small PNG upload, so that only the key decides the answer. */
 async function pngForm(): Promise<FormData> {
@@ -251,7 +272,8 @@ describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
       const path = await endpoint.foreignResource?.(other);
       const response = await api(path as string, { method: endpoint.method, body: endpoint.body, key: keys.project.key });
       expect(response.status).toBe(404);
-      expect((await readProblem(response)).code).toBe("NOT_FOUND");
+      // Exactly what a resource that does not exist answers: another project's is never seen.
+      expect((await readProblem(response)).code).toBe(endpoint.accepted.code ?? "NOT_FOUND");
     });
   }
 });

@@ -6,7 +6,7 @@ import { generationReferences, images } from "../src/db/schema";
 import { aliasWriteStatements } from "../src/services/aliases";
 import { api, readProblem } from "./support/app";
 import { insertKey, quotaUsed, withDb } from "./support/fixtures";
-import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
+import { fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 import { imageFile } from "./support/images";
 import { uploadReference } from "./support/references";
 
@@ -330,5 +330,106 @@ describe("POST /api/v1/generations: bad input, quota and budget", () => {
       db.execute<{ n: number }>(sql`select count(*)::int as n from generations where api_key_id = ${key.id}`),
     );
     expect(rows.rows[0]?.n).toBe(0);
+  });
+});
+
+async function getV1(key: string, path: string) {
+  const response = await api(path, { key });
+  return { response, body: response.status === 200 ? ((await response.clone().json()) as unknown) : null };
+}
+
+describe("GET /api/v1/generations/{id} and GET /api/v1/generations", () => {
+  it("reads a generation as create answered it, keeps its references readable, and hides it from other projects", async () => {
+    const { scope, key } = await freshProjectKey();
+    const hero = await uploadReference(key.key, await imageFile("png", 48, 48), "hero.png");
+    await giveAlias(scope.project.id, hero.image.id, "@hero");
+    const generation = await created(key.key, { prompt: "@hero as a statue", meta: { take: 1 } });
+    // Deleting a referenced image keeps the generation's record readable.
+    await withDb((db) => db.execute(sql`update images set deleted_at = now() where id = ${hero.image.id}`));
+
+    const { response, body } = await getV1(key.key, `/api/v1/generations/${generation.id}`);
+    expect(response.status).toBe(200);
+    const { enhancement: _, ...stored } = generation;
+    expect((body as ApiBody<"getGenerationV1", 200>).data).toEqual(stored);
+    expect(stored.referencedImages).toEqual([{ imageId: hero.image.id, alias: "@hero" }]);
+
+    const other = await freshProjectKey();
+    const foreign = await api(`/api/v1/generations/${generation.id}`, { key: other.key.key });
+    expect(foreign.status).toBe(404);
+    expect((await readProblem(foreign)).code).toBe("GENERATION_NOT_FOUND");
+  });
+
+  it("keeps a failed generation, which GET shows with its error and no image", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    await scriptFake({ marker: tag, model: "gemini-2.5-flash-image", status: 400 });
+    const { response } = await createV1(key.key, { prompt: `fails ${tag}`, autoEnhance: false }, GEMINI_ENV);
+    expect(response.status).toBe(502);
+    await response.body?.cancel();
+    const { body } = await getV1(key.key, "/api/v1/generations?status=failed");
+    const list = body as ApiBody<"listGenerationsV1", 200>;
+    expect(list.data).toHaveLength(1);
+    expect(list.data[0]).toMatchObject({ status: "failed", outputImageId: null, outputImage: null, prompt: `fails ${tag}` });
+    expect(list.data[0]?.errorMessage).toContain("400");
+    expect(list.data[0]?.cost.usdMicros).toBe(0);
+  });
+
+  it("lists newest first, filtered by flow and status, with offset pagination and deleted ones on request", async () => {
+    const { key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    const made = [];
+    for (const index of [0, 1, 2]) made.push(await created(key.key, { prompt: `in flow ${index}`, flowId, autoEnhance: false }));
+    const elsewhere = await created(key.key, { prompt: "elsewhere", autoEnhance: false });
+
+    const all = (await getV1(key.key, "/api/v1/generations")).body as ApiBody<"listGenerationsV1", 200>;
+    expect(all.data.map((generation) => generation.id)).toEqual([elsewhere.id, ...made.map((g) => g.id).reverse()]);
+    expect(all.pagination).toEqual({ total: 4, limit: 20, offset: 0, hasMore: false });
+
+    const page = (await getV1(key.key, `/api/v1/generations?flowId=${flowId}&limit=2&offset=1&status=success`)).body as ApiBody<
+      "listGenerationsV1",
+      200
+    >;
+    expect(page.data.map((generation) => generation.id)).toEqual([made[1]?.id, made[0]?.id]);
+    expect(page.pagination).toEqual({ total: 3, limit: 2, offset: 1, hasMore: false });
+    const first = (await getV1(key.key, `/api/v1/generations?flowId=${flowId}&limit=2`)).body as ApiBody<
+      "listGenerationsV1",
+      200
+    >;
+    expect(first.pagination).toEqual({ total: 3, limit: 2, offset: 0, hasMore: true });
+    const pending = (await getV1(key.key, "/api/v1/generations?status=processing")).body as ApiBody<"listGenerationsV1", 200>;
+    expect(pending.data).toEqual([]);
+
+    await withDb((db) => db.execute(sql`update generations set deleted_at = now() where id = ${elsewhere.id}`));
+    const live = (await getV1(key.key, "/api/v1/generations")).body as ApiBody<"listGenerationsV1", 200>;
+    expect(live.pagination.total).toBe(3);
+    expect((await api(`/api/v1/generations/${elsewhere.id}`, { key: key.key })).status).toBe(404);
+    const withDeleted = (await getV1(key.key, "/api/v1/generations?includeDeleted=true")).body as ApiBody<
+      "listGenerationsV1",
+      200
+    >;
+    expect(withDeleted.pagination.total).toBe(4);
+    expect(withDeleted.data[0]?.deletedAt).toEqual(expect.any(String));
+    expect(withDeleted.data[1]?.deletedAt).toBeUndefined();
+  });
+
+  it("refuses bad filters naming them, and reads spend no quota", async () => {
+    const { key } = await freshProjectKey();
+    for (const [query, field] of [
+      ["limit=101", "limit"],
+      ["limit=0", "limit"],
+      ["offset=-1", "offset"],
+      ["offset=10001", "offset"],
+      ["status=done", "status"],
+      ["flowId=nope", "flowId"],
+      ["includeDeleted=yes", "includeDeleted"],
+    ]) {
+      const response = await api(`/api/v1/generations?${query}`, { key: key.key });
+      expect(response.status, query).toBe(400);
+      expect((await readProblem(response)).errors?.map((error) => error.field)).toEqual([field]);
+    }
+    const badId = await api("/api/v1/generations/not-a-uuid", { key: key.key });
+    expect(badId.status).toBe(400);
+    await badId.body?.cancel();
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(0);
   });
 });

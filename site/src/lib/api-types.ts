@@ -497,13 +497,37 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The project's generations, newest first
+         * @description Offset pagination: `total` generations match the filters, `hasMore` when a next page exists. Spends no quota.
+         */
+        get: operations["listGenerationsV1"];
         put?: never;
         /**
          * Generate an image, from a prompt and up to 3 reference images
          * @description Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).
          */
         post: operations["createGenerationV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/generations/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One generation, with its output image and the images it used
+         * @description A deleted generation, or another project's, is 404 GENERATION_NOT_FOUND. Spends no quota.
+         */
+        get: operations["getGenerationV1"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1162,10 +1186,11 @@ export interface components {
             meta: {
                 [key: string]: unknown;
             };
-            /** @enum {string} */
-            provider: "gemini" | "preview";
-            model: string;
-            enhancement: (components["schemas"]["Enhancement"] & {
+            /** @enum {string|null} */
+            provider: "gemini" | "preview" | null;
+            model: string | null;
+            /** @description What the enhancer did: only in the answer of the request that generated; null when autoEnhance is false */
+            enhancement?: (components["schemas"]["Enhancement"] & {
                 /** @enum {boolean} */
                 applied: true;
             }) | {
@@ -1185,6 +1210,11 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
+            /**
+             * Format: date-time
+             * @description Only on a deleted generation (includeDeleted)
+             */
+            deletedAt?: string;
         };
         V1OutputImage: {
             /** Format: uuid */
@@ -1256,6 +1286,12 @@ export interface components {
             /** @description jpeg and webp only */
             quality?: number;
             filename?: string;
+        };
+        OffsetPagination: {
+            total: number;
+            limit: number;
+            offset: number;
+            hasMore: boolean;
         };
     };
     responses: never;
@@ -4126,6 +4162,107 @@ export interface operations {
             };
         };
     };
+    listGenerationsV1: {
+        parameters: {
+            query?: {
+                /** @description Only this flow's generations */
+                flowId?: string;
+                /** @description processing is read as pending: a generation in progress */
+                status?: "pending" | "processing" | "success" | "failed";
+                limit?: number;
+                offset?: number | null;
+                /** @description Include deleted generations, each with its deletedAt */
+                includeDeleted?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of generations */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"][];
+                        pagination: components["schemas"]["OffsetPagination"];
+                    };
+                };
+            };
+            /** @description A filter is invalid (VALIDATION_ERROR), naming it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     createGenerationV1: {
         parameters: {
             query?: never;
@@ -4273,6 +4410,108 @@ export interface operations {
             /** @description The model did not answer in time */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The generation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation in this project (GENERATION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

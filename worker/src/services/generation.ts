@@ -95,7 +95,10 @@ export interface GenerationResult {
   /** What the user is charged for this generation: its enhancement and its image. */
   cost: Cost;
   attempts: number;
+  /** When the image was stored. */
   createdAt: Date;
+  /** When the generation was asked for, and last changed (when it succeeded). */
+  generation: { createdAt: Date; updatedAt: Date };
 }
 
 /** Measures one stage in milliseconds (coarse in Workers, where clocks advance on I/O). */
@@ -301,6 +304,7 @@ export async function generateImage(
       cost,
       attempts: run.attempts,
       createdAt: row.createdAt,
+      generation: row.generation,
     };
   } catch (error) {
     // A failed generation is never charged to the user.

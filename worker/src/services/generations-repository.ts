@@ -72,9 +72,14 @@ export async function recordGenerationSucceeded(
   success: GenerationSuccess,
   usage: NewUsageEvent[],
   recording: UsageRecording,
-): Promise<{ imageId: string; createdAt: Date }> {
+): Promise<{ imageId: string; createdAt: Date; generation: { createdAt: Date; updatedAt: Date } }> {
   const { image } = success;
-  const succeeded = db.execute<{ image_id: string; created_at: string }>(sql`
+  const succeeded = db.execute<{
+    image_id: string;
+    created_at: string;
+    generation_created_at: string;
+    generation_updated_at: string;
+  }>(sql`
     with image as (
       insert into images (id, project_id, flow_id, category, storage_key, mime_type, bytes, width, height, sha256,
                           original_filename, generation_id, aspect_ratio, search_text)
@@ -88,10 +93,13 @@ export async function recordGenerationSucceeded(
              detected_language = ${success.detectedLanguage},
              timings = ${JSON.stringify(success.timings)}::jsonb,
              token_usage = ${success.usage ? JSON.stringify(success.usage) : null}::jsonb,
-             attempts = ${success.attempts}, completed_at = now()
+             attempts = ${success.attempts}, completed_at = now(), updated_at = now()
       where id = ${success.generationId}
+      returning created_at, updated_at
     )
-    select id as image_id, created_at from image
+    select id as image_id, created_at, (select created_at from done) as generation_created_at,
+           (select updated_at from done) as generation_updated_at
+    from image
   `);
   const aliases = success.aliases
     ? aliasWriteStatements(db, { ...success.aliases, projectId: image.projectId, imageId: image.id }).statements
@@ -101,7 +109,11 @@ export async function recordGenerationSucceeded(
     .catch(rethrowAliasConflict);
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");
-  return { imageId: row.image_id, createdAt: new Date(row.created_at) };
+  return {
+    imageId: row.image_id,
+    createdAt: new Date(row.created_at),
+    generation: { createdAt: new Date(row.generation_created_at), updatedAt: new Date(row.generation_updated_at) },
+  };
 }
 
 /**

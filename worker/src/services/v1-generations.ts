@@ -1,10 +1,14 @@
 /**
  * Banatie v1 generations: which images a request names (its referenceImages, then the @aliases
- * of its prompt) and what they resolve to.
+ * of its prompt) and what they resolve to; and the generations as the v1 API reads them.
  */
+import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import type { GenerationTimings } from "../db/schema";
 import { aliasesInPrompt, type ReferenceSpec } from "../domain/aliases";
+import type { AspectRatio } from "../domain/catalog";
 import { MAX_REFERENCES } from "../domain/limits";
+import { PRICE_VERSION } from "../domain/pricing";
 import { AppError } from "../lib/errors";
 import {
   assertFlowAliasFree,
@@ -15,6 +19,7 @@ import {
   resolveImageRefs,
 } from "./aliases";
 import type { GenerationReference } from "./generation";
+import type { Cost } from "./usage";
 
 /** The references a request names, parsed, before anything is read. */
 export interface ReferencePlan {
@@ -115,4 +120,149 @@ export function chooseReferences({ plan, resolutions, flowAlias }: ResolvedPlan)
     );
   }
   return chosen;
+}
+
+/** A stored generation as the v1 API shows it: its row, its live output image and the images it used. */
+export interface GenerationView {
+  id: string;
+  projectId: string;
+  flowId: string | null;
+  status: "pending" | "succeeded" | "failed";
+  originalPrompt: string;
+  finalPrompt: string | null;
+  template: string | null;
+  aspectRatio: AspectRatio;
+  /** Null on generations recorded before providers were. */
+  provider: "gemini" | "preview" | null;
+  model: string | null;
+  output: { id: string; storageKey: string; mimeType: string; width: number; height: number; bytes: number } | null;
+  references: { imageId: string; alias: string | null }[];
+  timings: GenerationTimings;
+  cost: Cost;
+  attempts: number;
+  regenerationCount: number;
+  errorMessage: string | null;
+  meta: Record<string, unknown>;
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+export interface GenerationFilter {
+  /** One generation; else a page of the project's, newest first. */
+  id?: string;
+  flowId?: string;
+  status?: GenerationView["status"];
+  includeDeleted?: boolean;
+  limit: number;
+  offset: number;
+}
+
+interface GenerationViewRow extends Record<string, unknown> {
+  id: string;
+  project_id: string;
+  flow_id: string | null;
+  status: GenerationView["status"];
+  original_prompt: string;
+  final_prompt: string | null;
+  template: string | null;
+  aspect_ratio: AspectRatio;
+  provider: GenerationView["provider"];
+  model: string | null;
+  timings: GenerationTimings;
+  attempts: number;
+  regeneration_count: number;
+  error_message: string | null;
+  meta: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+  image_id: string | null;
+  storage_key: string | null;
+  mime_type: string | null;
+  width: number | null;
+  height: number | null;
+  bytes: number | null;
+  refs: { imageId: string; alias: string | null }[];
+  enhancement_micros: number;
+  generation_micros: number;
+  price_version: string | null;
+  total: number;
+}
+
+/**
+ * Generations of the owner's project (the key's, so it runs alongside the key check), in one
+ * statement: each with its live output image, its references in order and what it was billed
+ * (every run of it, regenerations included), and how many match in all.
+ */
+export async function readGenerations(
+  db: Database,
+  owner: { keyHash: string },
+  filter: GenerationFilter,
+): Promise<{ views: GenerationView[]; total: number }> {
+  const conditions = [sql`g.project_id = (select project_id from api_keys where key_hash = ${owner.keyHash})`];
+  if (filter.id) conditions.push(sql`g.id = ${filter.id}`);
+  if (filter.flowId) conditions.push(sql`g.flow_id = ${filter.flowId}`);
+  if (filter.status) conditions.push(sql`g.status = ${filter.status}`);
+  if (!filter.includeDeleted) conditions.push(sql`g.deleted_at is null`);
+  const result = await db.execute<GenerationViewRow>(sql`
+    select g.id, g.project_id, g.flow_id, g.status, g.original_prompt, g.final_prompt, g.template, g.aspect_ratio,
+           g.provider, g.model, g.timings, g.attempts, g.regeneration_count, g.error_message, g.meta,
+           g.created_at, g.updated_at, g.deleted_at,
+           o.id as image_id, o.storage_key, o.mime_type, o.width, o.height, o.bytes,
+           coalesce((select json_agg(json_build_object('imageId', r.image_id, 'alias', r.alias) order by r.position)
+                     from generation_references r where r.generation_id = g.id), '[]'::json) as refs,
+           coalesce((select sum(u.cost_usd_micros) from usage_events u
+                     where u.generation_id = g.id and u.billable and u.kind = 'enhancement'), 0)::float8 as enhancement_micros,
+           coalesce((select sum(u.cost_usd_micros) from usage_events u
+                     where u.generation_id = g.id and u.billable and u.kind = 'generation'), 0)::float8 as generation_micros,
+           (select max(u.price_version) from usage_events u where u.generation_id = g.id) as price_version,
+           (count(*) over ())::int as total
+    from generations g
+    left join images o on o.generation_id = g.id and o.deleted_at is null
+    where ${sql.join(conditions, sql` and `)}
+    order by g.created_at desc, g.id desc
+    limit ${filter.limit} offset ${filter.offset}
+  `);
+  return { views: result.rows.map(toView), total: result.rows[0]?.total ?? 0 };
+}
+
+function toView(row: GenerationViewRow): GenerationView {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    flowId: row.flow_id,
+    status: row.status,
+    originalPrompt: row.original_prompt,
+    finalPrompt: row.final_prompt,
+    template: row.template,
+    aspectRatio: row.aspect_ratio,
+    provider: row.provider,
+    model: row.model,
+    output:
+      row.image_id && row.storage_key && row.mime_type
+        ? {
+            id: row.image_id,
+            storageKey: row.storage_key,
+            mimeType: row.mime_type,
+            width: Number(row.width),
+            height: Number(row.height),
+            bytes: Number(row.bytes),
+          }
+        : null,
+    references: row.refs,
+    timings: row.timings,
+    cost: {
+      usdMicros: row.enhancement_micros + row.generation_micros,
+      priceVersion: row.price_version ?? PRICE_VERSION,
+      breakdown: { enhancement: row.enhancement_micros, generation: row.generation_micros },
+    },
+    attempts: row.attempts,
+    regenerationCount: row.regeneration_count,
+    errorMessage: row.error_message,
+    meta: row.meta,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    deletedAt: row.deleted_at ? new Date(row.deleted_at) : null,
+  };
 }

@@ -2,4 +2,7 @@ import { createRouter } from "../create-app";
 import * as handlers from "./v1-generations.handlers";
 import * as routes from "./v1-generations.routes";
 
-export const v1GenerationRoutes = createRouter().openapi(routes.createGenerationRoute, handlers.createGeneration);
+export const v1GenerationRoutes = createRouter()
+  .openapi(routes.createGenerationRoute, handlers.createGeneration)
+  .openapi(routes.listGenerationsRoute, handlers.listGenerations)
+  .openapi(routes.getGenerationRoute, handlers.getGeneration);

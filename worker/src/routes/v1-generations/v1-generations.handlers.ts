@@ -1,14 +1,16 @@
 import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
 import { nearestAspectRatio } from "../../images/validate-upload";
+import { AppError } from "../../lib/errors";
+import { offsetPagination } from "../../lib/openapi";
 import { authorizeProjectAlongside } from "../../middleware/access";
 import { assertAssignableAliases } from "../../services/aliases";
 import { lookUpPromptCache } from "../../services/enhancement";
 import { generateImage } from "../../services/generation";
-import { chooseReferences, planReferences, resolvePlan } from "../../services/v1-generations";
+import { chooseReferences, planReferences, readGenerations, resolvePlan } from "../../services/v1-generations";
 import type { AppRouteHandler } from "../create-app";
 import { reserveForBudget } from "../shared/generation-budget";
-import type { createGenerationRoute } from "./v1-generations.routes";
-import { toV1Generation } from "./v1-generations.schemas";
+import type { createGenerationRoute, getGenerationRoute, listGenerationsRoute } from "./v1-generations.routes";
+import { toV1Generation, viewOfResult } from "./v1-generations.schemas";
 
 export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = async (c) => {
   const body = c.req.valid("json");
@@ -62,8 +64,40 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
     },
     meta,
   });
+  const view = viewOfResult(caller, result, {
+    prompt: body.prompt,
+    template: body.autoEnhance ? template : null,
+    references,
+    meta,
+  });
+  return c.json({ success: true as const, data: toV1Generation(c, caller, view, result.enhancement) }, 201);
+};
+
+export const getGeneration: AppRouteHandler<typeof getGenerationRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const { db } = c.var.services;
+  // Read alongside the key check: one database round trip.
+  const { caller, read } = await authorizeProjectAlongside(c, (keyHash) =>
+    readGenerations(db, { keyHash }, { id, limit: 1, offset: 0 }),
+  );
+  const [view] = read.views;
+  if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
+  return c.json({ success: true as const, data: toV1Generation(c, caller, view) }, 200);
+};
+
+export const listGenerations: AppRouteHandler<typeof listGenerationsRoute> = async (c) => {
+  const query = c.req.valid("query");
+  const { db } = c.var.services;
+  const status = query.status === "success" ? "succeeded" : query.status === "processing" ? "pending" : query.status;
+  const { caller, read } = await authorizeProjectAlongside(c, (keyHash) =>
+    readGenerations(db, { keyHash }, { ...query, status }),
+  );
   return c.json(
-    { success: true as const, data: toV1Generation(c, caller, result, { prompt: body.prompt, references, meta }) },
-    201,
+    {
+      success: true as const,
+      data: read.views.map((view) => toV1Generation(c, caller, view)),
+      pagination: offsetPagination(read.total, query.limit, query.offset),
+    },
+    200,
   );
 };

@@ -1,5 +1,14 @@
-import { createRoute } from "@hono/zod-openapi";
-import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
+import { createRoute, z } from "@hono/zod-openapi";
+import { MAX_LIST_OFFSET, MAX_PAGE_SIZE, V1_DEFAULT_PAGE_SIZE } from "../../domain/limits";
+import {
+  commonErrorResponses,
+  keyErrorResponses,
+  keySecurity,
+  offsetListEnvelope,
+  problemResponse,
+  quotaKeyErrorResponses,
+  successEnvelope,
+} from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { budgetResponseHeaders } from "../shared/generation-budget";
 import { CreateGenerationRequestSchema, V1GenerationSchema } from "./v1-generations.schemas";
@@ -40,5 +49,67 @@ export const createGenerationRoute = createRoute({
     503: problemResponse(
       "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE)",
     ),
+  },
+});
+
+const GenerationParams = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" }, example: "9b2f4c7e-1d3a-4e5b-8c6d-7f8e9a0b1c2d" }),
+});
+
+const readResponses = { ...keyErrorResponses, ...commonErrorResponses } as const;
+
+export const getGenerationRoute = createRoute({
+  method: "get",
+  path: "/api/v1/generations/{id}",
+  tags: ["Generations (v1)"],
+  operationId: "getGenerationV1",
+  summary: "One generation, with its output image and the images it used",
+  description: "A deleted generation, or another project's, is 404 GENERATION_NOT_FOUND. Spends no quota.",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: { params: GenerationParams },
+  responses: {
+    200: { description: "The generation", content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } } },
+    400: problemResponse("The id is not a UUID (VALIDATION_ERROR)"),
+    404: problemResponse("No such generation in this project (GENERATION_NOT_FOUND)"),
+    ...readResponses,
+  },
+});
+
+const ListQuery = z.object({
+  flowId: z.string().uuid().optional().openapi({ description: "Only this flow's generations" }),
+  status: z
+    .enum(["pending", "processing", "success", "failed"])
+    .optional()
+    .openapi({ description: "processing is read as pending: a generation in progress" }),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(V1_DEFAULT_PAGE_SIZE),
+  offset: z.coerce.number().int().min(0).max(MAX_LIST_OFFSET).default(0),
+  includeDeleted: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((value) => value === "true")
+    .openapi({ description: "Include deleted generations, each with its deletedAt" }),
+});
+
+export const listGenerationsRoute = createRoute({
+  method: "get",
+  path: "/api/v1/generations",
+  tags: ["Generations (v1)"],
+  operationId: "listGenerationsV1",
+  summary: "The project's generations, newest first",
+  description: "Offset pagination: `total` generations match the filters, `hasMore` when a next page exists. Spends no quota.",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: { query: ListQuery },
+  responses: {
+    200: {
+      description: "A page of generations",
+      content: { "application/json": { schema: offsetListEnvelope(V1GenerationSchema) } },
+    },
+    400: problemResponse("A filter is invalid (VALIDATION_ERROR), naming it"),
+    ...readResponses,
   },
 });

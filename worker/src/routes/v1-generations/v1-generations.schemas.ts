@@ -6,7 +6,8 @@ import { ASPECT_RATIO_VALUES, OUTPUT_FORMATS } from "../../domain/catalog";
 import { MAX_PROMPT_LENGTH, MAX_REFERENCES } from "../../domain/limits";
 import type { ProjectCaller } from "../../lib/access-types";
 import type { HonoEnv } from "../../middleware/env";
-import type { GenerationReference, GenerationResult } from "../../services/generation";
+import type { EnhancementOutcome, GenerationReference, GenerationResult } from "../../services/generation";
+import type { GenerationView } from "../../services/v1-generations";
 import { CostSchema } from "../shared/cost-schemas";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema, serializeEnhancementOutcome } from "../shared/enhancement-schemas";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
@@ -99,13 +100,16 @@ export const V1GenerationSchema = z
     retryCount: z.number().int().openapi({ description: "In-place regenerations of this generation" }),
     errorMessage: z.string().nullable(),
     meta: MetaSchema,
-    provider: z.enum(["gemini", "preview"]),
-    model: z.string(),
-    enhancement: EnhancementOutcomeSchema.nullable(),
+    provider: z.enum(["gemini", "preview"]).nullable(),
+    model: z.string().nullable(),
+    enhancement: EnhancementOutcomeSchema.nullable().optional().openapi({
+      description: "What the enhancer did: only in the answer of the request that generated; null when autoEnhance is false",
+    }),
     timings: Timings,
     attempts: z.number().int(),
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
+    deletedAt: z.string().datetime().optional().openapi({ description: "Only on a deleted generation (includeDeleted)" }),
   })
   .openapi("V1Generation");
 
@@ -114,46 +118,92 @@ export function v1StorageUrl(c: Context<HonoEnv>, caller: ProjectCaller, imageId
   return `${imageUrlBase(c)}${caller.organization.slug}/${caller.project.slug}/img/${imageId}`;
 }
 
-/** A generation just made, as the v1 object. */
-export function toV1Generation(
-  c: Context<HonoEnv>,
+/** A generation just made, as the stored view the v1 object is made from. */
+export function viewOfResult(
   caller: ProjectCaller,
   result: GenerationResult,
-  request: { prompt: string; references: readonly GenerationReference[]; meta: Record<string, unknown> },
-): z.infer<typeof V1GenerationSchema> {
-  const createdAt = result.createdAt.toISOString();
+  request: { prompt: string; template: string | null; references: readonly GenerationReference[]; meta: Record<string, unknown> },
+): GenerationView {
   return {
     id: result.generationId,
     projectId: caller.project.id,
     flowId: result.flowId,
-    status: "success",
-    prompt: result.prompt,
-    originalPrompt: result.enhancement ? request.prompt : null,
-    autoEnhance: result.enhancement !== null,
+    status: "succeeded",
+    originalPrompt: request.prompt,
+    finalPrompt: result.prompt,
+    template: request.template,
     aspectRatio: result.aspectRatio,
-    outputImageId: result.imageId,
-    outputImage: {
+    provider: result.provider,
+    model: result.model,
+    output: {
       id: result.imageId,
       storageKey: result.storageKey,
-      storageUrl: v1StorageUrl(c, caller, result.imageId),
-      url: imageUrl(c, result.storageKey),
       mimeType: result.mimeType,
       width: result.width,
       height: result.height,
-      fileSize: result.bytes,
+      bytes: result.bytes,
     },
-    referencedImages: request.references.map((reference) => ({ imageId: reference.image.id, alias: reference.alias })),
-    processingTimeMs: result.timings.totalMs,
+    references: request.references.map((reference) => ({ imageId: reference.image.id, alias: reference.alias })),
+    timings: result.timings,
     cost: result.cost,
-    retryCount: 0,
+    attempts: result.attempts,
+    regenerationCount: 0,
     errorMessage: null,
     meta: request.meta,
-    provider: result.provider,
-    model: result.model,
-    enhancement: result.enhancement ? serializeEnhancementOutcome(result.enhancement) : null,
-    timings: result.timings,
-    attempts: result.attempts,
-    createdAt,
-    updatedAt: createdAt,
+    createdAt: result.generation.createdAt,
+    updatedAt: result.generation.updatedAt,
+    deletedAt: null,
+  };
+}
+
+const STATUS = { pending: "pending", succeeded: "success", failed: "failed" } as const;
+
+/**
+ * A generation as the v1 object; `enhancement` only in the answer of the request that made it
+ * (what the enhancer did is not stored), `deletedAt` only on a deleted one.
+ */
+export function toV1Generation(
+  c: Context<HonoEnv>,
+  caller: ProjectCaller,
+  view: GenerationView,
+  enhancement?: EnhancementOutcome | null,
+): z.infer<typeof V1GenerationSchema> {
+  const { output, timings } = view;
+  return {
+    id: view.id,
+    projectId: view.projectId,
+    flowId: view.flowId,
+    status: STATUS[view.status],
+    prompt: view.finalPrompt ?? view.originalPrompt,
+    originalPrompt: view.template === null ? null : view.originalPrompt,
+    autoEnhance: view.template !== null,
+    aspectRatio: view.aspectRatio,
+    outputImageId: output?.id ?? null,
+    outputImage: output
+      ? {
+          id: output.id,
+          storageKey: output.storageKey,
+          storageUrl: v1StorageUrl(c, caller, output.id),
+          url: imageUrl(c, output.storageKey),
+          mimeType: output.mimeType,
+          width: output.width,
+          height: output.height,
+          fileSize: output.bytes,
+        }
+      : null,
+    referencedImages: view.references,
+    processingTimeMs: timings.totalMs ?? 0,
+    cost: view.cost,
+    retryCount: view.regenerationCount,
+    errorMessage: view.errorMessage,
+    meta: view.meta,
+    provider: view.provider,
+    model: view.model,
+    ...(enhancement === undefined ? {} : { enhancement: enhancement ? serializeEnhancementOutcome(enhancement) : null }),
+    timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, totalMs: 0, ...timings },
+    attempts: view.attempts,
+    createdAt: view.createdAt.toISOString(),
+    updatedAt: view.updatedAt.toISOString(),
+    ...(view.deletedAt ? { deletedAt: view.deletedAt.toISOString() } : {}),
   };
 }
