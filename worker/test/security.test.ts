@@ -74,6 +74,13 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
   },
   { method: "GET", path: "/api/v1/generations", access: "project", accepted: { status: 200 } },
+  {
+    method: "DELETE",
+    path: `/api/v1/generations/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
+  },
   { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },

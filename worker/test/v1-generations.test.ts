@@ -433,3 +433,56 @@ describe("GET /api/v1/generations/{id} and GET /api/v1/generations", () => {
     expect(await withDb((db) => quotaUsed(db, key.id))).toBe(0);
   });
 });
+
+describe("DELETE /api/v1/generations/{id}", () => {
+  async function remove(key: string, id: string) {
+    const response = await api(`/api/v1/generations/${id}`, { method: "DELETE", key });
+    const data = response.status === 200 ? ((await response.clone().json()) as ApiBody<"deleteGenerationV1", 200>).data : null;
+    return { response, data };
+  }
+
+  it("keeps an image a project or flow alias points at, which still resolves", async () => {
+    const { key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    const byProject = await created(key.key, { prompt: "kept by project", alias: "@keep", autoEnhance: false });
+    const byFlow = await created(key.key, { prompt: "kept by flow", flowId, flowAlias: "@mine", autoEnhance: false });
+    for (const generation of [byProject, byFlow]) {
+      const { response, data } = await remove(key.key, generation.id);
+      expect(response.status).toBe(200);
+      expect(data).toEqual({ id: generation.id, deleted: true, outputImageKept: true });
+      expect((await api(`/api/v1/generations/${generation.id}`, { key: key.key })).status).toBe(404);
+      expect((await api(generation.outputImage?.url as string)).status).toBe(200);
+    }
+    const next = await created(key.key, { prompt: "@keep and @mine", flowId, autoEnhance: false });
+    expect(next.referencedImages).toEqual([
+      { imageId: byProject.outputImageId, alias: "@keep" },
+      { imageId: byFlow.outputImageId, alias: "@mine" },
+    ]);
+  });
+
+  it("deletes an image nothing names: its file and URL are gone, the generation is listed only with includeDeleted", async () => {
+    const { key } = await freshProjectKey();
+    const generation = await created(key.key, { prompt: "to delete", autoEnhance: false });
+    const { response, data } = await remove(key.key, generation.id);
+    expect(response.status).toBe(200);
+    expect(data).toEqual({ id: generation.id, deleted: true, outputImageKept: false });
+    const served = await api(generation.outputImage?.url as string);
+    expect(served.status).toBe(404);
+    await served.body?.cancel();
+    const [row] = await withDb((db) =>
+      db
+        .select()
+        .from(images)
+        .where(eq(images.id, generation.outputImageId as string)),
+    );
+    expect(row?.deletedAt).toBeInstanceOf(Date);
+    const listed = (await getV1(key.key, "/api/v1/generations?includeDeleted=true")).body as ApiBody<"listGenerationsV1", 200>;
+    expect(listed.data).toHaveLength(1);
+    expect(listed.data[0]).toMatchObject({ id: generation.id, outputImage: null, deletedAt: expect.any(String) });
+    // Deleting again finds nothing.
+    const again = await remove(key.key, generation.id);
+    expect(again.response.status).toBe(404);
+    expect((await readProblem(again.response)).code).toBe("GENERATION_NOT_FOUND");
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(1);
+  });
+});

@@ -528,7 +528,11 @@ export interface paths {
         get: operations["getGenerationV1"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Delete a generation, and its image unless an alias keeps it
+         * @description Soft-deletes the generation (includeDeleted still lists it). Its output image is deleted too (its file removed, its URLs answer 404), unless a project or flow alias points at it, or it is the project's watermark: then it stays, with its aliases. Spends no quota.
+         */
+        delete: operations["deleteGenerationV1"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1292,6 +1296,13 @@ export interface components {
             limit: number;
             offset: number;
             hasMore: boolean;
+        };
+        DeletedGenerationV1: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {boolean} */
+            deleted: true;
+            outputImageKept: boolean;
         };
     };
     responses: never;
@@ -4512,6 +4523,106 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted; outputImageKept says whether its image stayed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["DeletedGenerationV1"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation in this project (GENERATION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

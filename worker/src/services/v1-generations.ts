@@ -266,3 +266,46 @@ function toView(row: GenerationViewRow): GenerationView {
     deletedAt: row.deleted_at ? new Date(row.deleted_at) : null,
   };
 }
+
+/** A live generation about to be deleted, and its live output image with whether something keeps it. */
+export interface GenerationToDelete {
+  id: string;
+  image: { id: string; storageKey: string; aliased: boolean } | null;
+}
+
+/** The live generation of the key's project, its live output image and whether an alias points at it (one statement). */
+export async function findGenerationToDelete(
+  db: Database,
+  owner: { keyHash: string },
+  generationId: string,
+): Promise<GenerationToDelete | null> {
+  const result = await db.execute<{ id: string; image_id: string | null; storage_key: string | null; aliased: boolean }>(sql`
+    select g.id, o.id as image_id, o.storage_key,
+           exists (select 1 from image_aliases a where a.image_id = o.id) as aliased
+    from generations g
+    left join images o on o.generation_id = g.id and o.deleted_at is null
+    where g.id = ${generationId} and g.deleted_at is null
+      and g.project_id = (select project_id from api_keys where key_hash = ${owner.keyHash})
+  `);
+  const [row] = result.rows;
+  if (!row) return null;
+  return {
+    id: row.id,
+    image: row.image_id && row.storage_key ? { id: row.image_id, storageKey: row.storage_key, aliased: row.aliased } : null,
+  };
+}
+
+/**
+ * Soft-deletes the generation, and its output image with it when `imageId` is given, in one
+ * transaction (its object must be gone first: see the delete route).
+ */
+export async function markGenerationDeleted(db: Database, generationId: string, imageId: string | null): Promise<void> {
+  const generation = db.execute(
+    sql`update generations set deleted_at = now(), updated_at = now() where id = ${generationId} and deleted_at is null`,
+  );
+  if (!imageId) {
+    await generation;
+    return;
+  }
+  await db.batch([generation, db.execute(sql`update images set deleted_at = now() where id = ${imageId}`)]);
+}

@@ -5,4 +5,5 @@ import * as routes from "./v1-generations.routes";
 export const v1GenerationRoutes = createRouter()
   .openapi(routes.createGenerationRoute, handlers.createGeneration)
   .openapi(routes.listGenerationsRoute, handlers.listGenerations)
-  .openapi(routes.getGenerationRoute, handlers.getGeneration);
+  .openapi(routes.getGenerationRoute, handlers.getGeneration)
+  .openapi(routes.deleteGenerationRoute, handlers.deleteGeneration);

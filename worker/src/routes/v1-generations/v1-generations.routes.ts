@@ -113,3 +113,38 @@ export const listGenerationsRoute = createRoute({
     ...readResponses,
   },
 });
+
+export const deleteGenerationRoute = createRoute({
+  method: "delete",
+  path: "/api/v1/generations/{id}",
+  tags: ["Generations (v1)"],
+  operationId: "deleteGenerationV1",
+  summary: "Delete a generation, and its image unless an alias keeps it",
+  description:
+    "Soft-deletes the generation (includeDeleted still lists it). Its output image is deleted too (its file removed, its URLs answer 404), unless a project or flow alias points at it, or it is the project's watermark: then it stays, with its aliases. Spends no quota.",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: { params: GenerationParams },
+  responses: {
+    200: {
+      description: "Deleted; outputImageKept says whether its image stayed",
+      content: {
+        "application/json": {
+          schema: successEnvelope(
+            z
+              .object({ id: z.string().uuid(), deleted: z.literal(true), outputImageKept: z.boolean() })
+              .openapi("DeletedGenerationV1"),
+          ),
+        },
+      },
+    },
+    400: problemResponse("The id is not a UUID (VALIDATION_ERROR)"),
+    404: problemResponse("No such generation in this project (GENERATION_NOT_FOUND)"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+    // After the shared responses, whose 503 covers only the database.
+    503: problemResponse(
+      "Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
+    ),
+  },
+});
