@@ -75,6 +75,21 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   },
   { method: "GET", path: "/api/v1/generations", access: "project", accepted: { status: 200 } },
   {
+    method: "PUT",
+    path: `/api/v1/generations/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    body: { meta: { by: "security" } },
+    foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
+  },
+  {
+    method: "POST",
+    path: `/api/v1/generations/${crypto.randomUUID()}/regenerate`,
+    access: "project",
+    accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}/regenerate`,
+  },
+  {
     method: "DELETE",
     path: `/api/v1/generations/${crypto.randomUUID()}`,
     access: "project",

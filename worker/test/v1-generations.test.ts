@@ -486,3 +486,116 @@ describe("DELETE /api/v1/generations/{id}", () => {
     expect(await withDb((db) => quotaUsed(db, key.id))).toBe(1);
   });
 });
+
+describe("regenerating in place: PUT /api/v1/generations/{id} and POST …/regenerate", () => {
+  async function regenerate(key: string, id: string, env: Record<string, unknown> = {}) {
+    const response = await api(`/api/v1/generations/${id}/regenerate`, { method: "POST", key, env });
+    const data =
+      response.status === 200 ? ((await response.clone().json()) as ApiBody<"regenerateGenerationV1", 200>).data : null;
+    return { response, data };
+  }
+
+  async function update(key: string, id: string, body: Record<string, unknown>, env: Record<string, unknown> = {}) {
+    const response = await api(`/api/v1/generations/${id}`, { method: "PUT", key, body, env });
+    const data = response.status === 200 ? ((await response.clone().json()) as ApiBody<"updateGenerationV1", 200>).data : null;
+    return { response, data };
+  }
+
+  it("keeps the image id and URL when a new prompt regenerates, serving the new content there", async () => {
+    const { key } = await freshProjectKey();
+    const before = await created(key.key, { prompt: "a calm sea", autoEnhance: false, meta: { v: 1 } });
+    const oldBytes = new Uint8Array(await (await api(before.outputImage?.url as string)).arrayBuffer());
+
+    const { response, data } = await update(key.key, before.id, { prompt: "a stormy sea", aspectRatio: "16:9" });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data).toMatchObject({
+      id: before.id,
+      outputImageId: before.outputImageId,
+      prompt: "a stormy sea",
+      aspectRatio: "16:9",
+      retryCount: 1,
+      meta: { v: 1 },
+    });
+    expect(data?.outputImage?.storageUrl).toBe(before.outputImage?.storageUrl);
+    expect(data?.outputImage?.width).toBeGreaterThan(data?.outputImage?.height as number);
+    const newBytes = new Uint8Array(await (await api(data?.outputImage?.url as string)).arrayBuffer());
+    expect(newBytes).not.toEqual(oldBytes);
+    // The old object is gone.
+    const old = await api(before.outputImage?.url as string);
+    expect(old.status).toBe(404);
+    await old.body?.cancel();
+    const stored = (await getV1(key.key, `/api/v1/generations/${before.id}`)).body as ApiBody<"getGenerationV1", 200>;
+    expect(stored.data).toMatchObject({ outputImageId: before.outputImageId, prompt: "a stormy sea", retryCount: 1 });
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(2);
+  });
+
+  it("regenerates with aliases found again: a moved @hero gives its new image, @last never its own output", async () => {
+    const { scope, key } = await freshProjectKey();
+    const one = await uploadReference(key.key, await imageFile("png", 40, 40), "one.png");
+    const two = await uploadReference(key.key, await imageFile("png", 41, 40), "two.png");
+    await giveAlias(scope.project.id, one.image.id, "@hero");
+    const first = await created(key.key, { prompt: "first", autoEnhance: false });
+    const generation = await created(key.key, {
+      prompt: "@hero again",
+      flowId: first.flowId,
+      referenceImages: ["@last"],
+      autoEnhance: false,
+    });
+    expect(generation.referencedImages.map((reference) => reference.imageId)).toEqual([first.outputImageId, one.image.id]);
+    await giveAlias(scope.project.id, two.image.id, "@hero");
+
+    const { response, data } = await regenerate(key.key, generation.id);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data?.referencedImages).toEqual([
+      { imageId: first.outputImageId, alias: "@last" },
+      { imageId: two.image.id, alias: "@hero" },
+    ]);
+    expect(data?.outputImageId).toBe(generation.outputImageId);
+  });
+
+  it("leaves the generation and its image unchanged when the regeneration fails", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const before = await created(key.key, { prompt: `a tower ${tag}`, autoEnhance: false }, GEMINI_ENV);
+    await scriptFake({ marker: tag, model: "gemini-2.5-flash-image", status: 400 });
+    const { response } = await regenerate(key.key, before.id, GEMINI_ENV);
+    expect(response.status).toBe(502);
+    await response.body?.cancel();
+    const stored = (await getV1(key.key, `/api/v1/generations/${before.id}`)).body as ApiBody<"getGenerationV1", 200>;
+    expect(stored.data).toMatchObject({ status: "success", retryCount: 0, outputImage: before.outputImage });
+    const served = await api(before.outputImage?.url as string);
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
+  });
+
+  it("changes flowId and meta alone without a model call or quota, moving the image to the flow", async () => {
+    const { key } = await freshProjectKey();
+    const before = await created(key.key, {
+      prompt: "a lamp",
+      flowId: crypto.randomUUID(),
+      flowAlias: "@lamp",
+      autoEnhance: false,
+    });
+    const flowId = crypto.randomUUID();
+    const { response, data } = await update(key.key, before.id, { flowId, meta: { tag: "moved" } });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data).toMatchObject({ flowId, meta: { tag: "moved" }, retryCount: 0, outputImage: before.outputImage });
+    await withDb(async (db) => {
+      const [image] = await db
+        .select()
+        .from(images)
+        .where(eq(images.id, before.outputImageId as string));
+      expect(image?.flowId).toBe(flowId);
+      const aliases = await db.execute(sql`select 1 from image_aliases where image_id = ${before.outputImageId}`);
+      expect(aliases.rows).toEqual([]);
+      expect(await quotaUsed(db, key.id)).toBe(1);
+    });
+    const empty = await update(key.key, before.id, {});
+    expect(empty.response.status).toBe(400);
+    await empty.response.body?.cancel();
+    const other = await freshProjectKey();
+    const foreign = await update(other.key.key, before.id, { meta: {} });
+    expect(foreign.response.status).toBe(404);
+    expect((await readProblem(foreign.response)).code).toBe("GENERATION_NOT_FOUND");
+  });
+});

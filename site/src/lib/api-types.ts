@@ -526,13 +526,37 @@ export interface paths {
          * @description A deleted generation, or another project's, is 404 GENERATION_NOT_FOUND. Spends no quota.
          */
         get: operations["getGenerationV1"];
-        put?: never;
+        /**
+         * Change a generation: a new prompt or aspectRatio regenerates it in place
+         * @description With prompt or aspectRatio, the generation is regenerated in place as POST …/regenerate does (same image id and storageUrl; spends one request and is budgeted). flowId and meta alone are changed without a model call and spend nothing; a new flowId moves the output image to that flow and drops the old flow's aliases of it.
+         */
+        put: operations["updateGenerationV1"];
         post?: never;
         /**
          * Delete a generation, and its image unless an alias keeps it
          * @description Soft-deletes the generation (includeDeleted still lists it). Its output image is deleted too (its file removed, its URLs answer 404), unless a project or flow alias points at it, or it is the project's watermark: then it stays, with its aliases. Spends no quota.
          */
         delete: operations["deleteGenerationV1"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/generations/{id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate again with the same parameters, in place
+         * @description The same prompt, ratio and references, with aliases resolved again now (a moved @alias gives its new image; @last never gives this generation's own output). The image keeps its id and storageUrl; its content is replaced. Also works on a failed generation, which gets its first image. Spends one request of the hourly quota and is budgeted as a create.
+         */
+        post: operations["regenerateGenerationV1"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -1303,6 +1327,22 @@ export interface components {
             /** @enum {boolean} */
             deleted: true;
             outputImageKept: boolean;
+        };
+        UpdateGenerationRequest: {
+            prompt?: string;
+            /** @enum {string} */
+            aspectRatio?: "1:1" | "3:4" | "4:3" | "16:9" | "21:9" | "9:16" | "2:3" | "3:2" | "4:5" | "5:4";
+            /** Format: uuid */
+            flowId?: string | null;
+            /**
+             * @description Any JSON object, at most 4096 bytes as UTF-8 JSON
+             * @example {
+             *       "campaign": "spring"
+             *     }
+             */
+            meta?: {
+                [key: string]: unknown;
+            };
         };
     };
     responses: never;
@@ -4531,6 +4571,154 @@ export interface operations {
             };
         };
     };
+    updateGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateGenerationRequest"];
+            };
+        };
+        responses: {
+            /** @description The generation, with its image replaced in place: the same image id and storageUrl, new content */
+            200: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_ERROR), naming the field, or the references, found again, are more than 3 (TOO_MANY_REFERENCES) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation in this project (GENERATION_NOT_FOUND), or a reference it used is gone (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model failed or answered something unusable; the generation and its image are unchanged */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model did not answer in time; the generation and its image are unchanged */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     deleteGenerationV1: {
         parameters: {
             query?: never;
@@ -4622,6 +4810,150 @@ export interface operations {
             };
             /** @description Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The generation, with its image replaced in place: the same image id and storageUrl, new content */
+            200: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description Invalid request (VALIDATION_ERROR), naming the field, or the references, found again, are more than 3 (TOO_MANY_REFERENCES) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation in this project (GENERATION_NOT_FOUND), or a reference it used is gone (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model failed or answered something unusable; the generation and its image are unchanged */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model did not answer in time; the generation and its image are unchanged */
+            504: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -22,6 +22,8 @@ import {
   insertPendingGeneration,
   recordGenerationFailed,
   recordGenerationSucceeded,
+  recordRegeneration,
+  recordRegenerationFailed,
 } from "./generations-repository";
 import { storeImage } from "./image-store";
 import { loadReferences, type StoredReference } from "./references";
@@ -161,6 +163,29 @@ async function generateAndConvert(run: GenerationRun, prompt: string, references
   return { image, usage: generated.usage ?? null };
 }
 
+/** The image row of a generated image, under a storage key unique to `keyId`. */
+function imageToStore(run: GenerationRun, image: EncodedImage, sha256: string, keyId: string) {
+  const { caller, filename } = run;
+  return {
+    id: crypto.randomUUID(),
+    projectId: caller.project.id,
+    category: "generated" as const,
+    storageKey: storageKey({
+      organizationSlug: caller.organization.slug,
+      projectSlug: caller.project.slug,
+      category: "generated",
+      id: keyId,
+      filename,
+      extension: FILE_EXTENSIONS[image.format],
+    }),
+    mimeType: image.mimeType,
+    bytes: image.bytes.byteLength,
+    width: image.width,
+    height: image.height,
+    sha256,
+  };
+}
+
 /**
  * Puts the object, then runs the one statement that inserts the image row and marks the
  * generation succeeded (`storeImage` undoes the object if that statement fails).
@@ -172,24 +197,7 @@ async function storeAndRecord(
   outcome: { prompt: string; enhancement: EnhancementOutcome | null; usage: TokenUsage | null },
 ) {
   const { deps, caller, request, generationId, filename, timings } = run;
-  const stored = {
-    id: crypto.randomUUID(),
-    projectId: caller.project.id,
-    category: "generated" as const,
-    storageKey: storageKey({
-      organizationSlug: caller.organization.slug,
-      projectSlug: caller.project.slug,
-      category: "generated",
-      id: generationId,
-      filename,
-      extension: FILE_EXTENSIONS[image.format],
-    }),
-    mimeType: image.mimeType,
-    bytes: image.bytes.byteLength,
-    width: image.width,
-    height: image.height,
-    sha256,
-  };
+  const stored = imageToStore(run, image, sha256, generationId);
   const storing = Date.now();
   const row = await storeImage(
     deps,
@@ -354,4 +362,126 @@ async function enhanceOrExplain(run: GenerationRun): Promise<EnhancementOutcome>
 
 function referenceRecord(reference: GenerationReference): GenerationReferenceRecord {
   return { imageId: reference.image.id, spec: reference.spec, alias: reference.alias, resolvedVia: reference.resolvedVia };
+}
+
+/** The generation to regenerate in place, and the image it replaces (none when it had failed). */
+export interface RegenerationTarget {
+  generationId: string;
+  image: { id: string; storageKey: string } | null;
+  /** The file name its image was stored under, kept for the new object. */
+  filename: string | null;
+}
+
+export interface RegenerationResult extends GenerationResult {
+  /** The object the image had before, to delete (and purge) now that nothing points at it. */
+  replacedStorageKey: string | null;
+  regenerationCount: number;
+}
+
+/**
+ * Generates again for an existing generation, as `request` now says, and replaces its image in
+ * place: the new object is stored under a new key, then one transaction points the same image row
+ * at it (its id and stable URL stay), updates the generation and adds the usage events. On any
+ * failure the generation and its image stay as they were; the calls the provider charged for are
+ * recorded, not billable, and the budget reservation is released.
+ */
+export async function regenerateImage(
+  deps: GenerationDeps,
+  caller: ProjectCaller,
+  request: GenerationRequest,
+  target: RegenerationTarget,
+): Promise<RegenerationResult> {
+  const { generationId } = target;
+  const run: GenerationRun = {
+    started: Date.now(),
+    deps,
+    caller,
+    request,
+    generationId,
+    filename: target.filename,
+    timings: {},
+    attempts: 0,
+    calls: [],
+  };
+  const { imageModel } = deps;
+  const { timings } = run;
+  const references = request.references ?? [];
+  const loading = references.length > 0 ? loadReferences(deps, references) : Promise.resolve([]);
+  loading.catch(() => {});
+  try {
+    const { enhancement, prompt } = await choosePrompt(run);
+    const { image, usage } = await generateAndConvert(run, prompt, await loading);
+    const sha256 = await sha256Hex(image.bytes);
+    // A new key: the old object stays served until the row points elsewhere.
+    const stored = { ...imageToStore(run, image, sha256, crypto.randomUUID()), id: target.image?.id ?? crypto.randomUUID() };
+    const { id: _, ...record } = stored;
+    const storing = Date.now();
+    const row = await storeImage(
+      deps,
+      { ...record, body: image.bytes, metadata: { "generation-id": generationId, sha256 } },
+      () => {
+        timings.storeMs = Date.now() - storing;
+        timings.totalMs = Date.now() - run.started;
+        return recordRegeneration(
+          deps.db,
+          {
+            generationId,
+            replaces: target.image,
+            image: {
+              ...stored,
+              flowId: request.flowId ?? null,
+              originalFilename: run.filename,
+              aspectRatio: request.aspectRatio,
+              searchText: searchText(run.filename, request.prompt, prompt),
+            },
+            originalPrompt: request.prompt,
+            template: request.autoEnhance ? request.template : null,
+            finalPrompt: prompt,
+            detectedLanguage: enhancement?.applied ? enhancement.detectedLanguage : null,
+            timings,
+            usage,
+            attempts: run.attempts,
+            references: references.map(referenceRecord),
+          },
+          usageEventRows(caller, generationId, run.calls, true),
+          { queueForBilling: deps.billingExport },
+        );
+      },
+    );
+    const cost = billedCost(run.calls);
+    request.budget?.settlement.settle(cost.usdMicros);
+    return {
+      generationId,
+      imageId: row.imageId,
+      flowId: request.flowId ?? null,
+      storageKey: stored.storageKey,
+      filename: run.filename,
+      width: image.width,
+      height: image.height,
+      format: image.format,
+      mimeType: image.mimeType,
+      bytes: image.bytes.byteLength,
+      sha256,
+      aspectRatio: request.aspectRatio,
+      provider: imageModel.provider,
+      model: imageModel.model,
+      prompt,
+      enhancement,
+      timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
+      usage,
+      cost,
+      attempts: run.attempts,
+      createdAt: row.createdAt,
+      generation: { createdAt: row.generation.createdAt, updatedAt: row.generation.updatedAt },
+      replacedStorageKey: target.image?.storageKey ?? null,
+      regenerationCount: row.generation.regenerationCount,
+    };
+  } catch (error) {
+    request.budget?.settlement.release();
+    const failure = toAppError(error);
+    await recordRegenerationFailed(deps.db, usageEventRows(caller, generationId, run.calls, false)).catch((cause: unknown) =>
+      logFailure("failed regeneration's usage not recorded", cause, { generationId }),
+    );
+    throw failure;
+  }
 }

@@ -134,3 +134,95 @@ export async function recordGenerationFailed(
   // A failed generation is billed to nobody: nothing of it is queued for the billing export.
   await db.batch([marked, ...usageStatements(db, usage, { queueForBilling: false })]);
 }
+
+export interface Regenerated {
+  generationId: string;
+  /** The image to replace in place, keeping its id; null inserts the generation's first image (it had failed). */
+  replaces: { id: string } | null;
+  image: GenerationSuccess["image"];
+  originalPrompt: string;
+  template: string | null;
+  finalPrompt: string;
+  detectedLanguage: string | null;
+  timings: GenerationTimings;
+  usage: TokenUsage | null;
+  attempts: number;
+  references: readonly GenerationReferenceRecord[];
+}
+
+/**
+ * Records an in-place regeneration in one transaction: the image row takes the new object (same
+ * id, so its stable URL stays) and loses the variants of the old one; the generation takes the
+ * new prompt, timings and references, and counts the regeneration; the usage events are added.
+ */
+export async function recordRegeneration(
+  db: Database,
+  regenerated: Regenerated,
+  usage: NewUsageEvent[],
+  recording: UsageRecording,
+): Promise<{ imageId: string; createdAt: Date; generation: { createdAt: Date; updatedAt: Date; regenerationCount: number } }> {
+  const { image, generationId } = regenerated;
+  const imageId = regenerated.replaces?.id ?? image.id;
+  const imageStatement = regenerated.replaces
+    ? sql`
+      update images set storage_key = ${image.storageKey}, mime_type = ${image.mimeType}, bytes = ${image.bytes},
+             width = ${image.width}, height = ${image.height}, sha256 = ${image.sha256}, aspect_ratio = ${image.aspectRatio},
+             search_text = ${image.searchText}, updated_at = now()
+      where id = ${imageId} and deleted_at is null
+      returning id, created_at`
+    : sql`
+      insert into images (id, project_id, flow_id, category, storage_key, mime_type, bytes, width, height, sha256,
+                          original_filename, generation_id, aspect_ratio, search_text)
+      values (${imageId}, ${image.projectId}, ${image.flowId}::uuid, ${image.category}, ${image.storageKey}, ${image.mimeType},
+              ${image.bytes}, ${image.width}, ${image.height}, ${image.sha256}, ${image.originalFilename}, ${generationId},
+              ${image.aspectRatio}, ${image.searchText})
+      returning id, created_at`;
+  const written = db.execute<{ id: string; created_at: string }>(imageStatement);
+  const variantsGone = db.execute(sql`delete from image_variants where image_id = ${imageId}`);
+  const generation = db.execute<{ created_at: string; updated_at: string; regeneration_count: number }>(sql`
+    update generations set status = 'succeeded', original_prompt = ${regenerated.originalPrompt},
+           template = ${regenerated.template}, aspect_ratio = ${image.aspectRatio}, final_prompt = ${regenerated.finalPrompt},
+           detected_language = ${regenerated.detectedLanguage}, timings = ${JSON.stringify(regenerated.timings)}::jsonb,
+           token_usage = ${regenerated.usage ? JSON.stringify(regenerated.usage) : null}::jsonb,
+           attempts = ${regenerated.attempts}, error_code = null, error_message = null,
+           regeneration_count = regeneration_count + 1, completed_at = now(), updated_at = now()
+    where id = ${generationId}
+    returning created_at, updated_at, regeneration_count`);
+  const referencesGone = db.execute(sql`delete from generation_references where generation_id = ${generationId}`);
+  const referencesNow =
+    regenerated.references.length > 0
+      ? [
+          db
+            .insert(generationReferences)
+            .values(regenerated.references.map((reference, index) => ({ ...reference, generationId, position: index + 1 }))),
+        ]
+      : [];
+  const [imageResult, , generationResult] = await db.batch([
+    written,
+    variantsGone,
+    generation,
+    referencesGone,
+    ...referencesNow,
+    ...usageStatements(db, usage, recording),
+  ]);
+  const imageRow = imageResult.rows[0];
+  const generationRow = (generationResult as { rows: { created_at: string; updated_at: string; regeneration_count: number }[] })
+    .rows[0];
+  if (!imageRow || !generationRow) throw new Error("The regenerated image was not recorded");
+  return {
+    imageId: imageRow.id,
+    createdAt: new Date(imageRow.created_at),
+    generation: {
+      createdAt: new Date(generationRow.created_at),
+      updatedAt: new Date(generationRow.updated_at),
+      regenerationCount: generationRow.regeneration_count,
+    },
+  };
+}
+
+/** Records the model calls of a regeneration that failed (not billable); the generation and its image stay as they were. */
+export async function recordRegenerationFailed(db: Database, usage: NewUsageEvent[]): Promise<void> {
+  const statements = usageStatements(db, usage, { queueForBilling: false });
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
+}

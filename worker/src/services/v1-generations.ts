@@ -11,7 +11,9 @@ import { MAX_REFERENCES } from "../domain/limits";
 import { PRICE_VERSION } from "../domain/pricing";
 import { AppError } from "../lib/errors";
 import {
+  aliasLockStatement,
   assertFlowAliasFree,
+  flowUpsertStatement,
   type ImageOwner,
   type Resolution,
   type ResolvedImage,
@@ -69,11 +71,11 @@ export async function resolvePlan(
   db: Database,
   owner: ImageOwner,
   plan: ReferencePlan,
-  context: { flowId: string | null; flowAlias?: string },
+  context: { flowId: string | null; flowAlias?: string; before?: Date },
 ): Promise<ResolvedPlan> {
   const flowAlias = context.flowAlias && context.flowId ? context.flowAlias : undefined;
   const specs = [...plan.explicit, ...plan.fromPrompt, ...(flowAlias ? [{ spec: flowAlias, alias: flowAlias }] : [])];
-  const resolved = await resolveImageRefs(db, owner, specs, { flowId: context.flowId });
+  const resolved = await resolveImageRefs(db, owner, specs, { flowId: context.flowId, before: context.before });
   const referenceCount = plan.explicit.length + plan.fromPrompt.length;
   return {
     plan,
@@ -197,10 +199,14 @@ interface GenerationViewRow extends Record<string, unknown> {
  */
 export async function readGenerations(
   db: Database,
-  owner: { keyHash: string },
+  owner: ImageOwner,
   filter: GenerationFilter,
 ): Promise<{ views: GenerationView[]; total: number }> {
-  const conditions = [sql`g.project_id = (select project_id from api_keys where key_hash = ${owner.keyHash})`];
+  const project =
+    "projectId" in owner
+      ? sql`${owner.projectId}::uuid`
+      : sql`(select project_id from api_keys where key_hash = ${owner.keyHash})`;
+  const conditions = [sql`g.project_id = ${project}`];
   if (filter.id) conditions.push(sql`g.id = ${filter.id}`);
   if (filter.flowId) conditions.push(sql`g.flow_id = ${filter.flowId}`);
   if (filter.status) conditions.push(sql`g.status = ${filter.status}`);
@@ -308,4 +314,99 @@ export async function markGenerationDeleted(db: Database, generationId: string, 
     return;
   }
   await db.batch([generation, db.execute(sql`update images set deleted_at = now() where id = ${imageId}`)]);
+}
+
+/** What regenerating a generation needs of it: how it was asked, its output image and its explicit references. */
+export interface GenerationToRegenerate {
+  id: string;
+  projectId: string;
+  originalPrompt: string;
+  template: string | null;
+  aspectRatio: AspectRatio;
+  outputFormat: "png" | "jpeg" | "webp";
+  flowId: string | null;
+  meta: Record<string, unknown>;
+  createdAt: Date;
+  image: { id: string; storageKey: string; filename: string | null } | null;
+  /** The references the client named (not those found in the prompt, which are found again), in order. */
+  explicitSpecs: string[];
+}
+
+/** A live generation of the project, as regenerating or updating it needs it (one statement). */
+export async function findGenerationToRegenerate(
+  db: Database,
+  projectId: string,
+  generationId: string,
+): Promise<GenerationToRegenerate | null> {
+  const result = await db.execute<{
+    id: string;
+    project_id: string;
+    original_prompt: string;
+    template: string | null;
+    aspect_ratio: AspectRatio;
+    output_format: GenerationToRegenerate["outputFormat"];
+    flow_id: string | null;
+    meta: Record<string, unknown>;
+    created_at: string;
+    image_id: string | null;
+    storage_key: string | null;
+    original_filename: string | null;
+    specs: string[];
+  }>(sql`
+    select g.id, g.project_id, g.original_prompt, g.template, g.aspect_ratio, g.output_format, g.flow_id, g.meta, g.created_at,
+           o.id as image_id, o.storage_key, o.original_filename,
+           coalesce((select json_agg(r.spec order by r.position) from generation_references r
+                     where r.generation_id = g.id and r.resolved_via <> 'prompt'), '[]'::json) as specs
+    from generations g
+    left join images o on o.generation_id = g.id and o.deleted_at is null
+    where g.id = ${generationId} and g.project_id = ${projectId} and g.deleted_at is null
+  `);
+  const [row] = result.rows;
+  if (!row) return null;
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    originalPrompt: row.original_prompt,
+    template: row.template,
+    aspectRatio: row.aspect_ratio,
+    outputFormat: row.output_format,
+    flowId: row.flow_id,
+    meta: row.meta,
+    createdAt: new Date(row.created_at),
+    image:
+      row.image_id && row.storage_key ? { id: row.image_id, storageKey: row.storage_key, filename: row.original_filename } : null,
+    explicitSpecs: row.specs,
+  };
+}
+
+/**
+ * Changes a generation's flow and meta in one transaction, without a model call. A new flow moves
+ * its output image too (the flow's row is written or touched), and the old flow's aliases of that
+ * image are dropped: they named it within a flow it has left.
+ */
+export async function updateGenerationMetadata(
+  db: Database,
+  generation: GenerationToRegenerate,
+  changes: { flowId?: string | null; meta?: Record<string, unknown> },
+): Promise<void> {
+  const { id, projectId, image } = generation;
+  const flowChanges = changes.flowId !== undefined && changes.flowId !== generation.flowId;
+  const set = [
+    ...(changes.meta !== undefined ? [sql`meta = ${JSON.stringify(changes.meta)}::jsonb`] : []),
+    ...(flowChanges ? [sql`flow_id = ${changes.flowId ?? null}::uuid`] : []),
+    sql`updated_at = now()`,
+  ];
+  const updated = db.execute(sql`update generations set ${sql.join(set, sql`, `)} where id = ${id}`);
+  if (!flowChanges || !image) {
+    await updated;
+    return;
+  }
+  const newFlow = changes.flowId ?? null;
+  await db.batch([
+    aliasLockStatement(db, projectId),
+    updated,
+    ...(newFlow ? [flowUpsertStatement(db, projectId, newFlow)] : []),
+    db.execute(sql`update images set flow_id = ${newFlow}::uuid, updated_at = now() where id = ${image.id}`),
+    db.execute(sql`delete from image_aliases where image_id = ${image.id} and flow_id is not null`),
+  ]);
 }

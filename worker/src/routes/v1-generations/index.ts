@@ -6,4 +6,6 @@ export const v1GenerationRoutes = createRouter()
   .openapi(routes.createGenerationRoute, handlers.createGeneration)
   .openapi(routes.listGenerationsRoute, handlers.listGenerations)
   .openapi(routes.getGenerationRoute, handlers.getGeneration)
-  .openapi(routes.deleteGenerationRoute, handlers.deleteGeneration);
+  .openapi(routes.deleteGenerationRoute, handlers.deleteGeneration)
+  .openapi(routes.updateGenerationRoute, handlers.updateGeneration)
+  .openapi(routes.regenerateGenerationRoute, handlers.regenerateGeneration);

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MAX_LIST_OFFSET, MAX_PAGE_SIZE, V1_DEFAULT_PAGE_SIZE } from "../../domain/limits";
+import { ASPECT_RATIO_VALUES } from "../../domain/catalog";
+import { MAX_LIST_OFFSET, MAX_PAGE_SIZE, MAX_PROMPT_LENGTH, V1_DEFAULT_PAGE_SIZE } from "../../domain/limits";
 import {
   commonErrorResponses,
   keyErrorResponses,
@@ -11,6 +12,7 @@ import {
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { budgetResponseHeaders } from "../shared/generation-budget";
+import { MetaSchema } from "../shared/v1-schemas";
 import { CreateGenerationRequestSchema, V1GenerationSchema } from "./v1-generations.schemas";
 
 export const createGenerationRoute = createRoute({
@@ -147,4 +149,71 @@ export const deleteGenerationRoute = createRoute({
       "Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
     ),
   },
+});
+
+const regenerationResponses = {
+  200: {
+    description: "The generation, with its image replaced in place: the same image id and storageUrl, new content",
+    headers: budgetResponseHeaders,
+    content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+  },
+  400: problemResponse(
+    "Invalid request (VALIDATION_ERROR), naming the field, or the references, found again, are more than 3 (TOO_MANY_REFERENCES)",
+  ),
+  402: problemResponse("The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated."),
+  404: problemResponse(
+    "No such generation in this project (GENERATION_NOT_FOUND), or a reference it used is gone (IMAGE_NOT_FOUND)",
+  ),
+  422: problemResponse(
+    "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged",
+  ),
+  502: problemResponse("The model failed or answered something unusable; the generation and its image are unchanged"),
+  504: problemResponse("The model did not answer in time; the generation and its image are unchanged"),
+  ...quotaKeyErrorResponses,
+  ...commonErrorResponses,
+  503: problemResponse(
+    "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE)",
+  ),
+} as const;
+
+export const regenerateGenerationRoute = createRoute({
+  method: "post",
+  path: "/api/v1/generations/{id}/regenerate",
+  tags: ["Generations (v1)"],
+  operationId: "regenerateGenerationV1",
+  summary: "Generate again with the same parameters, in place",
+  description:
+    "The same prompt, ratio and references, with aliases resolved again now (a moved @alias gives its new image; @last never gives this generation's own output). The image keeps its id and storageUrl; its content is replaced. Also works on a failed generation, which gets its first image. Spends one request of the hourly quota and is budgeted as a create.",
+  middleware: [access.project({ rateLimited: true })],
+  security: keySecurity,
+  request: { params: GenerationParams },
+  responses: regenerationResponses,
+});
+
+export const UpdateGenerationRequestSchema = z
+  .object({
+    prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).optional(),
+    aspectRatio: z.enum(ASPECT_RATIO_VALUES).optional(),
+    flowId: z.string().uuid().nullable().optional(),
+    meta: MetaSchema.optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, { message: "give at least one of prompt, aspectRatio, flowId, meta" })
+  .openapi("UpdateGenerationRequest");
+
+export const updateGenerationRoute = createRoute({
+  method: "put",
+  path: "/api/v1/generations/{id}",
+  tags: ["Generations (v1)"],
+  operationId: "updateGenerationV1",
+  summary: "Change a generation: a new prompt or aspectRatio regenerates it in place",
+  description:
+    "With prompt or aspectRatio, the generation is regenerated in place as POST …/regenerate does (same image id and storageUrl; spends one request and is budgeted). flowId and meta alone are changed without a model call and spend nothing; a new flowId moves the output image to that flow and drops the old flow's aliases of it.",
+  middleware: [access.project({ rateLimited: true })],
+  security: keySecurity,
+  request: {
+    params: GenerationParams,
+    body: { content: { "application/json": { schema: UpdateGenerationRequestSchema } }, required: true },
+  },
+  responses: regenerationResponses,
 });

@@ -122,7 +122,13 @@ export function v1StorageUrl(c: Context<HonoEnv>, caller: ProjectCaller, imageId
 export function viewOfResult(
   caller: ProjectCaller,
   result: GenerationResult,
-  request: { prompt: string; template: string | null; references: readonly GenerationReference[]; meta: Record<string, unknown> },
+  request: {
+    prompt: string;
+    template: string | null;
+    references: readonly GenerationReference[];
+    meta: Record<string, unknown>;
+    regenerationCount?: number;
+  },
 ): GenerationView {
   return {
     id: result.generationId,
@@ -147,7 +153,7 @@ export function viewOfResult(
     timings: result.timings,
     cost: result.cost,
     attempts: result.attempts,
-    regenerationCount: 0,
+    regenerationCount: request.regenerationCount ?? 0,
     errorMessage: null,
     meta: request.meta,
     createdAt: result.generation.createdAt,
