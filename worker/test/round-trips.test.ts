@@ -270,6 +270,53 @@ describe("round trips to the database and storage", () => {
     expect(since).toEqual([]);
   });
 
+  it("creates a v1 generation with 3 references in four sequential round trips: key check with resolution, the cache beside the 3 reads, object, rows", async () => {
+    const ids: string[] = [];
+    for (const width of [30, 31, 32]) {
+      const { response, body } = await traced("/api/upload", {
+        method: "POST",
+        headers: { "X-API-Key": key.key },
+        body: formWith(await imageFile("png", width, 24), `ref-${width}.png`),
+      });
+      expect(response.status).toBe(201);
+      ids.push((JSON.parse(new TextDecoder().decode(body)) as { data: { id: string } }).data.id);
+    }
+    const tag = marker();
+    await scriptEnhancement(tag);
+    const { response, traffic } = await traced(
+      "/api/v1/generations",
+      {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "Content-Type": "application/json" },
+        body: JSON.stringify({ prompt: `compose them ${tag}`, referenceImages: ids, autoEnhance: true }),
+      },
+      GEMINI_ENV,
+    );
+
+    expect(response.status).toBe(201);
+    expect(traffic.webSockets).toBe(0);
+    const auth = named(traffic.database, AUTH);
+    const resolve = named(traffic.database, /specs \(ord, image_id, alias, technical\)/);
+    const cacheRead = named(traffic.database, /from "prompt_cache"/);
+    const rows = named(traffic.database, /insert into images/);
+    const gets = traffic.storage.filter((request) => request.method === "GET");
+    const [put] = traffic.storage.filter((request) => request.method === "PUT");
+    expect(gets).toHaveLength(3);
+    // The references are resolved beside the key check; the cache, read under their labels, beside their objects.
+    expect(overlap(auth, resolve)).toBe(true);
+    expect(gets.some((get) => overlap(cacheRead, get))).toBe(true);
+    // The three objects are read at once.
+    for (const [a, b] of [
+      [0, 1],
+      [1, 2],
+      [0, 2],
+    ] as const) {
+      expect(overlap(gets[a] as ObservedStorageRequest, gets[b] as ObservedStorageRequest)).toBe(true);
+    }
+    expect(rows.startedAt).toBeGreaterThanOrEqual((put as ObservedStorageRequest).endedAt);
+    expect(sequential([auth, resolve, cacheRead, ...gets, put as ObservedStorageRequest, rows])).toBe(4);
+  });
+
   it("uploads in three: key check, object, row", async () => {
     const { response, traffic } = await traced("/api/upload", {
       method: "POST",

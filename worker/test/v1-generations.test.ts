@@ -568,6 +568,26 @@ describe("regenerating in place: PUT /api/v1/generations/{id} and POST …/regen
     await served.body?.cancel();
   });
 
+  it("gives a failed generation its first image when it is regenerated", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    await scriptFake({ marker: tag, model: "gemini-2.5-flash-image", status: 400 });
+    const failed = await createV1(key.key, { prompt: `a bridge ${tag}`, autoEnhance: false }, GEMINI_ENV);
+    expect(failed.response.status).toBe(502);
+    await failed.response.body?.cancel();
+    const listed = (await getV1(key.key, "/api/v1/generations")).body as ApiBody<"listGenerationsV1", 200>;
+    const id = listed.data[0]?.id as string;
+    expect(listed.data[0]).toMatchObject({ status: "failed", outputImage: null });
+
+    // Offline, the preview model answers.
+    const { response, data } = await regenerate(key.key, id);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data).toMatchObject({ id, status: "success", errorMessage: null, retryCount: 1 });
+    const served = await api(data?.outputImage?.url as string);
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
+  });
+
   it("changes flowId and meta alone without a model call or quota, moving the image to the flow", async () => {
     const { key } = await freshProjectKey();
     const before = await created(key.key, {
