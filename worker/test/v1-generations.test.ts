@@ -238,6 +238,16 @@ describe("POST /api/v1/generations: tenancy, aliases and flows", () => {
     );
     expect(rows.rows).toEqual([{ image_id: second.outputImageId }]);
     expect(first.outputImageId).not.toBe(second.outputImageId);
+    // Each move is audited, since it changes what the alias shows.
+    const audited = await withDb((db) =>
+      db.execute<{ metadata: Record<string, unknown> }>(
+        sql`select metadata from audit_events where action = 'alias.changed' and project_id = ${scope.project.id} order by created_at`,
+      ),
+    );
+    expect(audited.rows.map((row) => row.metadata)).toEqual([
+      { alias: "@car", scope: "project", flowId: null, fromImageId: null, toImageId: first.outputImageId },
+      { alias: "@car", scope: "project", flowId: null, fromImageId: first.outputImageId, toImageId: second.outputImageId },
+    ]);
   });
 
   it("refuses a flow alias the flow already gives, 409 before any model call", async () => {
@@ -526,7 +536,17 @@ describe("regenerating in place: PUT /api/v1/generations/{id} and POST …/regen
     await old.body?.cancel();
     const stored = (await getV1(key.key, `/api/v1/generations/${before.id}`)).body as ApiBody<"getGenerationV1", 200>;
     expect(stored.data).toMatchObject({ outputImageId: before.outputImageId, prompt: "a stormy sea", retryCount: 1 });
-    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(2);
+    await withDb(async (db) => {
+      expect(await quotaUsed(db, key.id)).toBe(2);
+      // Each run's image call is a usage event of the same generation.
+      const events = await db.execute<{ kind: string; billable: boolean }>(
+        sql`select kind, billable from usage_events where generation_id = ${before.id} order by created_at`,
+      );
+      expect(events.rows).toEqual([
+        { kind: "generation", billable: true },
+        { kind: "generation", billable: true },
+      ]);
+    });
   });
 
   it("regenerates with aliases found again: a moved @hero gives its new image, @last never its own output", async () => {

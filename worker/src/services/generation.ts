@@ -13,7 +13,7 @@ import { logFailure } from "../lib/log";
 import type { ImageModel, ReferenceImage } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { ObjectStore } from "../storage";
-import type { AliasWrite } from "./aliases";
+import type { AliasChange, AliasWrite } from "./aliases";
 import type { BudgetSettlement } from "./budgets";
 import { type Enhancement, enhancementCall, enhancePrompt, failedEnhancementCall, type PromptCacheLookup } from "./enhancement";
 import {
@@ -101,6 +101,8 @@ export interface GenerationResult {
   createdAt: Date;
   /** When the generation was asked for, and last changed (when it succeeded). */
   generation: { createdAt: Date; updatedAt: Date };
+  /** The aliases the new image took (from other images, or new), for the audit trail. */
+  aliasChanges: AliasChange[];
 }
 
 /** Measures one stage in milliseconds (coarse in Workers, where clocks advance on I/O). */
@@ -313,6 +315,7 @@ export async function generateImage(
       attempts: run.attempts,
       createdAt: row.createdAt,
       generation: row.generation,
+      aliasChanges: row.aliasChanges,
     };
   } catch (error) {
     // A failed generation is never charged to the user.
@@ -473,6 +476,7 @@ export async function regenerateImage(
       attempts: run.attempts,
       createdAt: row.createdAt,
       generation: { createdAt: row.generation.createdAt, updatedAt: row.generation.updatedAt },
+      aliasChanges: [],
       replacedStorageKey: target.image?.storageKey ?? null,
       regenerationCount: row.generation.regenerationCount,
     };

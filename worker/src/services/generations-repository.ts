@@ -12,7 +12,7 @@ import {
   type ReferenceResolution,
 } from "../db/schema";
 import type { TokenUsage } from "../domain/usage";
-import { type AliasWrite, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
+import { type AliasChange, type AliasWrite, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
 import type { ImageRecord } from "./images";
 import { type UsageRecording, usageStatements } from "./usage";
 
@@ -72,7 +72,12 @@ export async function recordGenerationSucceeded(
   success: GenerationSuccess,
   usage: NewUsageEvent[],
   recording: UsageRecording,
-): Promise<{ imageId: string; createdAt: Date; generation: { createdAt: Date; updatedAt: Date } }> {
+): Promise<{
+  imageId: string;
+  createdAt: Date;
+  generation: { createdAt: Date; updatedAt: Date };
+  aliasChanges: AliasChange[];
+}> {
   const { image } = success;
   const succeeded = db.execute<{
     image_id: string;
@@ -102,17 +107,19 @@ export async function recordGenerationSucceeded(
     from image
   `);
   const aliases = success.aliases
-    ? aliasWriteStatements(db, { ...success.aliases, projectId: image.projectId, imageId: image.id }).statements
-    : [];
-  const [recorded] = await db
-    .batch([succeeded, ...aliases, ...usageStatements(db, usage, recording)])
+    ? aliasWriteStatements(db, { ...success.aliases, projectId: image.projectId, imageId: image.id })
+    : { statements: [], changes: () => [] };
+  const results = await db
+    .batch([succeeded, ...aliases.statements, ...usageStatements(db, usage, recording)])
     .catch(rethrowAliasConflict);
+  const [recorded] = results;
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");
   return {
     imageId: row.image_id,
     createdAt: new Date(row.created_at),
     generation: { createdAt: new Date(row.generation_created_at), updatedAt: new Date(row.generation_updated_at) },
+    aliasChanges: aliases.changes(results.slice(1, 1 + aliases.statements.length)),
   };
 }
 

@@ -33,7 +33,7 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     cachedEnhancement,
     budget,
   });
-  const { storageKey, enhancement, createdAt, generation: _, ...data } = result;
+  const { storageKey, enhancement, createdAt, generation: _, aliasChanges: __, ...data } = result;
   return c.json(
     {
       success: true as const,

@@ -92,6 +92,21 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
     },
     meta,
   });
+  // Moving an alias changes what its URL shows: worth an audit line.
+  const client = clientInfo(c);
+  for (const change of result.aliasChanges) {
+    c.var.services.defer(() =>
+      recordAudit(db, {
+        action: "alias.changed",
+        actorKeyId: caller.keyId,
+        target: { type: "image", id: result.imageId },
+        organizationId: caller.organization.id,
+        projectId: caller.project.id,
+        client,
+        metadata: { ...change },
+      }),
+    );
+  }
   const view = viewOfResult(caller, result, {
     prompt: body.prompt,
     template: body.autoEnhance ? template : null,
