@@ -177,6 +177,8 @@ const PUBLIC_OPERATIONS = [
   "GET /api/openapi.json",
   // The URL is the capability, as for any CDN image.
   "GET /api/images/{organization}/{project}/{category}/{file}",
+  // An image by id or project alias: public projects only.
+  "GET /api/images/{organization}/{project}/img/{ref}",
 ];
 
 const keys = {} as Record<

@@ -470,6 +470,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/images/{organization}/{project}/img/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The bytes of the image an id or project alias names (HEAD too): public
+         * @description The image an id or a project alias names now: after the alias moves, or the image is regenerated, the same URL serves the new image. Answers are revalidated (Cache-Control: public, no-cache) with the image's ETag, so a client's copy is kept until the image changes (304 on a matching If-None-Match). Transformation options work as on the image's own URL; fit=cover without a gravity crops around the image's focal point. Flow and technical aliases (@last, @first, @upload) need a flow and are not served here; nor are images of private projects, which need a temporary URL. When the deployment has an image CDN host (PUBLIC_CDN_URL), the same URL is /{organization}/{project}/img/{ref} there.
+         */
+        get: operations["getImageByRef"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/images/{organization}/{project}/{category}/{file}": {
         parameters: {
             query?: never;
@@ -3937,6 +3957,147 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getImageByRef: {
+        parameters: {
+            query?: {
+                /** @description Output width in pixels (1-4096) */
+                w?: string;
+                /** @description Output height in pixels (1-4096) */
+                h?: string;
+                /** @description cover (default: fill the box, crop by gravity), contain (pad), fill (stretch), inside, outside */
+                fit?: string;
+                /** @description Crop anchor for cover / placement for contain: center, north, south, east, west, northeast, northwest, southeast, southwest, or a focal point x,y (0-1) */
+                gravity?: string;
+                /** @description x,y,width,height in source pixels, applied first */
+                crop?: string;
+                /** @description png, jpeg, webp, or auto (WebP when Accept allows it; answers Vary: Accept) */
+                format?: string;
+                /** @description Quality 1-100 for JPEG and WebP */
+                q?: string;
+                /** @description thumbnail, small, medium, large, or one of the project's presets; unsigned */
+                preset?: string;
+                /** @description 1 or 0: force the project's watermark on or off */
+                watermark?: string;
+            };
+            header?: never;
+            path: {
+                organization: string;
+                project: string;
+                /** @description An image id, or a project alias with its @ (written @name or %40name) */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description The requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/*": string;
+                };
+            };
+            /** @description The client's copy is current */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description An invalid transformation option (INVALID_TRANSFORM), named in `errors` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Arbitrary sizes, crops and qualities need a signed URL of the image's own address (SIGNATURE_REQUIRED), as does watermark=0 where the project watermarks by default */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No image of this project has that id or project alias, or the project is private */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The range starts beyond the end */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The output would exceed the size limit (OUTPUT_TOO_LARGE), or the stored source cannot be decoded safely (INVALID_IMAGE, IMAGE_TOO_LARGE, UNSUPPORTED_IMAGE_FEATURE) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The image has as many variants as allowed (VARIANT_LIMIT), or this client IP address made too many uncached image requests (TOO_MANY_REQUESTS, with Retry-After: 10 s) */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database (DATABASE_UNAVAILABLE, with Retry-After) or storage (STORAGE_UNAVAILABLE) is down or did not answer in time, or transformations are busy (TRANSFORM_BUSY) */
+            503: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
