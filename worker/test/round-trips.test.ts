@@ -305,6 +305,19 @@ describe("round trips to the database and storage", () => {
     expect(hit.traffic.storage).toEqual([]);
   });
 
+  it("reads a v1 flow, or a page of flows, in one round trip: the key check with the read beside it", async () => {
+    for (const [path, status, read] of [
+      [`/api/v1/flows/${crypto.randomUUID()}`, 404, /from flows where project_id/],
+      ["/api/v1/flows?limit=5", 200, /count\(\*\)::int as total from flows/],
+    ] as const) {
+      const { response, traffic } = await traced(path, { headers: { "X-API-Key": key.key } });
+      expect(response.status, path).toBe(status);
+      expect(traffic.database, path).toHaveLength(2);
+      expect(overlap(named(traffic.database, AUTH), named(traffic.database, read)), path).toBe(true);
+      expect(traffic.storage).toEqual([]);
+    }
+  });
+
   it("serves an img/ URL with one database lookup, then its object from the edge or storage", async () => {
     const uploaded = await traced("/api/upload", {
       method: "POST",

@@ -7,7 +7,7 @@ import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
 import { logFailure } from "../../lib/log";
 import { offsetPagination } from "../../lib/openapi";
-import { authorizeProject } from "../../middleware/access";
+import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
 import type { HonoEnv } from "../../middleware/env";
 import { type AliasChange, assertAssignableAliases } from "../../services/aliases";
 import { type AuditEventInput, auditRow } from "../../services/audit";
@@ -17,17 +17,20 @@ import type { AppRouteHandler } from "../create-app";
 import { toV1Flow } from "../shared/v1-schemas";
 import type { deleteAliasRoute, deleteRoute, getRoute, listRoute, putAliasesRoute } from "./v1-flows.routes";
 
+// Reads run alongside the key check (one round trip): they see only the key's own project.
+
 export const listFlowsHandler: AppRouteHandler<typeof listRoute> = async (c) => {
-  const caller = await authorizeProject(c);
   const { limit, offset } = c.req.valid("query");
-  const { flows, total } = await listFlows(c.var.services.db, caller.project.id, { limit, offset });
+  const {
+    read: { flows, total },
+  } = await authorizeProjectAlongside(c, (keyHash) => listFlows(c.var.services.db, { keyHash }, { limit, offset }));
   return c.json({ success: true as const, data: flows.map(toV1Flow), pagination: offsetPagination(total, limit, offset) }, 200);
 };
 
 export const getFlowHandler: AppRouteHandler<typeof getRoute> = async (c) => {
-  const caller = await authorizeProject(c);
   const { id } = c.req.valid("param");
-  const flow = (await getFlow(c.var.services.db, caller.project.id, id)) ?? flowNotFound(id);
+  const { read: found } = await authorizeProjectAlongside(c, (keyHash) => getFlow(c.var.services.db, { keyHash }, id));
+  const flow = found ?? flowNotFound(id);
   return c.json({ success: true as const, data: toV1Flow(flow) }, 200);
 };
 
