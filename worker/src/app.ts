@@ -19,6 +19,7 @@ import { quoteRoutes } from "./routes/quotes";
 import { textToImageRoutes } from "./routes/text-to-image";
 import { uploadRoutes } from "./routes/upload";
 import { usageRoutes } from "./routes/usage";
+import { v1FlowRoutes } from "./routes/v1-flows";
 
 /** Builds the Banatie API: every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -40,6 +41,7 @@ export function buildApp() {
   app.route("/", imageManagementRoutes);
   app.route("/", imageSettingsRoutes);
   app.route("/", imageRoutes);
+  app.route("/", v1FlowRoutes);
 
   app.use("/api/openapi.json", access.public());
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", securitySchemes.ApiKeyHeader);
@@ -73,6 +75,7 @@ export function buildApp() {
       { name: "Generation", description: "Text-to-image and prompt enhancement" },
       { name: "Images", description: "Stored images" },
       { name: "Usage", description: "What was used and spent, by day" },
+      { name: "Flows", description: "Banatie v1: chains of generations and uploads sharing a flow id, and their aliases" },
     ],
   }));
   return app;

@@ -24,6 +24,15 @@ interface KeyedEndpoint {
   accepted: { status: number; code?: string };
   /** For endpoints that address a resource: a path to one owned by another project. */
   foreignResource?: (other: TestProject) => Promise<string>;
+  /** The code another project's resource is refused with: NOT_FOUND unless the API names the resource. */
+  foreignCode?: string;
+}
+
+/** A flow of another project: it exists there through one of its images (a lazy flow). */
+async function foreignFlow(other: TestProject): Promise<string> {
+  const flowId = crypto.randomUUID();
+  await withDb((db) => insertImageRow(db, other, "uploads", { flowId }));
+  return flowId;
 }
 
 const KEYED_ENDPOINTS: KeyedEndpoint[] = [
@@ -102,6 +111,38 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   },
   { method: "GET", path: "/api/project/image-settings", access: "project", accepted: { status: 200 } },
   { method: "PUT", path: "/api/project/image-settings", access: "project", accepted: { status: 200 }, body: { presets: {} } },
+  { method: "GET", path: "/api/v1/flows", access: "project", accepted: { status: 200 } },
+  {
+    method: "GET",
+    path: `/api/v1/flows/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
+    method: "PUT",
+    path: `/api/v1/flows/${crypto.randomUUID()}/aliases`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { aliases: { "@hero": crypto.randomUUID() } },
+  },
+  {
+    method: "DELETE",
+    path: `/api/v1/flows/${crypto.randomUUID()}/aliases/@hero`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}/aliases/@hero`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
+    method: "DELETE",
+    path: `/api/v1/flows/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
   {
     method: "PATCH",
     path: `/api/admin/projects/${crypto.randomUUID()}`,
@@ -136,6 +177,8 @@ const PUBLIC_OPERATIONS = [
   "GET /api/openapi.json",
   // The URL is the capability, as for any CDN image.
   "GET /api/images/{organization}/{project}/{category}/{file}",
+  // An image by id or project alias: public projects only.
+  "GET /api/images/{organization}/{project}/img/{ref}",
 ];
 
 const keys = {} as Record<
@@ -244,7 +287,7 @@ describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
       const path = await endpoint.foreignResource?.(other);
       const response = await api(path as string, { method: endpoint.method, body: endpoint.body, key: keys.project.key });
       expect(response.status).toBe(404);
-      expect((await readProblem(response)).code).toBe("NOT_FOUND");
+      expect((await readProblem(response)).code).toBe(endpoint.foreignCode ?? "NOT_FOUND");
     });
   }
 });
@@ -273,7 +316,9 @@ describe("deny by default", () => {
     const response = await fetchWorker("http://banatie.test/api/openapi.json");
     const document = (await response.json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     const keyed = new Set(
-      KEYED_ENDPOINTS.map((endpoint) => `${endpoint.method} ${endpoint.path.replace(/[0-9a-f-]{36}/, "{id}")}`),
+      KEYED_ENDPOINTS.map(
+        (endpoint) => `${endpoint.method} ${endpoint.path.replace(/[0-9a-f-]{36}/, "{id}").replace(/\/@[\w-]+$/, "/{alias}")}`,
+      ),
     );
 
     for (const [path, operations] of Object.entries(document.paths)) {
