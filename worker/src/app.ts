@@ -20,6 +20,7 @@ import { textToImageRoutes } from "./routes/text-to-image";
 import { uploadRoutes } from "./routes/upload";
 import { usageRoutes } from "./routes/usage";
 import { v1FlowRoutes } from "./routes/v1-flows";
+import { v1ImageRoutes } from "./routes/v1-images";
 
 /** Builds the Banatie API: every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -40,6 +41,7 @@ export function buildApp() {
   app.route("/", uploadRoutes);
   app.route("/", imageManagementRoutes);
   app.route("/", imageSettingsRoutes);
+  app.route("/", v1ImageRoutes);
   app.route("/", imageRoutes);
   app.route("/", v1FlowRoutes);
 

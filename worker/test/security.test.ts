@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { problemResponse } from "../src/lib/openapi";
 import { createRouter } from "../src/routes/create-app";
+import { aliasWriteStatements } from "../src/services/aliases";
 import { api, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 import { createProject, insertImageRow, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 
@@ -109,6 +110,50 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     body: { options: "w=100" },
     foreignResource: async (other) => `/api/images/${await withDb((db) => insertImageRow(db, other))}/transform-url`,
   },
+  { method: "POST", path: "/api/v1/images/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
+  { method: "GET", path: "/api/v1/images", access: "project", accepted: { status: 200 } },
+  {
+    method: "GET",
+    path: `/api/v1/images/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await withDb((db) => insertImageRow(db, other))}`,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/images/resolve/@nobody",
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/resolve/${await foreignAlias(other)}`,
+  },
+  {
+    method: "PUT",
+    path: `/api/v1/images/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { meta: { x: 1 } },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await foreignAlias(other)}`,
+  },
+  {
+    method: "PUT",
+    path: `/api/v1/images/${crypto.randomUUID()}/alias`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { alias: "@sec" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await withDb((db) => insertImageRow(db, other))}/alias`,
+  },
+  {
+    method: "DELETE",
+    path: `/api/v1/images/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await withDb((db) => insertImageRow(db, other))}`,
+  },
   { method: "GET", path: "/api/project/image-settings", access: "project", accepted: { status: 200 } },
   { method: "PUT", path: "/api/project/image-settings", access: "project", accepted: { status: 200 }, body: { presets: {} } },
   { method: "GET", path: "/api/v1/flows", access: "project", accepted: { status: 200 } },
@@ -158,6 +203,17 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     body: { stripeCustomerId: null },
   },
 ];
+
+/** A project alias (`@…`) of a new image of that project. */
+async function foreignAlias(scope: TestProject): Promise<string> {
+  const alias = `@sec-${crypto.randomUUID().slice(0, 8)}`;
+  await withDb(async (db) => {
+    const imageId = await insertImageRow(db, scope);
+    const [first, ...rest] = aliasWriteStatements(db, { projectId: scope.project.id, imageId, alias }).statements;
+    if (first) await db.batch([first, ...rest]);
+  });
+  return alias;
+}
 
 /** A valid small PNG upload, so that only the key decides the answer. */
 async function pngForm(): Promise<FormData> {

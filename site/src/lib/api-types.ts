@@ -470,6 +470,111 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/images/upload": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an image (v1)
+         * @description Checked like POST /api/upload and stored as an upload, with its aliases, flow and meta in the same transaction. Spends one request of the quota.
+         */
+        post: operations["uploadV1Image"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The project's images (v1)
+         * @description Newest first, by offset.
+         */
+        get: operations["listV1Images"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/resolve/{alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The image an alias names now (v1)
+         * @description Technical aliases (with flowId), then the flow's aliases (with flowId), then the project's.
+         */
+        get: operations["resolveV1ImageAlias"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An image by id or @alias (v1) */
+        get: operations["getV1Image"];
+        /**
+         * Set an image's focal point and meta (v1)
+         * @description The focal point is the default gravity of cover crops of the image.
+         */
+        put: operations["updateV1Image"];
+        post?: never;
+        /**
+         * Delete an image (v1)
+         * @description As DELETE /api/images/{id}, and every alias naming the image goes with it. Generations that used it as a reference keep that record.
+         */
+        delete: operations["deleteV1Image"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/images/{id}/alias": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Give an image a project alias, or remove it (v1)
+         * @description An alias another image has moves to this one: the last writer wins.
+         */
+        put: operations["setV1ImageAlias"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/images/{organization}/{project}/img/{ref}": {
         parameters: {
             query?: never;
@@ -1205,6 +1310,95 @@ export interface components {
             template: string | null;
             model: string | null;
         };
+        V1Image: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            projectId: string;
+            /** Format: uuid */
+            flowId: string | null;
+            /** Format: uuid */
+            generationId: string | null;
+            /**
+             * @description uploaded covers both uploads and references
+             * @enum {string}
+             */
+            source: "generated" | "uploaded";
+            /**
+             * @description The image's project alias
+             * @example @brand-logo
+             */
+            alias: string | null;
+            /** @description Flow aliases naming the image */
+            flowAliases: string[];
+            focalPoint: components["schemas"]["FocalPoint"];
+            /**
+             * @description Any JSON object, at most 4096 bytes as UTF-8 JSON
+             * @example {
+             *       "campaign": "spring"
+             *     }
+             */
+            meta: {
+                [key: string]: unknown;
+            };
+            /** @description The object's key in storage */
+            storageKey: string;
+            /**
+             * Format: uri
+             * @description The image's stable URL, {organization}/{project}/img/{id} on the image host: it follows the image, not the object
+             */
+            storageUrl: string;
+            /**
+             * Format: uri
+             * @description The image's public URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); transformation options may be appended
+             */
+            url: string;
+            mimeType: string;
+            /** @description Bytes */
+            fileSize: number;
+            width: number;
+            height: number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /**
+             * Format: date-time
+             * @description Only on deleted images, listed with includeDeleted
+             */
+            deletedAt?: string;
+        };
+        /**
+         * @description The default gravity of cover crops of this image
+         * @example {
+         *       "x": 0.5,
+         *       "y": 0.3
+         *     }
+         */
+        FocalPoint: {
+            /** @description 0 is the left edge, 1 the right */
+            x: number;
+            /** @description 0 is the top edge, 1 the bottom */
+            y: number;
+        } | null;
+        OffsetPagination: {
+            total: number;
+            limit: number;
+            offset: number;
+            hasMore: boolean;
+        };
+        ResolvedV1Image: components["schemas"]["V1Image"] & {
+            resolution: {
+                alias: string;
+                /** @enum {string} */
+                scope: "technical" | "flow" | "project";
+                /**
+                 * Format: uuid
+                 * @description The flow a technical or flow alias was resolved in
+                 */
+                flowId: string | null;
+            } | null;
+        };
         Flow: {
             /** Format: uuid */
             id: string;
@@ -1234,12 +1428,6 @@ export interface components {
             createdAt: string;
             /** Format: date-time */
             updatedAt: string;
-        };
-        OffsetPagination: {
-            total: number;
-            limit: number;
-            offset: number;
-            hasMore: boolean;
         };
     };
     responses: never;
@@ -3916,6 +4104,820 @@ export interface operations {
             };
             /** @description The key may not call this endpoint */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadV1Image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description PNG, JPEG or WebP, at most 5242880 bytes
+                     */
+                    file: string;
+                    /**
+                     * @description A project alias (@ and 1-49 letters, digits, "_" or "-"); it moves here from any image that has it
+                     * @example @brand-logo
+                     */
+                    alias?: string;
+                    /** @description The flow the image joins (its row is written on first use); "null" for none; omitted, a new flow id */
+                    flowId?: string | "null";
+                    /**
+                     * @description An alias within the flow (@ and 1-49 letters, digits, "_" or "-")
+                     * @example @hero
+                     */
+                    flowAlias?: string;
+                    /**
+                     * @description A JSON object as text, at most 4096 bytes
+                     * @example {"campaign":"spring"}
+                     */
+                    meta?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description The stored image */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Image"];
+                    };
+                };
+            };
+            /** @description No file, an invalid field (VALIDATION_ERROR: meta, flowId, flowAlias) or alias (ALIAS_FORMAT_CHECK) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The flow already gives flowAlias to another image (ALIAS_CONFLICT) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Larger than 5 MB (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE) */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listV1Images: {
+        parameters: {
+            query?: {
+                flowId?: string;
+                source?: "generated" | "uploaded";
+                /** @description Exactly this alias: the project's, or the flow's when flowId is given */
+                alias?: string;
+                limit?: number;
+                offset?: number | null;
+                /** @description Also list deleted images */
+                includeDeleted?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of images */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Image"][];
+                        pagination: components["schemas"]["OffsetPagination"];
+                    };
+                };
+            };
+            /** @description An invalid filter (VALIDATION_ERROR) or alias (ALIAS_FORMAT_CHECK) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resolveV1ImageAlias: {
+        parameters: {
+            query?: {
+                /** @description The flow in which technical and flow aliases resolve */
+                flowId?: string;
+            };
+            header?: never;
+            path: {
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ResolvedV1Image"];
+                    };
+                };
+            };
+            /** @description Not an @alias (ALIAS_FORMAT_CHECK), or an invalid flowId (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such image in this project (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getV1Image: {
+        parameters: {
+            query?: {
+                /** @description The flow in which technical and flow aliases resolve */
+                flowId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An image id, or an @alias */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["ResolvedV1Image"];
+                    };
+                };
+            };
+            /** @description Neither an image id nor an @alias (ALIAS_FORMAT_CHECK), or an invalid field (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such image in this project (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateV1Image: {
+        parameters: {
+            query?: {
+                /** @description The flow in which technical and flow aliases resolve */
+                flowId?: string;
+            };
+            header?: never;
+            path: {
+                /** @description An image id, or an @alias */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Null removes it
+                     * @example {
+                     *       "x": 0.5,
+                     *       "y": 0.3
+                     *     }
+                     */
+                    focalPoint?: {
+                        /** @description 0 is the left edge, 1 the right */
+                        x: number;
+                        /** @description 0 is the top edge, 1 the bottom */
+                        y: number;
+                    } | null;
+                    /**
+                     * @description Replaces the image's meta
+                     * @example {
+                     *       "campaign": "spring"
+                     *     }
+                     */
+                    meta?: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Image"];
+                    };
+                };
+            };
+            /** @description Neither an image id nor an @alias (ALIAS_FORMAT_CHECK), or an invalid field (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such image in this project (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteV1Image: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            /** @enum {boolean} */
+                            deleted: true;
+                        };
+                    };
+                };
+            };
+            /** @description The id is not a UUID */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such image in this project (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The image is the project's watermark (IMAGE_IN_USE) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Object storage did not delete the image (STORAGE_UNAVAILABLE): it is intact; retry. Or the database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setV1ImageAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description @ and 1-49 letters, digits, "_" or "-"; null removes it
+                     * @example @hero
+                     */
+                    alias: string | null;
+                };
+            };
+        };
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Image"];
+                    };
+                };
+            };
+            /** @description An invalid id or body (VALIDATION_ERROR), or alias (ALIAS_FORMAT_CHECK) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such image in this project (IMAGE_NOT_FOUND) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
