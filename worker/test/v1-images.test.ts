@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { ApiBody, Schema } from "../../site/src/lib/api-contract";
 import { MAX_META_BYTES } from "../src/domain/limits";
+import { decodeImage, encodeImage } from "../src/images/codec";
 import { api, readProblem } from "./support/app";
 import { insertImageRow, quotaUsed, withDb } from "./support/fixtures";
 import { freshProjectKey } from "./support/generation";
@@ -256,6 +257,58 @@ describe("PUT /api/v1/images/{id}", () => {
       400,
       "VALIDATION_ERROR",
     );
+  });
+});
+
+describe("the focal point in transformations", () => {
+  /** A 512x256 PNG, red on the left half and blue on the right. */
+  async function halfRedHalfBlue(): Promise<Uint8Array> {
+    const width = 512;
+    const height = 256;
+    const data = new Uint8ClampedArray(width * height * 4);
+    for (let i = 0; i < width * height; i++) {
+      const red = i % width < width / 2;
+      data.set(red ? [255, 0, 0, 255] : [0, 0, 255, 255], i * 4);
+    }
+    return (await encodeImage({ data, width, height }, "png")).bytes;
+  }
+
+  /** The thumbnail (a 256x256 cover crop) of the image's stable URL, and the colours of its left and right edges, mid-height. */
+  async function thumbnail(url: string) {
+    const response = await api(`${new URL(url).pathname}?preset=thumbnail&format=png`);
+    expect(response.status).toBe(200);
+    const image = await decodeImage(new Uint8Array(await response.arrayBuffer()), 1_000_000);
+    const at = (x: number) => {
+      const offset = (Math.floor(image.height / 2) * image.width + x) * 4;
+      return image.data[offset] === 255 && image.data[offset + 2] === 0
+        ? "red"
+        : image.data[offset + 2] === 255
+          ? "blue"
+          : "mixed";
+    };
+    return { etag: response.headers.get("etag"), left: at(2), right: at(image.width - 3) };
+  }
+
+  it("is the default gravity of cover crops: a thumbnail moves with it", async () => {
+    const { key } = await freshProjectKey();
+    const { data: image } = await uploadV1(key.key, { alias: "@banner" }, await halfRedHalfBlue());
+    if (!image) throw new Error("upload failed");
+    const setFocal = (focalPoint: { x: number; y: number } | null) =>
+      api("/api/v1/images/@banner", { key: key.key, method: "PUT", body: { focalPoint } });
+
+    const centred = await thumbnail(image.storageUrl);
+    expect(centred).toMatchObject({ left: "red", right: "blue" });
+
+    expect((await setFocal({ x: 0, y: 0.5 })).status).toBe(200);
+    const onTheLeft = await thumbnail(image.storageUrl);
+    expect(onTheLeft).toMatchObject({ left: "red", right: "red" });
+    expect(onTheLeft.etag).not.toBe(centred.etag);
+
+    await setFocal({ x: 1, y: 0.5 });
+    expect(await thumbnail(image.storageUrl)).toMatchObject({ left: "blue", right: "blue" });
+
+    await setFocal(null);
+    expect(await thumbnail(image.storageUrl)).toMatchObject({ left: "red", right: "blue", etag: centred.etag });
   });
 });
 
