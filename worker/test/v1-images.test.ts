@@ -39,6 +39,19 @@ async function expectProblem(response: Response, status: number, code: string, f
   return problem;
 }
 
+/** The project's `alias.changed` audit events (their metadata), in a stable order: one request's events share no order. */
+async function aliasAudit(projectId: string): Promise<unknown[]> {
+  return withDb(async (db) => {
+    const result = await db.execute<{ metadata: unknown }>(
+      sql`select metadata from audit_events where action = 'alias.changed' and project_id = ${projectId}`,
+    );
+    return sortedEvents(result.rows.map((row) => row.metadata));
+  });
+}
+
+const sortedEvents = (events: unknown[]) =>
+  events.map((event) => JSON.stringify(event, Object.keys(event as object).sort())).sort();
+
 async function aliasRowsOf(imageId: string): Promise<number> {
   return withDb(async (db) => {
     const result = await db.execute<{ n: number }>(sql`select count(*)::int as n from image_aliases where image_id = ${imageId}`);
@@ -134,8 +147,8 @@ describe("POST /api/v1/images/upload", () => {
     expect(await withDb((db) => quotaUsed(db, key.id))).toBe(0);
   });
 
-  it("moves a project alias to the newer upload", async () => {
-    const { key } = await freshProjectKey();
+  it("moves a project alias to the newer upload, and the audit trail says so", async () => {
+    const { scope, key } = await freshProjectKey();
     const first = await uploaded(key.key, { alias: "@logo" });
     const second = await uploaded(key.key, { alias: "@logo" });
 
@@ -143,6 +156,12 @@ describe("POST /api/v1/images/upload", () => {
     expect(resolved.data?.id).toBe(second.id);
     expect(resolved.data?.resolution).toEqual({ alias: "@logo", scope: "project", flowId: null });
     expect((await getImage(key.key, first.id)).data?.alias).toBeNull();
+    expect(await aliasAudit(scope.project.id)).toEqual(
+      sortedEvents([
+        { alias: "@logo", scope: "project", flowId: null, fromImageId: null, toImageId: first.id },
+        { alias: "@logo", scope: "project", flowId: null, fromImageId: first.id, toImageId: second.id },
+      ]),
+    );
   });
 });
 
@@ -313,8 +332,8 @@ describe("the focal point in transformations", () => {
 });
 
 describe("PUT /api/v1/images/{id}/alias", () => {
-  it("gives, moves and removes the project alias", async () => {
-    const { key } = await freshProjectKey();
+  it("gives, moves and removes the project alias, each change audited", async () => {
+    const { scope, key } = await freshProjectKey();
     const first = await uploaded(key.key);
     const second = await uploaded(key.key);
     const setAlias = (id: string, alias: string | null) =>
@@ -337,6 +356,22 @@ describe("PUT /api/v1/images/{id}/alias", () => {
     const removed = await setAlias(second.id, null);
     expect(((await removed.json()) as { data: V1Image }).data.alias).toBeNull();
     await expectProblem((await getImage(key.key, "@renamed")).response, 404, "IMAGE_NOT_FOUND");
+    const change = (alias: string, fromImageId: string | null, toImageId: string | null) => ({
+      alias,
+      scope: "project",
+      flowId: null,
+      fromImageId,
+      toImageId,
+    });
+    expect(await aliasAudit(scope.project.id)).toEqual(
+      sortedEvents([
+        change("@hero-background", null, first.id),
+        change("@hero-background", first.id, second.id),
+        change("@hero-background", second.id, null),
+        change("@renamed", null, second.id),
+        change("@renamed", second.id, null),
+      ]),
+    );
   });
 
   it.each([

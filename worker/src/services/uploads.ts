@@ -9,7 +9,7 @@ import { aspectRatioOf } from "../images/validate-upload";
 import type { ProjectCaller } from "../lib/access-types";
 import type { ObjectStore } from "../storage";
 import type { Defer } from "../storage/abandoned-write";
-import { aliasWriteStatements, rethrowAliasConflict } from "./aliases";
+import { type AliasChange, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
 import { storeImage } from "./image-store";
 import { insertImage } from "./images";
 
@@ -43,6 +43,8 @@ export interface StoredUpload {
   sha256: string;
   filename: string | null;
   createdAt: Date;
+  /** What the placement's aliases changed, for the audit trail; none without a placement. */
+  aliasChanges: AliasChange[];
 }
 
 /** Stores an uploaded file under a server-made name (`{org}/{project}/{category}/{uuid}.{ext}`). */
@@ -83,20 +85,21 @@ export async function storeUpload(
     searchText: searchText(filename),
     ...(placement ? { flowId: placement.flowId, meta: placement.meta ?? {} } : {}),
   };
-  const createdAt = await storeImage(
+  const { createdAt, aliasChanges } = await storeImage(
     deps,
     { ...record, body: bytes, metadata: { sha256, ...(filename ? { filename } : {}) } },
-    () => (placement ? insertPlacedImage(deps.db, row, placement) : insertImage(deps.db, row)),
+    async () =>
+      placement ? insertPlacedImage(deps.db, row, placement) : { createdAt: await insertImage(deps.db, row), aliasChanges: [] },
   );
-  return { id, storageKey: key, aspectRatio, sha256, filename, createdAt };
+  return { id, storageKey: key, aspectRatio, sha256, filename, createdAt, aliasChanges };
 }
 
-/** Inserts the image row with its flow and aliases in one transaction; returns when it was created. */
+/** Inserts the image row with its flow and aliases in one transaction; returns when it was created, and what the aliases changed. */
 async function insertPlacedImage(
   db: Database,
   row: typeof images.$inferInsert & { id: string },
   placement: UploadPlacement,
-): Promise<Date> {
+): Promise<{ createdAt: Date; aliasChanges: AliasChange[] }> {
   const { flowId } = placement;
   const writes = aliasWriteStatements(db, {
     projectId: row.projectId,
@@ -105,8 +108,8 @@ async function insertPlacedImage(
     flow: flowId && placement.writeFlow ? { id: flowId, alias: placement.flowAlias } : undefined,
   });
   const insert = db.insert(images).values(row).returning({ createdAt: images.createdAt });
-  const [inserted] = await db.batch([insert, ...writes.statements]).catch(rethrowAliasConflict);
+  const [inserted, ...results] = await db.batch([insert, ...writes.statements]).catch(rethrowAliasConflict);
   const createdAt = inserted[0]?.createdAt;
   if (!createdAt) throw new Error("The image row was not written");
-  return createdAt;
+  return { createdAt, aliasChanges: writes.changes(results) };
 }

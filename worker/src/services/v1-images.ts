@@ -6,7 +6,7 @@ import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Database } from "../db/client";
 import { type Image, images } from "../db/schema";
-import { aliasWriteStatements, rethrowAliasConflict } from "./aliases";
+import { type AliasChange, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
 
 /** An image row and the aliases naming it: its project alias and any flow aliases. */
 export type V1ImageRow = Image & { alias: string | null; flowAliases: string[] };
@@ -108,21 +108,22 @@ export async function updateV1Image(
 
 /**
  * Gives the image the project alias (moving it from whichever image had it), or removes the
- * image's alias when null; null when the project has no such live image.
+ * image's alias when null, with what changed; null when the project has no such live image.
  */
 export async function setProjectAlias(
   db: Database,
   projectId: string,
   imageId: string,
   alias: string | null,
-): Promise<V1ImageRow | null> {
+): Promise<{ image: V1ImageRow; changes: AliasChange[] } | null> {
   const writes = aliasWriteStatements(db, { projectId, imageId, alias });
   const touch = db
     .update(images)
     .set({ updatedAt: sql`now()` })
     .where(and(eq(images.id, imageId), eq(images.projectId, projectId), isNull(images.deletedAt)))
     .returning({ id: images.id });
-  const [touched] = await db.batch([touch, ...writes.statements]).catch(rethrowAliasConflict);
+  const [touched, ...results] = await db.batch([touch, ...writes.statements]).catch(rethrowAliasConflict);
   if (touched.length === 0) return null;
-  return findV1Image(db, projectId, imageId);
+  const image = await findV1Image(db, projectId, imageId);
+  return image && { image, changes: writes.changes(results) };
 }

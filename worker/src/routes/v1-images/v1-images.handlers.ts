@@ -12,6 +12,7 @@ import { findProjectImage } from "../../services/images";
 import { storeUpload, type UploadPlacement } from "../../services/uploads";
 import { findV1Image, listV1Images, setProjectAlias, updateV1Image, type V1ImageRow } from "../../services/v1-images";
 import type { AppRouteHandler } from "../create-app";
+import { auditAliasChanges } from "../shared/alias-audit";
 import { deleteProjectImage } from "../shared/delete-image";
 import { MetaSchema, toV1Image } from "../shared/v1-schemas";
 import type { aliasRoute, deleteRoute, getRoute, listRoute, resolveRoute, updateRoute, uploadRoute } from "./v1-images.routes";
@@ -77,6 +78,7 @@ export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
     filename: form.file.name.replace(/\.[^.]*$/, ""),
     placement,
   });
+  auditAliasChanges(c, caller, stored.aliasChanges);
   const image = await findV1Image(c.var.services.db, caller.project.id, stored.id);
   if (!image) throw imageNotFound(stored.id);
   return c.json({ success: true as const, data: toV1Image(c, slugsOf(caller), image) }, 201);
@@ -174,9 +176,10 @@ export const setAlias: AppRouteHandler<typeof aliasRoute> = async (c) => {
   const { alias } = c.req.valid("json");
   if (alias !== null) assertAssignableAliases([["alias", alias]]);
   const caller = await authorizeProject(c);
-  const image = await setProjectAlias(c.var.services.db, caller.project.id, id, alias);
-  if (!image) throw imageNotFound(id);
-  return c.json({ success: true as const, data: toV1Image(c, slugsOf(caller), image) }, 200);
+  const result = await setProjectAlias(c.var.services.db, caller.project.id, id, alias);
+  if (!result) throw imageNotFound(id);
+  auditAliasChanges(c, caller, result.changes);
+  return c.json({ success: true as const, data: toV1Image(c, slugsOf(caller), result.image) }, 200);
 };
 
 export const deleteImage: AppRouteHandler<typeof deleteRoute> = async (c) => {
