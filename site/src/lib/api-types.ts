@@ -1309,6 +1309,13 @@ export interface components {
             enhancedPrompt: string | null;
             template: string | null;
             model: string | null;
+            /** @description The image's project alias (see /api/v1/images) */
+            alias: string | null;
+            /**
+             * Format: uuid
+             * @description The flow the image belongs to
+             */
+            flowId: string | null;
         };
         V1Image: {
             /** Format: uuid */

@@ -156,6 +156,8 @@ export async function listImages(db: Database, projectId: string, query: ImageLi
       template: generations.template,
       model: generations.model,
       provider: generations.provider,
+      // Unqualified: inside a sql fragment drizzle may print the column without its table.
+      alias: sql<string | null>`(select a.alias from image_aliases a where a.image_id = images.id and a.flow_id is null)`,
     })
     .from(images)
     .leftJoin(generations, eq(generations.id, images.generationId))

@@ -137,6 +137,8 @@ async function listPage(
       enhancedPrompt: row.enhancedPrompt,
       template: row.template,
       model: row.model,
+      alias: row.alias,
+      flowId: row.image.flowId,
     })),
     pagination: pagination(query.limit, nextCursor),
   };
