@@ -52,6 +52,13 @@ async function aliasAudit(projectId: string): Promise<unknown[]> {
 const sortedEvents = (events: unknown[]) =>
   events.map((event) => JSON.stringify(event, Object.keys(event as object).sort())).sort();
 
+async function flowRows(projectId: string): Promise<string[]> {
+  return withDb(async (db) => {
+    const result = await db.execute<{ id: string }>(sql`select id from flows where project_id = ${projectId}`);
+    return result.rows.map((row) => row.id);
+  });
+}
+
 async function aliasRowsOf(imageId: string): Promise<number> {
   return withDb(async (db) => {
     const result = await db.execute<{ n: number }>(sql`select count(*)::int as n from image_aliases where image_id = ${imageId}`);
@@ -90,6 +97,16 @@ describe("POST /api/v1/images/upload", () => {
 
     const byAlias = await getImage(key.key, "@brand-logo");
     expect(byAlias.data?.id).toBe(data?.id);
+    // The fresh flow is lazy: no row until it is used again.
+    expect(await flowRows(scope.project.id)).toEqual([]);
+  });
+
+  it("gives a flow alias without a flowId to a fresh flow, written at once", async () => {
+    const { scope, key } = await freshProjectKey();
+    const image = await uploaded(key.key, { flowAlias: "@start" });
+    expect(image.flowId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(image.flowAliases).toEqual(["@start"]);
+    expect(await flowRows(scope.project.id)).toEqual([image.flowId]);
   });
 
   it("joins a named flow (writing its row), gives the flow alias and keeps meta", async () => {
@@ -98,10 +115,7 @@ describe("POST /api/v1/images/upload", () => {
     const image = await uploaded(key.key, { flowId, flowAlias: "@hero", meta: JSON.stringify({ campaign: "spring" }) });
 
     expect(image).toMatchObject({ flowId, flowAliases: ["@hero"], alias: null, meta: { campaign: "spring" } });
-    const flows = await withDb((db) =>
-      db.execute(sql`select id from flows where project_id = ${scope.project.id} and id = ${flowId}`),
-    );
-    expect(flows.rows).toHaveLength(1);
+    expect(await flowRows(scope.project.id)).toEqual([flowId]);
     const inFlow = await getImage(key.key, "@hero", `?flowId=${flowId}`);
     expect(inFlow.data?.resolution).toEqual({ alias: "@hero", scope: "flow", flowId });
 
