@@ -5,7 +5,7 @@ import { validateUploadedImage } from "../../images/validate-upload";
 import type { ProjectCaller } from "../../lib/access-types";
 import { AppError } from "../../lib/errors";
 import { offsetPagination } from "../../lib/openapi";
-import { authorizeProject } from "../../middleware/access";
+import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
 import type { HonoEnv } from "../../middleware/env";
 import { assertAssignableAliases, type Resolution, referenceSpecs, resolveImageRefs } from "../../services/aliases";
 import { findProjectImage } from "../../services/images";
@@ -106,24 +106,30 @@ export const listImages: AppRouteHandler<typeof listRoute> = async (c) => {
   );
 };
 
-/** The live image a reference (id or @alias) names in the caller's project, and how it was found. */
-async function resolveReference(
+/**
+ * Authorizes the key and finds the live image a reference (id or @alias) names in its project,
+ * and how it was found. A malformed reference is refused before the key is checked; the
+ * resolution runs alongside the key check.
+ */
+async function authorizeAndResolve(
   c: Context<HonoEnv>,
-  caller: ProjectCaller,
   field: string,
   reference: string,
   flowId: string | undefined,
-): Promise<{ image: V1ImageRow; resolution: Resolution }> {
+): Promise<{ caller: ProjectCaller; image: V1ImageRow; resolution: Resolution }> {
   const [spec] = referenceSpecs([[field, reference]]);
   if (!spec) throw imageNotFound(reference);
   const { db } = c.var.services;
-  const [resolution] = await resolveImageRefs(db, { projectId: caller.project.id }, [spec], { flowId: flowId ?? null });
+  const { caller, read } = await authorizeProjectAlongside(c, (keyHash) =>
+    resolveImageRefs(db, { keyHash }, [spec], { flowId: flowId ?? null }),
+  );
+  const [resolution] = read;
   const image = resolution ? await findV1Image(db, caller.project.id, resolution.image.id) : null;
   if (!resolution || !image) {
-    const hint = spec.spec.startsWith("@") && !flowId ? " (flow and technical aliases need flowId)" : "";
+    const hint = "alias" in spec && !flowId ? " (flow and technical aliases need flowId)" : "";
     throw imageNotFound(`${reference}${hint}`);
   }
-  return { image, resolution };
+  return { caller, image, resolution };
 }
 
 function resolvedBody(c: Context<HonoEnv>, caller: ProjectCaller, found: { image: V1ImageRow; resolution: Resolution }) {
@@ -142,9 +148,7 @@ function resolvedBody(c: Context<HonoEnv>, caller: ProjectCaller, found: { image
 
 export const getImage: AppRouteHandler<typeof getRoute> = async (c) => {
   const { id: idOrAlias } = c.req.valid("param");
-  referenceSpecs([["id", idOrAlias]]);
-  const caller = await authorizeProject(c);
-  const found = await resolveReference(c, caller, "id", idOrAlias, c.req.valid("query").flowId);
+  const { caller, ...found } = await authorizeAndResolve(c, "id", idOrAlias, c.req.valid("query").flowId);
   return c.json(resolvedBody(c, caller, found), 200);
 };
 
@@ -155,17 +159,14 @@ export const resolveAlias: AppRouteHandler<typeof resolveRoute> = async (c) => {
       errors: [{ field: "alias", message: `"${alias}" is not an @alias` }],
     });
   }
-  const caller = await authorizeProject(c);
-  const found = await resolveReference(c, caller, "alias", alias, c.req.valid("query").flowId);
+  const { caller, ...found } = await authorizeAndResolve(c, "alias", alias, c.req.valid("query").flowId);
   return c.json(resolvedBody(c, caller, found), 200);
 };
 
 export const updateImage: AppRouteHandler<typeof updateRoute> = async (c) => {
   const { id: idOrAlias } = c.req.valid("param");
-  referenceSpecs([["id", idOrAlias]]);
   const changes = c.req.valid("json");
-  const caller = await authorizeProject(c);
-  const { image } = await resolveReference(c, caller, "id", idOrAlias, c.req.valid("query").flowId);
+  const { caller, image } = await authorizeAndResolve(c, "id", idOrAlias, c.req.valid("query").flowId);
   const updated = await updateV1Image(c.var.services.db, caller.project.id, image.id, changes);
   if (!updated) throw imageNotFound(idOrAlias);
   return c.json({ success: true as const, data: toV1Image(c, slugsOf(caller), updated) }, 200);
