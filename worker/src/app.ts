@@ -19,7 +19,9 @@ import { quoteRoutes } from "./routes/quotes";
 import { textToImageRoutes } from "./routes/text-to-image";
 import { uploadRoutes } from "./routes/upload";
 import { usageRoutes } from "./routes/usage";
+import { v1FlowRoutes } from "./routes/v1-flows";
 import { v1GenerationRoutes } from "./routes/v1-generations";
+import { v1ImageRoutes } from "./routes/v1-images";
 
 /** Builds the Banatie API: every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -40,7 +42,9 @@ export function buildApp() {
   app.route("/", uploadRoutes);
   app.route("/", imageManagementRoutes);
   app.route("/", imageSettingsRoutes);
+  app.route("/", v1ImageRoutes);
   app.route("/", imageRoutes);
+  app.route("/", v1FlowRoutes);
   app.route("/", v1GenerationRoutes);
 
   app.use("/api/openapi.json", access.public());
@@ -75,6 +79,7 @@ export function buildApp() {
       { name: "Generation", description: "Text-to-image and prompt enhancement" },
       { name: "Images", description: "Stored images" },
       { name: "Usage", description: "What was used and spent, by day" },
+      { name: "Flows", description: "Banatie v1: chains of generations and uploads sharing a flow id, and their aliases" },
       { name: "Generations (v1)", description: "Banatie's v1 generations: references, aliases and flows" },
     ],
   }));

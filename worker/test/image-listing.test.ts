@@ -109,6 +109,18 @@ describe("GET /api/images/uploads", () => {
     expect(references.data.map((image) => image.category)).toEqual(["references"]);
   });
 
+  it("shows each image's project alias and flow", async () => {
+    const flowId = crypto.randomUUID();
+    const form = formWith(await imageFile("png", 40, 40), "logo.png", { alias: "@listed-logo", flowId });
+    const created = await api("/api/v1/images/upload", { key, form });
+    const id = ((await created.json()) as ApiBody<"uploadV1Image", 201>).data.id;
+
+    const page = await list("", "/api/images/uploads");
+    expect(page.data.find((image) => image.id === id)).toMatchObject({ alias: "@listed-logo", flowId });
+    expect(page.data.filter((image) => image.id !== id).map((image) => image.alias)).toEqual([null, null]);
+    expect(new Set((await list("")).data.map((image) => image.alias))).toEqual(new Set([null]));
+  });
+
   it("shows nothing of another project", async () => {
     const stranger = (await freshProjectKey()).key.key;
     const response = await api("/api/images/generated", { key: stranger });

@@ -352,6 +352,42 @@ describe("round trips to the database and storage", () => {
     expect(hit.traffic.storage).toEqual([]);
   });
 
+  it("reads a v1 flow, or a page of flows, in one round trip: the key check with the read beside it", async () => {
+    for (const [path, status, read] of [
+      [`/api/v1/flows/${crypto.randomUUID()}`, 404, /from flows where project_id/],
+      ["/api/v1/flows?limit=5", 200, /count\(\*\)::int as total from flows/],
+    ] as const) {
+      const { response, traffic } = await traced(path, { headers: { "X-API-Key": key.key } });
+      expect(response.status, path).toBe(status);
+      expect(traffic.database, path).toHaveLength(2);
+      expect(overlap(named(traffic.database, AUTH), named(traffic.database, read)), path).toBe(true);
+      expect(traffic.storage).toEqual([]);
+    }
+  });
+
+  it("serves an img/ URL with one database lookup, then its object from the edge or storage", async () => {
+    const uploaded = await traced("/api/upload", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: formWith(await imageFile("png", 30, 20), "named.png"),
+    });
+    const { id } = (JSON.parse(new TextDecoder().decode(uploaded.body)) as { data: { id: string } }).data;
+    const path = `/api/images/${scope.organization.slug}/${scope.project.slug}/img/${id}`;
+
+    const miss = await traced(path, {});
+    expect(miss.response.status).toBe(200);
+    expect(miss.traffic.database).toHaveLength(1);
+    expect(miss.traffic.storage.map((request) => request.method)).toEqual(["GET"]);
+    expect(sequential([...miss.traffic.database, ...miss.traffic.storage])).toBe(2);
+    expect(miss.traffic.webSockets).toBe(0);
+
+    // The object is at the edge now; which image the URL names is still asked every time.
+    const hit = await traced(path, {});
+    expect(hit.response.headers.get("x-cache")).toBe("HIT");
+    expect(hit.traffic.database).toHaveLength(1);
+    expect(hit.traffic.storage).toEqual([]);
+  });
+
   it("serves a preset variant miss with one database and one storage round trip, recording the variant beside the work", async () => {
     const uploaded = await traced("/api/upload", {
       method: "POST",

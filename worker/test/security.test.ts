@@ -4,6 +4,7 @@ import { buildApp } from "../src/app";
 import { generations } from "../src/db/schema";
 import { problemResponse } from "../src/lib/openapi";
 import { createRouter } from "../src/routes/create-app";
+import { aliasWriteStatements } from "../src/services/aliases";
 import { api, countingRateLimit, deadUrl, fetchWorker, readProblem, testEnv } from "./support/app";
 import { createProject, insertImageRow, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 
@@ -25,6 +26,15 @@ interface KeyedEndpoint {
   accepted: { status: number; code?: string };
   /** For endpoints that address a resource: a path to one owned by another project. */
   foreignResource?: (other: TestProject) => Promise<string>;
+  /** The code another project's resource is refused with: NOT_FOUND unless the API names the resource. */
+  foreignCode?: string;
+}
+
+/** A flow of another project: it exists there through one of its images (a lazy flow). */
+async function foreignFlow(other: TestProject): Promise<string> {
+  const flowId = crypto.randomUUID();
+  await withDb((db) => insertImageRow(db, other, "uploads", { flowId }));
+  return flowId;
 }
 
 const KEYED_ENDPOINTS: KeyedEndpoint[] = [
@@ -71,6 +81,7 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     path: `/api/v1/generations/${crypto.randomUUID()}`,
     access: "project",
     accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignCode: "GENERATION_NOT_FOUND",
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
   },
   { method: "GET", path: "/api/v1/generations", access: "project", accepted: { status: 200 } },
@@ -79,6 +90,7 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     path: `/api/v1/generations/${crypto.randomUUID()}`,
     access: "project",
     accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignCode: "GENERATION_NOT_FOUND",
     body: { meta: { by: "security" } },
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
   },
@@ -87,6 +99,7 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     path: `/api/v1/generations/${crypto.randomUUID()}/regenerate`,
     access: "project",
     accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignCode: "GENERATION_NOT_FOUND",
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}/regenerate`,
   },
   {
@@ -94,6 +107,7 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     path: `/api/v1/generations/${crypto.randomUUID()}`,
     access: "project",
     accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignCode: "GENERATION_NOT_FOUND",
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
   },
   { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
@@ -138,8 +152,84 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     body: { options: "w=100" },
     foreignResource: async (other) => `/api/images/${await withDb((db) => insertImageRow(db, other))}/transform-url`,
   },
+  { method: "POST", path: "/api/v1/images/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
+  { method: "GET", path: "/api/v1/images", access: "project", accepted: { status: 200 } },
+  {
+    method: "GET",
+    path: `/api/v1/images/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await withDb((db) => insertImageRow(db, other))}`,
+  },
+  {
+    method: "GET",
+    path: "/api/v1/images/resolve/@nobody",
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/resolve/${await foreignAlias(other)}`,
+  },
+  {
+    method: "PUT",
+    path: `/api/v1/images/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { meta: { x: 1 } },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await foreignAlias(other)}`,
+  },
+  {
+    method: "PUT",
+    path: `/api/v1/images/${crypto.randomUUID()}/alias`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { alias: "@sec" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await withDb((db) => insertImageRow(db, other))}/alias`,
+  },
+  {
+    method: "DELETE",
+    path: `/api/v1/images/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    foreignCode: "IMAGE_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/images/${await withDb((db) => insertImageRow(db, other))}`,
+  },
   { method: "GET", path: "/api/project/image-settings", access: "project", accepted: { status: 200 } },
   { method: "PUT", path: "/api/project/image-settings", access: "project", accepted: { status: 200 }, body: { presets: {} } },
+  { method: "GET", path: "/api/v1/flows", access: "project", accepted: { status: 200 } },
+  {
+    method: "GET",
+    path: `/api/v1/flows/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
+    method: "PUT",
+    path: `/api/v1/flows/${crypto.randomUUID()}/aliases`,
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { aliases: { "@hero": crypto.randomUUID() } },
+  },
+  {
+    method: "DELETE",
+    path: `/api/v1/flows/${crypto.randomUUID()}/aliases/@hero`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}/aliases/@hero`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
+    method: "DELETE",
+    path: `/api/v1/flows/${crypto.randomUUID()}`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
   {
     method: "PATCH",
     path: `/api/admin/projects/${crypto.randomUUID()}`,
@@ -168,6 +258,17 @@ async function insertGenerationRow(other: TestProject): Promise<string> {
   });
 }
 
+/** A project alias (`@…`) of a new image of that project. */
+async function foreignAlias(scope: TestProject): Promise<string> {
+  const alias = `@sec-${crypto.randomUUID().slice(0, 8)}`;
+  await withDb(async (db) => {
+    const imageId = await insertImageRow(db, scope);
+    const [first, ...rest] = aliasWriteStatements(db, { projectId: scope.project.id, imageId, alias }).statements;
+    if (first) await db.batch([first, ...rest]);
+  });
+  return alias;
+}
+
 /** A valid small PNG upload, so that only the key decides the answer. */
 async function pngForm(): Promise<FormData> {
   const { encodeImage } = await import("../src/images/codec");
@@ -186,6 +287,8 @@ const PUBLIC_OPERATIONS = [
   "GET /api/openapi.json",
   // The URL is the capability, as for any CDN image.
   "GET /api/images/{organization}/{project}/{category}/{file}",
+  // An image by id or project alias: public projects only.
+  "GET /api/images/{organization}/{project}/img/{ref}",
 ];
 
 const keys = {} as Record<
@@ -294,8 +397,7 @@ describe.each(KEYED_ENDPOINTS)("$method $path", (endpoint) => {
       const path = await endpoint.foreignResource?.(other);
       const response = await api(path as string, { method: endpoint.method, body: endpoint.body, key: keys.project.key });
       expect(response.status).toBe(404);
-      // Exactly what a resource that does not exist answers: another project's is never seen.
-      expect((await readProblem(response)).code).toBe(endpoint.accepted.code ?? "NOT_FOUND");
+      expect((await readProblem(response)).code).toBe(endpoint.foreignCode ?? "NOT_FOUND");
     });
   }
 });
@@ -324,7 +426,9 @@ describe("deny by default", () => {
     const response = await fetchWorker("http://banatie.test/api/openapi.json");
     const document = (await response.json()) as { paths: Record<string, Record<string, { security?: unknown[] }>> };
     const keyed = new Set(
-      KEYED_ENDPOINTS.map((endpoint) => `${endpoint.method} ${endpoint.path.replace(/[0-9a-f-]{36}/, "{id}")}`),
+      KEYED_ENDPOINTS.map(
+        (endpoint) => `${endpoint.method} ${endpoint.path.replace(/[0-9a-f-]{36}/, "{id}").replace(/\/@[\w-]+$/, "/{alias}")}`,
+      ),
     );
 
     for (const [path, operations] of Object.entries(document.paths)) {

@@ -3,7 +3,7 @@ import { loadConfig } from "../config";
 import { asksForOriginal } from "../images/transform/options";
 import type { HonoEnv } from "../middleware/env";
 import { edgeCache, imageCacheKey } from "./edge-cache";
-import { imagePathOfUrl } from "./image-path";
+import { imagePathOfUrl, imageRefOfUrl } from "./image-path";
 import { imageUrlBase } from "./image-urls";
 import { answerFromCache, notFound, PUBLIC_CACHE_CONTROL, servedFromCache } from "./response";
 
@@ -21,14 +21,16 @@ export const CDN_IMAGE_URL_PATTERN = "/:organization/:project/:category/:file";
  * anything outside the grammar) is a 404 here and never reaches the cache, storage or the
  * database. Only a GET or HEAD without transformation options or a signature can be a hit
  * (parameters outside the grammar, such as `utm_source`, are ignored): the rest go to the route,
- * as does every miss, which the route stores under the same key. The cache holds only what the
- * public image route put there, so this can never serve anything the route would refuse.
+ * as does every miss, which the route stores under the same key, and every `img/` URL (an image
+ * by id or alias: see serveImageRef). The cache holds only what the public image route put
+ * there, so this can never serve anything the route would refuse.
  */
 export const imageCacheFirst = createMiddleware<HonoEnv>(async (c, next) => {
   const { method, url } = c.req;
   if (method !== "GET" && method !== "HEAD") return next();
   const image = imagePathOfUrl(url);
-  if (!image) notFound();
+  // What an id or alias names can change, so those URLs are never answered from here.
+  if (!image) return imageRefOfUrl(url) ? next() : notFound();
   if (!asksForOriginal(new URL(url).searchParams)) return next();
   const config = loadConfig(c.env);
   const cache = config.edgeCache ? edgeCache() : null;

@@ -3,16 +3,19 @@
  * with its validators, ranges and a copy kept for the next request, or a variant (variant.ts).
  */
 import type { Context } from "hono";
-import type { ImagePath } from "../images/storage-key";
+import { type ImagePath, parseImageKey } from "../images/storage-key";
 import { hasTransformOptions, parseTransformOptions } from "../images/transform/options";
 import type { HonoEnv } from "../middleware/env";
+import { findImageByRef } from "../services/image-refs";
 import { findServableImage } from "../services/images";
 import type { ObjectInfo, StoredObject } from "../storage/object-store";
+import { spendClientBudget } from "./client-limit";
 import { edgeCache, imageCacheKey } from "./edge-cache";
-import { imagePathOfUrl } from "./image-path";
+import { imagePathOfUrl, imageRefOfUrl } from "./image-path";
 import { imageUrlBase } from "./image-urls";
 import {
   answer,
+  answerFromCache,
   beginMiss,
   cacheCopy,
   notFound,
@@ -20,8 +23,9 @@ import {
   PUBLIC_CACHE_CONTROL,
   requireValidSignature,
   type Served,
+  servedFromCache,
 } from "./response";
-import { serveVariant } from "./variant";
+import { type KnownImage, serveVariant } from "./variant";
 
 /** The query of a signed URL: its expiry (Unix seconds) and signature. */
 export interface SignedQuery {
@@ -33,6 +37,12 @@ function displayName(filename: string | null, file: string): string {
   return filename ? `${filename}.${file.split(".").pop()}` : file;
 }
 
+/**
+ * What an `img/` URL answers may change (its alias moves, its image is regenerated), so browsers
+ * and shared caches may keep it but must revalidate it (by ETag) every time.
+ */
+export const REVALIDATED_CACHE_CONTROL = "public, no-cache";
+
 /** Answers an image URL: the original, or the variant its transformation options ask for. */
 export async function serveImage(c: Context<HonoEnv>, query: SignedQuery): Promise<Response> {
   // From the raw path, as the cache-first middleware reads it, not from the decoded parameters.
@@ -43,20 +53,50 @@ export async function serveImage(c: Context<HonoEnv>, query: SignedQuery): Promi
 }
 
 /**
- * The database says whether the image is live and public, storage has the bytes, and a public
- * image is kept in the edge cache for the next request.
+ * Answers an `img/` URL, an image by id or project alias: one database statement says which
+ * image it names now, then that image's original or variant is served as at its own URL (the
+ * same edge-cache entries, so a hit needs no storage call), revalidated rather than immutable.
+ * Which image a name means is never kept at the edge: a purge reaches one data center only, so
+ * a moved alias would go on answering elsewhere. Private projects' images have no such URL.
  */
-async function serveOriginal(c: Context<HonoEnv>, image: ImagePath, { expires, sig }: SignedQuery): Promise<Response> {
+export async function serveImageRef(c: Context<HonoEnv>): Promise<Response> {
+  const ref = imageRefOfUrl(c.req.url) ?? notFound();
+  const options = parseTransformOptions(new URL(c.req.url).searchParams, { unknownParameters: "ignore" });
+  await spendClientBudget(c, "image-miss");
+  const target = await findImageByRef(c.var.services.db, ref);
+  if (!target || target.private) notFound();
+  // The key is the server's own; one outside the grammar was never served.
+  const image = parseImageKey(target.storageKey) ?? notFound();
+  const known = { image: target, cacheControl: REVALIDATED_CACHE_CONTROL };
+  if (hasTransformOptions(options)) return serveVariant(c, { image, options, known });
+  return serveOriginal(c, image, {}, known);
+}
+
+/**
+ * The database says whether the image is live and public, storage has the bytes, and a public
+ * image is kept in the edge cache for the next request. A known image was looked up by its
+ * `img/` URL: its edge copy is tried first (the cache-first middleware did not), and its answers
+ * are revalidated by ETag only, since what the URL names can be older than the client's copy.
+ */
+async function serveOriginal(
+  c: Context<HonoEnv>,
+  image: ImagePath,
+  { expires, sig }: SignedQuery,
+  known?: KnownImage,
+): Promise<Response> {
   const { key, file } = image;
   const signed = expires !== undefined || sig !== undefined;
   if (signed) await requireValidSignature(c, key, { expires, sig });
 
   const cache = c.var.config.edgeCache ? edgeCache() : null;
-  await beginMiss(c, cache, image);
+  if (known) {
+    const hit = await cache?.match(imageCacheKey(imageUrlBase(c), image));
+    if (hit) return answerFromCache(c, hit, { ...servedFromCache(hit, file, known.cacheControl), etagOnly: true });
+  } else await beginMiss(c, cache, image);
   const { db, store } = c.var.services;
   const wantsRange = c.req.header("Range") !== undefined || c.req.method === "HEAD";
   const [servable, object] = await Promise.all([
-    findServableImage(db, key),
+    known?.image ?? findServableImage(db, key),
     wantsRange ? store.head(key) : (store.get(key) as Promise<StoredObject | ObjectInfo | null>),
   ]);
   const body = object && "body" in object ? (object as StoredObject).body : null;
@@ -71,7 +111,8 @@ async function serveOriginal(c: Context<HonoEnv>, image: ImagePath, { expires, s
   const served: Served = {
     info: object,
     filename: displayName(servable.filename, file),
-    cacheControl: signed || servable.private ? `private, max-age=${expiresIn}` : PUBLIC_CACHE_CONTROL,
+    cacheControl: signed || servable.private ? `private, max-age=${expiresIn}` : (known?.cacheControl ?? PUBLIC_CACHE_CONTROL),
+    etagOnly: known !== undefined,
   };
   const cacheable = Boolean(cache && !signed && !servable.private && body);
   const response = await answer(

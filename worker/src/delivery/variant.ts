@@ -52,11 +52,28 @@ const variantFlights = createVariantFlights(VARIANT_FLIGHT_LEASE_MS);
  */
 const VARIANT_CACHE_CONTROL = `public, max-age=${EDGE_CACHE_TTL_SECONDS}`;
 
+/** An image whose row was read already (an `img/` URL's), and how its answers may be kept. */
+export interface KnownImage {
+  image: ServableImage & { focalPoint?: { x: number; y: number } | null };
+  cacheControl: string;
+}
+
 export interface VariantRequest {
   image: ImagePath;
   options: TransformOptions;
   expires?: string;
   sig?: string;
+  known?: KnownImage;
+}
+
+/**
+ * A crop to fill a box (`fit=cover`, the default) without a gravity is anchored at the image's
+ * focal point when it has one, so a thumbnail keeps what matters.
+ */
+function anchoredAtFocalPoint(options: TransformOptions, known: KnownImage | undefined): TransformOptions {
+  const focalPoint = known?.image.focalPoint;
+  const fills = options.width !== undefined && options.height !== undefined && (options.fit ?? "cover") === "cover";
+  return focalPoint && fills && options.gravity === undefined ? { ...options, gravity: focalPoint } : options;
 }
 
 async function checkSignature(c: Context<HonoEnv>, request: VariantRequest): Promise<boolean> {
@@ -97,7 +114,7 @@ async function admit(
     throw new AppError("INVALID_SIGNATURE", "Images of private projects need a signed URL that expires");
   }
   const settings = image.imageSettings;
-  const options = expandPreset(normalized, settings.presets);
+  const options = anchoredAtFocalPoint(expandPreset(normalized, settings.presets), request.known);
   if (options.watermark === true && !settings.watermark) {
     invalidOption("watermark", "this project has no watermark");
   }
@@ -167,7 +184,7 @@ function resolveVariant(c: Context<HonoEnv>, request: VariantRequest): ResolvedV
   // Built-in presets are spelled out so `preset=thumbnail` and its options share one entry; a
   // project's presets stay by name (their definition is in the database, not in the URL).
   const builtIn = request.options.preset !== undefined && request.options.preset in BUILT_IN_PRESETS;
-  const normalized = builtIn ? expandPreset(request.options, {}) : request.options;
+  const normalized = anchoredAtFocalPoint(builtIn ? expandPreset(request.options, {}) : request.options, request.known);
   const variantKey = canonicalOptions({
     ...normalized,
     format,
@@ -194,6 +211,12 @@ async function checkUnsignedWatermarkOff(
   if (image.private) notFound();
   requireWatermarkChoice(image, request.options, signed);
   return image;
+}
+
+/** A known image's row answers what checkUnsignedWatermarkOff reads the row for. */
+function knownAndAllowed(known: KnownImage, options: TransformOptions, signed: boolean): ServableImage {
+  requireWatermarkChoice(known.image, options, signed);
+  return known.image;
 }
 
 type VariantSource = NonNullable<Awaited<ReturnType<typeof readSource>>>;
@@ -295,14 +318,17 @@ export async function serveVariant(c: Context<HonoEnv>, request: VariantRequest)
   // qualities here, and watermark=0, which only the project's settings tell, with its row.
   const signed = await checkSignature(c, request);
   const cache = c.var.config.edgeCache ? edgeCache() : null;
-  const knownImage = await checkUnsignedWatermarkOff(c, cache, request, signed);
+  const knownImage = request.known
+    ? knownAndAllowed(request.known, request.options, signed)
+    : await checkUnsignedWatermarkOff(c, cache, request, signed);
+  const cacheControl = request.known?.cacheControl ?? VARIANT_CACHE_CONTROL;
   const { format, normalized, variantKey, vary } = resolveVariant(c, request);
 
   // Signed requests may read the cache too: only public images' variants are ever stored.
   const cacheKey = imageCacheKey(imageUrlBase(c), request.image, variantKey);
   const answerCopy = (copy: Response) => {
     // A repeat request: no database, no storage, no decoding.
-    const served = servedFromCache(copy, request.image.file, VARIANT_CACHE_CONTROL);
+    const served = servedFromCache(copy, request.image.file, cacheControl);
     return answerFromCache(c, copy, { ...served, headers: { ...served.headers, ...vary }, etagOnly: true });
   };
   const hit = await cache?.match(cacheKey);
@@ -359,7 +385,7 @@ async function makeVariant(
   const markSettings = (options.watermark ?? settings.watermarkByDefault) ? settings.watermark : null;
   const etag = await variantEtag(source, variantKey, options, markSettings);
   const expiresIn = signed && request.expires ? Math.max(0, Number(request.expires) - Math.floor(Date.now() / 1000)) : 0;
-  const cacheControl = image.private ? `private, max-age=${expiresIn}` : VARIANT_CACHE_CONTROL;
+  const cacheControl = image.private ? `private, max-age=${expiresIn}` : (request.known?.cacheControl ?? VARIANT_CACHE_CONTROL);
   if (isNotModified(c.req.raw.headers, etag, null)) {
     await source.body.cancel();
     copied();

@@ -73,7 +73,8 @@ interface ResolutionRow extends Record<string, unknown> {
   created_at: string;
 }
 
-const ownerProject = (owner: ImageOwner): SQL =>
+/** The owner's project id as a subquery, so a read can run alongside the key check (see ImageOwner). */
+export const ownerProject = (owner: ImageOwner): SQL =>
   "projectId" in owner
     ? sql`select id from projects where id = ${owner.projectId}`
     : sql`select project_id as id from api_keys where key_hash = ${owner.keyHash} and project_id is not null`;

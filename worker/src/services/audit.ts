@@ -9,7 +9,7 @@ import type { ClientInfo } from "../lib/client-address";
 export interface AuditEventInput {
   action: AuditAction;
   actorKeyId?: string | null;
-  target?: { type: "api_key" | "image" | "generation" | "project" | "organization"; id: string };
+  target?: { type: "api_key" | "image" | "generation" | "project" | "organization" | "flow"; id: string };
   organizationId?: string | null;
   projectId?: string | null;
   client: ClientInfo;

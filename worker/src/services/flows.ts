@@ -6,7 +6,15 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { AppError, type FieldError } from "../lib/errors";
-import { type AliasChange, aliasLockStatement, flowAliasStatements, referenceSpecs, resolveImageRefs } from "./aliases";
+import {
+  type AliasChange,
+  aliasLockStatement,
+  flowAliasStatements,
+  type ImageOwner,
+  ownerProject,
+  referenceSpecs,
+  resolveImageRefs,
+} from "./aliases";
 
 /** A flow as the v1 API shows it; counts and aliases cover live images and generations only. */
 export interface FlowSummary {
@@ -41,6 +49,11 @@ const SUMMARY_COLUMNS = sql`
    from image_aliases a join images i on i.id = a.image_id
    where a.project_id = f.project_id and a.flow_id = f.id and i.deleted_at is null) as aliases`;
 
+/** A project id, or whose project: a key's, for reads run alongside its check. */
+function ownerOf(owner: string | ImageOwner): ImageOwner {
+  return typeof owner === "string" ? { projectId: owner } : owner;
+}
+
 function toFlowSummary(row: FlowRow): FlowSummary {
   return {
     id: row.id,
@@ -54,21 +67,23 @@ function toFlowSummary(row: FlowRow): FlowSummary {
 }
 
 /**
- * One flow of the project: its row, or for a lazy flow what its live generations and images say
- * (created with the first, updated with the last). Null when the project has neither.
+ * One flow of the owner's project: its row, or for a lazy flow what its live generations and
+ * images say (created with the first, updated with the last). Null when the project has neither.
  */
-function flowSummaryQuery(projectId: string, flowId: string): SQL {
+function flowSummaryQuery(owner: ImageOwner, flowId: string): SQL {
   return sql`
-    with stored as (
-      select project_id, id, meta, created_at, updated_at from flows where project_id = ${projectId} and id = ${flowId}
+    with owner as (${ownerProject(owner)}),
+    stored as (
+      select project_id, id, meta, created_at, updated_at from flows where project_id = (select id from owner) and id = ${flowId}
     ),
     used as (
-      select created_at, updated_at from generations where project_id = ${projectId} and flow_id = ${flowId} and deleted_at is null
+      select created_at, updated_at from generations
+      where project_id = (select id from owner) and flow_id = ${flowId} and deleted_at is null
       union all
-      select created_at, updated_at from images where project_id = ${projectId} and flow_id = ${flowId} and deleted_at is null
+      select created_at, updated_at from images where project_id = (select id from owner) and flow_id = ${flowId} and deleted_at is null
     ),
     lazy as (
-      select ${projectId}::uuid as project_id, ${flowId}::uuid as id, '{}'::jsonb as meta, min(created_at) as created_at,
+      select (select id from owner) as project_id, ${flowId}::uuid as id, '{}'::jsonb as meta, min(created_at) as created_at,
              max(updated_at) as updated_at
       from used having count(*) > 0
     ),
@@ -76,8 +91,9 @@ function flowSummaryQuery(projectId: string, flowId: string): SQL {
     select ${SUMMARY_COLUMNS} from f`;
 }
 
-export async function getFlow(db: Database, projectId: string, flowId: string): Promise<FlowSummary | null> {
-  const result = await db.execute<FlowRow>(flowSummaryQuery(projectId, flowId));
+/** The flow, of a project or of the project of a key (to read alongside its check); null when it has none. */
+export async function getFlow(db: Database, owner: string | ImageOwner, flowId: string): Promise<FlowSummary | null> {
+  const result = await db.execute<FlowRow>(flowSummaryQuery(ownerOf(owner), flowId));
   const row = result.rows[0];
   return row ? toFlowSummary(row) : null;
 }
@@ -88,15 +104,16 @@ export async function getFlow(db: Database, projectId: string, flowId: string): 
  */
 export async function listFlows(
   db: Database,
-  projectId: string,
+  owner: string | ImageOwner,
   page: { limit: number; offset: number },
 ): Promise<{ flows: FlowSummary[]; total: number }> {
   const result = await db.execute<FlowRow & { total: number }>(sql`
-    with f as (
-      select project_id, id, meta, created_at, updated_at from flows where project_id = ${projectId}
+    with owner as (${ownerProject(ownerOf(owner))}),
+    f as (
+      select project_id, id, meta, created_at, updated_at from flows where project_id = (select id from owner)
       order by created_at desc, id desc limit ${page.limit} offset ${page.offset}
     )
-    select t.total, s.* from (select count(*)::int as total from flows where project_id = ${projectId}) t
+    select t.total, s.* from (select count(*)::int as total from flows where project_id = (select id from owner)) t
     left join (select ${SUMMARY_COLUMNS} from f) s on true
     order by s.created_at desc, s.id desc`);
   const total = Number(result.rows[0]?.total ?? 0);
@@ -133,7 +150,7 @@ export async function mergeFlowAliases(
   const writes = flowAliasStatements(db, projectId, flowId, targets);
   const [lock, ...rest] = writes.statements;
   if (!lock) throw new Error("Flow alias statements start with the alias lock");
-  const results = await db.batch([lock, ...rest, db.execute<FlowRow>(flowSummaryQuery(projectId, flowId))]);
+  const results = await db.batch([lock, ...rest, db.execute<FlowRow>(flowSummaryQuery({ projectId }, flowId))]);
   const summary = (results.at(-1) as { rows: FlowRow[] }).rows[0];
   if (!summary) throw new Error("A flow given aliases has no row");
   return { flow: toFlowSummary(summary), changes: writes.changes(results.slice(0, writes.statements.length)) };

@@ -1,4 +1,4 @@
-import { eq, sql } from "drizzle-orm";
+import { eq, inArray, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { images, imageVariants } from "../db/schema";
 
@@ -31,10 +31,14 @@ export async function admitVariant(
 }
 
 /** Every variant of the given images, as `{ storageKey, variantKey }`, to purge from the edge cache. */
-export async function variantsOf(db: Database, where: { imageId: string } | { projectId: string }) {
+export async function variantsOf(db: Database, where: { imageId: string } | { imageIds: string[] } | { projectId: string }) {
+  let condition: SQL;
+  if ("imageId" in where) condition = eq(images.id, where.imageId);
+  else if ("imageIds" in where) condition = inArray(images.id, where.imageIds);
+  else condition = eq(images.projectId, where.projectId);
   return db
     .select({ storageKey: images.storageKey, variantKey: imageVariants.variantKey })
     .from(imageVariants)
     .innerJoin(images, eq(images.id, imageVariants.imageId))
-    .where("imageId" in where ? eq(images.id, where.imageId) : eq(images.projectId, where.projectId));
+    .where(condition);
 }

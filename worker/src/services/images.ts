@@ -4,6 +4,7 @@ import { olderThan, toPage } from "../db/keyset";
 import { generations, type Image, images, organizations, projects } from "../db/schema";
 import type { ImageCategory } from "../domain/catalog";
 import type { ProjectImageSettings } from "../domain/image-settings";
+import { aliasWriteStatements } from "./aliases";
 
 /** What serving needs to know about a stored object before sending it. */
 export interface ServableImage {
@@ -72,8 +73,14 @@ export async function findProjectImage(db: Database, projectId: string, imageId:
   return row ?? null;
 }
 
-export async function markImageDeleted(db: Database, imageId: string): Promise<void> {
-  await db.update(images).set({ deletedAt: sql`now()` }).where(eq(images.id, imageId));
+/**
+ * Marks the image deleted and removes every alias (project and flow) naming it, in one
+ * transaction: no alias is left pointing at a deleted image. The generations that used it as a
+ * reference keep their record of it.
+ */
+export async function markImageDeleted(db: Database, projectId: string, imageId: string): Promise<void> {
+  const mark = db.update(images).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(images.id, imageId));
+  await db.batch([mark, ...aliasWriteStatements(db, { projectId, imageId, clear: true }).statements]);
 }
 
 /** A project's settings a master key may change; at least one is given. */
@@ -149,6 +156,8 @@ export async function listImages(db: Database, projectId: string, query: ImageLi
       template: generations.template,
       model: generations.model,
       provider: generations.provider,
+      // Unqualified: inside a sql fragment drizzle may print the column without its table.
+      alias: sql<string | null>`(select a.alias from image_aliases a where a.image_id = images.id and a.flow_id is null)`,
     })
     .from(images)
     .leftJoin(generations, eq(generations.id, images.generationId))

@@ -1,23 +1,18 @@
 import type { z } from "@hono/zod-openapi";
-import { purgeImages } from "../../delivery/edge-cache";
 import { signedImagePath } from "../../delivery/image-path";
-import { imageUrl, imageUrlBase } from "../../delivery/image-urls";
+import { imageUrl } from "../../delivery/image-urls";
 import { signPath } from "../../delivery/signed-url";
 import { formatOfFile } from "../../domain/catalog";
 import { planTransform } from "../../images/transform/geometry";
 import { chooseFormat } from "../../images/transform/negotiate";
 import { canonicalOptions, hasTransformOptions, invalidOption, parseTransformOptions } from "../../images/transform/options";
 import { expandPreset } from "../../images/transform/presets";
-import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
-import { logFailure } from "../../lib/log";
 import { pagination } from "../../lib/openapi";
 import { authorizeProject } from "../../middleware/access";
-import { recordAudit } from "../../services/audit";
-import { readImageSettings } from "../../services/image-settings";
-import { variantsOf } from "../../services/image-variants";
-import { findProjectImage, findProjectImagePolicy, listImages, markImageDeleted } from "../../services/images";
+import { findProjectImage, findProjectImagePolicy, listImages } from "../../services/images";
 import type { AppRouteHandler } from "../create-app";
+import { deleteProjectImage } from "../shared/delete-image";
 import type {
   deleteRoute,
   ListQuery,
@@ -100,40 +95,9 @@ export const createTransformUrl: AppRouteHandler<typeof transformUrlRoute> = asy
 
 export const deleteImage: AppRouteHandler<typeof deleteRoute> = async (c) => {
   const caller = await authorizeProject(c);
-  const { db, store, defer } = c.var.services;
-  const image = await findProjectImage(db, caller.project.id, c.req.valid("param").id);
+  const image = await findProjectImage(c.var.services.db, caller.project.id, c.req.valid("param").id);
   if (!image) throw new AppError("NOT_FOUND", "No such image in this project");
-  const [settings, variants] = await Promise.all([
-    readImageSettings(db, caller.project.id),
-    variantsOf(db, { imageId: image.id }),
-  ]);
-  if (settings.watermark?.imageId === image.id) {
-    throw new AppError("IMAGE_IN_USE", "This image is the project's watermark; change the watermark first");
-  }
-  try {
-    // Object first: if storage refuses, the row stays live, the image is still served and a
-    // retry can finish the job. A row left live after its object went is finished by a retry
-    // too, since deleting a missing object succeeds.
-    await store.delete(image.storageKey);
-    await markImageDeleted(db, image.id);
-  } finally {
-    // Whatever failed, no edge copy may outlive a step that succeeded. A failed purge is logged,
-    // never allowed to hide the error of the step before it.
-    await purgeImages(imageUrlBase(c), [image.storageKey, ...variants]).catch((error: unknown) =>
-      logFailure("edge cache purge failed", error, { requestId: c.get("requestId") }),
-    );
-  }
-  defer(() =>
-    recordAudit(db, {
-      action: "image.deleted",
-      actorKeyId: caller.keyId,
-      target: { type: "image", id: image.id },
-      organizationId: caller.organization.id,
-      projectId: caller.project.id,
-      client: clientInfo(c),
-      metadata: { storageKey: image.storageKey },
-    }),
-  );
+  await deleteProjectImage(c, caller, image);
   return c.json({ success: true as const, data: { id: image.id, deleted: true as const } }, 200);
 };
 
@@ -173,6 +137,8 @@ async function listPage(
       enhancedPrompt: row.enhancedPrompt,
       template: row.template,
       model: row.model,
+      alias: row.alias,
+      flowId: row.image.flowId,
     })),
     pagination: pagination(query.limit, nextCursor),
   };

@@ -30,6 +30,8 @@ const ImageSchema = z
     enhancedPrompt: z.string().nullable().openapi({ description: "Generated images: the prompt the model received" }),
     template: z.string().nullable(),
     model: z.string().nullable(),
+    alias: z.string().nullable().openapi({ description: "The image's project alias (see /api/v1/images)" }),
+    flowId: z.string().uuid().nullable().openapi({ description: "The flow the image belongs to" }),
   })
   .openapi("Image");
 

@@ -14,8 +14,15 @@ const notAnImage: Hook<unknown, HonoEnv, string, undefined> = (result, c) => {
   notFound();
 };
 
-/** `/api/images/{org}/{project}/{category}/{file}`: served by both Workers. */
-export const imageRoutes = createRouter().openapi(routes.imageRoute, handlers.getImage, notAnImage);
+// `img` is not a category, so the `img/` routes come first: the stored image's route would
+// refuse their paths as no image.
 
-/** `/{org}/{project}/{category}/{file}`: the short URL of the CDN host, on the delivery Worker only. */
-export const cdnImageRoutes = createRouter().openapi(routes.cdnImageRoute, handlers.getCdnImage, notAnImage);
+/** `/api/images/{org}/{project}/img/{id | @alias}` and `/api/images/{org}/{project}/{category}/{file}`: served by both Workers. */
+export const imageRoutes = createRouter()
+  .openapi(routes.imageRefRoute, handlers.getImageByRef, notAnImage)
+  .openapi(routes.imageRoute, handlers.getImage, notAnImage);
+
+/** `/{org}/{project}/img/{id | @alias}` and `/{org}/{project}/{category}/{file}`: the short URLs of the CDN host, on the delivery Worker only. */
+export const cdnImageRoutes = createRouter()
+  .openapi(routes.cdnImageRefRoute, handlers.getCdnImageByRef, notAnImage)
+  .openapi(routes.cdnImageRoute, handlers.getCdnImage, notAnImage);
