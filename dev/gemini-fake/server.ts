@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../stack/loopback-server.ts";
 import { IMAGE_MIME_TYPES, imageSize, sniffFormat } from "./image-parts.ts";
 import { encodePng } from "./png.ts";
 
@@ -342,19 +342,8 @@ export async function startGeminiFake(options: { port?: number; apiKey?: string 
     });
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    ...(await listenOnLoopback(server, options.port)),
     requests,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

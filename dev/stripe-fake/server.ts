@@ -1,5 +1,5 @@
 import http from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenOnLoopback } from "../stack/loopback-server.ts";
 
 /**
  * A Stripe-protocol HTTP server for tests: the one endpoint the billing export calls,
@@ -215,19 +215,8 @@ export async function startStripeFake(options: { port?: number; secretKey: strin
     answer(result, headers);
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`,
-    port,
+    ...(await listenOnLoopback(server, options.port)),
     meterEvents,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
   };
 }

@@ -234,6 +234,62 @@ async function storeAndRecord(
   return { ...row, storageKey: stored.storageKey };
 }
 
+/** What a generation made, whatever it is stored as: the parts of its result both paths share. */
+type MadeImage = Pick<
+  GenerationResult,
+  | "generationId"
+  | "filename"
+  | "width"
+  | "height"
+  | "format"
+  | "mimeType"
+  | "bytes"
+  | "sha256"
+  | "aspectRatio"
+  | "provider"
+  | "model"
+  | "prompt"
+  | "enhancement"
+  | "timings"
+  | "usage"
+  | "cost"
+  | "attempts"
+>;
+
+/**
+ * Settles the run's budget reservation to what its usage record bills (the cost the response
+ * reports), and describes the image it made; a first generation and a regeneration alike.
+ */
+function settleMadeImage(
+  run: GenerationRun,
+  made: { image: EncodedImage; sha256: string; prompt: string; enhancement: EnhancementOutcome | null; usage: TokenUsage | null },
+): MadeImage {
+  const cost = billedCost(run.calls);
+  run.request.budget?.settlement.settle(cost.usdMicros);
+  const { image } = made;
+  const { timings } = run;
+  const { imageModel } = run.deps;
+  return {
+    generationId: run.generationId,
+    filename: run.filename,
+    width: image.width,
+    height: image.height,
+    format: image.format,
+    mimeType: image.mimeType,
+    bytes: image.bytes.byteLength,
+    sha256: made.sha256,
+    aspectRatio: run.request.aspectRatio,
+    provider: imageModel.provider,
+    model: imageModel.model,
+    prompt: made.prompt,
+    enhancement: made.enhancement,
+    timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
+    usage: made.usage,
+    cost,
+    attempts: run.attempts,
+  };
+}
+
 /**
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
  * row first; then `storeImage` puts the object and runs the one statement that inserts the image
@@ -258,7 +314,7 @@ export async function generateImage(
     calls: [],
   };
   const { db, imageModel } = deps;
-  const { generationId, filename, timings } = run;
+  const { generationId, timings } = run;
 
   const record: GenerationRecord = {
     id: generationId,
@@ -288,31 +344,11 @@ export async function generateImage(
     const sha256 = await sha256Hex(image.bytes);
     await pending;
     const row = await storeAndRecord(run, image, sha256, { prompt, enhancement, usage });
-    // The budget is charged what the usage record bills, the cost the response reports.
-    const cost = billedCost(run.calls);
-    request.budget?.settlement.settle(cost.usdMicros);
-
     return {
-      generationId,
+      ...settleMadeImage(run, { image, sha256, prompt, enhancement, usage }),
       imageId: row.imageId,
       flowId: record.flowId ?? null,
       storageKey: row.storageKey,
-      filename,
-      width: image.width,
-      height: image.height,
-      format: image.format,
-      mimeType: image.mimeType,
-      bytes: image.bytes.byteLength,
-      sha256,
-      aspectRatio: request.aspectRatio,
-      provider: imageModel.provider,
-      model: imageModel.model,
-      prompt,
-      enhancement,
-      timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
-      usage,
-      cost,
-      attempts: run.attempts,
       createdAt: row.createdAt,
       generation: row.generation,
       aliasChanges: row.aliasChanges,
@@ -406,7 +442,6 @@ export async function regenerateImage(
     attempts: 0,
     calls: [],
   };
-  const { imageModel } = deps;
   const { timings } = run;
   const references = request.references ?? [];
   const loading = references.length > 0 ? loadReferences(deps, references) : Promise.resolve([]);
@@ -451,29 +486,11 @@ export async function regenerateImage(
         );
       },
     );
-    const cost = billedCost(run.calls);
-    request.budget?.settlement.settle(cost.usdMicros);
     return {
-      generationId,
+      ...settleMadeImage(run, { image, sha256, prompt, enhancement, usage }),
       imageId: row.imageId,
       flowId: request.flowId ?? null,
       storageKey: stored.storageKey,
-      filename: run.filename,
-      width: image.width,
-      height: image.height,
-      format: image.format,
-      mimeType: image.mimeType,
-      bytes: image.bytes.byteLength,
-      sha256,
-      aspectRatio: request.aspectRatio,
-      provider: imageModel.provider,
-      model: imageModel.model,
-      prompt,
-      enhancement,
-      timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, ...timings, totalMs: timings.totalMs ?? 0 },
-      usage,
-      cost,
-      attempts: run.attempts,
       createdAt: row.createdAt,
       generation: { createdAt: row.generation.createdAt, updatedAt: row.generation.updatedAt },
       aliasChanges: [],

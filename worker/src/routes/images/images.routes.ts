@@ -52,13 +52,7 @@ const imageRouteAt = <const P extends string>(path: P, operationId: string, desc
       }),
     },
     responses: {
-      200: { description: "The image", content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } } },
-      206: {
-        description: "The requested byte range",
-        content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } },
-      },
-      304: { description: "The client's copy is current" },
-      400: problemResponse("An invalid transformation option (INVALID_TRANSFORM), named in `errors`"),
+      ...imageBodyResponses,
       403: problemResponse(
         "Signed URL expired (URL_EXPIRED), tampered with (INVALID_SIGNATURE) or missing for arbitrary sizes (SIGNATURE_REQUIRED)",
       ),
@@ -70,12 +64,28 @@ const imageRouteAt = <const P extends string>(path: P, operationId: string, desc
       ),
       404: problemResponse("No such image"),
       416: problemResponse("The range starts beyond the end"),
-      503: problemResponse(
-        "The database (DATABASE_UNAVAILABLE, with Retry-After) or storage (STORAGE_UNAVAILABLE) is down or did not answer in time, or transformations are busy (TRANSFORM_BUSY)",
-      ),
-      ...commonErrorResponses,
+      ...imageUnavailableResponses,
     },
   });
+
+/** What every image URL answers when it serves: the bytes, a range of them, or "not modified". */
+const imageBodyResponses = {
+  200: { description: "The image", content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } } },
+  206: {
+    description: "The requested byte range",
+    content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } },
+  },
+  304: { description: "The client's copy is current" },
+  400: problemResponse("An invalid transformation option (INVALID_TRANSFORM), named in `errors`"),
+} as const;
+
+/** What every image URL answers when a dependency or the transformation slot cannot serve it. */
+const imageUnavailableResponses = {
+  503: problemResponse(
+    "The database (DATABASE_UNAVAILABLE, with Retry-After) or storage (STORAGE_UNAVAILABLE) is down or did not answer in time, or transformations are busy (TRANSFORM_BUSY)",
+  ),
+  ...commonErrorResponses,
+} as const;
 
 export const imageRoute = imageRouteAt(
   "/api/images/{organization}/{project}/{category}/{file}",
@@ -119,13 +129,7 @@ const imageRefRouteAt = <const P extends string>(path: P, operationId: string, d
       query: TransformQuery,
     },
     responses: {
-      200: { description: "The image", content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } } },
-      206: {
-        description: "The requested byte range",
-        content: { "image/*": { schema: z.string().openapi({ format: "binary" }) } },
-      },
-      304: { description: "The client's copy is current" },
-      400: problemResponse("An invalid transformation option (INVALID_TRANSFORM), named in `errors`"),
+      ...imageBodyResponses,
       403: problemResponse(
         "Arbitrary sizes, crops and qualities need a signed URL of the image's own address (SIGNATURE_REQUIRED), as does watermark=0 where the project watermarks by default",
       ),
@@ -137,10 +141,7 @@ const imageRefRouteAt = <const P extends string>(path: P, operationId: string, d
       429: problemResponse(
         `The image has as many variants as allowed (VARIANT_LIMIT), or this client IP address made too many uncached image requests (TOO_MANY_REQUESTS, with Retry-After: ${CLIENT_LIMIT_RETRY_SECONDS} s)`,
       ),
-      503: problemResponse(
-        "The database (DATABASE_UNAVAILABLE, with Retry-After) or storage (STORAGE_UNAVAILABLE) is down or did not answer in time, or transformations are busy (TRANSFORM_BUSY)",
-      ),
-      ...commonErrorResponses,
+      ...imageUnavailableResponses,
     },
   });
 
