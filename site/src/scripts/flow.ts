@@ -92,12 +92,15 @@ async function load() {
   }
   status.busy("Loading the flow…");
   try {
-    const [flow, generations, images] = await Promise.all([
+    const requests = [
       callApi<ApiBody<"getFlow", 200>>(`/api/v1/flows/${encodeURIComponent(flowId)}`, { key: "project" }),
       flowGenerations(flowId),
       // The flow's own images cover most references (@last, @first): one request instead of one each.
       callApi<ApiBody<"listV1Images", 200>>("/api/v1/images", { query: { flowId, limit: PAGE_SIZE }, key: "project" }),
-    ]);
+    ] as const;
+    // All three end before the page reports, so an unknown flow's 404 leaves no request running behind it.
+    await Promise.allSettled(requests);
+    const [flow, generations, images] = await Promise.all(requests);
     const lookup = imageLookup();
     for (const image of images.body.data) lookup.remember(image);
     const ordered = oldestFirst(generations.items);
@@ -116,10 +119,9 @@ async function load() {
       h("dd", {}, h("time", { datetime: data.createdAt }, formatDate(data.createdAt))),
     );
     byId("flow-aliases").replaceChildren(
-      ...(aliases.length
-        ? aliases.map(([alias, imageId]) => h("li", {}, h("a", { href: imagePageHref(imageId) }, alias)))
-        : [h("li", { class: "muted" }, "none")]),
+      ...aliases.map(([alias, imageId]) => h("li", {}, h("a", { href: imagePageHref(imageId) }, alias))),
     );
+    byId("flow-aliases-none").hidden = aliases.length > 0;
     byId("flow-generations").replaceChildren(...items);
     view.hidden = false;
     const shown = ordered.length;
