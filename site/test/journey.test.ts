@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
 import { type OpenApiDocument, openApiContract } from "../../worker/test/support/openapi-contract.ts";
 import type { ApiBody } from "../src/lib/api-contract.ts";
+import { flowPageHref, imagePageHref } from "../src/lib/image-pages.ts";
 import { budgetProblemText, formatUsdMicros, usdToMicros } from "../src/lib/money.ts";
 import { monthRange, utcMonth } from "../src/lib/usage.ts";
 import { launchChromium, screenshots, unlabelledControls, VIEWPORTS, watchPage } from "./support/browser.ts";
@@ -440,6 +441,181 @@ describe("a new user's journey through the site", () => {
     expect(added, added.text).toMatchObject({ state: "done" });
     await page.locator(".gallery-card", { has: page.locator(`a[href="${journey.generatedUrl}"]`) }).waitFor();
     await page.locator("#key-summary", { hasText: "project + master" }).waitFor();
+  });
+
+  it("opens an image's page from its gallery card: generation, aliases, copy, download and presets", async () => {
+    await visit("/demo/gallery");
+    expect(await settled(page, "#gallery-status")).toMatchObject({ state: "done" });
+    const card = page.locator(".gallery-card", { has: page.locator(`a[href="${journey.generatedUrl}"]`) });
+    const details = card.getByRole("link", { name: /^Details: / });
+    const href = (await details.getAttribute("href")) ?? "";
+    const imageId = new URL(href, site).searchParams.get("id") ?? "";
+    expect(href).toBe(imagePageHref(imageId));
+    const image = (await api<ApiBody<"getV1Image", 200>>(`/api/v1/images/${imageId}`, journey.projectKey)).data;
+    const generation = (
+      await api<ApiBody<"getGenerationV1", 200>>(`/api/v1/generations/${image.generationId}`, journey.projectKey)
+    ).data;
+    await details.focus();
+    await Promise.all([page.waitForURL(`${site}${href}`), page.keyboard.press("Enter")]);
+    expect(await settled(page, "#image-status")).toMatchObject({ state: "done" });
+    expect(await imageLoaded(page, "#full-image")).toBe(true);
+    const meta = await page.locator("#image-meta").innerText();
+    for (const fact of [`${image.width}×${image.height}`, image.mimeType, "generated", imageId]) expect(meta).toContain(fact);
+    expect(await page.getByRole("link", { name: "Edit this image" }).getAttribute("href")).toBe(`/demo/tti?edit=${imageId}`);
+
+    // The generation that made it, with the prompt the model received and the one written.
+    expect(await settled(page, "#generation-status")).toMatchObject({ state: "done" });
+    expect(await page.locator("#generation-prompt").innerText()).toBe(generation.prompt);
+    expect(await page.locator("#generation-original-prompt").innerText()).toBe(JOURNEY_PROMPT);
+
+    // "Copy URL" copies the stable img/{id} URL.
+    await page.getByRole("button", { name: "Copy URL" }).click();
+    await page.locator("#copy-feedback", { hasText: "Copied" }).waitFor();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(image.storageUrl);
+    expect(image.storageUrl).toMatch(new RegExp(`/img/${imageId}$`));
+
+    // "Download" saves the image's bytes under its file name.
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      settled(page, "#download-status", () => page.getByRole("button", { name: "Download", exact: true }).click()),
+    ]);
+    expect(download.suggestedFilename()).toBe(path.basename(new URL(image.url).pathname));
+    const saved = await readFile((await download.path()) as string);
+    const served = Buffer.from(await (await fetch(image.url)).arrayBuffer());
+    expect(saved.length).toBe(image.fileSize);
+    expect(saved.equals(served)).toBe(true);
+
+    // Each built-in preset loads at its size: a 256 px square, or the image fitted inside 480, 960 and 1920 px.
+    const fitted = (side: number) => Math.round(image.width * Math.min(side / image.width, side / image.height));
+    const widths = { thumbnail: 256, small: fitted(480), medium: fitted(960), large: fitted(1920) };
+    for (const [preset, width] of Object.entries(widths)) {
+      const picture = `#presets img[data-preset="${preset}"]`;
+      expect(await imageLoaded(page, picture), preset).toBe(true);
+      expect(await page.locator(picture).evaluate((element: HTMLImageElement) => element.naturalWidth), preset).toBe(width);
+    }
+
+    // An alias the API refuses reads as its format error; a good one is set, typed without its @.
+    watch.expectFailure(`/api/v1/images/${imageId}/alias`, 400);
+    await page.getByLabel("Project alias").fill("@not an alias!");
+    const refused = await settled(page, "#alias-status", () => page.getByRole("button", { name: "Set alias" }).click());
+    expect(refused.state).toBe("error");
+    expect(refused.text).toContain("Invalid alias (400)");
+    expect(refused.text).toContain("ALIAS_FORMAT_CHECK");
+    await page.getByLabel("Project alias").fill("journey-hero");
+    const set = await settled(page, "#alias-status", () => page.getByRole("button", { name: "Set alias" }).click());
+    expect(set, set.text).toMatchObject({ state: "done" });
+    expect(await page.locator("#alias-badge").innerText()).toBe("@journey-hero");
+    await checkPage("demo-image");
+
+    // Back in the gallery, the card wears the alias.
+    await page.goBack();
+    await card.locator(".badge.alias", { hasText: "@journey-hero" }).waitFor();
+
+    // And the image page removes it again.
+    await visit(href);
+    expect(await settled(page, "#image-status")).toMatchObject({ state: "done" });
+    const removed = await settled(page, "#alias-status", () =>
+      page.getByRole("button", { name: "Remove alias @journey-hero" }).click(),
+    );
+    expect(removed, removed.text).toMatchObject({ state: "done" });
+    expect(await page.locator("#project-alias").innerText()).toBe("No project alias.");
+    expect((await api<ApiBody<"getV1Image", 200>>(`/api/v1/images/${imageId}`, journey.projectKey)).data.alias).toBeNull();
+
+    // An id of no image of the project says so.
+    const unknown = crypto.randomUUID();
+    watch.expectFailure(`/api/v1/images/${unknown}`, 404);
+    await visit(`/demo/image?id=${unknown}`);
+    const missing = await settled(page, "#image-status");
+    expect(missing.state).toBe("error");
+    expect(missing.text).toContain("Image not found (404)");
+    expect(missing.text).toContain("IMAGE_NOT_FOUND");
+    expect(await page.locator("#image-view").isHidden()).toBe(true);
+  });
+
+  it("shows a generation's references on its image's page, and its flow's generations in order", async () => {
+    type Generation = ApiBody<"getGenerationV1", 200>["data"];
+    // A flow of two generations made through the API: the second edits the first (@last) with an
+    // uploaded image, which is deleted afterwards.
+    const file = uploadFixture();
+    const form = new FormData();
+    form.append("file", new Blob([new Uint8Array(file.buffer)], { type: file.mimeType }), "flow-reference.png");
+    form.append("flowId", "null");
+    const upload = await fetch(`${site}/api/v1/images/upload`, {
+      method: "POST",
+      headers: { "X-API-Key": journey.projectKey },
+      body: form,
+    });
+    expect(upload.status).toBe(201);
+    const uploaded = ((await upload.json()) as ApiBody<"uploadV1Image", 201>).data;
+    const generate = async (json: Record<string, unknown>) =>
+      (await api<{ data: Generation }>("/api/v1/generations", journey.projectKey, { method: "POST", json })).data;
+    const first = await generate({ prompt: "a red kite over the dunes", autoEnhance: false });
+    const second = await generate({
+      prompt: "the same kite at night, with the badge of image 2 on its sail",
+      flowId: first.flowId,
+      referenceImages: ["@last", uploaded.id],
+      autoEnhance: false,
+    });
+    expect(second.referencedImages).toEqual([
+      { imageId: first.outputImageId, alias: "@last" },
+      { imageId: uploaded.id, alias: null },
+    ]);
+    await api(`/api/v1/images/${uploaded.id}`, journey.projectKey, { method: "DELETE" });
+
+    watch.expectFailure(`/api/v1/images/${uploaded.id}`, 404);
+    await visit(imagePageHref(second.outputImageId as string));
+    expect(await settled(page, "#image-status")).toMatchObject({ state: "done" });
+    expect(await settled(page, "#generation-status")).toMatchObject({ state: "done" });
+    expect(await page.locator("#generation-prompt").innerText()).toBe(second.prompt);
+    expect(await page.locator("#generation-link").getAttribute("href")).toBe(flowPageHref(first.flowId as string, second.id));
+    // Its references: the first image, as a thumbnail linking to its own page, and the deleted upload.
+    const references = page.locator("#generation .reference");
+    expect(await references.count()).toBe(2);
+    expect(await references.nth(0).locator("a").getAttribute("href")).toBe(imagePageHref(first.outputImageId as string));
+    expect(await imageLoaded(page, "#generation .reference img")).toBe(true);
+    expect(await references.nth(1).getAttribute("data-state")).toBe("deleted");
+    expect(await references.nth(1).innerText()).toContain("deleted");
+    await checkPage("demo-image-references");
+
+    // Its flow, from the image's page: the generations oldest first, each with its references.
+    await Promise.all([page.waitForURL(/\/demo\/flow\?id=/), page.getByRole("link", { name: "Open its flow" }).click()]);
+    expect(new URL(page.url()).searchParams.get("id")).toBe(first.flowId);
+    const flow = await settled(page, "#flow-status");
+    expect(flow, flow.text).toMatchObject({ state: "done" });
+    const generations = page.locator("#flow-generations > li");
+    expect(await generations.evaluateAll((items) => items.map((item) => item.getAttribute("data-generation-id")))).toEqual([
+      first.id,
+      second.id,
+    ]);
+    expect(await page.locator("#flow-generations .flow-prompt").allInnerTexts()).toEqual([first.prompt, second.prompt]);
+    expect(await generations.nth(0).locator(".reference").count()).toBe(0);
+    expect(await generations.nth(1).locator(".reference").count()).toBe(2);
+    expect(await generations.nth(1).locator(".reference").nth(0).locator("a").getAttribute("href")).toBe(
+      imagePageHref(first.outputImageId as string),
+    );
+    expect(await generations.nth(1).locator(".reference").nth(1).getAttribute("data-state")).toBe("deleted");
+    // Each output links to its image's page.
+    expect(
+      await generations.locator(".flow-output-cell a").evaluateAll((links) => links.map((link) => link.getAttribute("href"))),
+    ).toEqual([imagePageHref(first.outputImageId as string), imagePageHref(second.outputImageId as string)]);
+    expect(await imageLoaded(page, "#flow-generations .flow-output-cell img")).toBe(true);
+    await checkPage("demo-flow");
+
+    // Without a project key in the browser, the page asks for one, as the other workbenches do.
+    await page.evaluate(() => localStorage.removeItem("banatie.projectKey"));
+    await visit(imagePageHref(second.outputImageId as string));
+    const keyless = await settled(page, "#image-status");
+    expect(keyless.state).toBe("error");
+    expect(keyless.text).toContain("No project key in this browser");
+    expect(keyless.text).toContain("MISSING_API_KEY");
+    await page.evaluate((key) => localStorage.setItem("banatie.projectKey", key), journey.projectKey);
+
+    const unknown = crypto.randomUUID();
+    watch.expectFailure(`/api/v1/flows/${unknown}`, 404);
+    await visit(`/demo/flow?id=${unknown}`);
+    const missing = await settled(page, "#flow-status");
+    expect(missing.state).toBe("error");
+    expect(missing.text).toContain("Flow not found (404)");
   });
 
   it("shows the month's usage: spend, a daily chart drawn from the API, the top keys and projects, and the CSV", async () => {

@@ -3,7 +3,7 @@ import { getKey, type KeyKind } from "./key-store";
 import { ApiError, toProblem } from "./problem";
 
 export interface ApiCall {
-  method?: "GET" | "POST" | "PATCH" | "DELETE";
+  method?: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
   /** Query parameters; empty values are left out. */
   query?: Record<string, string | number | undefined | null>;
   /** A JSON body, sent exactly as `JSON.stringify` writes it. */
@@ -73,6 +73,8 @@ export async function callApi<T>(path: string, call: ApiCall = {}): Promise<ApiR
     response = await fetch(url, {
       method: call.method ?? "GET",
       headers,
+      // What a key reads is current and private: never an HTTP-cache copy, which Back and Forward would reuse.
+      cache: call.key ? "no-store" : "default",
       body: call.json === undefined ? undefined : JSON.stringify(call.json),
     });
   } catch (error) {

@@ -1,11 +1,20 @@
-/** The transformation preset the gallery asks for; see /docs/images. */
-export const THUMBNAIL_PRESET = "thumbnail";
+/** The built-in transformation presets every project has, smallest first; see /docs/images. */
+export const BUILT_IN_PRESETS = ["thumbnail", "small", "medium", "large"] as const;
+export type BuiltInPreset = (typeof BUILT_IN_PRESETS)[number];
 
-/** The image's URL with the thumbnail preset; the key never goes in it, image URLs are public. */
+/** The transformation preset the gallery asks for. */
+export const THUMBNAIL_PRESET: BuiltInPreset = "thumbnail";
+
+/** The image's URL with a preset; the key never goes in it, image URLs are public. */
+export function presetUrl(url: string, preset: BuiltInPreset): string {
+  const transformed = new URL(url);
+  transformed.searchParams.set("preset", preset);
+  return transformed.toString();
+}
+
+/** The image's URL with the thumbnail preset. */
 export function thumbnailUrl(url: string): string {
-  const thumbnail = new URL(url);
-  thumbnail.searchParams.set("preset", THUMBNAIL_PRESET);
-  return thumbnail.toString();
+  return presetUrl(url, THUMBNAIL_PRESET);
 }
 
 /**

@@ -2,6 +2,7 @@ import { callApi, loadInfo } from "../lib/api";
 import type { ApiBody, Schema } from "../lib/api-contract";
 import { byId, fillSelect, h, safeHref } from "../lib/dom";
 import { formatBytes, formatDate, formatMs } from "../lib/format";
+import { flowPageHref, imagePageHref } from "../lib/image-pages";
 import { onKeysChanged } from "../lib/key-store";
 import { type LoadOutcome, pagedList } from "../lib/paged-list";
 import { statusRegion } from "../lib/status";
@@ -58,10 +59,11 @@ function card(image: Schema<"Image">): { element: HTMLElement; loaded: Promise<v
   const element = h(
     "li",
     { class: "gallery-card" },
-    h("a", { href: safeHref(image.url), "aria-label": `Open full image: ${description}` }, picture),
+    h("a", { href: imagePageHref(image.id), "aria-label": `Details: ${description}` }, picture),
     h(
       "div",
       { class: "card-body" },
+      image.alias ? h("p", { class: "card-aliases" }, h("span", { class: "badge alias" }, image.alias)) : null,
       h("p", { class: "prompt" }, description),
       h(
         "dl",
@@ -74,6 +76,12 @@ function card(image: Schema<"Image">): { element: HTMLElement; loaded: Promise<v
         h("dd", {}, formatBytes(image.bytes)),
         h("dt", {}, "Created"),
         h("dd", {}, h("time", { datetime: image.createdAt }, formatDate(image.createdAt))),
+      ),
+      h(
+        "p",
+        { class: "card-links" },
+        h("a", { href: safeHref(image.url), "aria-label": `Full image: ${description}` }, "Full image"),
+        image.flowId ? h("a", { href: flowPageHref(image.flowId) }, "Flow") : null,
       ),
     ),
   );
@@ -160,6 +168,10 @@ form.addEventListener("reset", () => {
 byId("source").addEventListener("change", startOver);
 // A key added (or removed) in the "API keys" menu applies at once, without a reload.
 onKeysChanged(startOver);
+// Back from an image's page, the browser may restore this page as it was: load it again, since an alias may have changed there.
+window.addEventListener("pageshow", (event) => {
+  if (event.persisted) startOver();
+});
 
 loadInfo()
   .then((info) =>
