@@ -400,9 +400,17 @@ describe("a new user's journey through the site", () => {
     await checkPage("demo-tti-edit");
 
     // The gallery's link to edit an image opens the workbench with it chosen, continuing its flow when it has one.
+    // Opened without a key in the browser, it waits for one added in the menu.
     const image = (await api<ApiBody<"getV1Image", 200>>(`/api/v1/images/${result.outputImageId}`, journey.projectKey)).data;
+    await page.evaluate(() => localStorage.removeItem("banatie.projectKey"));
     await visit(`/demo/tti?edit=${result.outputImageId}`);
+    expect((await settled(page, "#tti-status")).text).toContain("MISSING_API_KEY");
+    await page.locator("#key-panel summary").click();
+    await page.getByLabel("Add a key").fill(journey.projectKey);
+    await page.getByRole("button", { name: "Save key" }).click();
     await page.locator(`#reference-previews li[data-image-id="${result.outputImageId}"]`).waitFor();
+    await page.locator("#key-summary", { hasText: "project + master" }).waitFor();
+    expect(await page.locator("#tti-status").getAttribute("data-state")).toBe("idle");
     expect(await previews.count()).toBe(1);
     expect(await promptBox.getAttribute("placeholder")).toBe("Describe the change");
     expect(await page.locator("#flow-line").isVisible()).toBe(image.flowId !== null);

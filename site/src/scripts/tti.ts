@@ -80,14 +80,19 @@ function startNewFlow() {
   updateForm();
 }
 
-/** /demo/tti?edit=<image id or @alias>, as the gallery links it: that image, ready to edit. */
-async function openEditFromUrl() {
-  const ref = new URLSearchParams(window.location.search).get("edit");
+/** The image of /demo/tti?edit=<image id or @alias>, as the gallery links it, until it is loaded. */
+let imageToEdit = new URLSearchParams(window.location.search).get("edit");
+
+/** Loads `imageToEdit` into the picker, ready to edit; without a key, it waits for one. */
+async function openImageToEdit() {
+  const ref = imageToEdit;
   if (!ref) return;
   try {
     const result = await callApi<ApiBody<"getV1Image", 200>>(`/api/v1/images/${encodeURIComponent(ref)}`, { key: "project" });
+    imageToEdit = null;
     startEdit(pickedImage(result.body.data), result.body.data.flowId);
   } catch (error) {
+    if (!isMissingKey(error)) imageToEdit = null;
     formStatus.fail(error);
   }
 }
@@ -366,7 +371,8 @@ onKeysChanged(() => {
   showQuota(byId("quota"));
   scheduleQuote();
   for (const region of [formStatus, plain.status, enhanced.status]) if (isMissingKey(region.error())) region.clear();
+  openImageToEdit();
 });
 loadOptions();
 showQuota(byId("quota"));
-openEditFromUrl();
+openImageToEdit();
