@@ -306,12 +306,34 @@ describe("a new user's journey through the site", () => {
     await thumbnail.arrayBuffer();
     if (!thumbnail.ok) watch.expectFailure("preset=thumbnail", thumbnail.status);
 
+    // Nine uploads through the API make 13 images, one more than a page of the picker's gallery tab:
+    // the workbench's first images, the oldest, are on its second page.
+    const fixture = uploadFixture();
+    for (let index = 0; index < 9; index++) {
+      const form = new FormData();
+      form.append("file", new Blob([new Uint8Array(fixture.buffer)], { type: fixture.mimeType }), `reference-${index}.png`);
+      const response = await fetch(`${site}/api/v1/images/upload`, {
+        method: "POST",
+        headers: { "X-API-Key": journey.projectKey },
+        body: form,
+      });
+      expect(response.status, await response.text()).toBe(201);
+    }
+    journey.referenceRequests += 9;
+    journey.referenceUploads += 9;
+
     await visit("/demo/tti");
     await page.locator("#template option").nth(6).waitFor({ state: "attached" });
     await page.getByLabel("Prompt", { exact: true }).fill("the lighthouse and the logo, side by side on a poster");
     expect(await page.locator("#references-empty").isVisible()).toBe(true);
     const gallery = await settled(page, "#reference-gallery-status", () => page.locator("#reference-adder > summary").click());
     expect(gallery, gallery.text).toMatchObject({ state: "done" });
+    expect(gallery.text).toContain("Showing 12 of 13 images");
+    const morePage = await settled(page, "#reference-gallery-status", () =>
+      page.getByRole("button", { name: "More images" }).click(),
+    );
+    expect(morePage.text).toContain("Showing 13 of 13 images");
+    expect(await page.getByRole("button", { name: "More images" }).isHidden()).toBe(true);
     // The earlier generated image, from the gallery tab.
     const generated = page.locator(`#reference-choices button[data-image-id="${journey.generatedImageId}"]`);
     expect(await imageLoaded(page, `#reference-choices button[data-image-id="${journey.generatedImageId}"] img`)).toBe(true);
@@ -319,7 +341,7 @@ describe("a new user's journey through the site", () => {
     expect(await generated.getAttribute("aria-pressed")).toBe("true");
     // A fixture, uploaded in the upload tab after the upload page's checks.
     await page.getByRole("tab", { name: "Upload a file" }).click();
-    const file = { ...uploadFixture(), name: "journey-reference.png" };
+    const file = { ...fixture, name: "journey-reference.png" };
     const uploaded = await settled(page, "#reference-upload-status", () => page.getByLabel("Image file").setInputFiles(file));
     expect(uploaded, uploaded.text).toMatchObject({ state: "done" });
     journey.referenceRequests++;
@@ -514,7 +536,7 @@ describe("a new user's journey through the site", () => {
   });
 
   it("pages through more images than fit on one page", async () => {
-    // 30 more uploads through the API make 32, and the workbench's reference one more: a full first page and the rest on the second.
+    // 30 more uploads through the API make 32, plus the reference step's: a full first page and the rest on the second.
     const file = uploadFixture();
     await Promise.all(
       Array.from({ length: 30 }, async (_, index) => {

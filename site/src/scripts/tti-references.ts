@@ -8,6 +8,7 @@ import { callApi, loadInfo } from "../lib/api";
 import type { ApiBody, Schema } from "../lib/api-contract";
 import { byId, h } from "../lib/dom";
 import { checkFile, checkPixels, readImageFacts } from "../lib/image-file";
+import { pagedList } from "../lib/paged-list";
 import { ApiError } from "../lib/problem";
 import { addReference, noRoomText, type PickedReference, pickedImage, removeReference } from "../lib/reference-picker";
 import { statusRegion } from "../lib/status";
@@ -41,8 +42,8 @@ export function referencePicker(): ReferencePicker {
   const listeners: (() => void)[] = [];
   let chosen: PickedReference[] = [];
   let max = 3;
-  /** The next offset of the gallery tab; undefined until the first page is asked for. */
-  let nextOffset: number | undefined;
+  /** True until the gallery tab lists the project's images as they are now. */
+  let galleryStale = true;
   let uploading = false;
 
   loadInfo()
@@ -124,29 +125,42 @@ export function referencePicker(): ReferencePicker {
     return h("li", {}, button);
   }
 
-  async function loadGalleryPage() {
-    const offset = nextOffset ?? 0;
-    more.hidden = true;
-    galleryStatus.busy("Loading the project's images…");
-    try {
+  let galleryTotal = 0;
+  const gallery = pagedList<Record<string, never>, Schema<"V1Image">>({
+    async fetchPage(_filters, cursor) {
+      // The v1 list pages by offset: the next offset serves as the cursor.
+      const offset = Number(cursor ?? 0);
       const result = await callApi<ApiBody<"listV1Images", 200>>("/api/v1/images", {
         query: { limit: PAGE_SIZE, offset },
         key: "project",
       });
       const { data, pagination } = result.body;
-      if (offset === 0) choices.replaceChildren();
-      choices.append(...data.map(galleryChoice));
-      nextOffset = offset + data.length;
-      more.hidden = !pagination.hasMore;
+      galleryTotal = pagination.total;
+      return { items: data, nextCursor: pagination.hasMore ? String(offset + data.length) : null, ms: result.ms };
+    },
+    show(page) {
+      if (page.index === 0) choices.replaceChildren();
+      choices.append(...page.items.map(galleryChoice));
       galleryStatus.done(
-        pagination.total === 0
+        galleryTotal === 0
           ? "The project has no images yet: generate or upload one."
-          : `Showing ${nextOffset} of ${pagination.total} images. Choose one to add it.`,
+          : `Showing ${choices.children.length} of ${galleryTotal} images. Choose one to add it.`,
       );
-    } catch (error) {
-      nextOffset = undefined;
+    },
+    fail(error, index) {
+      if (index === 0) galleryStale = true;
       galleryStatus.fail(error);
-    }
+    },
+    loading(busy) {
+      if (busy) galleryStatus.busy("Loading the project's images…");
+    },
+    more: { button: more, focusAfterLast: byId("reference-tab-gallery") },
+  });
+
+  /** Lists the project's images afresh when the gallery tab is open; else the next opening does. */
+  function listImages() {
+    galleryStale = !adder.open;
+    if (adder.open) void gallery.start({});
   }
 
   /** Checks a file as the upload page does (type, size, pixels) before spending a request on it. */
@@ -193,8 +207,7 @@ export function referencePicker(): ReferencePicker {
       uploadStatus.done(`Uploaded ${file.name}.`);
       choose({ ...pickedImage(image), label: `${file.name}, ${image.width}×${image.height}` });
       // The gallery tab lists the new upload too.
-      nextOffset = undefined;
-      if (adder.open) loadGalleryPage();
+      listImages();
     } catch (error) {
       uploadStatus.fail(error);
     } finally {
@@ -229,9 +242,8 @@ export function referencePicker(): ReferencePicker {
   });
 
   adder.addEventListener("toggle", () => {
-    if (adder.open && nextOffset === undefined) loadGalleryPage();
+    if (adder.open && galleryStale) listImages();
   });
-  more.addEventListener("click", () => loadGalleryPage());
   fileInput.addEventListener("change", () => {
     const file = fileInput.files?.[0];
     if (file) upload(file);
@@ -249,10 +261,9 @@ export function referencePicker(): ReferencePicker {
       listeners.push(listener);
     },
     keyChanged() {
-      nextOffset = undefined;
       choices.replaceChildren();
       galleryStatus.clear();
-      if (adder.open) loadGalleryPage();
+      listImages();
     },
   };
 }
