@@ -435,9 +435,17 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator("#tti-status").getAttribute("data-state")).toBe("idle");
     expect(await previews.count()).toBe(1);
     expect(await promptBox.getAttribute("placeholder")).toBe("Describe the change");
-    expect(await page.locator("#flow-line").isVisible()).toBe(image.flowId !== null);
-    if (image.flowId) expect(await page.locator("#flow-id").innerText()).toBe(image.flowId);
+    // The image belongs to the flow of the generation that made it, which the link continues.
+    expect(image.flowId).toBe(result.flowId);
+    expect(await page.locator("#flow-id").innerText()).toBe(image.flowId);
     await checkPage("demo-tti-edit-link");
+    // Starting a new flow keeps the reference and stops continuing the flow.
+    await page.getByLabel("Prompt", { exact: true }).fill("the same scene in winter");
+    await page.getByRole("button", { name: "Start a new flow" }).click();
+    expect(await page.locator("#flow-line").isHidden()).toBe(true);
+    const code = await page.locator("#tti-code pre").innerText();
+    expect(code).not.toContain('"flowId"');
+    expect(code).toContain(`"referenceImages":["${result.outputImageId}"]`);
   });
 
   it("runs the Python code for those settings as pasted", async (context) => {
