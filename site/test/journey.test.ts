@@ -23,7 +23,19 @@ let context: BrowserContext;
 let page: Page;
 let watch: Awaited<ReturnType<typeof watchPage>>;
 /** Carried from step to step, as a visitor carries them. */
-const journey = { masterKey: "", projectKey: "", generatedUrl: "", uploadedUrl: "", pythonSnippet: "", snippetsRun: 0 };
+const journey = {
+  masterKey: "",
+  projectKey: "",
+  generatedUrl: "",
+  generatedImageId: "",
+  uploadedUrl: "",
+  pythonSnippet: "",
+  snippetsRun: 0,
+  /** Requests the workbench's references and edits spent: an upload and two pairs of generations. */
+  referenceRequests: 0,
+  /** Uploads made as references, which the gallery lists with the other uploads. */
+  referenceUploads: 0,
+};
 
 /** Opens a page by the path the site links to: it must answer 200 itself, not through a redirect. */
 async function visit(pathname: string) {
@@ -260,12 +272,13 @@ describe("a new user's journey through the site", () => {
         `${formatUsdMicros(cost.usdMicros)} (image ${formatUsdMicros(cost.breakdown.generation)}, enhancement ${formatUsdMicros(cost.breakdown.enhancement)})`,
       );
     }
-    journey.generatedUrl = received.withEnhancement.data.url;
+    journey.generatedUrl = received.withEnhancement.data.outputImage.url;
+    journey.generatedImageId = received.withEnhancement.data.outputImageId;
     await checkPage("demo-tti");
 
     // The code for these settings works when pasted: cURL, JavaScript and Python run here as written.
     const curl = await page.locator("#tti-code pre").innerText();
-    expect(curl).toContain(`${site}/api/text-to-image`);
+    expect(curl).toContain(`${site}/api/v1/generations`);
     expect(curl).toContain('-H "X-API-Key: $BANATIE_API_KEY"');
     const curlAnswer = JSON.parse(await runSnippet("bash", ["-c", curl], journey.projectKey));
     journey.snippetsRun++;
@@ -285,6 +298,155 @@ describe("a new user's journey through the site", () => {
     expect(journey.pythonSnippet).toContain('"autoEnhance": True');
     // The key the browser keeps never appears in code meant to be copied: it comes from the environment.
     for (const snippet of [curl, javascript, journey.pythonSnippet]) expect(snippet).not.toContain(journey.projectKey);
+  });
+
+  it("composes from references chosen in the gallery and uploaded, then edits a result in its flow", async () => {
+    type Generation = ApiBody<"createGenerationV1", 201>["data"];
+    // Thumbnails in the picker: the server makes them, or the page falls back to the full image.
+    const thumbnail = await fetch(`${journey.generatedUrl}?preset=thumbnail`);
+    await thumbnail.arrayBuffer();
+    if (!thumbnail.ok) watch.expectFailure("preset=thumbnail", thumbnail.status);
+
+    // Nine uploads through the API make 13 images, one more than a page of the picker's gallery tab:
+    // the workbench's first images, the oldest, are on its second page.
+    const fixture = uploadFixture();
+    for (let index = 0; index < 9; index++) {
+      const form = new FormData();
+      form.append("file", new Blob([new Uint8Array(fixture.buffer)], { type: fixture.mimeType }), `reference-${index}.png`);
+      const response = await fetch(`${site}/api/v1/images/upload`, {
+        method: "POST",
+        headers: { "X-API-Key": journey.projectKey },
+        body: form,
+      });
+      expect(response.status, await response.text()).toBe(201);
+    }
+    journey.referenceRequests += 9;
+    journey.referenceUploads += 9;
+
+    await visit("/demo/tti");
+    await page.locator("#template option").nth(6).waitFor({ state: "attached" });
+    await page.getByLabel("Prompt", { exact: true }).fill("the lighthouse and the logo, side by side on a poster");
+    expect(await page.locator("#references-empty").isVisible()).toBe(true);
+    const gallery = await settled(page, "#reference-gallery-status", () => page.locator("#reference-adder > summary").click());
+    expect(gallery, gallery.text).toMatchObject({ state: "done" });
+    expect(gallery.text).toContain("Showing 12 of 13 images");
+    const morePage = await settled(page, "#reference-gallery-status", () =>
+      page.getByRole("button", { name: "More images" }).click(),
+    );
+    expect(morePage.text).toContain("Showing 13 of 13 images");
+    expect(await page.getByRole("button", { name: "More images" }).isHidden()).toBe(true);
+    // The earlier generated image, from the gallery tab.
+    const generated = page.locator(`#reference-choices button[data-image-id="${journey.generatedImageId}"]`);
+    expect(await imageLoaded(page, `#reference-choices button[data-image-id="${journey.generatedImageId}"] img`)).toBe(true);
+    await generated.click();
+    expect(await generated.getAttribute("aria-pressed")).toBe("true");
+    // A fixture, uploaded in the upload tab after the upload page's checks.
+    await page.getByRole("tab", { name: "Upload a file" }).click();
+    const file = { ...fixture, name: "journey-reference.png" };
+    const uploaded = await settled(page, "#reference-upload-status", () => page.getByLabel("Image file").setInputFiles(file));
+    expect(uploaded, uploaded.text).toMatchObject({ state: "done" });
+    journey.referenceRequests++;
+    journey.referenceUploads++;
+    const previews = page.locator("#reference-previews li");
+    expect(await previews.count()).toBe(2);
+    const removeButtons = page.locator("#reference-previews").getByRole("button", { name: /^Remove reference \d/ });
+    expect(await removeButtons.allInnerTexts()).toEqual(["Remove", "Remove"]);
+    expect(await previews.nth(1).innerText()).toContain("journey-reference.png");
+    for (const index of [0, 1]) expect(await imageLoaded(page, `#reference-previews li:nth-child(${index + 1}) img`)).toBe(true);
+    const referenceIds = await previews.evaluateAll((items) => items.map((item) => (item as HTMLElement).dataset.imageId));
+    expect(referenceIds[0]).toBe(journey.generatedImageId);
+    await checkPage("demo-tti-references");
+
+    // A third reference is allowed; a fourth is refused with a message, and removing one makes room.
+    await page.getByRole("tab", { name: "From the gallery" }).click();
+    const unchosen = page.locator('#reference-choices button[aria-pressed="false"]');
+    await unchosen.nth(1).waitFor();
+    const third = await settled(page, "#references-status", () => unchosen.first().click());
+    expect(third, third.text).toMatchObject({ state: "done" });
+    expect(await previews.count()).toBe(3);
+    const fourth = await settled(page, "#references-status", () => unchosen.first().click());
+    expect(fourth.state).toBe("error");
+    expect(fourth.text).toContain("At most 3 references per generation");
+    expect(await previews.count()).toBe(3);
+    await page
+      .locator("#reference-previews")
+      .getByRole("button", { name: /^Remove reference 3,/ })
+      .click();
+    expect(await previews.count()).toBe(2);
+
+    // Generating sends the two, and both results say they used them.
+    const composed = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
+    expect(composed, composed.text).toMatchObject({ state: "done" });
+    journey.referenceRequests += 2;
+    const sent = JSON.parse(await page.locator("#request-json").innerText());
+    expect(sent.withoutEnhancement.referenceImages).toEqual(referenceIds);
+    expect(sent.withEnhancement.referenceImages).toEqual(referenceIds);
+    for (const panel of ["#result-plain", "#result-enhanced"]) {
+      expect(await imageLoaded(page, `${panel} img`)).toBe(true);
+      expect(await page.locator(`${panel} .references`).innerText()).toBe("2 references");
+    }
+    const received = JSON.parse((await page.locator("#response-json").textContent()) ?? "");
+    const result: Generation = received.withEnhancement.data;
+    // The API, read with the key outside the browser, stored which images the generation used.
+    const stored = (await api<{ data: Generation }>(`/api/v1/generations/${result.id}`, journey.projectKey)).data;
+    expect(stored.referencedImages.map((reference) => reference.imageId)).toEqual(referenceIds);
+    // The code for these settings makes the same v1 call.
+    const curl = await page.locator("#tti-code pre").innerText();
+    expect(curl).toContain(`${site}/api/v1/generations`);
+    expect(curl).toContain(`"referenceImages":${JSON.stringify(referenceIds)}`);
+
+    // "Edit this image": that result alone in the picker, the prompt ready for the change, the flow continued.
+    await page.locator("#result-enhanced").getByRole("button", { name: "Edit this image" }).click();
+    expect(await previews.count()).toBe(1);
+    expect(await previews.first().getAttribute("data-image-id")).toBe(result.outputImageId);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("prompt");
+    const promptBox = page.getByLabel("Prompt", { exact: true });
+    expect(await promptBox.getAttribute("placeholder")).toBe("Describe the change");
+    expect(await promptBox.inputValue()).toBe("");
+    expect(await page.locator("#flow-id").innerText()).toBe(result.flowId);
+    await page.keyboard.type("make the sky stormy");
+    expect(await page.locator("#tti-code pre").innerText()).toContain(`"flowId":"${result.flowId}"`);
+    const edited = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
+    expect(edited, edited.text).toMatchObject({ state: "done" });
+    journey.referenceRequests += 2;
+    const sentEdit = JSON.parse(await page.locator("#request-json").innerText());
+    expect(sentEdit.withEnhancement).toMatchObject({ referenceImages: [result.outputImageId], flowId: result.flowId });
+    const receivedEdit = JSON.parse((await page.locator("#response-json").textContent()) ?? "");
+    for (const side of ["withoutEnhancement", "withEnhancement"] as const) {
+      const generation = (
+        await api<{ data: Generation }>(`/api/v1/generations/${receivedEdit[side].data.id}`, journey.projectKey)
+      ).data;
+      expect(generation.flowId).toBe(result.flowId);
+      expect(generation.referencedImages.map((reference) => reference.imageId)).toEqual([result.outputImageId]);
+    }
+    expect(await page.locator("#result-plain .references").innerText()).toBe("1 reference");
+    await checkPage("demo-tti-edit");
+
+    // The gallery's link to edit an image opens the workbench with it chosen, continuing its flow when it has one.
+    // Opened without a key in the browser, it waits for one added in the menu.
+    const image = (await api<ApiBody<"getV1Image", 200>>(`/api/v1/images/${result.outputImageId}`, journey.projectKey)).data;
+    await page.evaluate(() => localStorage.removeItem("banatie.projectKey"));
+    await visit(`/demo/tti?edit=${result.outputImageId}`);
+    expect((await settled(page, "#tti-status")).text).toContain("MISSING_API_KEY");
+    await page.locator("#key-panel summary").click();
+    await page.getByLabel("Add a key").fill(journey.projectKey);
+    await page.getByRole("button", { name: "Save key" }).click();
+    await page.locator(`#reference-previews li[data-image-id="${result.outputImageId}"]`).waitFor();
+    await page.locator("#key-summary", { hasText: "project + master" }).waitFor();
+    expect(await page.locator("#tti-status").getAttribute("data-state")).toBe("idle");
+    expect(await previews.count()).toBe(1);
+    expect(await promptBox.getAttribute("placeholder")).toBe("Describe the change");
+    // The image belongs to the flow of the generation that made it, which the link continues.
+    expect(image.flowId).toBe(result.flowId);
+    expect(await page.locator("#flow-id").innerText()).toBe(image.flowId);
+    await checkPage("demo-tti-edit-link");
+    // Starting a new flow keeps the reference and stops continuing the flow.
+    await page.getByLabel("Prompt", { exact: true }).fill("the same scene in winter");
+    await page.getByRole("button", { name: "Start a new flow" }).click();
+    expect(await page.locator("#flow-line").isHidden()).toBe(true);
+    const code = await page.locator("#tti-code pre").innerText();
+    expect(code).not.toContain('"flowId"');
+    expect(code).toContain(`"referenceImages":["${result.outputImageId}"]`);
   });
 
   it("runs the Python code for those settings as pasted", async (context) => {
@@ -349,7 +511,7 @@ describe("a new user's journey through the site", () => {
     expect(status, status.text).toMatchObject({ state: "done" });
     expect(await page.locator("#upload-progress").evaluate((element: HTMLProgressElement) => element.value)).toBe(100);
     // Two generations on the workbench, one by each snippet that ran, and this upload, from the upload's own headers.
-    const left = 100 - 2 - journey.snippetsRun - 1;
+    const left = 100 - 2 - journey.snippetsRun - journey.referenceRequests - 1;
     expect(await page.locator("#quota").innerText()).toMatch(new RegExp(`^Quota: ${left} of 100 requests left this hour`));
     journey.uploadedUrl = (await page.locator("#result-url").getAttribute("href")) ?? "";
     expect(journey.uploadedUrl).toMatch(/\/api\/images\/default\/journey\/uploads\/.+\.png$/);
@@ -383,7 +545,7 @@ describe("a new user's journey through the site", () => {
   });
 
   it("pages through more images than fit on one page", async () => {
-    // 30 more uploads through the API make 32: a full first page and two on the second.
+    // 30 more uploads through the API make 32, plus the reference step's: a full first page and the rest on the second.
     const file = uploadFixture();
     await Promise.all(
       Array.from({ length: 30 }, async (_, index) => {
@@ -411,7 +573,7 @@ describe("a new user's journey through the site", () => {
     await page.locator("#page-label", { hasText: "Page 2" }).waitFor();
     // Focus follows the new page instead of staying on a button that may now be disabled.
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("gallery-grid");
-    expect(await page.locator(".gallery-card").count()).toBe(2);
+    expect(await page.locator(".gallery-card").count()).toBe(2 + journey.referenceUploads);
     expect(await page.getByRole("button", { name: "Next page" }).isDisabled()).toBe(true);
     const secondPage = await page
       .locator(".gallery-card a")
@@ -734,7 +896,7 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator("#budget-project").innerText()).toContain("No monthly budget set for this project");
     await checkPage("usage-budget");
 
-    watch.expectFailure("/api/text-to-image", 402);
+    watch.expectFailure("/api/v1/generations", 402);
     await visit("/demo/tti");
     await page.locator("#quote-total").waitFor();
     const status = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
@@ -765,7 +927,7 @@ describe("a new user's journey through the site", () => {
     await page.locator("#audit tr", { hasText: "key.revoked" }).waitFor();
     expect(await page.evaluate(() => document.activeElement?.id)).toBe("keys-status");
 
-    watch.expectFailure("/api/text-to-image", 401);
+    watch.expectFailure("/api/v1/generations", 401);
     watch.expectFailure("/api/me", 401);
     watch.expectFailure("/api/quotes", 401);
     await visit("/demo/tti");

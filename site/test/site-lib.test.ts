@@ -7,6 +7,7 @@ import { checkFile, checkPixels } from "../src/lib/image-file.ts";
 import { budgetProblemText, costText, formatUsdMicros, imagePriceText, quoteText, usdToMicros } from "../src/lib/money.ts";
 import { type Page, pagedList } from "../src/lib/paged-list.ts";
 import { ApiError, retryAfterSeconds, retryText } from "../src/lib/problem.ts";
+import { addReference, type PickedReference, referenceCount, removeReference } from "../src/lib/reference-picker.ts";
 import { jsonPostSnippets, pythonLiteral, uploadSnippets } from "../src/lib/snippets.ts";
 import {
   budgetGauge,
@@ -47,6 +48,22 @@ describe("generated snippets survive awkward input", () => {
     const literal = pythonLiteral({ ...awkward, nested: { list: [1, true, null, "a"] }, empty: {} });
     const { stdout } = await run("python3", ["-c", `import json\nprint(json.dumps(${literal}))`]);
     expect(JSON.parse(stdout)).toEqual({ ...awkward, nested: { list: [1, true, null, "a"] }, empty: {} });
+  });
+
+  it("prints the image URL from where the answer keeps it: a v1 generation's outputImage", async (context) => {
+    const { javascript, python } = jsonPostSnippets(
+      "https://banatie.example/api/v1/generations",
+      { prompt: "x" },
+      "outputImage.url",
+    );
+    expect(javascript).toContain("console.log(result.data.outputImage.url);");
+    skipIfMissing(context, await missingPython());
+    // The snippet's own last lines, run on a v1 answer.
+    const printing = python.slice(python.indexOf("result = response.json()"));
+    const answer = { data: { url: "https://wrong.example/", outputImage: { url: "https://banatie.example/img.png" } } };
+    const script = `import json\nclass Response:\n    ok = True\n    def json(self):\n        return json.loads(${JSON.stringify(JSON.stringify(answer))})\nresponse = Response()\n${printing}`;
+    const { stdout } = await run("python3", ["-c", script]);
+    expect(stdout.trim()).toBe("https://banatie.example/img.png");
   });
 
   it("names the upload's file and fields in every language", () => {
@@ -390,5 +407,40 @@ describe("the daily usage chart", () => {
   it("labels a month's days without crowding them", () => {
     const month = daysBetween("2026-12-01", "2027-01-01").map((date) => ({ day: date, images: 0, requests: 0, usdMicros: 0 }));
     expect(chartLayout(month).dayLabels.map((label) => label.label)).toEqual(["1", "5", "9", "13", "17", "21", "25", "29"]);
+  });
+});
+
+describe("the workbench's reference picker", () => {
+  const image = (n: number): PickedReference => ({ id: `id-${n}`, url: `https://banatie.example/${n}.png`, label: `image ${n}` });
+
+  it("adds references in the order chosen, up to the limit, and refuses one more with a message naming the limit", () => {
+    let references: PickedReference[] = [];
+    for (const n of [1, 2, 3]) {
+      const outcome = addReference(references, image(n), 3);
+      expect(outcome.added).toBe(true);
+      references = outcome.references;
+    }
+    expect(references.map((reference) => reference.id)).toEqual(["id-1", "id-2", "id-3"]);
+    const fourth = addReference(references, image(4), 3);
+    expect(fourth).toMatchObject({ added: false, reason: "full" });
+    expect(fourth.added ? "" : fourth.message).toBe("At most 3 references per generation: remove one before adding image 4.");
+    expect(fourth.references).toEqual(references);
+  });
+
+  it("takes each image once, without changing the list it was given", () => {
+    const references = [image(1)];
+    const again = addReference(references, { ...image(1), label: "the same image" }, 3);
+    expect(again).toMatchObject({ added: false, reason: "duplicate", references: [image(1)] });
+    expect(references).toEqual([image(1)]);
+  });
+
+  it("removes one reference and keeps the order of the others, making room again", () => {
+    const references = removeReference([image(1), image(2), image(3)], "id-2");
+    expect(references.map((reference) => reference.id)).toEqual(["id-1", "id-3"]);
+    expect(addReference(references, image(4), 3).added).toBe(true);
+  });
+
+  it("says how many references a result used", () => {
+    expect([0, 1, 2].map(referenceCount)).toEqual(["No references", "1 reference", "2 references"]);
   });
 });

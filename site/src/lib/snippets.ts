@@ -34,21 +34,33 @@ export function pythonLiteral(value: unknown, indent = 0): string {
   return `{\n${entries.map(([k, v]) => `${pad}${JSON.stringify(k)}: ${pythonLiteral(v, indent + 4)},`).join("\n")}\n${end}}`;
 }
 
-/** How every snippet ends: the stored image's URL, or the problem's code and detail. */
-const JS_PRINT_URL = [
-  `const result = await response.json();`,
-  `if (!response.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
-  `console.log(result.data.url);`,
-];
-const PY_PRINT_URL = [
-  `result = response.json()`,
-  `if not response.ok:`,
-  `    raise SystemExit(f"{result['code']}: {result['detail']}")`,
-  `print(result["data"]["url"])`,
-];
+/**
+ * How every snippet ends: the stored image's URL, found at `urlPath` inside the answer's `data`
+ * (`url` for an upload, `outputImage.url` for a v1 generation), or the problem's code and detail.
+ */
+function jsPrintUrl(urlPath: string): string[] {
+  return [
+    `const result = await response.json();`,
+    `if (!response.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
+    `console.log(result.data.${urlPath});`,
+  ];
+}
 
-/** A JSON POST to `url` with `body`, printing the answer. */
-export function jsonPostSnippets(url: string, body: unknown): Snippets {
+function pyPrintUrl(urlPath: string): string[] {
+  const keys = urlPath
+    .split(".")
+    .map((key) => `[${JSON.stringify(key)}]`)
+    .join("");
+  return [
+    `result = response.json()`,
+    `if not response.ok:`,
+    `    raise SystemExit(f"{result['code']}: {result['detail']}")`,
+    `print(result["data"]${keys})`,
+  ];
+}
+
+/** A JSON POST to `url` with `body`, printing the image URL found at `urlPath` in the answer's data. */
+export function jsonPostSnippets(url: string, body: unknown, urlPath = "url"): Snippets {
   const json = JSON.stringify(body);
   const pretty = JSON.stringify(body, null, 2);
   return {
@@ -66,7 +78,7 @@ export function jsonPostSnippets(url: string, body: unknown): Snippets {
       `  headers: { "X-API-Key": process.env.${KEY_VARIABLE}, "Content-Type": "application/json" },`,
       `  body: JSON.stringify(${pretty.replaceAll("\n", "\n  ")}),`,
       `});`,
-      ...JS_PRINT_URL,
+      ...jsPrintUrl(urlPath),
     ].join("\n"),
     python: [
       `import os`,
@@ -79,7 +91,7 @@ export function jsonPostSnippets(url: string, body: unknown): Snippets {
       `    json=${pythonLiteral(body, 4)},`,
       `    timeout=120,`,
       `)`,
-      ...PY_PRINT_URL,
+      ...pyPrintUrl(urlPath),
     ].join("\n"),
   };
 }
@@ -111,7 +123,7 @@ export function uploadSnippets(url: string, fileName: string, fields: Record<str
       `  headers: { "X-API-Key": process.env.${KEY_VARIABLE} },`,
       `  body: form,`,
       `});`,
-      ...JS_PRINT_URL,
+      ...jsPrintUrl("url"),
     ].join("\n"),
     python: [
       `import os`,
@@ -126,7 +138,7 @@ export function uploadSnippets(url: string, fileName: string, fields: Record<str
       `        data={${pyFields.join(", ")}},`,
       `        timeout=120,`,
       `    )`,
-      ...PY_PRINT_URL,
+      ...pyPrintUrl("url"),
     ].join("\n"),
   };
 }

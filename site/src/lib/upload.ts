@@ -19,16 +19,21 @@ function responseHeaders(request: XMLHttpRequest): Headers {
 }
 
 /**
- * POST /api/upload with XMLHttpRequest, the one browser API that reports upload progress.
- * `onProgress` receives 0..1; the key goes in the X-API-Key header only.
+ * POSTs a multipart upload (to POST /api/upload unless `path` names another upload operation,
+ * such as /api/v1/images/upload) with XMLHttpRequest, the one browser API that reports upload
+ * progress. `onProgress` receives 0..1; the key goes in the X-API-Key header only.
  */
-export function uploadFile<T>(form: FormData, onProgress: (fraction: number) => void): Promise<UploadResult<T>> {
+export function uploadFile<T>(
+  form: FormData,
+  onProgress: (fraction: number) => void,
+  path = "/api/upload",
+): Promise<UploadResult<T>> {
   const key = getKey("project");
   if (!key) return Promise.reject(missingKeyError("project"));
   return new Promise((resolve, reject) => {
     const request = new XMLHttpRequest();
     const started = performance.now();
-    request.open("POST", apiUrl("/api/upload"));
+    request.open("POST", apiUrl(path));
     request.setRequestHeader("X-API-Key", key);
     request.setRequestHeader("Accept", "application/json");
     request.upload.addEventListener("progress", (event) => {

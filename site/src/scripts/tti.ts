@@ -8,8 +8,10 @@ import { getKey, onKeysChanged } from "../lib/key-store";
 import { costText, formatUsdMicros, imagePriceText, quoteText } from "../lib/money";
 import { ApiError, isMissingKey } from "../lib/problem";
 import { showQuota } from "../lib/quota";
+import { type PickedReference, pickedImage, referenceCount } from "../lib/reference-picker";
 import { jsonPostSnippets } from "../lib/snippets";
 import { statusRegion } from "../lib/status";
+import { referencePicker } from "./tti-references";
 
 const form = byId<HTMLFormElement>("tti-form");
 const prompt = byId<HTMLTextAreaElement>("prompt");
@@ -20,9 +22,14 @@ const generate = byId<HTMLButtonElement>("generate");
 const formStatus = statusRegion(byId("tti-status"));
 const showCode = codeTabs(byId("tti-code"));
 const templateHints = new Map<string, string>();
+const references = referencePicker();
+/** The flow the next generation continues: the edited result's, or none (each call then starts its own). */
+let flowId: string | null = null;
+const GENERATIONS_PATH = "/api/v1/generations";
+const PROMPT_MODE = { fresh: "Any language.", edit: "Describe the change to the reference, in any language." };
 
-/** The body of one of the two calls; `enhanced` says which. */
-function requestBody(enhanced: boolean) {
+/** What both calls share, as POST /api/quotes also takes it; `enhanced` says which of the two. */
+function quoteBody(enhanced: boolean) {
   return {
     prompt: prompt.value,
     aspectRatio: aspectRatio.value,
@@ -32,11 +39,62 @@ function requestBody(enhanced: boolean) {
   };
 }
 
+/** The v1 body of one of the two calls: the quoted one, with the references and flow when there are any. */
+function requestBody(enhanced: boolean) {
+  const referenceImages = references.references().map((reference) => reference.id);
+  return {
+    ...quoteBody(enhanced),
+    ...(referenceImages.length ? { referenceImages } : {}),
+    ...(flowId ? { flowId } : {}),
+  };
+}
+
 function updateForm() {
   byId("prompt-count").textContent = String(prompt.value.length);
   byId("template-hint").textContent = templateHints.get(template.value) ?? "";
-  showCode(jsonPostSnippets(apiUrl("/api/text-to-image"), requestBody(true)));
+  byId("flow-line").hidden = !flowId;
+  byId("flow-id").textContent = flowId ?? "";
+  showCode(jsonPostSnippets(apiUrl(GENERATIONS_PATH), requestBody(true), "outputImage.url"));
   scheduleQuote();
+}
+
+/**
+ * Starts editing `reference`: it becomes the only reference, its flow (when it has one) is
+ * continued, and the prompt is emptied and focused for the change to make.
+ */
+function startEdit(reference: PickedReference, flow: string | null) {
+  references.replace([reference]);
+  flowId = flow;
+  prompt.value = "";
+  prompt.placeholder = "Describe the change";
+  byId("prompt-mode").textContent = PROMPT_MODE.edit;
+  updateForm();
+  prompt.focus();
+}
+
+/** Back to a fresh start: no flow to continue, the usual prompt hint. */
+function startNewFlow() {
+  flowId = null;
+  prompt.placeholder = "";
+  byId("prompt-mode").textContent = PROMPT_MODE.fresh;
+  updateForm();
+}
+
+/** The image of /demo/tti?edit=<image id or @alias>, as the gallery links it, until it is loaded. */
+let imageToEdit = new URLSearchParams(window.location.search).get("edit");
+
+/** Loads `imageToEdit` into the picker, ready to edit; without a key, it waits for one. */
+async function openImageToEdit() {
+  const ref = imageToEdit;
+  if (!ref) return;
+  try {
+    const result = await callApi<ApiBody<"getV1Image", 200>>(`/api/v1/images/${encodeURIComponent(ref)}`, { key: "project" });
+    imageToEdit = null;
+    startEdit(pickedImage(result.body.data), result.body.data.flowId);
+  } catch (error) {
+    if (!isMissingKey(error)) imageToEdit = null;
+    formStatus.fail(error);
+  }
 }
 
 const quoteLine = byId("quote");
@@ -64,7 +122,7 @@ async function showQuote() {
   setQuoteLine("busy", "Quoting…");
   try {
     const [plainQuote, enhancedQuote] = await Promise.all(
-      [requestBody(false), requestBody(true)].map((body) =>
+      [quoteBody(false), quoteBody(true)].map((body) =>
         callApi<ApiBody<"createQuote", 200>>("/api/quotes", { method: "POST", json: body, key: "project" }).then(
           (result) => result.body.data,
         ),
@@ -83,6 +141,8 @@ async function showQuote() {
       " without enhancement, ",
       part("quote-enhanced", enhancedQuote),
       ` with; prices of ${enhancedQuote.priceVersion}).`,
+      // The quote takes the text-to-image body: reference images add input the model is billed for.
+      references.references().length ? " The references are not in this quote and add to the cost." : "",
     );
   } catch (error) {
     if (quote !== quotes) return;
@@ -132,7 +192,7 @@ function altText(promptSent: string): string {
 }
 
 /** One side of the comparison: its slot, its status line, and what it shows once answered. */
-function resultPanel(id: string) {
+function resultPanel(id: string, name: string) {
   const section = byId(id);
   const slot = section.querySelector<HTMLElement>(".result-slot")!;
   const status = statusRegion(section.querySelector<HTMLElement>(".result-status")!);
@@ -157,15 +217,28 @@ function resultPanel(id: string) {
       );
       status.busy("Generating…");
     },
-    show(generation: Schema<"Generation">, clientMs: number) {
+    show(generation: Schema<"V1Generation">, clientMs: number) {
       section.setAttribute("aria-busy", "false");
+      const output = generation.outputImage;
+      if (!output) return this.fail(new ApiError(0, { title: "No image", detail: "The generation answered without an image." }));
       const image = h("img", {
         class: "result-image",
-        src: safeHref(generation.url),
+        src: safeHref(output.url),
         alt: altText(generation.prompt),
-        width: String(generation.width),
-        height: String(generation.height),
+        width: String(output.width),
+        height: String(output.height),
       });
+      const edit = h(
+        "button",
+        { type: "button", class: "secondary", "aria-describedby": section.getAttribute("aria-labelledby") ?? undefined },
+        "Edit this image",
+      );
+      edit.addEventListener("click", () =>
+        startEdit(
+          { id: output.id, url: output.url, label: `The result ${name}, ${output.width}×${output.height}` },
+          generation.flowId,
+        ),
+      );
       const meta = h(
         "dl",
         { class: "meta" },
@@ -176,9 +249,17 @@ function resultPanel(id: string) {
           `${formatMs(clientMs)} in the browser, ${formatMs(generation.timings.totalMs)} on the server`,
         ),
         h("dt", {}, "Image"),
-        h("dd", {}, `${generation.width}×${generation.height} ${generation.format}, ${formatBytes(generation.bytes)}`),
+        h(
+          "dd",
+          {},
+          `${output.width}×${output.height} ${output.mimeType.replace(/^image\//, "")}, ${formatBytes(output.fileSize)}`,
+        ),
         h("dt", {}, "Model"),
-        h("dd", {}, `${generation.model} (${generation.provider})`),
+        h("dd", {}, `${generation.model ?? "unknown"} (${generation.provider ?? "unknown provider"})`),
+        h("dt", {}, "References"),
+        h("dd", { class: "references" }, referenceCount(generation.referencedImages.length)),
+        h("dt", {}, "Flow"),
+        h("dd", { class: "flow" }, h("code", {}, generation.flowId ?? "none")),
         h("dt", {}, "Cost"),
         h(
           "dd",
@@ -187,9 +268,9 @@ function resultPanel(id: string) {
           ` (image ${formatUsdMicros(generation.cost.breakdown.generation)}, enhancement ${formatUsdMicros(generation.cost.breakdown.enhancement)})`,
         ),
         h("dt", {}, "URL"),
-        h("dd", {}, h("a", { href: safeHref(generation.url) }, "Open the image")),
+        h("dd", {}, h("a", { href: safeHref(output.url) }, "Open the image")),
       );
-      slot.replaceChildren(image, meta);
+      slot.replaceChildren(image, meta, h("div", { class: "toolbar" }, edit));
       status.done(`Done in ${formatMs(clientMs)}.`);
     },
     fail(error: unknown) {
@@ -200,11 +281,11 @@ function resultPanel(id: string) {
   };
 }
 
-const plain = resultPanel("result-plain");
-const enhanced = resultPanel("result-enhanced");
+const plain = resultPanel("result-plain", "without enhancement");
+const enhanced = resultPanel("result-enhanced", "with enhancement");
 
 /** `sent` is the prompt of the request, which the visitor may have edited since. */
-function showEnhancement(enhancement: Schema<"Generation">["enhancement"], sent: string) {
+function showEnhancement(enhancement: Schema<"V1Generation">["enhancement"], sent: string) {
   const section = byId("prompt-comparison");
   section.hidden = !enhancement;
   if (!enhancement) return;
@@ -227,7 +308,7 @@ async function run(panel: ReturnType<typeof resultPanel>, body: ReturnType<typeo
   panel.waiting();
   const started = performance.now();
   try {
-    const result = await callApi<ApiBody<"textToImage", 201>>("/api/text-to-image", {
+    const result = await callApi<ApiBody<"createGenerationV1", 201>>(GENERATIONS_PATH, {
       method: "POST",
       json: body,
       key: "project",
@@ -263,7 +344,7 @@ form.addEventListener("submit", async (event) => {
     const received = { withoutEnhancement: first.body, withEnhancement: second.body };
     byId("response-json").firstElementChild!.textContent = prettyJson(received);
     byId("response-tree").replaceChildren(jsonTree(received));
-    showEnhancement(second.ok ? second.generation.enhancement : null, bodies.withEnhancement.prompt);
+    showEnhancement(second.ok ? (second.generation.enhancement ?? null) : null, bodies.withEnhancement.prompt);
     // Read once both have counted: the two answers' own headers may arrive in either order.
     showQuota(byId("quota"));
     const failure = [first, second].find((result) => !result.ok);
@@ -283,10 +364,15 @@ form.addEventListener("submit", async (event) => {
 
 for (const control of [prompt, template, aspectRatio, outputFormat]) control.addEventListener("input", updateForm);
 // A key added in the "API keys" menu applies at once: fresh quota, and no stale "add a key" problem.
+references.onChange(updateForm);
+byId("new-flow").addEventListener("click", startNewFlow);
 onKeysChanged(() => {
+  references.keyChanged();
   showQuota(byId("quota"));
   scheduleQuote();
   for (const region of [formStatus, plain.status, enhanced.status]) if (isMissingKey(region.error())) region.clear();
+  openImageToEdit();
 });
 loadOptions();
 showQuota(byId("quota"));
+openImageToEdit();
