@@ -103,7 +103,7 @@ describe("a new user's journey through the site", () => {
     expect(await page.locator('main a[href="/demo/tti"]').count()).toBeGreaterThan(0);
     expect(await page.locator('main a[href="/docs/reference"]').count()).toBeGreaterThan(0);
     await checkPage("landing");
-    const guides = ["quickstart", "authentication", "rate-limits", "errors", "images", "examples"];
+    const guides = ["quickstart", "authentication", "rate-limits", "errors", "images", "examples", "costs", "v1"];
     const operatorGuides = ["transformations", "configuration", "deploy", "testing"];
     for (const guide of [...guides, ...operatorGuides]) {
       await visit(`/docs/${guide}`);
