@@ -223,6 +223,14 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     foreignCode: "FLOW_NOT_FOUND",
   },
   {
+    method: "POST",
+    path: `/api/v1/flows/${crypto.randomUUID()}/regenerate`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}/regenerate`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
     method: "DELETE",
     path: `/api/v1/flows/${crypto.randomUUID()}`,
     access: "project",

@@ -696,6 +696,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/flows/{id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate the flow's newest generation, in place
+         * @description Exactly POST /api/v1/generations/{id}/regenerate on the flow's newest live generation: the same prompt, ratio and references, with aliases resolved again now; its image keeps its id and storageUrl, its content is replaced. Spends one request of the hourly quota and is budgeted as a create.
+         */
+        post: operations["regenerateFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/generations": {
         parameters: {
             query?: never;
@@ -6017,6 +6037,151 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flow's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The regenerated generation, with its image replaced in place: the same image id and storageUrl, new content */
+            200: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR, naming the field), or the newest generation's references, found again, are more than 3 (TOO_MANY_REFERENCES) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This project has no such flow (FLOW_NOT_FOUND), the flow has no live generation to regenerate (GENERATION_NOT_FOUND: it holds only uploads, or its generations were deleted), or a reference it used is gone (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model failed or answered something unusable; the generation and its image are unchanged */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model did not answer in time; the generation and its image are unchanged */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

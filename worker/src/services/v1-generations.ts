@@ -2,7 +2,7 @@
  * Banatie v1 generations: which images a request names (its referenceImages, then the @aliases
  * of its prompt) and what they resolve to; and the generations as the v1 API reads them.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import type { GenerationTimings } from "../db/schema";
 import { aliasesInPrompt, type ReferenceSpec } from "../domain/aliases";
@@ -338,6 +338,27 @@ export async function findGenerationToRegenerate(
   projectId: string,
   generationId: string,
 ): Promise<GenerationToRegenerate | null> {
+  return selectGenerationToRegenerate(db, sql`g.id = ${generationId} and g.project_id = ${projectId}`);
+}
+
+/** The newest live generation of the project's flow, as regenerating it needs it (one statement); null when it has none. */
+export async function findNewestFlowGeneration(
+  db: Database,
+  projectId: string,
+  flowId: string,
+): Promise<GenerationToRegenerate | null> {
+  return selectGenerationToRegenerate(
+    db,
+    sql`g.project_id = ${projectId} and g.flow_id = ${flowId}`,
+    sql`order by g.created_at desc, g.id desc limit 1`,
+  );
+}
+
+async function selectGenerationToRegenerate(
+  db: Database,
+  which: SQL,
+  order: SQL = sql``,
+): Promise<GenerationToRegenerate | null> {
   const result = await db.execute<{
     id: string;
     project_id: string;
@@ -359,7 +380,8 @@ export async function findGenerationToRegenerate(
                      where r.generation_id = g.id and r.resolved_via <> 'prompt'), '[]'::json) as specs
     from generations g
     left join images o on o.generation_id = g.id and o.deleted_at is null
-    where g.id = ${generationId} and g.project_id = ${projectId} and g.deleted_at is null
+    where ${which} and g.deleted_at is null
+    ${order}
   `);
   const [row] = result.rows;
   if (!row) return null;

@@ -1,27 +1,22 @@
-import type { Context } from "hono";
 import { purgeImages } from "../../delivery/edge-cache";
 import { imageUrlBase } from "../../delivery/image-urls";
-import type { AspectRatio, Template } from "../../domain/catalog";
 import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
 import { nearestAspectRatio } from "../../images/validate-upload";
-import type { ProjectCaller } from "../../lib/access-types";
 import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
 import { logFailure } from "../../lib/log";
 import { offsetPagination } from "../../lib/openapi";
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
-import type { HonoEnv } from "../../middleware/env";
 import { assertAssignableAliases } from "../../services/aliases";
 import { recordAudit } from "../../services/audit";
 import { lookUpPromptCache } from "../../services/enhancement";
-import { generateImage, regenerateImage } from "../../services/generation";
+import { generateImage } from "../../services/generation";
 import { readImageSettings } from "../../services/image-settings";
 import { variantsOf } from "../../services/image-variants";
 import {
   chooseReferences,
   findGenerationToDelete,
   findGenerationToRegenerate,
-  type GenerationToRegenerate,
   markGenerationDeleted,
   planReferences,
   readGenerations,
@@ -30,6 +25,7 @@ import {
 } from "../../services/v1-generations";
 import type { AppRouteHandler } from "../create-app";
 import { reserveForBudget } from "../shared/generation-budget";
+import { regenerateInPlace } from "../shared/regenerate-in-place";
 import type {
   createGenerationRoute,
   deleteGenerationRoute,
@@ -227,64 +223,3 @@ export const updateGeneration: AppRouteHandler<typeof updateGenerationRoute> = a
   if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
   return c.json({ success: true as const, data: toV1Generation(c, caller, view) }, 200);
 };
-
-/**
- * Regenerates a generation in place with its references found again now (before its creation, so
- * @last is never its own output), then deletes the object it replaced and purges its URLs.
- */
-async function regenerateInPlace(
-  c: Context<HonoEnv>,
-  caller: ProjectCaller,
-  generation: GenerationToRegenerate,
-  changes: { prompt?: string; aspectRatio?: AspectRatio },
-) {
-  const { db, store, defer } = c.var.services;
-  const prompt = changes.prompt ?? generation.originalPrompt;
-  const autoEnhance = generation.template !== null;
-  const template = (generation.template ?? "general") as Template;
-  const plan = planReferences(generation.explicitSpecs, prompt);
-  const resolved = await resolvePlan(db, { projectId: caller.project.id }, plan, {
-    flowId: generation.flowId,
-    before: generation.createdAt,
-  });
-  const references = chooseReferences(resolved);
-  const budget = await reserveForBudget(c, caller, {
-    prompt,
-    autoEnhance,
-    template,
-    references: references.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias })),
-  });
-  const variants = generation.image ? await variantsOf(db, { imageId: generation.image.id }) : [];
-  const result = await regenerateImage(
-    c.var.services,
-    caller,
-    {
-      prompt,
-      aspectRatio: changes.aspectRatio ?? generation.aspectRatio,
-      outputFormat: generation.outputFormat,
-      autoEnhance,
-      template,
-      budget,
-      references,
-      flowId: generation.flowId,
-      meta: generation.meta,
-    },
-    { generationId: generation.id, image: generation.image, filename: generation.image?.filename ?? null },
-  );
-  const replaced = result.replacedStorageKey;
-  if (replaced) {
-    // Nothing points at the old object any more; the orphan sweep is the backstop if this fails.
-    defer(async () => {
-      await store.delete(replaced);
-      await purgeImages(imageUrlBase(c), [replaced, ...variants]);
-    });
-  }
-  const view = viewOfResult(caller, result, {
-    prompt,
-    template: autoEnhance ? template : null,
-    references,
-    meta: generation.meta,
-    regenerationCount: result.regenerationCount,
-  });
-  return toV1Generation(c, caller, view, result.enhancement);
-}
