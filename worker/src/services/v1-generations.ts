@@ -3,6 +3,7 @@
  * of its prompt) and what they resolve to; and the generations as the v1 API reads them.
  */
 import { type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import type { GenerationTimings } from "../db/schema";
 import { aliasesInPrompt, type ReferenceSpec } from "../domain/aliases";
@@ -402,15 +403,17 @@ async function selectGenerationToRegenerate(
 }
 
 /**
- * Changes a generation's flow and meta in one transaction, without a model call. A new flow moves
- * its output image too (the flow's row is written or touched), and the old flow's aliases of that
- * image are dropped: they named it within a flow it has left.
+ * The statements that change a generation's flow and meta, for one transaction: alone (a PUT
+ * without a model call), or within a regeneration's final batch, so that a regeneration that fails
+ * changes nothing. A new flow moves its output image too (the flow's row is written or touched),
+ * and the old flow's aliases of that image are dropped: they named it within a flow it has left.
+ * The alias lock comes first, as in every alias write.
  */
-export async function updateGenerationMetadata(
+export function generationMetadataStatements(
   db: Database,
   generation: GenerationToRegenerate,
   changes: { flowId?: string | null; meta?: Record<string, unknown> },
-): Promise<void> {
+): [BatchItem<"pg">, ...BatchItem<"pg">[]] {
   const { id, projectId, image } = generation;
   const flowChanges = changes.flowId !== undefined && changes.flowId !== generation.flowId;
   const set = [
@@ -419,16 +422,24 @@ export async function updateGenerationMetadata(
     sql`updated_at = now()`,
   ];
   const updated = db.execute(sql`update generations set ${sql.join(set, sql`, `)} where id = ${id}`);
-  if (!flowChanges || !image) {
-    await updated;
-    return;
-  }
+  if (!flowChanges || !image) return [updated];
   const newFlow = changes.flowId ?? null;
-  await db.batch([
+  return [
     aliasLockStatement(db, projectId),
     updated,
     ...(newFlow ? [flowUpsertStatement(db, projectId, newFlow)] : []),
     db.execute(sql`update images set flow_id = ${newFlow}::uuid, updated_at = now() where id = ${image.id}`),
     db.execute(sql`delete from image_aliases where image_id = ${image.id} and flow_id is not null`),
-  ]);
+  ];
+}
+
+/** Changes a generation's flow and meta in one transaction, without a model call (see generationMetadataStatements). */
+export async function updateGenerationMetadata(
+  db: Database,
+  generation: GenerationToRegenerate,
+  changes: { flowId?: string | null; meta?: Record<string, unknown> },
+): Promise<void> {
+  const [first, ...rest] = generationMetadataStatements(db, generation, changes);
+  if (rest.length === 0) await first;
+  else await db.batch([first, ...rest]);
 }

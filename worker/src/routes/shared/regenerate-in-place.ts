@@ -7,21 +7,36 @@ import type { ProjectCaller } from "../../lib/access-types";
 import type { HonoEnv } from "../../middleware/env";
 import { regenerateImage } from "../../services/generation";
 import { variantsOf } from "../../services/image-variants";
-import { chooseReferences, type GenerationToRegenerate, planReferences, resolvePlan } from "../../services/v1-generations";
+import {
+  chooseReferences,
+  type GenerationToRegenerate,
+  generationMetadataStatements,
+  planReferences,
+  resolvePlan,
+} from "../../services/v1-generations";
 import { toV1Generation, viewOfResult } from "../v1-generations/v1-generations.schemas";
 import { reserveForBudget } from "./generation-budget";
 
 /**
  * Regenerates a generation in place with its references found again now (before its creation, so
- * @last is never its own output), then deletes the object it replaced and purges its URLs.
+ * @last is never its own output), then deletes the object it replaced and purges its URLs. A new
+ * flowId or meta is written in the regeneration's own transaction (references resolve in the new
+ * flow): if the regeneration fails, nothing of the request is kept.
  */
 export async function regenerateInPlace(
   c: Context<HonoEnv>,
   caller: ProjectCaller,
-  generation: GenerationToRegenerate,
-  changes: { prompt?: string; aspectRatio?: AspectRatio },
+  current: GenerationToRegenerate,
+  changes: { prompt?: string; aspectRatio?: AspectRatio; flowId?: string | null; meta?: Record<string, unknown> },
 ) {
   const { db, store, defer } = c.var.services;
+  const metadata = changes.flowId !== undefined || changes.meta !== undefined;
+  const alongside = metadata ? generationMetadataStatements(db, current, { flowId: changes.flowId, meta: changes.meta }) : [];
+  const generation = {
+    ...current,
+    ...(changes.flowId !== undefined ? { flowId: changes.flowId } : {}),
+    ...(changes.meta !== undefined ? { meta: changes.meta } : {}),
+  };
   const prompt = changes.prompt ?? generation.originalPrompt;
   const autoEnhance = generation.template !== null;
   const template = (generation.template ?? "general") as Template;
@@ -52,7 +67,7 @@ export async function regenerateInPlace(
       flowId: generation.flowId,
       meta: generation.meta,
     },
-    { generationId: generation.id, image: generation.image, filename: generation.image?.filename ?? null },
+    { generationId: generation.id, image: generation.image, filename: generation.image?.filename ?? null, alongside },
   );
   const replaced = result.replacedStorageKey;
   if (replaced) {

@@ -209,15 +209,12 @@ export const updateGeneration: AppRouteHandler<typeof updateGenerationRoute> = a
   const { db } = c.var.services;
   const generation = await findGenerationToRegenerate(db, caller.project.id, id);
   if (!generation) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
-  if (body.flowId !== undefined || body.meta !== undefined) {
-    await updateGenerationMetadata(db, generation, { flowId: body.flowId, meta: body.meta });
-    if (body.flowId !== undefined) generation.flowId = body.flowId;
-    if (body.meta !== undefined) generation.meta = body.meta;
-  }
   if (regenerates) {
-    const data = await regenerateInPlace(c, caller, generation, { prompt: body.prompt, aspectRatio: body.aspectRatio });
+    // flowId and meta are written with the regeneration, in its transaction: a failed one changes nothing.
+    const data = await regenerateInPlace(c, caller, generation, body);
     return c.json({ success: true as const, data }, 200);
   }
+  await updateGenerationMetadata(db, generation, { flowId: body.flowId, meta: body.meta });
   const { views } = await readGenerations(db, { projectId: caller.project.id }, { id, limit: 1, offset: 0 });
   const [view] = views;
   if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
