@@ -470,6 +470,26 @@ describe("DELETE /api/v1/generations/{id}", () => {
     ]);
   });
 
+  it("keeps the project's watermark image, deleting only the generation", async () => {
+    const { key } = await freshProjectKey();
+    const generation = await created(key.key, { prompt: "a stamp", autoEnhance: false });
+    const watermark = await api("/api/project/image-settings", {
+      method: "PUT",
+      key: key.key,
+      body: { watermark: { imageId: generation.outputImageId } },
+    });
+    expect(watermark.status, await watermark.clone().text()).toBe(200);
+    await watermark.body?.cancel();
+
+    const { response, data } = await remove(key.key, generation.id);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data).toEqual({ id: generation.id, deleted: true, outputImageKept: true });
+    const served = await api(generation.outputImage?.url as string);
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
+    expect((await api(`/api/v1/generations/${generation.id}`, { key: key.key })).status).toBe(404);
+  });
+
   it("deletes an image nothing names: its file and URL are gone, the generation is listed only with includeDeleted", async () => {
     const { key } = await freshProjectKey();
     const generation = await created(key.key, { prompt: "to delete", autoEnhance: false });

@@ -302,19 +302,11 @@ export async function findGenerationToDelete(
   };
 }
 
-/**
- * Soft-deletes the generation, and its output image with it when `imageId` is given, in one
- * transaction (its object must be gone first: see the delete route).
- */
-export async function markGenerationDeleted(db: Database, generationId: string, imageId: string | null): Promise<void> {
-  const generation = db.execute(
+/** Soft-deletes a live generation: alone, or in the transaction that deletes its output image. */
+export function generationDeletedStatement(db: Database, generationId: string): BatchItem<"pg"> {
+  return db.execute(
     sql`update generations set deleted_at = now(), updated_at = now() where id = ${generationId} and deleted_at is null`,
   );
-  if (!imageId) {
-    await generation;
-    return;
-  }
-  await db.batch([generation, db.execute(sql`update images set deleted_at = now() where id = ${imageId}`)]);
 }
 
 /** What regenerating a generation needs of it: how it was asked, its output image and its explicit references. */

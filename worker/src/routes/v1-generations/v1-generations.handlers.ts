@@ -1,29 +1,25 @@
-import { purgeImages } from "../../delivery/edge-cache";
-import { imageUrlBase } from "../../delivery/image-urls";
 import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
 import { nearestAspectRatio } from "../../images/validate-upload";
 import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
-import { logFailure } from "../../lib/log";
 import { offsetPagination } from "../../lib/openapi";
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
 import { assertAssignableAliases } from "../../services/aliases";
 import { recordAudit } from "../../services/audit";
 import { lookUpPromptCache } from "../../services/enhancement";
 import { generateImage } from "../../services/generation";
-import { readImageSettings } from "../../services/image-settings";
-import { variantsOf } from "../../services/image-variants";
 import {
   chooseReferences,
   findGenerationToDelete,
   findGenerationToRegenerate,
-  markGenerationDeleted,
+  generationDeletedStatement,
   planReferences,
   readGenerations,
   resolvePlan,
   updateGenerationMetadata,
 } from "../../services/v1-generations";
 import type { AppRouteHandler } from "../create-app";
+import { deleteProjectImage } from "../shared/delete-image";
 import { reserveForBudget } from "../shared/generation-budget";
 import { regenerateInPlace } from "../shared/regenerate-in-place";
 import type {
@@ -143,50 +139,38 @@ export const listGenerations: AppRouteHandler<typeof listGenerationsRoute> = asy
 
 export const deleteGeneration: AppRouteHandler<typeof deleteGenerationRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const { db, store, defer } = c.var.services;
+  const { db, defer } = c.var.services;
   const { caller, read: generation } = await authorizeProjectAlongside(c, (keyHash) =>
     findGenerationToDelete(db, { keyHash }, id),
   );
   if (!generation) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
   const { image } = generation;
-  const settings = image && !image.aliased ? await readImageSettings(db, caller.project.id) : null;
+  const deleted = generationDeletedStatement(db, generation.id);
   // An aliased image is still named by its alias (and a watermark is in use): it outlives its generation.
-  const deletable = image && settings && settings.watermark?.imageId !== image.id ? image : null;
-  if (!deletable) {
-    await markGenerationDeleted(db, generation.id, null);
-  } else {
-    const variants = await variantsOf(db, { imageId: deletable.id });
-    try {
-      // Object first, as image deletes do: if storage refuses, nothing is marked and a retry finishes the job.
-      await store.delete(deletable.storageKey);
-      await markGenerationDeleted(db, generation.id, deletable.id);
-    } finally {
-      await purgeImages(imageUrlBase(c), [deletable.storageKey, ...variants]).catch((error: unknown) =>
-        logFailure("edge cache purge failed", error, { requestId: c.get("requestId") }),
-      );
-    }
-  }
-  const audit = {
-    actorKeyId: caller.keyId,
-    organizationId: caller.organization.id,
-    projectId: caller.project.id,
-    client: clientInfo(c),
-  };
-  defer(async () => {
-    await recordAudit(db, { ...audit, action: "generation.deleted", target: { type: "generation", id: generation.id } });
-    if (deletable) {
-      await recordAudit(db, {
-        ...audit,
-        action: "image.deleted",
-        target: { type: "image", id: deletable.id },
-        metadata: { storageKey: deletable.storageKey, generationId: generation.id },
-      });
-    }
-  });
+  // Otherwise it goes as any image does, the generation marked deleted in the same transaction.
+  const imageDeleted =
+    image !== null &&
+    !image.aliased &&
+    (await deleteProjectImage(c, caller, image, {
+      watermark: "keep",
+      alongside: [deleted],
+      auditMetadata: { generationId: generation.id },
+    }));
+  if (!imageDeleted) await deleted;
+  defer(() =>
+    recordAudit(db, {
+      action: "generation.deleted",
+      actorKeyId: caller.keyId,
+      target: { type: "generation", id: generation.id },
+      organizationId: caller.organization.id,
+      projectId: caller.project.id,
+      client: clientInfo(c),
+    }),
+  );
   return c.json(
     {
       success: true as const,
-      data: { id: generation.id, deleted: true as const, outputImageKept: image !== null && !deletable },
+      data: { id: generation.id, deleted: true as const, outputImageKept: image !== null && !imageDeleted },
     },
     200,
   );
