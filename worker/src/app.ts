@@ -9,6 +9,7 @@ import { adminOrganizationRoutes } from "./routes/admin-organizations";
 import { adminProjectRoutes } from "./routes/admin-projects";
 import { bootstrapRoutes } from "./routes/bootstrap";
 import { enhanceRoutes } from "./routes/enhance";
+import { generateRoutes } from "./routes/generate";
 import { deepHealthRoutes, healthRoutes } from "./routes/health";
 import { imageManagementRoutes } from "./routes/image-management";
 import { imageSettingsRoutes } from "./routes/image-settings";
@@ -36,6 +37,7 @@ export function buildApp() {
   app.route("/", adminOrganizationRoutes);
   app.route("/", meRoutes);
   app.route("/", textToImageRoutes);
+  app.route("/", generateRoutes);
   app.route("/", quoteRoutes);
   app.route("/", enhanceRoutes);
   app.route("/", usageRoutes);

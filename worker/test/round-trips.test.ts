@@ -331,6 +331,41 @@ describe("round trips to the database and storage", () => {
     expect(traffic.webSockets).toBe(0);
   });
 
+  it("generates with 2 files (POST /api/generate) in five: key check, the files' objects, their rows, the output object, its rows", async () => {
+    const form = new FormData();
+    form.append("prompt", `the two together ${marker()}`);
+    form.append("autoEnhance", "false");
+    for (const width of [30, 31]) {
+      form.append("files[]", new File([await imageFile("png", width, 24)], `ref-${width}.png`));
+    }
+    const { response, traffic } = await traced("/api/generate", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: form,
+    });
+
+    expect(response.status).toBe(201);
+    expect(traffic.webSockets).toBe(0);
+    // The files are stored side by side and never read back: the model gets the bytes in hand.
+    const [first, second, output] = traffic.storage as ObservedStorageRequest[];
+    expect(traffic.storage.map((request) => request.method)).toEqual(["PUT", "PUT", "PUT"]);
+    expect(overlap(first as ObservedStorageRequest, second as ObservedStorageRequest)).toBe(true);
+    const auth = named(traffic.database, AUTH);
+    const references = traffic.database.filter((request) => request.queries.some((query) => /insert into "images"/.test(query)));
+    expect(references).toHaveLength(2);
+    const rows = named(traffic.database, /insert into images/);
+    expect(
+      sequential([
+        auth,
+        first as ObservedStorageRequest,
+        second as ObservedStorageRequest,
+        ...references,
+        output as ObservedStorageRequest,
+        rows,
+      ]),
+    ).toBe(5);
+  });
+
   it("serves an image miss with one database and one storage round trip side by side, and a hit with none", async () => {
     const uploaded = await traced("/api/upload", {
       method: "POST",

@@ -114,6 +114,13 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
   {
+    method: "POST",
+    path: "/api/generate",
+    access: "project",
+    accepted: { status: 201 },
+    form: async () => referenceForm(),
+  },
+  {
     method: "GET",
     path: "/api/usage",
     access: "any-key",
@@ -223,6 +230,14 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     foreignCode: "FLOW_NOT_FOUND",
   },
   {
+    method: "POST",
+    path: `/api/v1/flows/${crypto.randomUUID()}/regenerate`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}/regenerate`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
     method: "DELETE",
     path: `/api/v1/flows/${crypto.randomUUID()}`,
     access: "project",
@@ -275,6 +290,17 @@ async function pngForm(): Promise<FormData> {
   const png = await encodeImage({ data: new Uint8ClampedArray(8 * 8 * 4).fill(200), width: 8, height: 8 }, "png");
   const form = new FormData();
   form.append("file", new File([png.bytes], "dot.png", { type: "image/png" }));
+  return form;
+}
+
+/** A valid POST /api/generate with one reference file, so that only the key decides the answer. */
+async function referenceForm(): Promise<FormData> {
+  const form = await pngForm();
+  const file = form.get("file") as File;
+  form.delete("file");
+  form.append("files[]", file);
+  form.append("prompt", "a security test");
+  form.append("autoEnhance", "false");
   return form;
 }
 

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
 import { api, readProblem } from "./support/app";
-import { insertImageRow, withDb } from "./support/fixtures";
+import { insertImageRow, quotaUsed, withDb } from "./support/fixtures";
 import { insertGenerationRow, s3, setFlowAlias, setProjectAlias, uploadInFlow } from "./support/flows";
 import { freshProjectKey } from "./support/generation";
 
@@ -203,6 +203,64 @@ describe("DELETE /api/v1/flows/{id}", () => {
   });
 });
 
+describe("POST /api/v1/flows/{id}/regenerate", () => {
+  async function createV1(key: string, body: Record<string, unknown>) {
+    const response = await api("/api/v1/generations", { key, body });
+    expect(response.status, await response.clone().text()).toBe(201);
+    return ((await response.json()) as ApiBody<"createGenerationV1", 201>).data;
+  }
+
+  async function served(scope: { organization: { slug: string }; project: { slug: string } }, imageId: string) {
+    const response = await api(`/api/images/${scope.organization.slug}/${scope.project.slug}/img/${imageId}`);
+    expect(response.status).toBe(200);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+
+  it("regenerates the newest generation in place: same image id and storageUrl, new bytes there, one request spent", async () => {
+    const { scope, key } = await freshProjectKey();
+    const one = await uploadInFlow(key.key, null, { width: 40, height: 40 });
+    const two = await uploadInFlow(key.key, null, { width: 41, height: 40 });
+    await setProjectAlias(scope.project.id, one.id, "@hero");
+    const older = await createV1(key.key, { prompt: "a quiet harbour", autoEnhance: false });
+    const newest = await createV1(key.key, { prompt: "@hero at dawn", flowId: older.flowId, autoEnhance: false });
+    const before = await served(scope, newest.outputImageId as string);
+    const olderBytes = await served(scope, older.outputImageId as string);
+    // The preview model is deterministic: a moved alias is what makes the new picture differ.
+    await setProjectAlias(scope.project.id, two.id, "@hero");
+    const spent = await withDb((db) => quotaUsed(db, key.id));
+
+    const response = await api(`/api/v1/flows/${older.flowId}/regenerate`, { key: key.key, method: "POST" });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const { data } = (await response.json()) as ApiBody<"regenerateFlow", 200>;
+    expect(data).toMatchObject({
+      id: newest.id,
+      flowId: older.flowId,
+      outputImageId: newest.outputImageId,
+      prompt: "@hero at dawn",
+      retryCount: 1,
+      referencedImages: [{ imageId: two.id, alias: "@hero" }],
+    });
+    expect(data.outputImage?.storageUrl).toBe(newest.outputImage?.storageUrl);
+    const after = await served(scope, newest.outputImageId as string);
+    expect(after).not.toEqual(before);
+    expect(new Uint8Array(await (await api(data.outputImage?.url as string)).arrayBuffer())).toEqual(after);
+    // Only the newest was regenerated.
+    expect(await served(scope, older.outputImageId as string)).toEqual(olderBytes);
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(spent + 1);
+  });
+
+  it("answers FLOW_NOT_FOUND for an unknown flow and GENERATION_NOT_FOUND for a flow of uploads only", async () => {
+    const { key, flowId } = await projectWithFlow();
+    await withDb((db) => db.execute(sql`update generations set deleted_at = now() where flow_id = ${flowId}`));
+    const uploadsOnly = await readProblem(await api(`/api/v1/flows/${flowId}/regenerate`, { key: key.key, method: "POST" }));
+    expect(uploadsOnly).toMatchObject({ status: 404, code: "GENERATION_NOT_FOUND", error: { code: "GENERATION_NOT_FOUND" } });
+    const unknown = await readProblem(
+      await api(`/api/v1/flows/${crypto.randomUUID()}/regenerate`, { key: key.key, method: "POST" }),
+    );
+    expect(unknown).toMatchObject({ status: 404, code: "FLOW_NOT_FOUND" });
+  });
+});
+
 describe("another project's flow", () => {
   it("is FLOW_NOT_FOUND to every operation, and is left as it was", async () => {
     const { scope, key: owner, flowId, first } = await projectWithFlow();
@@ -214,6 +272,7 @@ describe("another project's flow", () => {
     const requests: [string, string, unknown?][] = [
       ["GET", `/api/v1/flows/${flowId}`],
       ["DELETE", `/api/v1/flows/${flowId}/aliases/@hero`],
+      ["POST", `/api/v1/flows/${flowId}/regenerate`],
       ["DELETE", `/api/v1/flows/${flowId}`],
     ];
     for (const [method, path] of requests) {

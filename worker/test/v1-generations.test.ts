@@ -470,6 +470,26 @@ describe("DELETE /api/v1/generations/{id}", () => {
     ]);
   });
 
+  it("keeps the project's watermark image, deleting only the generation", async () => {
+    const { key } = await freshProjectKey();
+    const generation = await created(key.key, { prompt: "a stamp", autoEnhance: false });
+    const watermark = await api("/api/project/image-settings", {
+      method: "PUT",
+      key: key.key,
+      body: { watermark: { imageId: generation.outputImageId } },
+    });
+    expect(watermark.status, await watermark.clone().text()).toBe(200);
+    await watermark.body?.cancel();
+
+    const { response, data } = await remove(key.key, generation.id);
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data).toEqual({ id: generation.id, deleted: true, outputImageKept: true });
+    const served = await api(generation.outputImage?.url as string);
+    expect(served.status).toBe(200);
+    await served.body?.cancel();
+    expect((await api(`/api/v1/generations/${generation.id}`, { key: key.key })).status).toBe(404);
+  });
+
   it("deletes an image nothing names: its file and URL are gone, the generation is listed only with includeDeleted", async () => {
     const { key } = await freshProjectKey();
     const generation = await created(key.key, { prompt: "to delete", autoEnhance: false });
@@ -586,6 +606,75 @@ describe("regenerating in place: PUT /api/v1/generations/{id} and POST …/regen
     const served = await api(before.outputImage?.url as string);
     expect(served.status).toBe(200);
     await served.body?.cancel();
+  });
+
+  it("changes nothing when a PUT's regeneration fails: meta, flowId, prompt and image stay", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const flowId = crypto.randomUUID();
+    const before = await created(
+      key.key,
+      { prompt: `a mill ${tag}`, flowId, flowAlias: "@mill", autoEnhance: false, meta: { v: 1 } },
+      GEMINI_ENV,
+    );
+    await scriptFake({ marker: tag, model: "gemini-2.5-flash-image", status: 400 });
+
+    const { response } = await update(
+      key.key,
+      before.id,
+      { prompt: `a windmill ${tag}`, meta: { v: 2 }, flowId: crypto.randomUUID() },
+      GEMINI_ENV,
+    );
+    expect(response.status).toBe(502);
+    await response.body?.cancel();
+    const stored = (await getV1(key.key, `/api/v1/generations/${before.id}`)).body as ApiBody<"getGenerationV1", 200>;
+    expect(stored.data).toMatchObject({
+      prompt: `a mill ${tag}`,
+      meta: { v: 1 },
+      flowId,
+      retryCount: 0,
+      outputImage: before.outputImage,
+    });
+    await withDb(async (db) => {
+      const [image] = await db
+        .select()
+        .from(images)
+        .where(eq(images.id, before.outputImageId as string));
+      expect(image?.flowId).toBe(flowId);
+      const aliases = await db.execute(sql`select alias from image_aliases where image_id = ${before.outputImageId}`);
+      expect(aliases.rows).toEqual([{ alias: "@mill" }]);
+    });
+  });
+
+  it("moves a regenerated generation to the PUT's flow, with its meta, in the regeneration's transaction", async () => {
+    const { key } = await freshProjectKey();
+    const before = await created(key.key, {
+      prompt: "a mill",
+      flowId: crypto.randomUUID(),
+      flowAlias: "@mill",
+      autoEnhance: false,
+    });
+    const flowId = crypto.randomUUID();
+    const { response, data } = await update(key.key, before.id, { prompt: "a windmill", meta: { v: 2 }, flowId });
+    expect(response.status, await response.clone().text()).toBe(200);
+    expect(data).toMatchObject({
+      prompt: "a windmill",
+      meta: { v: 2 },
+      flowId,
+      retryCount: 1,
+      outputImageId: before.outputImageId,
+    });
+    const stored = (await getV1(key.key, `/api/v1/generations/${before.id}`)).body as ApiBody<"getGenerationV1", 200>;
+    expect(stored.data).toMatchObject({ prompt: "a windmill", meta: { v: 2 }, flowId, retryCount: 1 });
+    await withDb(async (db) => {
+      const [image] = await db
+        .select()
+        .from(images)
+        .where(eq(images.id, before.outputImageId as string));
+      expect(image?.flowId).toBe(flowId);
+      const aliases = await db.execute(sql`select 1 from image_aliases where image_id = ${before.outputImageId}`);
+      expect(aliases.rows).toEqual([]);
+    });
   });
 
   it("gives a failed generation its first image when it is regenerated", async () => {

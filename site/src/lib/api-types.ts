@@ -249,6 +249,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/generate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Generate an image from a prompt and up to 3 reference files (the seed-era API)
+         * @description Multipart. Every field and file is checked first (each file as POST /api/upload checks one): a refusal names the field, stores nothing and spends nothing. Then the files are stored in the project's references (as uploads of category references) and sent to the model, in order, before the prompt. Spends one request of the key's hourly quota, whatever the number of files; with a monthly budget, the quoted upper bound is reserved first, as for text-to-image. If the generation fails, the stored references stay: they are the project's uploads.
+         */
+        post: operations["generate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/quotes": {
         parameters: {
             query?: never;
@@ -696,6 +716,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/flows/{id}/regenerate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Regenerate the flow's newest generation, in place
+         * @description Exactly POST /api/v1/generations/{id}/regenerate on the flow's newest live generation: the same prompt, ratio and references, with aliases resolved again now; its image keeps its id and storageUrl, its content is replaced. Spends one request of the hourly quota and is budgeted as a create.
+         */
+        post: operations["regenerateFlow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/generations": {
         parameters: {
             query?: never;
@@ -734,7 +774,7 @@ export interface paths {
         get: operations["getGenerationV1"];
         /**
          * Change a generation: a new prompt or aspectRatio regenerates it in place
-         * @description With prompt or aspectRatio, the generation is regenerated in place as POST …/regenerate does (same image id and storageUrl; spends one request and is budgeted). flowId and meta alone are changed without a model call and spend nothing; a new flowId moves the output image to that flow and drops the old flow's aliases of it.
+         * @description With prompt or aspectRatio, the generation is regenerated in place as POST …/regenerate does (same image id and storageUrl; spends one request and is budgeted); flowId and meta given with them are written in the regeneration's transaction, so a failed regeneration changes nothing. flowId and meta alone are changed without a model call and spend nothing; a new flowId moves the output image to that flow and drops the old flow's aliases of it.
          */
         put: operations["updateGenerationV1"];
         post?: never;
@@ -1263,6 +1303,25 @@ export interface components {
              * @enum {string}
              */
             template?: "general" | "photorealistic" | "illustration" | "minimalist" | "sticker" | "product" | "comic";
+        };
+        GenerationWithReferences: components["schemas"]["Generation"] & {
+            /** @description The files, as stored, in the order the model got them */
+            references: components["schemas"]["StoredReference"][];
+        };
+        StoredReference: {
+            /**
+             * Format: uuid
+             * @description The stored reference, listed by GET /api/images/uploads?category=references
+             */
+            id: string;
+            /**
+             * Format: uri
+             * @description The image's public URL, on the image CDN host when the deployment has one (PUBLIC_CDN_URL: {PUBLIC_CDN_URL}/{organization}/{project}/{category}/{file}), else on this API (/api/images/{organization}/{project}/{category}/{file}); transformation options may be appended
+             */
+            url: string;
+            width: number;
+            height: number;
+            mimeType: string;
         };
         EnhanceRequest: {
             /** @example a cat on a roof at sunset */
@@ -2975,6 +3034,192 @@ export interface operations {
                 };
             };
             /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model did not answer in time */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    generate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /** @example the cat from the photo, as an astronaut */
+                    prompt: string;
+                    /** @description Name for the generated file, without extension; reduced to letters, digits, - and _ */
+                    filename?: string;
+                    /** @description Up to 3 reference images (with files), each checked as POST /api/upload checks a file */
+                    "files[]"?: string | string[];
+                    /** @description The same as files[], under the name without brackets */
+                    files?: string | string[];
+                    /**
+                     * @default true
+                     * @enum {string}
+                     */
+                    autoEnhance?: "true" | "false";
+                    /** @description A JSON object as text, e.g. {"template":"photorealistic"} */
+                    enhancementOptions?: string;
+                    /**
+                     * @description The template alone, instead of enhancementOptions
+                     * @enum {string}
+                     */
+                    "enhancementOptions[template]"?: "general" | "photorealistic" | "illustration" | "minimalist" | "sticker" | "product" | "comic";
+                    /**
+                     * @description Default: with files, the supported ratio nearest the first one's; else 1:1
+                     * @enum {string}
+                     */
+                    aspectRatio?: "1:1" | "3:4" | "4:3" | "16:9" | "21:9" | "9:16" | "2:3" | "3:2" | "4:5" | "5:4";
+                    /**
+                     * @default png
+                     * @enum {string}
+                     */
+                    outputFormat?: "png" | "jpeg" | "webp";
+                };
+            };
+        };
+        responses: {
+            /** @description The generated image, and the references it was made with */
+            201: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["GenerationWithReferences"];
+                    };
+                };
+            };
+            /** @description An invalid field (VALIDATION_ERROR), or more than 3 files (TOO_MANY_REFERENCES), naming it */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was stored or generated. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A stored reference could not be read back (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A file larger than 5 MB (FILE_TOO_LARGE, naming it), a body over 3 such files (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE) */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A file is not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE), naming it */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A file is truncated, padded or ambiguous (INVALID_IMAGE), has too many pixels (IMAGE_TOO_LARGE) or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE), naming it; or the model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model failed or answered something unusable */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -6017,6 +6262,151 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    regenerateFlow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The flow's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The regenerated generation, with its image replaced in place: the same image id and storageUrl, new content */
+            200: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR, naming the field), or the newest generation's references, found again, are more than 3 (TOO_MANY_REFERENCES) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated. */
+            402: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description This project has no such flow (FLOW_NOT_FOUND), the flow has no live generation to regenerate (GENERATION_NOT_FOUND: it holds only uploads, or its generations were deleted), or a reference it used is gone (IMAGE_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's hourly quota is used up (RATE_LIMIT_EXCEEDED; the X-RateLimit-* headers give the limit and the reset), too many requests with this key at once (TOO_MANY_REQUESTS, retry within seconds), or too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model failed or answered something unusable; the generation and its image are unchanged */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The model did not answer in time; the generation and its image are unchanged */
+            504: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {

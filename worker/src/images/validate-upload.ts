@@ -1,5 +1,6 @@
 import { ASPECT_RATIOS, type AspectRatio } from "../domain/catalog";
-import { MAX_IMAGE_PIXELS } from "../domain/limits";
+import { MAX_IMAGE_PIXELS, MAX_UPLOAD_BYTES } from "../domain/limits";
+import { AppError } from "../lib/errors";
 import { type ImageHeader, inspectImage } from "./inspect";
 
 /**
@@ -9,6 +10,24 @@ import { type ImageHeader, inspectImage } from "./inspect";
  */
 export function validateUploadedImage(bytes: Uint8Array): ImageHeader {
   return inspectImage(bytes, MAX_IMAGE_PIXELS);
+}
+
+/**
+ * An uploaded file's bytes and header, checked as every upload is: at most MAX_UPLOAD_BYTES
+ * (413 FILE_TOO_LARGE), then validateUploadedImage. With `field`, a refusal names that field
+ * (for a form of several files); its code and status stay the check's.
+ */
+export async function readUploadedImage(file: File, field?: string): Promise<{ bytes: Uint8Array; header: ImageHeader }> {
+  try {
+    if (file.size > MAX_UPLOAD_BYTES) {
+      throw new AppError("FILE_TOO_LARGE", `Files are limited to ${MAX_UPLOAD_BYTES} bytes (5 MB)`);
+    }
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    return { bytes, header: validateUploadedImage(bytes) };
+  } catch (error) {
+    if (field === undefined || !(error instanceof AppError)) throw error;
+    throw new AppError(error.code, `${field}: ${error.message}`, { errors: [{ field, message: error.message }], cause: error });
+  }
 }
 
 function gcd(a: number, b: number): number {

@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import type { GenerationTimings, ReferenceResolution } from "../db/schema";
 import { type AspectRatio, FILE_EXTENSIONS, type OutputFormat, type Template } from "../domain/catalog";
@@ -409,6 +410,8 @@ export interface RegenerationTarget {
   image: { id: string; storageKey: string } | null;
   /** The file name its image was stored under, kept for the new object. */
   filename: string | null;
+  /** The request's own changes (a PUT's flow and meta), written in the regeneration's transaction: none if it fails. */
+  alongside?: readonly BatchItem<"pg">[];
 }
 
 export interface RegenerationResult extends GenerationResult {
@@ -480,6 +483,7 @@ export async function regenerateImage(
             usage,
             attempts: run.attempts,
             references: references.map(referenceRecord),
+            alongside: target.alongside,
           },
           usageEventRows(caller, generationId, run.calls, true),
           { queueForBilling: deps.billingExport },

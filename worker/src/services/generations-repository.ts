@@ -3,6 +3,7 @@
  * final state is written together with the usage events of its model calls (one transaction).
  */
 import { sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import {
   type GenerationTimings,
@@ -155,6 +156,8 @@ export interface Regenerated {
   usage: TokenUsage | null;
   attempts: number;
   references: readonly GenerationReferenceRecord[];
+  /** The request's own changes to run first in the same transaction (a PUT's flow and meta): kept only with it. */
+  alongside?: readonly BatchItem<"pg">[];
 }
 
 /**
@@ -204,15 +207,18 @@ export async function recordRegeneration(
             .values(regenerated.references.map((reference, index) => ({ ...reference, generationId, position: index + 1 }))),
         ]
       : [];
-  const [imageResult, , generationResult] = await db.batch([
+  const alongside = regenerated.alongside ?? [];
+  const results = await db.batch([
+    ...alongside,
     written,
     variantsGone,
     generation,
     referencesGone,
     ...referencesNow,
     ...usageStatements(db, usage, recording),
-  ]);
-  const imageRow = imageResult.rows[0];
+  ] as [BatchItem<"pg">, ...BatchItem<"pg">[]]);
+  const [imageResult, , generationResult] = results.slice(alongside.length) as { rows: unknown[] }[];
+  const imageRow = (imageResult as { rows: { id: string; created_at: string }[] }).rows[0];
   const generationRow = (generationResult as { rows: { created_at: string; updated_at: string; regeneration_count: number }[] })
     .rows[0];
   if (!imageRow || !generationRow) throw new Error("The regenerated image was not recorded");

@@ -1,4 +1,5 @@
 import { and, desc, eq, gte, inArray, isNull, lt, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { olderThan, toPage } from "../db/keyset";
 import { generations, type Image, images, organizations, projects } from "../db/schema";
@@ -76,11 +77,17 @@ export async function findProjectImage(db: Database, projectId: string, imageId:
 /**
  * Marks the image deleted and removes every alias (project and flow) naming it, in one
  * transaction: no alias is left pointing at a deleted image. The generations that used it as a
- * reference keep their record of it.
+ * reference keep their record of it. `alongside` runs in the same transaction (the generation
+ * deleted with its image).
  */
-export async function markImageDeleted(db: Database, projectId: string, imageId: string): Promise<void> {
+export async function markImageDeleted(
+  db: Database,
+  projectId: string,
+  imageId: string,
+  alongside: readonly BatchItem<"pg">[] = [],
+): Promise<void> {
   const mark = db.update(images).set({ deletedAt: sql`now()`, updatedAt: sql`now()` }).where(eq(images.id, imageId));
-  await db.batch([mark, ...aliasWriteStatements(db, { projectId, imageId, clear: true }).statements]);
+  await db.batch([mark, ...aliasWriteStatements(db, { projectId, imageId, clear: true }).statements, ...alongside]);
 }
 
 /** A project's settings a master key may change; at least one is given. */

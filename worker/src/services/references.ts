@@ -14,7 +14,11 @@ import type { Resolution, ResolvedImage } from "./aliases";
  * What reading a reference needs of its resolution (resolveImageRefs gives it): where its image
  * is stored, and the alias it was named by (null for an id), its label in the model's legend.
  */
-export type StoredReference = Pick<Resolution, "alias"> & { image: Pick<ResolvedImage, "id" | "storageKey"> };
+export type StoredReference = Pick<Resolution, "alias"> & {
+  image: Pick<ResolvedImage, "id" | "storageKey">;
+  /** The stored object's bytes, when the request has them already (a file it just stored): not read again. */
+  bytes?: Uint8Array;
+};
 
 /** Quality of a reference re-encoded as JPEG: the model reads it, nobody downloads it. */
 const FITTED_JPEG_QUALITY = 85;
@@ -58,7 +62,8 @@ export async function loadReferences(
   return loaded;
 }
 
-async function readReference(store: ObjectStore, { image }: StoredReference, index: number): Promise<Uint8Array> {
+async function readReference(store: ObjectStore, { image, bytes }: StoredReference, index: number): Promise<Uint8Array> {
+  if (bytes) return bytes;
   const object = await store.get(image.storageKey);
   if (!object) {
     throw new AppError("IMAGE_NOT_FOUND", `Reference image ${index + 1} (${image.id}) has no stored file; choose another image`);

@@ -2,7 +2,8 @@
  * Banatie v1 generations: which images a request names (its referenceImages, then the @aliases
  * of its prompt) and what they resolve to; and the generations as the v1 API reads them.
  */
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import type { GenerationTimings } from "../db/schema";
 import { aliasesInPrompt, type ReferenceSpec } from "../domain/aliases";
@@ -301,19 +302,11 @@ export async function findGenerationToDelete(
   };
 }
 
-/**
- * Soft-deletes the generation, and its output image with it when `imageId` is given, in one
- * transaction (its object must be gone first: see the delete route).
- */
-export async function markGenerationDeleted(db: Database, generationId: string, imageId: string | null): Promise<void> {
-  const generation = db.execute(
+/** Soft-deletes a live generation: alone, or in the transaction that deletes its output image. */
+export function generationDeletedStatement(db: Database, generationId: string): BatchItem<"pg"> {
+  return db.execute(
     sql`update generations set deleted_at = now(), updated_at = now() where id = ${generationId} and deleted_at is null`,
   );
-  if (!imageId) {
-    await generation;
-    return;
-  }
-  await db.batch([generation, db.execute(sql`update images set deleted_at = now() where id = ${imageId}`)]);
 }
 
 /** What regenerating a generation needs of it: how it was asked, its output image and its explicit references. */
@@ -338,6 +331,27 @@ export async function findGenerationToRegenerate(
   projectId: string,
   generationId: string,
 ): Promise<GenerationToRegenerate | null> {
+  return selectGenerationToRegenerate(db, sql`g.id = ${generationId} and g.project_id = ${projectId}`);
+}
+
+/** The newest live generation of the project's flow, as regenerating it needs it (one statement); null when it has none. */
+export async function findNewestFlowGeneration(
+  db: Database,
+  projectId: string,
+  flowId: string,
+): Promise<GenerationToRegenerate | null> {
+  return selectGenerationToRegenerate(
+    db,
+    sql`g.project_id = ${projectId} and g.flow_id = ${flowId}`,
+    sql`order by g.created_at desc, g.id desc limit 1`,
+  );
+}
+
+async function selectGenerationToRegenerate(
+  db: Database,
+  which: SQL,
+  order: SQL = sql``,
+): Promise<GenerationToRegenerate | null> {
   const result = await db.execute<{
     id: string;
     project_id: string;
@@ -359,7 +373,8 @@ export async function findGenerationToRegenerate(
                      where r.generation_id = g.id and r.resolved_via <> 'prompt'), '[]'::json) as specs
     from generations g
     left join images o on o.generation_id = g.id and o.deleted_at is null
-    where g.id = ${generationId} and g.project_id = ${projectId} and g.deleted_at is null
+    where ${which} and g.deleted_at is null
+    ${order}
   `);
   const [row] = result.rows;
   if (!row) return null;
@@ -380,15 +395,17 @@ export async function findGenerationToRegenerate(
 }
 
 /**
- * Changes a generation's flow and meta in one transaction, without a model call. A new flow moves
- * its output image too (the flow's row is written or touched), and the old flow's aliases of that
- * image are dropped: they named it within a flow it has left.
+ * The statements that change a generation's flow and meta, for one transaction: alone (a PUT
+ * without a model call), or within a regeneration's final batch, so that a regeneration that fails
+ * changes nothing. A new flow moves its output image too (the flow's row is written or touched),
+ * and the old flow's aliases of that image are dropped: they named it within a flow it has left.
+ * The alias lock comes first, as in every alias write.
  */
-export async function updateGenerationMetadata(
+export function generationMetadataStatements(
   db: Database,
   generation: GenerationToRegenerate,
   changes: { flowId?: string | null; meta?: Record<string, unknown> },
-): Promise<void> {
+): [BatchItem<"pg">, ...BatchItem<"pg">[]] {
   const { id, projectId, image } = generation;
   const flowChanges = changes.flowId !== undefined && changes.flowId !== generation.flowId;
   const set = [
@@ -397,16 +414,24 @@ export async function updateGenerationMetadata(
     sql`updated_at = now()`,
   ];
   const updated = db.execute(sql`update generations set ${sql.join(set, sql`, `)} where id = ${id}`);
-  if (!flowChanges || !image) {
-    await updated;
-    return;
-  }
+  if (!flowChanges || !image) return [updated];
   const newFlow = changes.flowId ?? null;
-  await db.batch([
+  return [
     aliasLockStatement(db, projectId),
     updated,
     ...(newFlow ? [flowUpsertStatement(db, projectId, newFlow)] : []),
     db.execute(sql`update images set flow_id = ${newFlow}::uuid, updated_at = now() where id = ${image.id}`),
     db.execute(sql`delete from image_aliases where image_id = ${image.id} and flow_id is not null`),
-  ]);
+  ];
+}
+
+/** Changes a generation's flow and meta in one transaction, without a model call (see generationMetadataStatements). */
+export async function updateGenerationMetadata(
+  db: Database,
+  generation: GenerationToRegenerate,
+  changes: { flowId?: string | null; meta?: Record<string, unknown> },
+): Promise<void> {
+  const [first, ...rest] = generationMetadataStatements(db, generation, changes);
+  if (rest.length === 0) await first;
+  else await db.batch([first, ...rest]);
 }

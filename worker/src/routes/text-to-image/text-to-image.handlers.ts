@@ -1,11 +1,10 @@
-import { imageUrl } from "../../delivery/image-urls";
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
 import { lookUpPromptCache } from "../../services/enhancement";
 import { generateImage } from "../../services/generation";
 import { quoteGeneration } from "../../services/quotes";
 import type { AppRouteHandler } from "../create-app";
-import { serializeEnhancementOutcome } from "../shared/enhancement-schemas";
 import { reserveForBudget } from "../shared/generation-budget";
+import { toGenerationBody } from "../shared/generation-schemas";
 import type { textToImageRoute } from "./text-to-image.routes";
 
 export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) => {
@@ -33,17 +32,5 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     cachedEnhancement,
     budget,
   });
-  const { storageKey, enhancement, createdAt, generation: _, aliasChanges: __, ...data } = result;
-  return c.json(
-    {
-      success: true as const,
-      data: {
-        ...data,
-        url: imageUrl(c, storageKey),
-        enhancement: enhancement ? serializeEnhancementOutcome(enhancement) : null,
-        createdAt: createdAt.toISOString(),
-      },
-    },
-    201,
-  );
+  return c.json({ success: true as const, data: toGenerationBody(c, result) }, 201);
 };

@@ -3,10 +3,9 @@ import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../..
 import { MAX_PROMPT_LENGTH } from "../../domain/limits";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
 import { access } from "../../middleware/access";
-import { CostSchema } from "../shared/cost-schemas";
-import { EnhancementOptionsSchema, EnhancementOutcomeSchema } from "../shared/enhancement-schemas";
+import { EnhancementOptionsSchema } from "../shared/enhancement-schemas";
 import { budgetResponseHeaders } from "../shared/generation-budget";
-import { ImageUrlSchema } from "../shared/image-url-schemas";
+import { GenerationSchema } from "../shared/generation-schemas";
 import { QuoteSchema } from "../shared/quote-schemas";
 
 /** What a generation is asked with; a quote (POST /api/quotes) is asked with the same. */
@@ -39,43 +38,6 @@ export const TextToImageRequestSchema = z
     }
   })
   .openapi("TextToImageRequest");
-
-const Timings = z.object({
-  enhanceMs: z.number().int(),
-  generateMs: z.number().int(),
-  encodeMs: z.number().int(),
-  storeMs: z.number().int(),
-  totalMs: z.number().int(),
-});
-
-const GenerationSchema = z
-  .object({
-    generationId: z.string().uuid(),
-    imageId: z.string().uuid(),
-    url: ImageUrlSchema,
-    filename: z.string().nullable(),
-    width: z.number().int(),
-    height: z.number().int(),
-    format: z.enum(OUTPUT_FORMATS),
-    mimeType: z.string(),
-    bytes: z.number().int(),
-    sha256: z.string(),
-    aspectRatio: z.enum(ASPECT_RATIO_VALUES),
-    provider: z
-      .enum(["gemini", "preview"])
-      .openapi({ description: '"preview" is the offline stand-in used without GEMINI_API_KEY' }),
-    model: z.string(),
-    prompt: z.string().openapi({ description: "The prompt the image model received" }),
-    enhancement: EnhancementOutcomeSchema.nullable().openapi({ description: "Null when autoEnhance is false" }),
-    timings: Timings,
-    usage: z
-      .object({ promptTokens: z.number().optional(), outputTokens: z.number().optional(), totalTokens: z.number().optional() })
-      .nullable(),
-    cost: CostSchema,
-    attempts: z.number().int().openapi({ description: "Calls made to the image model, retries included" }),
-    createdAt: z.string().datetime(),
-  })
-  .openapi("Generation");
 
 export const textToImageRoute = createRoute({
   method: "post",

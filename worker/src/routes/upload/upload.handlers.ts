@@ -1,7 +1,5 @@
 import { imageUrl } from "../../delivery/image-urls";
-import { MAX_UPLOAD_BYTES } from "../../domain/limits";
-import { validateUploadedImage } from "../../images/validate-upload";
-import { AppError } from "../../lib/errors";
+import { readUploadedImage } from "../../images/validate-upload";
 import { authorizeProject } from "../../middleware/access";
 import { storeUpload } from "../../services/uploads";
 import type { AppRouteHandler } from "../create-app";
@@ -9,11 +7,8 @@ import type { uploadRoute } from "./upload.routes";
 
 export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
   const form = c.req.valid("form");
-  if (form.file.size > MAX_UPLOAD_BYTES)
-    throw new AppError("FILE_TOO_LARGE", `Files are limited to ${MAX_UPLOAD_BYTES} bytes (5 MB)`);
-  const bytes = new Uint8Array(await form.file.arrayBuffer());
   // Everything about the file is checked before the quota is spent.
-  const header = validateUploadedImage(bytes);
+  const { bytes, header } = await readUploadedImage(form.file);
   const caller = await authorizeProject(c);
 
   const stored = await storeUpload(c.var.services, caller, {

@@ -36,7 +36,7 @@ export const uploadRoute = createRoute({
   operationId: "uploadImage",
   summary: "Upload an image",
   description: "The type comes from the file's content; the stored name is the server's. Spends one request of the quota.",
-  middleware: [access.project({ rateLimited: true }), uploadLimit],
+  middleware: [access.project({ rateLimited: true }), uploadLimit()],
   security: keySecurity,
   request: { body: { content: { "multipart/form-data": { schema: Form } }, required: true } },
   responses: {

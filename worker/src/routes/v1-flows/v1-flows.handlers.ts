@@ -13,9 +13,11 @@ import { type AliasChange, assertAssignableAliases } from "../../services/aliase
 import { type AuditEventInput, auditRow } from "../../services/audit";
 import { type DeletedFlow, deleteFlowRows, getFlow, listFlows, mergeFlowAliases, removeFlowAlias } from "../../services/flows";
 import { variantsOf } from "../../services/image-variants";
+import { findNewestFlowGeneration } from "../../services/v1-generations";
 import type { AppRouteHandler } from "../create-app";
+import { regenerateInPlace } from "../shared/regenerate-in-place";
 import { toV1Flow } from "../shared/v1-schemas";
-import type { deleteAliasRoute, deleteRoute, getRoute, listRoute, putAliasesRoute } from "./v1-flows.routes";
+import type { deleteAliasRoute, deleteRoute, getRoute, listRoute, putAliasesRoute, regenerateRoute } from "./v1-flows.routes";
 
 // Reads run alongside the key check (one round trip): they see only the key's own project.
 
@@ -62,6 +64,19 @@ export const deleteFlowHandler: AppRouteHandler<typeof deleteRoute> = async (c) 
   c.var.services.defer(() => deleteImageObjects(c, deleted.deletedImages));
   auditFlowDeleted(c, caller, id, deleted);
   return c.json({ success: true as const, data: { id, deleted: true as const, imagesKept: deleted.imagesKept } }, 200);
+};
+
+export const regenerateFlowHandler: AppRouteHandler<typeof regenerateRoute> = async (c) => {
+  const caller = await authorizeProject(c);
+  const { id } = c.req.valid("param");
+  const { db } = c.var.services;
+  const generation = await findNewestFlowGeneration(db, caller.project.id, id);
+  if (!generation) {
+    // Only on the way to a 404: say whether the flow is unknown or merely holds nothing to regenerate.
+    if (!(await getFlow(db, caller.project.id, id))) flowNotFound(id);
+    throw new AppError("GENERATION_NOT_FOUND", `Flow ${id} has no generation to regenerate`);
+  }
+  return c.json({ success: true as const, data: await regenerateInPlace(c, caller, generation, {}) }, 200);
 };
 
 function flowNotFound(id: string): never {

@@ -1,35 +1,27 @@
-import type { Context } from "hono";
-import { purgeImages } from "../../delivery/edge-cache";
-import { imageUrlBase } from "../../delivery/image-urls";
-import type { AspectRatio, Template } from "../../domain/catalog";
 import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
 import { nearestAspectRatio } from "../../images/validate-upload";
-import type { ProjectCaller } from "../../lib/access-types";
 import { clientInfo } from "../../lib/client-address";
 import { AppError } from "../../lib/errors";
-import { logFailure } from "../../lib/log";
 import { offsetPagination } from "../../lib/openapi";
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
-import type { HonoEnv } from "../../middleware/env";
 import { assertAssignableAliases } from "../../services/aliases";
 import { recordAudit } from "../../services/audit";
 import { lookUpPromptCache } from "../../services/enhancement";
-import { generateImage, regenerateImage } from "../../services/generation";
-import { readImageSettings } from "../../services/image-settings";
-import { variantsOf } from "../../services/image-variants";
+import { generateImage } from "../../services/generation";
 import {
   chooseReferences,
   findGenerationToDelete,
   findGenerationToRegenerate,
-  type GenerationToRegenerate,
-  markGenerationDeleted,
+  generationDeletedStatement,
   planReferences,
   readGenerations,
   resolvePlan,
   updateGenerationMetadata,
 } from "../../services/v1-generations";
 import type { AppRouteHandler } from "../create-app";
+import { deleteProjectImage } from "../shared/delete-image";
 import { reserveForBudget } from "../shared/generation-budget";
+import { regenerateInPlace } from "../shared/regenerate-in-place";
 import type {
   createGenerationRoute,
   deleteGenerationRoute,
@@ -147,50 +139,38 @@ export const listGenerations: AppRouteHandler<typeof listGenerationsRoute> = asy
 
 export const deleteGeneration: AppRouteHandler<typeof deleteGenerationRoute> = async (c) => {
   const { id } = c.req.valid("param");
-  const { db, store, defer } = c.var.services;
+  const { db, defer } = c.var.services;
   const { caller, read: generation } = await authorizeProjectAlongside(c, (keyHash) =>
     findGenerationToDelete(db, { keyHash }, id),
   );
   if (!generation) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
   const { image } = generation;
-  const settings = image && !image.aliased ? await readImageSettings(db, caller.project.id) : null;
+  const deleted = generationDeletedStatement(db, generation.id);
   // An aliased image is still named by its alias (and a watermark is in use): it outlives its generation.
-  const deletable = image && settings && settings.watermark?.imageId !== image.id ? image : null;
-  if (!deletable) {
-    await markGenerationDeleted(db, generation.id, null);
-  } else {
-    const variants = await variantsOf(db, { imageId: deletable.id });
-    try {
-      // Object first, as image deletes do: if storage refuses, nothing is marked and a retry finishes the job.
-      await store.delete(deletable.storageKey);
-      await markGenerationDeleted(db, generation.id, deletable.id);
-    } finally {
-      await purgeImages(imageUrlBase(c), [deletable.storageKey, ...variants]).catch((error: unknown) =>
-        logFailure("edge cache purge failed", error, { requestId: c.get("requestId") }),
-      );
-    }
-  }
-  const audit = {
-    actorKeyId: caller.keyId,
-    organizationId: caller.organization.id,
-    projectId: caller.project.id,
-    client: clientInfo(c),
-  };
-  defer(async () => {
-    await recordAudit(db, { ...audit, action: "generation.deleted", target: { type: "generation", id: generation.id } });
-    if (deletable) {
-      await recordAudit(db, {
-        ...audit,
-        action: "image.deleted",
-        target: { type: "image", id: deletable.id },
-        metadata: { storageKey: deletable.storageKey, generationId: generation.id },
-      });
-    }
-  });
+  // Otherwise it goes as any image does, the generation marked deleted in the same transaction.
+  const imageDeleted =
+    image !== null &&
+    !image.aliased &&
+    (await deleteProjectImage(c, caller, image, {
+      watermark: "keep",
+      alongside: [deleted],
+      auditMetadata: { generationId: generation.id },
+    }));
+  if (!imageDeleted) await deleted;
+  defer(() =>
+    recordAudit(db, {
+      action: "generation.deleted",
+      actorKeyId: caller.keyId,
+      target: { type: "generation", id: generation.id },
+      organizationId: caller.organization.id,
+      projectId: caller.project.id,
+      client: clientInfo(c),
+    }),
+  );
   return c.json(
     {
       success: true as const,
-      data: { id: generation.id, deleted: true as const, outputImageKept: image !== null && !deletable },
+      data: { id: generation.id, deleted: true as const, outputImageKept: image !== null && !imageDeleted },
     },
     200,
   );
@@ -213,78 +193,14 @@ export const updateGeneration: AppRouteHandler<typeof updateGenerationRoute> = a
   const { db } = c.var.services;
   const generation = await findGenerationToRegenerate(db, caller.project.id, id);
   if (!generation) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
-  if (body.flowId !== undefined || body.meta !== undefined) {
-    await updateGenerationMetadata(db, generation, { flowId: body.flowId, meta: body.meta });
-    if (body.flowId !== undefined) generation.flowId = body.flowId;
-    if (body.meta !== undefined) generation.meta = body.meta;
-  }
   if (regenerates) {
-    const data = await regenerateInPlace(c, caller, generation, { prompt: body.prompt, aspectRatio: body.aspectRatio });
+    // flowId and meta are written with the regeneration, in its transaction: a failed one changes nothing.
+    const data = await regenerateInPlace(c, caller, generation, body);
     return c.json({ success: true as const, data }, 200);
   }
+  await updateGenerationMetadata(db, generation, { flowId: body.flowId, meta: body.meta });
   const { views } = await readGenerations(db, { projectId: caller.project.id }, { id, limit: 1, offset: 0 });
   const [view] = views;
   if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
   return c.json({ success: true as const, data: toV1Generation(c, caller, view) }, 200);
 };
-
-/**
- * Regenerates a generation in place with its references found again now (before its creation, so
- * @last is never its own output), then deletes the object it replaced and purges its URLs.
- */
-async function regenerateInPlace(
-  c: Context<HonoEnv>,
-  caller: ProjectCaller,
-  generation: GenerationToRegenerate,
-  changes: { prompt?: string; aspectRatio?: AspectRatio },
-) {
-  const { db, store, defer } = c.var.services;
-  const prompt = changes.prompt ?? generation.originalPrompt;
-  const autoEnhance = generation.template !== null;
-  const template = (generation.template ?? "general") as Template;
-  const plan = planReferences(generation.explicitSpecs, prompt);
-  const resolved = await resolvePlan(db, { projectId: caller.project.id }, plan, {
-    flowId: generation.flowId,
-    before: generation.createdAt,
-  });
-  const references = chooseReferences(resolved);
-  const budget = await reserveForBudget(c, caller, {
-    prompt,
-    autoEnhance,
-    template,
-    references: references.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias })),
-  });
-  const variants = generation.image ? await variantsOf(db, { imageId: generation.image.id }) : [];
-  const result = await regenerateImage(
-    c.var.services,
-    caller,
-    {
-      prompt,
-      aspectRatio: changes.aspectRatio ?? generation.aspectRatio,
-      outputFormat: generation.outputFormat,
-      autoEnhance,
-      template,
-      budget,
-      references,
-      flowId: generation.flowId,
-      meta: generation.meta,
-    },
-    { generationId: generation.id, image: generation.image, filename: generation.image?.filename ?? null },
-  );
-  const replaced = result.replacedStorageKey;
-  if (replaced) {
-    // Nothing points at the old object any more; the orphan sweep is the backstop if this fails.
-    defer(async () => {
-      await store.delete(replaced);
-      await purgeImages(imageUrlBase(c), [replaced, ...variants]);
-    });
-  }
-  const view = viewOfResult(caller, result, {
-    prompt,
-    template: autoEnhance ? template : null,
-    references,
-    meta: generation.meta,
-    regenerationCount: result.regenerationCount,
-  });
-  return toV1Generation(c, caller, view, result.enhancement);
-}

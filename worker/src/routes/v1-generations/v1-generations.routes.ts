@@ -208,7 +208,7 @@ export const updateGenerationRoute = createRoute({
   operationId: "updateGenerationV1",
   summary: "Change a generation: a new prompt or aspectRatio regenerates it in place",
   description:
-    "With prompt or aspectRatio, the generation is regenerated in place as POST …/regenerate does (same image id and storageUrl; spends one request and is budgeted). flowId and meta alone are changed without a model call and spend nothing; a new flowId moves the output image to that flow and drops the old flow's aliases of it.",
+    "With prompt or aspectRatio, the generation is regenerated in place as POST …/regenerate does (same image id and storageUrl; spends one request and is budgeted); flowId and meta given with them are written in the regeneration's transaction, so a failed regeneration changes nothing. flowId and meta alone are changed without a model call and spend nothing; a new flowId moves the output image to that flow and drops the old flow's aliases of it.",
   middleware: [access.project({ rateLimited: true })],
   security: keySecurity,
   request: {

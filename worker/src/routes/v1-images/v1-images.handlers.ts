@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { ALIAS_PATTERN } from "../../domain/aliases";
-import { MAX_UPLOAD_BYTES } from "../../domain/limits";
-import { validateUploadedImage } from "../../images/validate-upload";
+import { readUploadedImage } from "../../images/validate-upload";
 import type { ProjectCaller } from "../../lib/access-types";
 import { AppError } from "../../lib/errors";
 import { offsetPagination } from "../../lib/openapi";
@@ -63,11 +62,8 @@ function placementOf(form: { alias?: string; flowId?: string; flowAlias?: string
 
 export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
   const form = c.req.valid("form");
-  if (form.file.size > MAX_UPLOAD_BYTES)
-    throw new AppError("FILE_TOO_LARGE", `Files are limited to ${MAX_UPLOAD_BYTES} bytes (5 MB)`);
-  const bytes = new Uint8Array(await form.file.arrayBuffer());
   // Everything about the request is checked before the quota is spent.
-  const header = validateUploadedImage(bytes);
+  const { bytes, header } = await readUploadedImage(form.file);
   const placement = placementOf(form);
   const caller = await authorizeProject(c);
 

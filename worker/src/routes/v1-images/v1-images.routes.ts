@@ -90,7 +90,7 @@ export const uploadRoute = createRoute({
   summary: "Upload an image (v1)",
   description:
     "Checked like POST /api/upload and stored as an upload, with its aliases, flow and meta in the same transaction. Spends one request of the quota.",
-  middleware: [access.project({ rateLimited: true }), uploadLimit],
+  middleware: [access.project({ rateLimited: true }), uploadLimit()],
   security: keySecurity,
   request: { body: { content: { "multipart/form-data": { schema: UploadForm } }, required: true } },
   responses: {
