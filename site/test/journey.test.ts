@@ -63,6 +63,17 @@ async function api<T>(pathname: string, key: string, init: { method?: string; js
   return (response.headers.get("Content-Type")?.includes("json") ? JSON.parse(text) : text) as T;
 }
 
+/**
+ * Requests the page should say are left of the hourly quota: 100 less the journey's tally of what
+ * it spent, while the hour its first generation fell in lasts. The quota window starts again on
+ * the hour, so once that hour has turned the tally no longer applies, and the API's count is the
+ * one to show.
+ */
+async function quotaLeft(spent: number): Promise<number> {
+  const { quota } = (await api<{ data: { quota: { remaining: number; resetAt: string } } }>("/api/me", journey.projectKey)).data;
+  return quota.resetAt === journey.quotaResetAt ? 100 - spent : quota.remaining;
+}
+
 /** Runs a generated snippet as a visitor would paste it, with the key in the environment. */
 async function runSnippet(command: string, args: string[], key: string): Promise<string> {
   const { stdout } = await run(command, args, { env: { ...process.env, BANATIE_API_KEY: key }, timeout: 30_000 });
@@ -246,6 +257,9 @@ describe("a new user's journey through the site", () => {
     }
     // Two requests spent (bootstrap and key creation spend none), as GET /api/me reports.
     await page.locator("#quota", { hasText: "Quota: 98 of 100 requests left this hour" }).waitFor();
+    journey.quotaResetAt = (
+      await api<{ data: { quota: { resetAt: string } } }>("/api/me", journey.projectKey)
+    ).data.quota.resetAt;
     expect(await page.locator("#original-prompt").innerText()).toBe(JOURNEY_PROMPT);
     expect(await page.locator("#enhanced-prompt").innerText()).toBe(scriptedEnhancement.enhancedPrompt);
     expect(await page.locator("#improvements li").allInnerTexts()).toEqual(scriptedEnhancement.improvements);
@@ -511,7 +525,7 @@ describe("a new user's journey through the site", () => {
     expect(status, status.text).toMatchObject({ state: "done" });
     expect(await page.locator("#upload-progress").evaluate((element: HTMLProgressElement) => element.value)).toBe(100);
     // Two generations on the workbench, one by each snippet that ran, and this upload, from the upload's own headers.
-    const left = 100 - 2 - journey.snippetsRun - journey.referenceRequests - 1;
+    const left = await quotaLeft(2 + journey.snippetsRun + journey.referenceRequests + 1);
     expect(await page.locator("#quota").innerText()).toMatch(new RegExp(`^Quota: ${left} of 100 requests left this hour`));
     journey.uploadedUrl = (await page.locator("#result-url").getAttribute("href")) ?? "";
     expect(journey.uploadedUrl).toMatch(/\/api\/images\/default\/journey\/uploads\/.+\.png$/);
