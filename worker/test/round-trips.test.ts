@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { countingRateLimit, freshIp, testEnv } from "./support/app";
-import { createProject, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
+import { createProject, insertImageRow, insertKey, type TestKey, type TestProject, withDb } from "./support/fixtures";
 import { fakeRequests, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 import { formWith, imageFile } from "./support/images";
 
@@ -396,6 +396,22 @@ describe("round trips to the database and storage", () => {
       expect(response.status, path).toBe(status);
       expect(traffic.database, path).toHaveLength(2);
       expect(overlap(named(traffic.database, AUTH), named(traffic.database, read)), path).toBe(true);
+      expect(traffic.storage).toEqual([]);
+    }
+  });
+
+  it("lists a v1 flow's generations or images in one round trip: the key check with the flow and the list beside it", async () => {
+    const flowId = crypto.randomUUID();
+    await withDb((db) => insertImageRow(db, scope, "uploads", { flowId }), databaseUrl());
+    // The list is the statement counting its matches beside the page (the flow's summary counts too, but not so).
+    const list = /count\(\*\) over \(\)/;
+    for (const path of [`/api/v1/flows/${flowId}/generations`, `/api/v1/flows/${flowId}/images`]) {
+      const { response, traffic } = await traced(path, { headers: { "X-API-Key": key.key } });
+      expect(response.status, path).toBe(200);
+      expect(traffic.database, path).toHaveLength(3);
+      const auth = named(traffic.database, AUTH);
+      expect(overlap(auth, named(traffic.database, /from flows where project_id/)), path).toBe(true);
+      expect(overlap(auth, named(traffic.database, list)), path).toBe(true);
       expect(traffic.storage).toEqual([]);
     }
   });

@@ -215,6 +215,22 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     foreignCode: "FLOW_NOT_FOUND",
   },
   {
+    method: "GET",
+    path: `/api/v1/flows/${crypto.randomUUID()}/generations`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}/generations`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
+    method: "GET",
+    path: `/api/v1/flows/${crypto.randomUUID()}/images`,
+    access: "project",
+    accepted: { status: 404, code: "FLOW_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/flows/${await foreignFlow(other)}/images`,
+    foreignCode: "FLOW_NOT_FOUND",
+  },
+  {
     method: "PUT",
     path: `/api/v1/flows/${crypto.randomUUID()}/aliases`,
     access: "project",

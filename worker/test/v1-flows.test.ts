@@ -22,6 +22,12 @@ async function putAliases(key: string, flowId: string, aliases: unknown) {
   return api(`/api/v1/flows/${flowId}/aliases`, { key, method: "PUT", body: { aliases } });
 }
 
+async function createV1(key: string, body: Record<string, unknown>) {
+  const response = await api("/api/v1/generations", { key, body });
+  expect(response.status, await response.clone().text()).toBe(201);
+  return ((await response.json()) as ApiBody<"createGenerationV1", 201>).data;
+}
+
 /** A project with a lazy flow (used once: no flows row) of one generation and two real uploads. */
 async function projectWithFlow() {
   const { scope, key } = await freshProjectKey();
@@ -77,6 +83,127 @@ describe("GET /api/v1/flows/{id} and GET /api/v1/flows", () => {
     const { key } = await freshProjectKey();
     const problem = await readProblem(await getFlow(key.key, crypto.randomUUID()));
     expect(problem).toMatchObject({ status: 404, code: "FLOW_NOT_FOUND", error: { code: "FLOW_NOT_FOUND" } });
+  });
+});
+
+describe("GET /api/v1/flows/{id}/generations and GET /api/v1/flows/{id}/images", () => {
+  async function listed(key: string, path: string) {
+    const response = await api(path, { key });
+    expect(response.status, `${path}: ${await response.clone().text()}`).toBe(200);
+    return (await response.json()) as { data: { id: string; deletedAt?: string }[]; pagination: unknown };
+  }
+
+  /** The flow's sub-list, checked to answer exactly what the top-level list filtered by the flow answers. */
+  async function subList(key: string, flowId: string, list: "generations" | "images", query = "") {
+    const body = await listed(key, `/api/v1/flows/${flowId}/${list}${query ? `?${query}` : ""}`);
+    expect(body, `${list}?${query}`).toEqual(await listed(key, `/api/v1/${list}?flowId=${flowId}${query ? `&${query}` : ""}`));
+    return body;
+  }
+
+  const ids = (body: { data: { id: string }[] }) => body.data.map((item) => item.id);
+
+  it("list the flow's generations and images, newest first, filtered and paged as the top-level lists by flowId, spending no quota", async () => {
+    const { scope, key } = await freshProjectKey();
+    const first = await createV1(key.key, { prompt: "a red fox", autoEnhance: false });
+    const flowId = first.flowId as string;
+    const second = await createV1(key.key, { prompt: "it at night", flowId, referenceImages: ["@last"], autoEnhance: false });
+    const failed = await insertGenerationRow(scope, key, flowId);
+    const deleted = await insertGenerationRow(scope, key, flowId);
+    await withDb(async (db) => {
+      await db.execute(sql`update generations set status = 'failed', error_message = 'no image' where id = ${failed}`);
+      await db.execute(sql`update generations set deleted_at = now() where id = ${deleted}`);
+    });
+    const upload = await uploadInFlow(key.key, flowId);
+    const deletedImage = await withDb((db) => insertImageRow(db, scope, "uploads", { flowId, deletedAt: new Date() }));
+    await setFlowAlias(scope.project.id, flowId, first.outputImageId as string, "@hero");
+    // Another flow of the project, and an image in no flow: never listed.
+    await insertGenerationRow(scope, key, crypto.randomUUID());
+    await uploadInFlow(key.key, null);
+    const spent = await withDb((db) => quotaUsed(db, key.id));
+
+    const generations = await subList(key.key, flowId, "generations");
+    expect(ids(generations)).toEqual([failed, second.id, first.id]);
+    expect(generations.pagination).toEqual({ total: 3, limit: 20, offset: 0, hasMore: false });
+    expect(generations.data[1]).toMatchObject({
+      id: second.id,
+      flowId,
+      status: "success",
+      outputImageId: second.outputImageId,
+      referencedImages: [{ imageId: first.outputImageId, alias: "@last" }],
+    });
+    const page = await subList(key.key, flowId, "generations", "limit=2");
+    expect(ids(page)).toEqual([failed, second.id]);
+    expect(page.pagination).toEqual({ total: 3, limit: 2, offset: 0, hasMore: true });
+    const last = await subList(key.key, flowId, "generations", "limit=2&offset=2");
+    expect(ids(last)).toEqual([first.id]);
+    expect(last.pagination).toEqual({ total: 3, limit: 2, offset: 2, hasMore: false });
+    expect(ids(await subList(key.key, flowId, "generations", "status=success"))).toEqual([second.id, first.id]);
+    expect(ids(await subList(key.key, flowId, "generations", "status=failed"))).toEqual([failed]);
+    const withDeleted = await subList(key.key, flowId, "generations", "includeDeleted=true");
+    expect(ids(withDeleted)).toEqual([deleted, failed, second.id, first.id]);
+    expect(withDeleted.data[0]?.deletedAt).toEqual(expect.any(String));
+
+    const images = await subList(key.key, flowId, "images");
+    expect(ids(images)).toEqual([upload.id, second.outputImageId, first.outputImageId]);
+    expect(images.pagination).toEqual({ total: 3, limit: 20, offset: 0, hasMore: false });
+    expect(images.data[2]).toMatchObject({ id: first.outputImageId, flowId, source: "generated", flowAliases: ["@hero"] });
+    expect(ids(await subList(key.key, flowId, "images", "source=generated"))).toEqual([
+      second.outputImageId,
+      first.outputImageId,
+    ]);
+    expect(ids(await subList(key.key, flowId, "images", "source=uploaded"))).toEqual([upload.id]);
+    expect(ids(await subList(key.key, flowId, "images", "alias=@hero"))).toEqual([first.outputImageId]);
+    const middle = await subList(key.key, flowId, "images", "limit=1&offset=1");
+    expect(ids(middle)).toEqual([second.outputImageId]);
+    expect(middle.pagination).toEqual({ total: 3, limit: 1, offset: 1, hasMore: true });
+    expect(ids(await subList(key.key, flowId, "images", "includeDeleted=true"))).toEqual([
+      deletedImage,
+      upload.id,
+      second.outputImageId,
+      first.outputImageId,
+    ]);
+
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(spent);
+  });
+
+  it("list a lazy flow of uploads only: no generation, its images", async () => {
+    const { key, flowId, generationId, first, second } = await projectWithFlow();
+    await withDb((db) => db.execute(sql`update generations set deleted_at = now() where id = ${generationId}`));
+    const generations = await subList(key.key, flowId, "generations");
+    expect(generations).toEqual({ success: true, data: [], pagination: { total: 0, limit: 20, offset: 0, hasMore: false } });
+    expect(ids(await subList(key.key, flowId, "images"))).toEqual([second.id, first.id]);
+  });
+
+  it("answer FLOW_NOT_FOUND for a flow the project never used", async () => {
+    const { key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    for (const list of ["generations", "images"]) {
+      const problem = await readProblem(await api(`/api/v1/flows/${flowId}/${list}`, { key: key.key }));
+      expect(problem, list).toMatchObject({ status: 404, code: "FLOW_NOT_FOUND", error: { code: "FLOW_NOT_FOUND" } });
+    }
+  });
+
+  it("refuse an invalid filter or page, naming the field, and an id that is not a UUID", async () => {
+    const { key, flowId } = await projectWithFlow();
+    for (const [path, code, field] of [
+      [`${flowId}/generations?status=done`, "VALIDATION_ERROR", "status"],
+      [`${flowId}/generations?limit=101`, "VALIDATION_ERROR", "limit"],
+      [`${flowId}/generations?offset=10001`, "VALIDATION_ERROR", "offset"],
+      [`${flowId}/generations?includeDeleted=yes`, "VALIDATION_ERROR", "includeDeleted"],
+      [`${flowId}/images?source=made`, "VALIDATION_ERROR", "source"],
+      [`${flowId}/images?limit=0`, "VALIDATION_ERROR", "limit"],
+      [`${flowId}/images?offset=-1`, "VALIDATION_ERROR", "offset"],
+      [`${flowId}/images?alias=hero`, "ALIAS_FORMAT_CHECK", "alias"],
+      ["not-a-uuid/generations", "VALIDATION_ERROR", "id"],
+      ["not-a-uuid/images", "VALIDATION_ERROR", "id"],
+    ]) {
+      const problem = await readProblem(await api(`/api/v1/flows/${path}`, { key: key.key }));
+      expect(problem, path).toMatchObject({ status: 400, code, error: { code } });
+      expect(
+        problem.errors?.map((error) => error.field),
+        path,
+      ).toContain(field);
+    }
   });
 });
 
@@ -204,12 +331,6 @@ describe("DELETE /api/v1/flows/{id}", () => {
 });
 
 describe("POST /api/v1/flows/{id}/regenerate", () => {
-  async function createV1(key: string, body: Record<string, unknown>) {
-    const response = await api("/api/v1/generations", { key, body });
-    expect(response.status, await response.clone().text()).toBe(201);
-    return ((await response.json()) as ApiBody<"createGenerationV1", 201>).data;
-  }
-
   async function served(scope: { organization: { slug: string }; project: { slug: string } }, imageId: string) {
     const response = await api(`/api/images/${scope.organization.slug}/${scope.project.slug}/img/${imageId}`);
     expect(response.status).toBe(200);
@@ -271,6 +392,8 @@ describe("another project's flow", () => {
 
     const requests: [string, string, unknown?][] = [
       ["GET", `/api/v1/flows/${flowId}`],
+      ["GET", `/api/v1/flows/${flowId}/generations`],
+      ["GET", `/api/v1/flows/${flowId}/images`],
       ["DELETE", `/api/v1/flows/${flowId}/aliases/@hero`],
       ["POST", `/api/v1/flows/${flowId}/regenerate`],
       ["DELETE", `/api/v1/flows/${flowId}`],

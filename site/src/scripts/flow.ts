@@ -23,13 +23,16 @@ const statusElement = byId("flow-status");
 const status = statusRegion(statusElement);
 let loads = 0;
 
+/** The path of one of the flow's resources: the flow itself, or its lists. */
+const flowPath = (id: string, list = "") => `/api/v1/flows/${encodeURIComponent(id)}${list}`;
+
 /** Every generation of the flow (up to MAX_GENERATIONS), which the API lists newest first, by offset. */
 async function flowGenerations(id: string): Promise<{ items: Generation[]; total: number }> {
   const items: Generation[] = [];
   for (;;) {
     const page = (
-      await callApi<ApiBody<"listGenerationsV1", 200>>("/api/v1/generations", {
-        query: { flowId: id, limit: PAGE_SIZE, offset: items.length },
+      await callApi<ApiBody<"listFlowGenerations", 200>>(flowPath(id, "/generations"), {
+        query: { limit: PAGE_SIZE, offset: items.length },
         key: "project",
       })
     ).body;
@@ -93,10 +96,10 @@ async function load() {
   status.busy("Loading the flow…");
   try {
     const requests = [
-      callApi<ApiBody<"getFlow", 200>>(`/api/v1/flows/${encodeURIComponent(flowId)}`, { key: "project" }),
+      callApi<ApiBody<"getFlow", 200>>(flowPath(flowId), { key: "project" }),
       flowGenerations(flowId),
       // The flow's own images cover most references (@last, @first): one request instead of one each.
-      callApi<ApiBody<"listV1Images", 200>>("/api/v1/images", { query: { flowId, limit: PAGE_SIZE }, key: "project" }),
+      callApi<ApiBody<"listFlowImages", 200>>(flowPath(flowId, "/images"), { query: { limit: PAGE_SIZE }, key: "project" }),
     ] as const;
     // All three end before the page reports, so an unknown flow's 404 leaves no request running behind it.
     await Promise.allSettled(requests);

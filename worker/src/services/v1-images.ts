@@ -6,7 +6,7 @@ import { and, desc, eq, inArray, isNull, type SQL, sql } from "drizzle-orm";
 import type { PgUpdateSetSource } from "drizzle-orm/pg-core";
 import type { Database } from "../db/client";
 import { type Image, images } from "../db/schema";
-import { type AliasChange, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
+import { type AliasChange, aliasWriteStatements, type ImageOwner, ownerProject, rethrowAliasConflict } from "./aliases";
 
 /** An image row and the aliases naming it: its project alias and any flow aliases. */
 export type V1ImageRow = Image & { alias: string | null; flowAliases: string[] };
@@ -41,13 +41,18 @@ export interface V1ImageListQuery {
   includeDeleted: boolean;
 }
 
-/** A page of the project's images, newest first, and how many match in all (one statement). */
+/**
+ * A page of the owner's project's images, newest first, and how many match in all (one
+ * statement; owned by a key's project, it runs alongside the key check).
+ */
 export async function listV1Images(
   db: Database,
-  projectId: string,
+  owner: ImageOwner,
   query: V1ImageListQuery,
 ): Promise<{ rows: V1ImageRow[]; total: number }> {
-  const conditions: SQL[] = [eq(images.projectId, projectId)];
+  const conditions: SQL[] = [
+    "projectId" in owner ? eq(images.projectId, owner.projectId) : sql`${images.projectId} = (${ownerProject(owner)})`,
+  ];
   if (!query.includeDeleted) conditions.push(isNull(images.deletedAt));
   if (query.flowId) conditions.push(eq(images.flowId, query.flowId));
   if (query.source === "generated") conditions.push(eq(images.category, "generated"));
@@ -55,7 +60,7 @@ export async function listV1Images(
   if (query.alias) {
     const scope = query.flowId ? sql`a.flow_id = ${query.flowId}` : sql`a.flow_id is null`;
     conditions.push(
-      sql`exists (select 1 from image_aliases a where a.image_id = images.id and a.project_id = ${projectId} and ${scope} and a.alias = ${query.alias})`,
+      sql`exists (select 1 from image_aliases a where a.image_id = images.id and a.project_id = images.project_id and ${scope} and a.alias = ${query.alias})`,
     );
   }
   const where = and(...conditions);

@@ -3,6 +3,7 @@ import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { imageUrl, imageUrlBase } from "../../delivery/image-urls";
 import { MAX_META_BYTES } from "../../domain/limits";
+import type { ProjectCaller } from "../../lib/access-types";
 import type { HonoEnv } from "../../middleware/env";
 import type { FlowSummary } from "../../services/flows";
 import type { V1ImageRow } from "../../services/v1-images";
@@ -77,6 +78,9 @@ export const V1ImageSchema = z
 export function v1StorageUrl(c: Context<HonoEnv>, organizationSlug: string, projectSlug: string, imageId: string): string {
   return `${imageUrlBase(c)}${organizationSlug}/${projectSlug}/img/${imageId}`;
 }
+
+/** The caller's organization and project slugs, which an image's URLs are made of. */
+export const slugsOf = (caller: ProjectCaller) => ({ organization: caller.organization.slug, project: caller.project.slug });
 
 export function toV1Image(
   c: Context<HonoEnv>,

@@ -6,6 +6,8 @@ import * as routes from "./v1-flows.routes";
 export const v1FlowRoutes = createRouter()
   .openapi(routes.listRoute, handlers.listFlowsHandler)
   .openapi(routes.getRoute, handlers.getFlowHandler)
+  .openapi(routes.listGenerationsRoute, handlers.listFlowGenerationsHandler)
+  .openapi(routes.listImagesRoute, handlers.listFlowImagesHandler)
   .openapi(routes.putAliasesRoute, handlers.mergeAliasesHandler)
   .openapi(routes.deleteAliasRoute, handlers.removeAliasHandler)
   .openapi(routes.regenerateRoute, handlers.regenerateFlowHandler)

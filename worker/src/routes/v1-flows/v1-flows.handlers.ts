@@ -13,11 +13,23 @@ import { type AliasChange, assertAssignableAliases } from "../../services/aliase
 import { type AuditEventInput, auditRow } from "../../services/audit";
 import { type DeletedFlow, deleteFlowRows, getFlow, listFlows, mergeFlowAliases, removeFlowAlias } from "../../services/flows";
 import { variantsOf } from "../../services/image-variants";
-import { findNewestFlowGeneration } from "../../services/v1-generations";
+import { findNewestFlowGeneration, readGenerations } from "../../services/v1-generations";
+import { listV1Images } from "../../services/v1-images";
 import type { AppRouteHandler } from "../create-app";
 import { regenerateInPlace } from "../shared/regenerate-in-place";
-import { toV1Flow } from "../shared/v1-schemas";
-import type { deleteAliasRoute, deleteRoute, getRoute, listRoute, putAliasesRoute, regenerateRoute } from "./v1-flows.routes";
+import { generationListFilter, imageListFilter } from "../shared/v1-list-filters";
+import { slugsOf, toV1Flow, toV1Image } from "../shared/v1-schemas";
+import { toV1Generation } from "../v1-generations/v1-generations.schemas";
+import type {
+  deleteAliasRoute,
+  deleteRoute,
+  getRoute,
+  listGenerationsRoute,
+  listImagesRoute,
+  listRoute,
+  putAliasesRoute,
+  regenerateRoute,
+} from "./v1-flows.routes";
 
 // Reads run alongside the key check (one round trip): they see only the key's own project.
 
@@ -34,6 +46,54 @@ export const getFlowHandler: AppRouteHandler<typeof getRoute> = async (c) => {
   const { read: found } = await authorizeProjectAlongside(c, (keyHash) => getFlow(c.var.services.db, { keyHash }, id));
   const flow = found ?? flowNotFound(id);
   return c.json({ success: true as const, data: toV1Flow(flow) }, 200);
+};
+
+/**
+ * A flow's own list: the flow is looked up beside the list, both alongside the key check (one
+ * round trip), and an unknown flow is 404 whatever the list found.
+ */
+async function readFlowList<T>(
+  c: Context<HonoEnv>,
+  flowId: string,
+  list: (owner: { keyHash: string }) => Promise<T>,
+): Promise<{ caller: ProjectCaller; list: T }> {
+  const { db } = c.var.services;
+  const {
+    caller,
+    read: [flow, read],
+  } = await authorizeProjectAlongside(c, (keyHash) => Promise.all([getFlow(db, { keyHash }, flowId), list({ keyHash })]));
+  if (!flow) flowNotFound(flowId);
+  return { caller, list: read };
+}
+
+export const listFlowGenerationsHandler: AppRouteHandler<typeof listGenerationsRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const query = generationListFilter(c.req.valid("query"));
+  const { caller, list } = await readFlowList(c, id, (owner) =>
+    readGenerations(c.var.services.db, owner, { ...query, flowId: id }),
+  );
+  return c.json(
+    {
+      success: true as const,
+      data: list.views.map((view) => toV1Generation(c, caller, view)),
+      pagination: offsetPagination(list.total, query.limit, query.offset),
+    },
+    200,
+  );
+};
+
+export const listFlowImagesHandler: AppRouteHandler<typeof listImagesRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const query = imageListFilter(c.req.valid("query"));
+  const { caller, list } = await readFlowList(c, id, (owner) => listV1Images(c.var.services.db, owner, { ...query, flowId: id }));
+  return c.json(
+    {
+      success: true as const,
+      data: list.rows.map((row) => toV1Image(c, slugsOf(caller), row)),
+      pagination: offsetPagination(list.total, query.limit, query.offset),
+    },
+    200,
+  );
 };
 
 export const mergeAliasesHandler: AppRouteHandler<typeof putAliasesRoute> = async (c) => {

@@ -11,8 +11,10 @@ import {
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { budgetResponseHeaders } from "../shared/generation-budget";
-import { FlowSchema } from "../shared/v1-schemas";
+import { FlowSchema, V1ImageSchema } from "../shared/v1-schemas";
+import { GenerationListQuery } from "../v1-generations/v1-generations.routes";
 import { V1GenerationSchema } from "../v1-generations/v1-generations.schemas";
+import { ImageListQuery } from "../v1-images/v1-images.routes";
 
 /** How many aliases one PUT may give: a merge is one transaction holding the project's alias lock. */
 export const MAX_FLOW_ALIASES_PER_REQUEST = 20;
@@ -76,6 +78,50 @@ export const getRoute = createRoute({
     200: flowResponse,
     400: problemResponse(badId),
     404: problemResponse("This project has no such flow (FLOW_NOT_FOUND)"),
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+const flowNotFound = problemResponse("This project has no such flow (FLOW_NOT_FOUND)");
+
+export const listGenerationsRoute = createRoute({
+  method: "get",
+  path: "/api/v1/flows/{id}/generations",
+  operationId: "listFlowGenerations",
+  summary: "The flow's generations, newest first",
+  description:
+    "Exactly GET /api/v1/generations?flowId={id}: the same generation objects, filters and order (newest first, by offset), for a flow of this project; a lazy flow (no row yet) is listed from its generations. Spends no quota.",
+  ...flowKey,
+  request: { params: flowParams, query: GenerationListQuery.omit({ flowId: true }) },
+  responses: {
+    200: {
+      description: "A page of the flow's generations",
+      content: { "application/json": { schema: offsetListEnvelope(V1GenerationSchema) } },
+    },
+    400: problemResponse(`${badId}, or a filter is invalid (VALIDATION_ERROR, naming it)`),
+    404: flowNotFound,
+    ...keyErrorResponses,
+    ...commonErrorResponses,
+  },
+});
+
+export const listImagesRoute = createRoute({
+  method: "get",
+  path: "/api/v1/flows/{id}/images",
+  operationId: "listFlowImages",
+  summary: "The flow's images, newest first",
+  description:
+    "Exactly GET /api/v1/images?flowId={id}: the same image objects, filters and order (newest first, by offset), for a flow of this project; `alias` is one of the flow's aliases. Spends no quota.",
+  ...flowKey,
+  request: { params: flowParams, query: ImageListQuery.omit({ flowId: true }) },
+  responses: {
+    200: {
+      description: "A page of the flow's images",
+      content: { "application/json": { schema: offsetListEnvelope(V1ImageSchema) } },
+    },
+    400: problemResponse(`${badId}, an invalid filter (VALIDATION_ERROR, naming it) or alias (ALIAS_FORMAT_CHECK)`),
+    404: flowNotFound,
     ...keyErrorResponses,
     ...commonErrorResponses,
   },

@@ -22,6 +22,7 @@ import type { AppRouteHandler } from "../create-app";
 import { deleteProjectImage } from "../shared/delete-image";
 import { reserveForBudget } from "../shared/generation-budget";
 import { regenerateInPlace } from "../shared/regenerate-in-place";
+import { generationListFilter } from "../shared/v1-list-filters";
 import type {
   createGenerationRoute,
   deleteGenerationRoute,
@@ -123,9 +124,8 @@ export const getGeneration: AppRouteHandler<typeof getGenerationRoute> = async (
 export const listGenerations: AppRouteHandler<typeof listGenerationsRoute> = async (c) => {
   const query = c.req.valid("query");
   const { db } = c.var.services;
-  const status = query.status === "success" ? "succeeded" : query.status === "processing" ? "pending" : query.status;
   const { caller, read } = await authorizeProjectAlongside(c, (keyHash) =>
-    readGenerations(db, { keyHash }, { ...query, status }),
+    readGenerations(db, { keyHash }, generationListFilter(query)),
   );
   return c.json(
     {

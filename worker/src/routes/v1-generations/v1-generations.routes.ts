@@ -81,7 +81,8 @@ export const getGenerationRoute = createRoute({
   },
 });
 
-const ListQuery = z.object({
+/** The list's filters; a flow's sub-list (GET /api/v1/flows/{id}/generations) takes them without flowId. */
+export const GenerationListQuery = z.object({
   flowId: z.string().uuid().optional().openapi({ description: "Only this flow's generations" }),
   status: z
     .enum(["pending", "processing", "success", "failed"])
@@ -105,7 +106,7 @@ export const listGenerationsRoute = createRoute({
   description: "Offset pagination: `total` generations match the filters, `hasMore` when a next page exists. Spends no quota.",
   middleware: [access.project({ rateLimited: false })],
   security: keySecurity,
-  request: { query: ListQuery },
+  request: { query: GenerationListQuery },
   responses: {
     200: {
       description: "A page of generations",

@@ -13,10 +13,9 @@ import { findV1Image, listV1Images, setProjectAlias, updateV1Image, type V1Image
 import type { AppRouteHandler } from "../create-app";
 import { auditAliasChanges } from "../shared/alias-audit";
 import { deleteProjectImage } from "../shared/delete-image";
-import { MetaSchema, toV1Image } from "../shared/v1-schemas";
+import { imageListFilter } from "../shared/v1-list-filters";
+import { MetaSchema, slugsOf, toV1Image } from "../shared/v1-schemas";
 import type { aliasRoute, deleteRoute, getRoute, listRoute, resolveRoute, updateRoute, uploadRoute } from "./v1-images.routes";
-
-const slugsOf = (caller: ProjectCaller) => ({ organization: caller.organization.slug, project: caller.project.slug });
 
 function imageNotFound(reference: string): AppError {
   return new AppError("IMAGE_NOT_FOUND", `No image ${reference} in this project`);
@@ -81,17 +80,9 @@ export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
 };
 
 export const listImages: AppRouteHandler<typeof listRoute> = async (c) => {
-  const query = c.req.valid("query");
-  if (query.alias !== undefined && !ALIAS_PATTERN.test(query.alias)) {
-    throw new AppError("ALIAS_FORMAT_CHECK", `alias: "${query.alias}" is not an alias`, {
-      errors: [{ field: "alias", message: `"${query.alias}" is not an alias` }],
-    });
-  }
+  const query = imageListFilter(c.req.valid("query"));
   const caller = await authorizeProject(c);
-  const { rows, total } = await listV1Images(c.var.services.db, caller.project.id, {
-    ...query,
-    includeDeleted: query.includeDeleted === "true",
-  });
+  const { rows, total } = await listV1Images(c.var.services.db, { projectId: caller.project.id }, query);
   return c.json(
     {
       success: true as const,

@@ -112,7 +112,8 @@ export const uploadRoute = createRoute({
   },
 });
 
-export const ListQuery = z.object({
+/** The list's filters; a flow's sub-list (GET /api/v1/flows/{id}/images) takes them without flowId. */
+export const ImageListQuery = z.object({
   flowId: z.string().uuid().optional(),
   source: z.enum(["generated", "uploaded"]).optional(),
   alias: z.string().optional().openapi({ description: "Exactly this alias: the project's, or the flow's when flowId is given" }),
@@ -130,7 +131,7 @@ export const listRoute = createRoute({
   description: "Newest first, by offset.",
   middleware: readAccess,
   security: keySecurity,
-  request: { query: ListQuery },
+  request: { query: ImageListQuery },
   responses: {
     200: { description: "A page of images", content: { "application/json": { schema: offsetListEnvelope(V1ImageSchema) } } },
     400: problemResponse("An invalid filter (VALIDATION_ERROR) or alias (ALIAS_FORMAT_CHECK)"),
