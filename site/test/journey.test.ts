@@ -26,6 +26,8 @@ let watch: Awaited<ReturnType<typeof watchPage>>;
 const journey = {
   masterKey: "",
   projectKey: "",
+  /** When the quota window of the journey's first generation ends. */
+  quotaResetAt: "",
   generatedUrl: "",
   generatedImageId: "",
   uploadedUrl: "",
