@@ -9,7 +9,8 @@ import { CostSchema } from "./cost-schemas";
 import { EnhancementOutcomeSchema, serializeEnhancementOutcome } from "./enhancement-schemas";
 import { ImageUrlSchema } from "./image-url-schemas";
 
-const Timings = z.object({
+/** Where a generation's time went, in milliseconds; the v1 generation carries the same. */
+export const TimingsSchema = z.object({
   enhanceMs: z.number().int(),
   generateMs: z.number().int(),
   encodeMs: z.number().int(),
@@ -36,7 +37,7 @@ export const GenerationSchema = z
     model: z.string(),
     prompt: z.string().openapi({ description: "The prompt the image model received" }),
     enhancement: EnhancementOutcomeSchema.nullable().openapi({ description: "Null when autoEnhance is false" }),
-    timings: Timings,
+    timings: TimingsSchema,
     usage: z
       .object({ promptTokens: z.number().optional(), outputTokens: z.number().optional(), totalTokens: z.number().optional() })
       .nullable(),

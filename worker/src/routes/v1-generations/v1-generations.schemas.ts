@@ -10,6 +10,7 @@ import type { EnhancementOutcome, GenerationReference, GenerationResult } from "
 import type { GenerationView } from "../../services/v1-generations";
 import { CostSchema } from "../shared/cost-schemas";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema, serializeEnhancementOutcome } from "../shared/enhancement-schemas";
+import { TimingsSchema } from "../shared/generation-schemas";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
 import { MetaSchema } from "../shared/v1-schemas";
 
@@ -74,14 +75,6 @@ const OutputImageSchema = z
   })
   .openapi("V1OutputImage");
 
-const Timings = z.object({
-  enhanceMs: z.number().int(),
-  generateMs: z.number().int(),
-  encodeMs: z.number().int(),
-  storeMs: z.number().int(),
-  totalMs: z.number().int(),
-});
-
 export const V1GenerationSchema = z
   .object({
     id: z.string().uuid(),
@@ -105,7 +98,7 @@ export const V1GenerationSchema = z
     enhancement: EnhancementOutcomeSchema.nullable().optional().openapi({
       description: "What the enhancer did: only in the answer of the request that generated; null when autoEnhance is false",
     }),
-    timings: Timings,
+    timings: TimingsSchema,
     attempts: z.number().int(),
     createdAt: z.string().datetime(),
     updatedAt: z.string().datetime(),
