@@ -390,6 +390,32 @@ describe("a new user's journey through the site", () => {
       .click();
     expect(await previews.count()).toBe(2);
 
+    // The quote counts the two references: it is the API's quote for the same two bodies, higher than without them.
+    type Quote = ApiBody<"createQuote", 200>["data"];
+    const quoted = async (json: Record<string, unknown>) =>
+      (await api<{ data: Quote }>("/api/quotes", journey.projectKey, { method: "POST", json })).data;
+    const shared = {
+      prompt: await page.getByLabel("Prompt", { exact: true }).inputValue(),
+      aspectRatio: await page.getByLabel("Aspect ratio").inputValue(),
+      outputFormat: await page.getByLabel("Output format").inputValue(),
+    };
+    const enhancement = {
+      autoEnhance: true,
+      enhancementOptions: { template: await page.getByLabel("Template", { exact: true }).inputValue() },
+    };
+    const [plainWith, enhancedWith, plainWithout, enhancedWithout] = await Promise.all([
+      quoted({ ...shared, autoEnhance: false, referenceImages: referenceIds }),
+      quoted({ ...shared, ...enhancement, referenceImages: referenceIds }),
+      quoted({ ...shared, autoEnhance: false }),
+      quoted({ ...shared, ...enhancement }),
+    ]);
+    expect(plainWith.usdMicros).toBeGreaterThan(plainWithout.usdMicros);
+    expect(enhancedWith.usdMicros).toBeGreaterThan(enhancedWithout.usdMicros);
+    await page.locator(`#quote-total[data-usd-micros="${plainWith.usdMicros + enhancedWith.usdMicros}"]`).waitFor();
+    expect(await page.locator("#quote-plain").innerText()).toBe(`up to ${formatUsdMicros(plainWith.usdMicros)}`);
+    expect(await page.locator("#quote-enhanced").innerText()).toBe(`up to ${formatUsdMicros(enhancedWith.usdMicros)}`);
+    expect(await page.locator("#quote").innerText()).toContain("Includes 2 references.");
+
     // Generating sends the two, and both results say they used them.
     const composed = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
     expect(composed, composed.text).toMatchObject({ state: "done" });

@@ -14,6 +14,7 @@ import { loadReferences } from "../src/services/references";
 import { createS3ObjectStore } from "../src/storage/s3-object-store";
 import { api, readProblem, testEnv } from "./support/app";
 import { insertKey, quotaUsed, setQuotaUsed, withDb } from "./support/fixtures";
+import { s3, setProjectAlias, uploadInFlow } from "./support/flows";
 import { type FakeRequest, fakeRequests, freshProjectKey, GEMINI_ENV, marker, scriptFake } from "./support/generation";
 import { imageFile } from "./support/images";
 import { geminiModels, testStore, uploadReference } from "./support/references";
@@ -388,5 +389,177 @@ describe("quotes with reference images", () => {
     expect(quoted.breakdown.generation).toBeGreaterThanOrEqual(spent.generation);
     expect(quoted.breakdown.enhancement).toBeGreaterThanOrEqual(spent.enhancement);
     expect(quoted.usdMicros).toBeGreaterThanOrEqual(spent.enhancement + spent.generation);
+  });
+});
+
+/** POST /api/quotes for this body, its status checked; the quote and the raw response. */
+async function quoteResponse(key: string, body: Record<string, unknown>) {
+  const response = await api("/api/quotes", { key, body, env: GEMINI_ENV });
+  return {
+    response,
+    data: response.status === 200 ? ((await response.clone().json()) as ApiBody<"createQuote", 200>).data : null,
+  };
+}
+
+describe("POST /api/quotes with referenceImages: the v1 create's references, counted before anything is spent", () => {
+  const prompt = "put the logo on the shirt";
+  /** The image model's bound for a prompt without enhancement, with these references' tiles and legend. */
+  const boundWith = (references: { label: string | null; tiles: number }[], text = prompt) =>
+    costMicros(geminiImagePrice(), {
+      input: {
+        text: utf8Bytes(text) + legendBytes(references) + FRAMING_TOKENS,
+        ...(references.length > 0 ? { image: references.reduce((sum, { tiles }) => sum + tiles * 258, 0) } : {}),
+      },
+      output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
+    });
+
+  it("adds each reference's tiles at the image input price, and its name in the legend, for 1 and for 3 references", async () => {
+    const { key } = await freshProjectKey();
+    const wide = await uploadInFlow(key.key, null, { width: 2000, height: 1000 });
+    const square = await uploadInFlow(key.key, null, { format: "jpeg", width: 800, height: 800, name: "square.jpg" });
+    const small = await uploadInFlow(key.key, null, { format: "webp", width: 200, height: 300, name: "small.webp" });
+    const body = { prompt, autoEnhance: false };
+
+    const without = await quote(key.key, body, GEMINI_ENV);
+    const one = await quote(key.key, { ...body, referenceImages: [wide.id] }, GEMINI_ENV);
+    const three = await quote(key.key, { ...body, referenceImages: [wide.id, square.id, small.id] }, GEMINI_ENV);
+
+    expect(without.breakdown.generation).toBe(boundWith([]));
+    // 2000x1000 is sent as 1536x768: 2 tiles; 800x800: 4 tiles; 200x300: 1 tile.
+    const price = geminiImagePrice().input.image;
+    const imageLine = (tiles: number) => Math.ceil((tiles * 258 * price) / 1_000_000);
+    const legendLine = (count: number) =>
+      boundWith(Array.from({ length: count }, () => ({ label: null, tiles: 0 }))) - without.breakdown.generation;
+    expect(one.breakdown.generation - without.breakdown.generation).toBe(imageLine(2) + legendLine(1));
+    expect(three.breakdown.generation - without.breakdown.generation).toBe(imageLine(2 + 4 + 1) + legendLine(3));
+    expect(three.breakdown.generation).toBe(
+      boundWith([
+        { label: null, tiles: 2 },
+        { label: null, tiles: 4 },
+        { label: null, tiles: 1 },
+      ]),
+    );
+    expect(imageLine(7)).toBeGreaterThan(0);
+    expect(three.usdMicros).toBeGreaterThan(one.usdMicros);
+    expect(one.usdMicros).toBeGreaterThan(without.usdMicros);
+  });
+
+  it("counts the prompt's @aliases that resolve, and @upload in the flow given, as the v1 create does", async () => {
+    const { scope, key } = await freshProjectKey();
+    const flowId = crypto.randomUUID();
+    const hero = await uploadInFlow(key.key, flowId, { width: 1000, height: 1000 });
+    await setProjectAlias(scope.project.id, hero.id, "@hero");
+    // The prompt's @hero is a reference; named explicitly too, it is counted once.
+    const named = await quote(key.key, { prompt: `${prompt} of @hero`, autoEnhance: false }, GEMINI_ENV);
+    const explicit = await quote(
+      key.key,
+      { prompt: `${prompt} of @hero`, autoEnhance: false, referenceImages: ["@hero"] },
+      GEMINI_ENV,
+    );
+    expect(named.breakdown.generation).toBe(boundWith([{ label: "@hero", tiles: 4 }], `${prompt} of @hero`));
+    expect(explicit).toEqual(named);
+    // An @word that names no image is not a reference.
+    const unknown = await quote(key.key, { prompt: `${prompt} of @nobody`, autoEnhance: false }, GEMINI_ENV);
+    expect(unknown.breakdown.generation).toBe(boundWith([], `${prompt} of @nobody`));
+
+    // @upload is the flow's newest upload: only within the flow given.
+    const upload = await quote(key.key, { prompt, autoEnhance: false, referenceImages: ["@upload"], flowId }, GEMINI_ENV);
+    expect(upload.breakdown.generation).toBe(boundWith([{ label: "@upload", tiles: 4 }]));
+    const { response } = await quoteResponse(key.key, { prompt, referenceImages: ["@upload"] });
+    expect(response.status).toBe(404);
+    expect((await readProblem(response)).code).toBe("IMAGE_NOT_FOUND");
+  });
+
+  it.each([
+    ["without enhancement", false],
+    ["with enhancement", true],
+  ])("is the bound the v1 create reserves for the same request, and what it bills is no more, %s", async (_, autoEnhance) => {
+    const { key } = await freshProjectKey();
+    const wide = await uploadInFlow(key.key, null, { width: 2000, height: 1000 });
+    const small = await uploadInFlow(key.key, null, { format: "webp", width: 200, height: 300, name: "small.webp" });
+    const tag = marker();
+    const body = { prompt: `${prompt} ${tag}`, autoEnhance, referenceImages: [wide.id, small.id] };
+    const quoted = await quote(key.key, body, GEMINI_ENV);
+    await api(`/api/admin/keys/${key.id}`, {
+      method: "PATCH",
+      key: (await withDb((db) => insertKey(db, { type: "master" }))).key,
+      body: { monthlyBudgetUsd: 10 },
+    }).then((response) => response.body?.cancel());
+
+    const response = await api("/api/v1/generations", { key: key.key, body, env: GEMINI_ENV });
+    expect(response.status, await response.clone().text()).toBe(201);
+    // What is left once the create's reservation is held: the budget less exactly the quote.
+    expect(response.headers.get("x-budget-remaining-usd")).toBe(((10_000_000 - quoted.usdMicros) / 1_000_000).toFixed(6));
+    // What it was billed, the model's reported usage priced: never more than the quote.
+    const created = ((await response.json()) as ApiBody<"createGenerationV1", 201>).data;
+    expect(created.referencedImages).toHaveLength(2);
+    expect(created.cost.breakdown.generation).toBeGreaterThan(0);
+    expect(created.cost.usdMicros).toBeLessThanOrEqual(quoted.usdMicros);
+    expect(created.cost.breakdown.generation).toBeLessThanOrEqual(quoted.breakdown.generation);
+    expect(created.cost.breakdown.enhancement).toBeLessThanOrEqual(quoted.breakdown.enhancement);
+  });
+
+  it.each([
+    ["a reference that is neither an id nor an @alias", { referenceImages: ["hero"] }, 400, "ALIAS_FORMAT_CHECK"],
+    ["4 references", { referenceImages: ["@a", "@b", "@c", "@d"] }, 400, "TOO_MANY_REFERENCES"],
+    ["a flowId that is not a UUID", { flowId: "flow-1" }, 400, "VALIDATION_ERROR"],
+    ["an image id no project has", { referenceImages: [crypto.randomUUID()] }, 404, "IMAGE_NOT_FOUND"],
+  ])("refuses %s as the v1 create does, and spends nothing", async (_, extra, status, code) => {
+    const { key } = await freshProjectKey();
+    const body = { prompt, ...extra };
+    const quoted = await quoteResponse(key.key, body);
+    expect(quoted.response.status).toBe(status);
+    const problem = await readProblem(quoted.response);
+    expect(problem.code).toBe(code);
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(0);
+
+    const createdResponse = await api("/api/v1/generations", { key: key.key, body, env: GEMINI_ENV });
+    expect(createdResponse.status).toBe(status);
+    const createProblem = await readProblem(createdResponse);
+    expect({ code: problem.code, errors: problem.errors }).toEqual({ code: createProblem.code, errors: createProblem.errors });
+  });
+
+  it("never counts another project's image: 404 IMAGE_NOT_FOUND, naming the reference", async () => {
+    const other = await freshProjectKey();
+    const foreign = await uploadInFlow(other.key.key, null);
+    await setProjectAlias(other.scope.project.id, foreign.id, "@theirs");
+    const { key } = await freshProjectKey();
+    for (const reference of [foreign.id, "@theirs"]) {
+      const { response } = await quoteResponse(key.key, { prompt, referenceImages: [reference] });
+      expect(response.status).toBe(404);
+      const problem = await readProblem(response);
+      expect(problem.code).toBe("IMAGE_NOT_FOUND");
+      expect(problem.errors?.map((error) => error.field)).toEqual(["referenceImages.0"]);
+    }
+    // The prompt's @theirs is not this project's alias: not counted, not refused.
+    const named = await quote(key.key, { prompt: `${prompt} @theirs`, autoEnhance: false }, GEMINI_ENV);
+    expect(named.breakdown.generation).toBe(
+      costMicros(geminiImagePrice(), {
+        input: { text: utf8Bytes(`${prompt} @theirs`) + FRAMING_TOKENS },
+        output: { image: IMAGE_OUTPUT_TOKENS, text: IMAGE_CALL_TEXT_ALLOWANCE },
+      }),
+    );
+  });
+
+  it("refuses a prompt whose @aliases bring the references over 3, as the v1 create does", async () => {
+    const { scope, key } = await freshProjectKey();
+    for (const alias of ["@a", "@b", "@c", "@d"]) {
+      const image = await uploadInFlow(key.key, null);
+      await setProjectAlias(scope.project.id, image.id, alias);
+    }
+    const { response } = await quoteResponse(key.key, { prompt: "@a with @b and @c and @d" });
+    expect(response.status).toBe(400);
+    expect((await readProblem(response)).code).toBe("TOO_MANY_REFERENCES");
+  });
+
+  it("reads no image and spends no quota: the references' sizes come from their rows", async () => {
+    const { key } = await freshProjectKey();
+    const image = await uploadInFlow(key.key, null, { width: 1000, height: 1000 });
+    const used = await withDb((db) => quotaUsed(db, key.id));
+    // Its object is gone: a quote does not notice, a generation would.
+    await s3().delete(image.storageKey);
+    const quoted = await quote(key.key, { prompt, autoEnhance: false, referenceImages: [image.id] }, GEMINI_ENV);
+    expect(quoted.breakdown.generation).toBe(boundWith([{ label: null, tiles: 4 }]));
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(used);
   });
 });

@@ -143,6 +143,34 @@ describe("round trips to the database and storage", () => {
     }
   });
 
+  it("quotes references in one round trip: their rows are read beside the key check, and no object is read", async () => {
+    const { response: uploaded, body } = await traced("/api/upload", {
+      method: "POST",
+      headers: { "X-API-Key": key.key },
+      body: formWith(await imageFile("png", 40, 24), "quoted.png"),
+    });
+    expect(uploaded.status).toBe(201);
+    const { id } = (JSON.parse(new TextDecoder().decode(body)) as { data: { id: string } }).data;
+    const { response, traffic } = await traced(
+      "/api/quotes",
+      {
+        method: "POST",
+        headers: { "X-API-Key": key.key, "Content-Type": "application/json" },
+        body: JSON.stringify({ prompt: `a lighthouse in fog ${marker()}`, referenceImages: [id] }),
+      },
+      GEMINI_ENV,
+    );
+
+    expect(response.status).toBe(200);
+    expect(traffic.database).toHaveLength(2);
+    expect(overlap(named(traffic.database, AUTH), named(traffic.database, /specs \(ord, image_id, alias, technical\)/))).toBe(
+      true,
+    );
+    expect(sequential(traffic.database)).toBe(1);
+    expect(traffic.webSockets).toBe(0);
+    expect(traffic.storage).toEqual([]);
+  });
+
   it("lists images in two exchanges: the key check, then the page", async () => {
     const { response, traffic } = await traced("/api/images/uploads", { headers: { "X-API-Key": key.key } });
 

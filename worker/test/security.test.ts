@@ -111,6 +111,14 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}`,
   },
   { method: "POST", path: "/api/quotes", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
+  // With references, read alongside the key check: a refused key is still refused, whatever the read found.
+  {
+    method: "POST",
+    path: "/api/quotes",
+    access: "project",
+    accepted: { status: 404, code: "IMAGE_NOT_FOUND" },
+    body: { prompt: "a security test of @hero", referenceImages: [crypto.randomUUID()] },
+  },
   { method: "POST", path: "/api/enhance", access: "project", accepted: { status: 200 }, body: { prompt: "a security test" } },
   { method: "POST", path: "/api/upload", access: "project", accepted: { status: 201 }, form: async () => pngForm() },
   {

@@ -279,8 +279,8 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Quote a text-to-image request before spending
-         * @description Takes the body of POST /api/text-to-image and answers what that generation would cost at most: an upper bound in USD micros with its breakdown, the provider and the models. Calls no model, stores nothing and spends no quota.
+         * Quote a generation before spending
+         * @description Takes the body of POST /api/text-to-image, optionally with the referenceImages and flowId of POST /api/v1/generations, and answers what that generation would cost at most: an upper bound in USD micros with its breakdown, the provider and the models. References count as the v1 create counts them: the explicit ones, then the prompt's @aliases that resolve, each by the tiles of its stored size; the answer is the bound the v1 create's budget reserves for the same request. Calls no model, reads no image, stores nothing and spends no quota.
          */
         post: operations["createQuote"];
         delete?: never;
@@ -1362,6 +1362,48 @@ export interface components {
             width: number;
             height: number;
             mimeType: string;
+        };
+        QuoteRequest: {
+            /** @example кот в космосе */
+            prompt: string;
+            /**
+             * @description Name for the file, without extension; reduced to letters, digits, - and _
+             * @example space-cat
+             */
+            filename?: string;
+            /**
+             * @default 1:1
+             * @enum {string}
+             */
+            aspectRatio: "1:1" | "3:4" | "4:3" | "16:9" | "21:9" | "9:16" | "2:3" | "3:2" | "4:5" | "5:4";
+            /**
+             * @default png
+             * @enum {string}
+             */
+            outputFormat: "png" | "jpeg" | "webp";
+            /** @description jpeg and webp only; default 82 (jpeg) or 80 (webp) */
+            quality?: number;
+            /** @default true */
+            autoEnhance: boolean;
+            enhancementOptions?: components["schemas"]["EnhancementOptions"];
+            /**
+             * @description Quote instead of generating: answers 200 with the quote, calls no model, stores nothing, spends no quota
+             * @default false
+             */
+            dryRun: boolean;
+            /**
+             * @description Up to 3 images to edit or compose from, each an image id or an @alias (more is 400 TOO_MANY_REFERENCES)
+             * @default []
+             * @example [
+             *       "@hero"
+             *     ]
+             */
+            referenceImages: string[];
+            /**
+             * Format: uuid
+             * @description The flow the generation would continue, so that @last, @first, @upload and its aliases resolve in it
+             */
+            flowId?: string | null;
         };
         EnhanceRequest: {
             /** @example a cat on a roof at sunset */
@@ -3288,7 +3330,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["TextToImageRequest"];
+                "application/json": components["schemas"]["QuoteRequest"];
             };
         };
         responses: {
@@ -3305,7 +3347,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request: the same checks as POST /api/text-to-image */
+            /** @description Invalid request: the same checks as POST /api/text-to-image (VALIDATION_ERROR); a reference that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES), as POST /api/v1/generations */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3325,6 +3367,15 @@ export interface operations {
             };
             /** @description The key may not call this endpoint */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -28,22 +28,18 @@ let flowId: string | null = null;
 const GENERATIONS_PATH = "/api/v1/generations";
 const PROMPT_MODE = { fresh: "Any language.", edit: "Describe the change to the reference, in any language." };
 
-/** What both calls share, as POST /api/quotes also takes it; `enhanced` says which of the two. */
-function quoteBody(enhanced: boolean) {
+/**
+ * The v1 body of one of the two calls, `enhanced` saying which, with the references and flow when
+ * there are any. POST /api/quotes takes the same body, so each quote counts the references too.
+ */
+function requestBody(enhanced: boolean) {
+  const referenceImages = references.references().map((reference) => reference.id);
   return {
     prompt: prompt.value,
     aspectRatio: aspectRatio.value,
     outputFormat: outputFormat.value,
     autoEnhance: enhanced,
     ...(enhanced ? { enhancementOptions: { template: template.value } } : {}),
-  };
-}
-
-/** The v1 body of one of the two calls: the quoted one, with the references and flow when there are any. */
-function requestBody(enhanced: boolean) {
-  const referenceImages = references.references().map((reference) => reference.id);
-  return {
-    ...quoteBody(enhanced),
     ...(referenceImages.length ? { referenceImages } : {}),
     ...(flowId ? { flowId } : {}),
   };
@@ -122,13 +118,14 @@ async function showQuote() {
   setQuoteLine("busy", "Quoting…");
   try {
     const [plainQuote, enhancedQuote] = await Promise.all(
-      [quoteBody(false), quoteBody(true)].map((body) =>
+      [requestBody(false), requestBody(true)].map((body) =>
         callApi<ApiBody<"createQuote", 200>>("/api/quotes", { method: "POST", json: body, key: "project" }).then(
           (result) => result.body.data,
         ),
       ),
     );
     if (quote !== quotes || !plainQuote || !enhancedQuote) return;
+    const referenced = references.references().length;
     const part = (id: string, value: Schema<"Quote">) =>
       h("span", { id, "data-usd-micros": String(value.usdMicros) }, quoteText(value));
     const total = { usdMicros: plainQuote.usdMicros + enhancedQuote.usdMicros, provider: plainQuote.provider };
@@ -141,8 +138,7 @@ async function showQuote() {
       " without enhancement, ",
       part("quote-enhanced", enhancedQuote),
       ` with; prices of ${enhancedQuote.priceVersion}).`,
-      // The quote takes the text-to-image body: reference images add input the model is billed for.
-      references.references().length ? " The references are not in this quote and add to the cost." : "",
+      referenced ? ` Includes ${referenceCount(referenced).toLowerCase()}.` : "",
     );
   } catch (error) {
     if (quote !== quotes) return;

@@ -11,6 +11,7 @@ import type { AspectRatio } from "../domain/catalog";
 import { MAX_REFERENCES } from "../domain/limits";
 import { PRICE_VERSION } from "../domain/pricing";
 import { AppError } from "../lib/errors";
+import type { ReferenceShape } from "../providers/image-model";
 import {
   aliasLockStatement,
   assertFlowAliasFree,
@@ -123,6 +124,14 @@ export function chooseReferences({ plan, resolutions, flowAlias }: ResolvedPlan)
     );
   }
   return chosen;
+}
+
+/**
+ * What the quote counts of the chosen references: each one's stored size and label, from its row
+ * (no image is read). The budget reservation and POST /api/quotes both quote through this.
+ */
+export function referenceShapes(references: readonly ChosenReference[]): ReferenceShape[] {
+  return references.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias }));
 }
 
 /** A stored generation as the v1 API shows it: its row, its live output image and the images it used. */

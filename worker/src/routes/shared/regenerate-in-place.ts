@@ -12,6 +12,7 @@ import {
   type GenerationToRegenerate,
   generationMetadataStatements,
   planReferences,
+  referenceShapes,
   resolvePlan,
 } from "../../services/v1-generations";
 import { toV1Generation, viewOfResult } from "../v1-generations/v1-generations.schemas";
@@ -50,7 +51,7 @@ export async function regenerateInPlace(
     prompt,
     autoEnhance,
     template,
-    references: references.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias })),
+    references: referenceShapes(references),
   });
   const variants = generation.image ? await variantsOf(db, { imageId: generation.image.id }) : [];
   const result = await regenerateImage(

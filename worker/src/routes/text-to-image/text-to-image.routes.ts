@@ -8,35 +8,40 @@ import { budgetResponseHeaders } from "../shared/generation-budget";
 import { GenerationSchema } from "../shared/generation-schemas";
 import { QuoteSchema } from "../shared/quote-schemas";
 
-/** What a generation is asked with; a quote (POST /api/quotes) is asked with the same. */
+/** What a generation is asked with; a quote (POST /api/quotes) is asked with the same, and may add references. */
+export const textToImageFields = {
+  prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).openapi({ example: "кот в космосе" }),
+  filename: z.string().trim().min(1).max(100).optional().openapi({
+    description: "Name for the file, without extension; reduced to letters, digits, - and _",
+    example: "space-cat",
+  }),
+  aspectRatio: z.enum(ASPECT_RATIO_VALUES).default(DEFAULT_ASPECT_RATIO),
+  outputFormat: z.enum(OUTPUT_FORMATS).default("png"),
+  quality: z
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({ description: "jpeg and webp only; default 82 (jpeg) or 80 (webp)" }),
+  autoEnhance: z.boolean().default(true),
+  enhancementOptions: EnhancementOptionsSchema.optional(),
+  dryRun: z.boolean().default(false).openapi({
+    description: "Quote instead of generating: answers 200 with the quote, calls no model, stores nothing, spends no quota",
+  }),
+};
+
+/** A quality applies to jpeg and webp only. */
+export function refineQuality(body: { quality?: number; outputFormat: string }, ctx: z.RefinementCtx): void {
+  if (body.quality !== undefined && body.outputFormat === "png") {
+    ctx.addIssue({ code: "custom", path: ["quality"], message: "applies to jpeg and webp only" });
+  }
+}
+
 export const TextToImageRequestSchema = z
-  .object({
-    prompt: z.string().trim().min(1).max(MAX_PROMPT_LENGTH).openapi({ example: "кот в космосе" }),
-    filename: z.string().trim().min(1).max(100).optional().openapi({
-      description: "Name for the file, without extension; reduced to letters, digits, - and _",
-      example: "space-cat",
-    }),
-    aspectRatio: z.enum(ASPECT_RATIO_VALUES).default(DEFAULT_ASPECT_RATIO),
-    outputFormat: z.enum(OUTPUT_FORMATS).default("png"),
-    quality: z
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .optional()
-      .openapi({ description: "jpeg and webp only; default 82 (jpeg) or 80 (webp)" }),
-    autoEnhance: z.boolean().default(true),
-    enhancementOptions: EnhancementOptionsSchema.optional(),
-    dryRun: z.boolean().default(false).openapi({
-      description: "Quote instead of generating: answers 200 with the quote, calls no model, stores nothing, spends no quota",
-    }),
-  })
+  .object(textToImageFields)
   .strict()
-  .superRefine((body, ctx) => {
-    if (body.quality !== undefined && body.outputFormat === "png") {
-      ctx.addIssue({ code: "custom", path: ["quality"], message: "applies to jpeg and webp only" });
-    }
-  })
+  .superRefine(refineQuality)
   .openapi("TextToImageRequest");
 
 export const textToImageRoute = createRoute({

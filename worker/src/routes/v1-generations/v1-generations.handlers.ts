@@ -15,6 +15,7 @@ import {
   generationDeletedStatement,
   planReferences,
   readGenerations,
+  referenceShapes,
   resolvePlan,
   updateGenerationMetadata,
 } from "../../services/v1-generations";
@@ -62,7 +63,7 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
     prompt: body.prompt,
     autoEnhance: body.autoEnhance,
     template,
-    references: references.map(({ image, alias }) => ({ width: image.width, height: image.height, label: alias })),
+    references: referenceShapes(references),
   });
   // A flow named by the client, or given an alias, gets its row; a fresh one stays lazy.
   const flowRow = flowId !== null && (body.flowId !== undefined || body.flowAlias !== undefined);
