@@ -17,6 +17,7 @@ const TABLES = [
   "flows",
   "generation_references",
   "generations",
+  "idempotency_keys",
   "image_aliases",
   "image_variants",
   "images",

@@ -1,6 +1,7 @@
 import { type Config, loadConfig } from "./config";
 import { createDatabase, type Database } from "./db/client";
 import {
+  IDEMPOTENCY_RECORDS_PRUNED_PER_RUN,
   ORPHAN_DELETES_PER_RUN,
   ORPHAN_GRACE_MS,
   ORPHAN_SCAN_PER_RUN,
@@ -15,7 +16,7 @@ import { logFailure } from "./lib/log";
 import { createStripeMeterEvents, type MeterEventSink } from "./providers/stripe/meter-events";
 import { exportUsageToStripe } from "./services/billing/stripe-export";
 import { randomSweepStart, sweepOrphanObjects } from "./services/maintenance/orphan-objects";
-import { pruneAuditEvents, pruneQuotaWindows } from "./services/maintenance/pruning";
+import { pruneAuditEvents, pruneIdempotencyRecords, pruneQuotaWindows } from "./services/maintenance/pruning";
 import { releaseStaleReservations } from "./services/maintenance/stale-reservations";
 import { failStuckGenerations, generationBudgetMs } from "./services/maintenance/stuck-generations";
 import { createObjectStore, type ObjectStore } from "./storage";
@@ -67,6 +68,9 @@ export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise
       recordedBefore: new Date(now.getTime() - config.auditRetentionDays * DAY_MS),
       limit: PRUNED_ROWS_PER_RUN,
     }),
+  // Past its expiry a record is never read (a retry takes the key over): only its space is left.
+  "prune-idempotency-keys": ({ db, now }) =>
+    pruneIdempotencyRecords(db, { expiredBefore: now, limit: IDEMPOTENCY_RECORDS_PRUNED_PER_RUN }),
   "export-usage-to-stripe": async ({ db, meterEvents, now }) => {
     // Off unless STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME are set.
     if (!meterEvents) return { skipped: 1 };

@@ -171,12 +171,25 @@ async function sweepScope(): Promise<SweepScope> {
   };
 }
 
+/** The Idempotency-Keys whose records a key still has. */
+async function idempotencyKeysOf(apiKeyId: string): Promise<string[]> {
+  const rows = await withDb((db) =>
+    db.execute<{ key: string }>(sql`select key from idempotency_keys where api_key_id = ${apiKeyId} order by key`),
+  );
+  return rows.rows.map((row) => row.key);
+}
+
 describe("scheduled maintenance", () => {
   it("runs every job once, each reporting what it did in one log line, and a second run changes nothing more", async () => {
     const { stuck, fresh, oldAudit, recentAudit } = await withDb(async (db) => {
       await db.execute(sql`
         insert into rate_limit_windows (api_key_id, window_start, count)
         values (${key.id}, date_trunc('hour', now()) - interval '3 hours', 7), (${key.id}, date_trunc('hour', now()), 2)
+      `);
+      await db.execute(sql`
+        insert into idempotency_keys (api_key_id, key, fingerprint, status, locked_until, expires_at)
+        values (${key.id}, 'expired', 'f', 'done', now() - interval '25 hours', now() - interval '1 hour'),
+               (${key.id}, 'live', 'f', 'done', now(), now() + interval '23 hours')
       `);
       return {
         stuck: await insertGeneration(db, 2 * HOUR),
@@ -194,6 +207,7 @@ describe("scheduled maintenance", () => {
       "sweep-orphan-objects",
       "prune-quota-windows",
       "prune-audit-events",
+      "prune-idempotency-keys",
       "export-usage-to-stripe",
     ]);
     for (const line of lines) expect(line.durationMs).toBeGreaterThanOrEqual(0);
@@ -202,6 +216,7 @@ describe("scheduled maintenance", () => {
     expect(jobLine(lines, "sweep-orphan-objects")).toMatchObject({ scanned: expect.any(Number), deleted: expect.any(Number) });
     expect(jobLine(lines, "prune-quota-windows").deleted).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "prune-audit-events").deleted).toBeGreaterThanOrEqual(1);
+    expect(jobLine(lines, "prune-idempotency-keys").deleted).toBeGreaterThanOrEqual(1);
     // Off in tests unless a test sets STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME (billing-export.test.ts).
     expect(jobLine(lines, "export-usage-to-stripe")).toMatchObject({ skipped: 1 });
     expect(errors).toEqual([]);
@@ -211,11 +226,13 @@ describe("scheduled maintenance", () => {
     expect(byId.get(fresh)).toMatchObject({ status: "pending", errorCode: null, completedAt: null });
     expect(await windowStarts()).toEqual([currentWindow]);
     expect(await remainingAudit([oldAudit, recentAudit])).toEqual([recentAudit]);
+    expect(await idempotencyKeysOf(key.id)).toEqual(["live"]);
 
     const again = await runScheduled();
     expect(jobLine(again, "fail-stuck-generations").failed).toBe(0);
     expect(jobLine(again, "prune-quota-windows").deleted).toBe(0);
     expect(jobLine(again, "prune-audit-events").deleted).toBe(0);
+    expect(jobLine(again, "prune-idempotency-keys").deleted).toBe(0);
     expect((await statusOf([stuck, fresh])).map((row) => row.status).sort()).toEqual(["failed", "pending"]);
     expect(await windowStarts()).toEqual([currentWindow]);
     expect(await remainingAudit([oldAudit, recentAudit])).toEqual([recentAudit]);
@@ -285,6 +302,7 @@ describe("scheduled maintenance", () => {
       "release-stale-budget-reservations",
       "prune-quota-windows",
       "prune-audit-events",
+      "prune-idempotency-keys",
       "export-usage-to-stripe",
     ]);
     const failures = errors.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -893,7 +893,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
             /** @example 0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a */
             requestId: string;
             /** @enum {boolean} */
@@ -904,7 +904,7 @@ export interface components {
                  * @example VALIDATION_ERROR
                  * @enum {string}
                  */
-                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
                 /** @example prompt: Too big: expected string to have <=5000 characters */
                 message: string;
             };
@@ -2233,7 +2233,10 @@ export interface operations {
     createApiKey: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -2246,6 +2249,8 @@ export interface operations {
             /** @description The new key */
             201: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2256,9 +2261,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request */
+            /** @description Invalid request; or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2277,6 +2284,8 @@ export interface operations {
             /** @description The key may not call this endpoint */
             403: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2286,6 +2295,17 @@ export interface operations {
             /** @description The project or organization given by id does not exist */
             404: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
+            409: {
+                headers: {
                     [name: string]: unknown;
                 };
                 content: {
@@ -2294,6 +2314,15 @@ export interface operations {
             };
             /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2315,6 +2344,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2326,6 +2357,8 @@ export interface operations {
                 headers: {
                     /** @description Seconds to wait before trying again */
                     "Retry-After"?: number;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -2988,7 +3021,10 @@ export interface operations {
     textToImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3001,6 +3037,8 @@ export interface operations {
             /** @description With dryRun: the quote, an upper bound of the cost; nothing was generated, stored or spent */
             200: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3022,6 +3060,8 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3032,9 +3072,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request */
+            /** @description Invalid request; or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3053,6 +3095,8 @@ export interface operations {
             /** @description The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED); `budget` names it, with what is spent and when it resets. Nothing was generated. */
             402: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3061,6 +3105,17 @@ export interface operations {
             };
             /** @description The key may not call this endpoint */
             403: {
+                headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3077,9 +3132,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE) */
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3100,6 +3157,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3109,6 +3168,8 @@ export interface operations {
             /** @description The model failed or answered something unusable */
             502: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3118,6 +3179,8 @@ export interface operations {
             /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3127,6 +3190,8 @@ export interface operations {
             /** @description The model did not answer in time */
             504: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3138,7 +3203,10 @@ export interface operations {
     generate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3190,6 +3258,8 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3200,9 +3270,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description An invalid field (VALIDATION_ERROR), or more than 3 files (TOO_MANY_REFERENCES), naming it */
+            /** @description An invalid field (VALIDATION_ERROR), or more than 3 files (TOO_MANY_REFERENCES), naming it; or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3221,6 +3293,8 @@ export interface operations {
             /** @description The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was stored or generated. */
             402: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3230,6 +3304,8 @@ export interface operations {
             /** @description The key may not call this endpoint */
             403: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3238,6 +3314,17 @@ export interface operations {
             };
             /** @description A stored reference could not be read back (IMAGE_NOT_FOUND) */
             404: {
+                headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3257,15 +3344,19 @@ export interface operations {
             /** @description A file is not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE), naming it */
             415: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A file is truncated, padded or ambiguous (INVALID_IMAGE), has too many pixels (IMAGE_TOO_LARGE) or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE), naming it; or the model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE) */
+            /** @description A file is truncated, padded or ambiguous (INVALID_IMAGE), has too many pixels (IMAGE_TOO_LARGE) or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE), naming it; or the model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3286,6 +3377,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3295,6 +3388,8 @@ export interface operations {
             /** @description The model failed or answered something unusable */
             502: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3304,6 +3399,8 @@ export interface operations {
             /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3313,6 +3410,8 @@ export interface operations {
             /** @description The model did not answer in time */
             504: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3759,7 +3858,10 @@ export interface operations {
     uploadImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3785,6 +3887,8 @@ export interface operations {
             /** @description The stored image */
             201: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3795,9 +3899,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description No file, or an invalid field */
+            /** @description No file, or an invalid field; or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3815,6 +3921,17 @@ export interface operations {
             };
             /** @description The key may not call this endpoint */
             403: {
+                headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3834,15 +3951,19 @@ export interface operations {
             /** @description Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE) */
             415: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels, or a progressive JPEG too large to decode within memory (IMAGE_TOO_LARGE), or CMYK, 12-bit or arithmetic JPEG or animated WebP (UNSUPPORTED_IMAGE_FEATURE) */
+            /** @description Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels, or a progressive JPEG too large to decode within memory (IMAGE_TOO_LARGE), or CMYK, 12-bit or arithmetic JPEG or animated WebP (UNSUPPORTED_IMAGE_FEATURE); or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3863,6 +3984,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -3872,6 +3995,8 @@ export interface operations {
             /** @description Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4733,7 +4858,10 @@ export interface operations {
     uploadV1Image: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -4769,6 +4897,8 @@ export interface operations {
             /** @description The stored image */
             201: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4779,9 +4909,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description No file, an invalid field (VALIDATION_ERROR: meta, flowId, flowAlias) or alias (ALIAS_FORMAT_CHECK) */
+            /** @description No file, an invalid field (VALIDATION_ERROR: meta, flowId, flowAlias) or alias (ALIAS_FORMAT_CHECK); or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4800,15 +4932,19 @@ export interface operations {
             /** @description The key may not call this endpoint */
             403: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The flow already gives flowAlias to another image (ALIAS_CONFLICT) */
+            /** @description The flow already gives flowAlias to another image (ALIAS_CONFLICT); or a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4827,15 +4963,19 @@ export interface operations {
             /** @description Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE) */
             415: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE) */
+            /** @description Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE); or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4856,6 +4996,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -4865,6 +5007,8 @@ export interface operations {
             /** @description Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6587,7 +6731,10 @@ export interface operations {
     regenerateFlow: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 /** @description The flow's id */
                 id: string;
@@ -6607,6 +6754,8 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6617,9 +6766,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description The id is not a UUID (VALIDATION_ERROR, naming the field), or the newest generation's references, found again, are more than 3 (TOO_MANY_REFERENCES) */
+            /** @description The id is not a UUID (VALIDATION_ERROR, naming the field), or the newest generation's references, found again, are more than 3 (TOO_MANY_REFERENCES); or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6638,6 +6789,8 @@ export interface operations {
             /** @description The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated. */
             402: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6647,6 +6800,8 @@ export interface operations {
             /** @description The key may not call this endpoint */
             403: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6655,6 +6810,17 @@ export interface operations {
             };
             /** @description This project has no such flow (FLOW_NOT_FOUND), the flow has no live generation to regenerate (GENERATION_NOT_FOUND: it holds only uploads, or its generations were deleted), or a reference it used is gone (IMAGE_NOT_FOUND) */
             404: {
+                headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6671,9 +6837,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged */
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged; or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6694,6 +6862,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6703,6 +6873,8 @@ export interface operations {
             /** @description The model failed or answered something unusable; the generation and its image are unchanged */
             502: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6712,6 +6884,8 @@ export interface operations {
             /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6721,6 +6895,8 @@ export interface operations {
             /** @description The model did not answer in time; the generation and its image are unchanged */
             504: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6833,7 +7009,10 @@ export interface operations {
     createGenerationV1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6854,6 +7033,8 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6864,9 +7045,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES) */
+            /** @description Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES); or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6885,6 +7068,8 @@ export interface operations {
             /** @description The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated. */
             402: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6894,6 +7079,8 @@ export interface operations {
             /** @description The key may not call this endpoint */
             403: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6903,15 +7090,19 @@ export interface operations {
             /** @description A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found */
             404: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call */
+            /** @description The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call; or a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6927,9 +7118,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read */
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read; or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6950,6 +7143,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6959,6 +7154,8 @@ export interface operations {
             /** @description The model failed or answered something unusable */
             502: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6968,6 +7165,8 @@ export interface operations {
             /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -6977,6 +7176,8 @@ export interface operations {
             /** @description The model did not answer in time */
             504: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7338,7 +7539,10 @@ export interface operations {
     regenerateGenerationV1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
+                "Idempotency-Key"?: string;
+            };
             path: {
                 id: string;
             };
@@ -7357,6 +7561,8 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7367,9 +7573,11 @@ export interface operations {
                     };
                 };
             };
-            /** @description Invalid request (VALIDATION_ERROR), naming the field, or the references, found again, are more than 3 (TOO_MANY_REFERENCES) */
+            /** @description Invalid request (VALIDATION_ERROR), naming the field, or the references, found again, are more than 3 (TOO_MANY_REFERENCES); or the Idempotency-Key is empty, longer than 255 characters or not printable ASCII (VALIDATION_ERROR) */
             400: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7388,6 +7596,8 @@ export interface operations {
             /** @description The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated. */
             402: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7397,6 +7607,8 @@ export interface operations {
             /** @description The key may not call this endpoint */
             403: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7405,6 +7617,17 @@ export interface operations {
             };
             /** @description No such generation in this project (GENERATION_NOT_FOUND), or a reference it used is gone (IMAGE_NOT_FOUND) */
             404: {
+                headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7421,9 +7644,11 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged */
+            /** @description The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged; or the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH) */
             422: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7444,6 +7669,8 @@ export interface operations {
             /** @description Unexpected error or invalid server configuration */
             500: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7453,6 +7680,8 @@ export interface operations {
             /** @description The model failed or answered something unusable; the generation and its image are unchanged */
             502: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7462,6 +7691,8 @@ export interface operations {
             /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE) */
             503: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {
@@ -7471,6 +7702,8 @@ export interface operations {
             /** @description The model did not answer in time; the generation and its image are unchanged */
             504: {
                 headers: {
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
                 };
                 content: {

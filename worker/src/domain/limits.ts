@@ -183,3 +183,14 @@ export const STRIPE_REJECTIONS_PER_RUN = 10;
  * past 35 days; a day less leaves room for clocks that disagree and a run that starts late.
  */
 export const STRIPE_METER_EVENT_MAX_AGE_MS = 34 * 24 * 60 * 60 * 1000;
+
+/**
+ * `Idempotency-Key` (services/idempotency.ts), after the IETF draft and Stripe: a key is at most
+ * this long, its first request's answer is replayed for IDEMPOTENCY_TTL_MS, and an answer larger
+ * than IDEMPOTENCY_MAX_BODY_BYTES (a generation's JSON is a few KiB) is not kept.
+ */
+export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
+export const IDEMPOTENCY_MAX_BODY_BYTES = 64 * 1024;
+/** Expired idempotency records the maintenance deletes per run, in batches. */
+export const IDEMPOTENCY_RECORDS_PRUNED_PER_RUN = 10_000;

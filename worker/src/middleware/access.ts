@@ -8,6 +8,8 @@ import { AppError, type ErrorCode } from "../lib/errors";
 import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
 import { recordAudit } from "../services/audit";
 import { checkApiKey, type KeyCheck } from "../services/auth";
+import { claimRefusal, IdempotentReplay } from "../services/idempotency";
+import { generationBudgetMs } from "../services/maintenance/stuck-generations";
 import type { HonoEnv } from "./env";
 
 const BURST_RETRY_SECONDS = 10;
@@ -237,8 +239,15 @@ export async function authorize(c: Context<HonoEnv>, options: AuthorizeOptions =
     });
   }
 
+  const idempotent = c.get("idempotency");
+  const claim = idempotent && {
+    key: idempotent.key,
+    fingerprint: await idempotent.fingerprint(),
+    // Held for as long as a request may run; past that its request is gone and a retry takes over.
+    lockSeconds: Math.ceil(generationBudgetMs(c.var.config.gemini) / 1000),
+  };
   options.alongside?.(hash);
-  const check = await checkApiKey(db, hash, { spendFor: rateLimited ? "project" : undefined });
+  const check = await checkApiKey(db, hash, { spendFor: rateLimited ? "project" : undefined, claim });
   if (check.status !== "valid") {
     const { code, detail } = KEY_REJECTIONS[check.status];
     const keyId = check.status === "unknown" ? undefined : check.keyId;
@@ -246,6 +255,14 @@ export async function authorize(c: Context<HonoEnv>, options: AuthorizeOptions =
   }
 
   const { caller } = check;
+  if (idempotent && check.idempotency) {
+    // A replay or a refusal spent nothing, so it is answered whatever the quota says.
+    const outcome = check.idempotency;
+    if (outcome.kind === "replay") throw new IdempotentReplay(outcome.answer);
+    const refusal = claimRefusal(outcome);
+    if (refusal) throw refusal;
+    idempotent.heldBy = caller.keyId;
+  }
   if (rateLimited) enforceQuota(c, caller);
   vouchFor(hash);
   c.set("caller", caller);

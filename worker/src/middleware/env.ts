@@ -40,6 +40,15 @@ export interface Services {
   defer(task: () => Promise<unknown>): void;
 }
 
+/** A request sent with an Idempotency-Key. */
+export interface IdempotentRequest {
+  key: string;
+  /** Method, path and body hashed (services/idempotency.ts). */
+  fingerprint: () => Promise<string>;
+  /** The API key whose claim on `key` this request holds, once the key check won it. */
+  heldBy?: string;
+}
+
 export interface HonoEnv {
   Bindings: Env;
   Variables: RequestIdVariables & {
@@ -51,6 +60,10 @@ export interface HonoEnv {
     presentedKey?: string;
     /** Set once the key is authenticated. */
     caller?: Caller;
+    /** The request's Idempotency-Key (middleware/idempotency.ts); `heldBy` once its claim is won. */
+    idempotency?: IdempotentRequest;
+    /** With an Idempotency-Key, the SHA-256 (hex) of a multipart body as received (middleware/upload-limit.ts). */
+    bodySha256?: Promise<string>;
     /** The `code` of the problem the request was answered with, for the request log line. */
     errorCode?: ErrorCode;
   };

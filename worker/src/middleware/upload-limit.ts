@@ -1,9 +1,27 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { MAX_MULTIPART_OVERHEAD_BYTES, MAX_UPLOAD_BYTES } from "../domain/limits";
 import { AppError } from "../lib/errors";
+import { IDEMPOTENCY_KEY_HEADER, toHex } from "../services/idempotency";
 import type { HonoEnv } from "./env";
 
 class BodyTooLarge extends Error {}
+
+/**
+ * With an Idempotency-Key, the body's SHA-256 as received (middleware/idempotency.ts), computed
+ * while it streams to the form parser rather than from a second, buffered copy.
+ */
+function hashedForIdempotency(c: Context<HonoEnv>, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  if (c.req.header(IDEMPOTENCY_KEY_HEADER) === undefined) return body;
+  const [forForm, forDigest] = body.tee();
+  const digest = new crypto.DigestStream("SHA-256");
+  forDigest.pipeTo(digest).catch(() => {});
+  c.set(
+    "bodySha256",
+    digest.digest.then((bytes) => toHex(new Uint8Array(bytes))),
+  );
+  return forForm;
+}
 
 export interface UploadLimitOptions {
   /** How many files of MAX_UPLOAD_BYTES the form may carry; 1 by default. */
@@ -45,7 +63,11 @@ export function uploadLimit({ files = 1, field = "file" }: UploadLimitOptions = 
           },
         }),
       );
-      const request = new Request(c.req.raw.url, { method: c.req.method, headers: c.req.raw.headers, body: limited });
+      const request = new Request(c.req.raw.url, {
+        method: c.req.method,
+        headers: c.req.raw.headers,
+        body: hashedForIdempotency(c, limited),
+      });
       const form = request.formData();
       // Hono keeps body promises in bodyCache (typed as values); its form validator awaits this one.
       (c.req.bodyCache as { formData?: Promise<FormData> }).formData = form;

@@ -7,6 +7,7 @@ import type { Context } from "hono";
 import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "../lib/errors";
 import { describeCause } from "../lib/log";
 import type { HonoEnv } from "../middleware/env";
+import { IdempotentReplay } from "../services/idempotency";
 
 type ValidationFailure = {
   success: false;
@@ -73,7 +74,7 @@ export function problemResponse(c: Context<HonoEnv>, error: AppError): Response 
 /** The root app: one error handler and one not-found handler for everything mounted on it. */
 export function createApp() {
   const app = createRouter();
-  app.onError((error, c) => problemResponse(c, toAppError(error)));
+  app.onError((error, c) => (error instanceof IdempotentReplay ? error.response : problemResponse(c, toAppError(error))));
   app.notFound((c) => problemResponse(c, new AppError("NOT_FOUND", `No endpoint matches ${c.req.method} ${c.req.path}`)));
   return app;
 }

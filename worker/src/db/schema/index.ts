@@ -6,6 +6,7 @@ export * from "./budget-reservations";
 export * from "./flows";
 export * from "./generation-references";
 export * from "./generations";
+export * from "./idempotency-keys";
 export * from "./image-aliases";
 export * from "./image-variants";
 export * from "./images";

@@ -11,6 +11,7 @@ import {
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { MonthlyBudgetUsdSchema } from "../shared/budget-schemas";
+import { idempotent } from "../shared/idempotency";
 import { CreatedKeySchema, KeySchema } from "../shared/key-schemas";
 
 const slug = z
@@ -83,25 +84,27 @@ const CreateKeyBody = z
   })
   .openapi("CreateApiKey");
 
-export const createKeyRoute = createRoute({
-  method: "post",
-  path: "/api/admin/keys",
-  tags: ["Keys"],
-  operationId: "createApiKey",
-  summary: "Create a master or project key",
-  description:
-    "The key is in `data.apiKey`, shown this once. `projectId` and `organizationId` take a UUID or a slug; organizations and projects named by slug are created on first use.",
-  middleware: [access.master()],
-  security: keySecurity,
-  request: { body: { content: { "application/json": { schema: CreateKeyBody } }, required: true } },
-  responses: {
-    201: { description: "The new key", content: { "application/json": { schema: successEnvelope(CreatedKeySchema) } } },
-    400: problemResponse("Invalid request"),
-    404: problemResponse("The project or organization given by id does not exist"),
-    ...keyErrorResponses,
-    ...commonErrorResponses,
-  },
-});
+export const createKeyRoute = createRoute(
+  idempotent({
+    method: "post",
+    path: "/api/admin/keys",
+    tags: ["Keys"],
+    operationId: "createApiKey",
+    summary: "Create a master or project key",
+    description:
+      "The key is in `data.apiKey`, shown this once. `projectId` and `organizationId` take a UUID or a slug; organizations and projects named by slug are created on first use.",
+    middleware: [access.master()],
+    security: keySecurity,
+    request: { body: { content: { "application/json": { schema: CreateKeyBody } }, required: true } },
+    responses: {
+      201: { description: "The new key", content: { "application/json": { schema: successEnvelope(CreatedKeySchema) } } },
+      400: problemResponse("Invalid request"),
+      404: problemResponse("The project or organization given by id does not exist"),
+      ...keyErrorResponses,
+      ...commonErrorResponses,
+    },
+  }),
+);
 
 const ListKeysQuery = z.object({
   projectId: idOrSlug("project").optional(),

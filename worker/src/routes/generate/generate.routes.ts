@@ -7,6 +7,7 @@ import { uploadLimit } from "../../middleware/upload-limit";
 import { EnhancementOptionsSchema } from "../shared/enhancement-schemas";
 import { budgetResponseHeaders } from "../shared/generation-budget";
 import { GenerationSchema } from "../shared/generation-schemas";
+import { idempotent } from "../shared/idempotency";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
 
 const FileField = z
@@ -82,43 +83,45 @@ const GenerateResultSchema = GenerationSchema.extend({
   references: z.array(ReferenceSchema).openapi({ description: "The files, as stored, in the order the model got them" }),
 }).openapi("GenerationWithReferences");
 
-export const generateRoute = createRoute({
-  method: "post",
-  path: "/api/generate",
-  tags: ["Generation"],
-  operationId: "generate",
-  summary: "Generate an image from a prompt and up to 3 reference files (the seed-era API)",
-  description: `Multipart. Every field and file is checked first (each file as POST /api/upload checks one): a refusal names the field, stores nothing and spends nothing. Then the files are stored in the project's references (as uploads of category references) and sent to the model, in order, before the prompt. Spends one request of the key's hourly quota, whatever the number of files; with a monthly budget, the quoted upper bound is reserved first, as for text-to-image. If the generation fails, the stored references stay: they are the project's uploads.`,
-  middleware: [access.project({ rateLimited: true }), uploadLimit({ files: MAX_GENERATE_FILES, field: "files[]" })],
-  security: keySecurity,
-  request: { body: { content: { "multipart/form-data": { schema: GenerateForm } }, required: true } },
-  responses: {
-    201: {
-      description: "The generated image, and the references it was made with",
-      headers: budgetResponseHeaders,
-      content: { "application/json": { schema: successEnvelope(GenerateResultSchema) } },
+export const generateRoute = createRoute(
+  idempotent({
+    method: "post",
+    path: "/api/generate",
+    tags: ["Generation"],
+    operationId: "generate",
+    summary: "Generate an image from a prompt and up to 3 reference files (the seed-era API)",
+    description: `Multipart. Every field and file is checked first (each file as POST /api/upload checks one): a refusal names the field, stores nothing and spends nothing. Then the files are stored in the project's references (as uploads of category references) and sent to the model, in order, before the prompt. Spends one request of the key's hourly quota, whatever the number of files; with a monthly budget, the quoted upper bound is reserved first, as for text-to-image. If the generation fails, the stored references stay: they are the project's uploads.`,
+    middleware: [access.project({ rateLimited: true }), uploadLimit({ files: MAX_GENERATE_FILES, field: "files[]" })],
+    security: keySecurity,
+    request: { body: { content: { "multipart/form-data": { schema: GenerateForm } }, required: true } },
+    responses: {
+      201: {
+        description: "The generated image, and the references it was made with",
+        headers: budgetResponseHeaders,
+        content: { "application/json": { schema: successEnvelope(GenerateResultSchema) } },
+      },
+      400: problemResponse(
+        `An invalid field (VALIDATION_ERROR), or more than ${MAX_GENERATE_FILES} files (TOO_MANY_REFERENCES), naming it`,
+      ),
+      402: problemResponse(
+        "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was stored or generated.",
+      ),
+      404: problemResponse("A stored reference could not be read back (IMAGE_NOT_FOUND)"),
+      415: problemResponse("A file is not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE), naming it"),
+      422: problemResponse(
+        "A file is truncated, padded or ambiguous (INVALID_IMAGE), has too many pixels (IMAGE_TOO_LARGE) or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE), naming it; or the model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)",
+      ),
+      502: problemResponse("The model failed or answered something unusable"),
+      504: problemResponse("The model did not answer in time"),
+      ...quotaKeyErrorResponses,
+      ...commonErrorResponses,
+      // After the shared responses, whose 503 covers only the database and whose 413 only the body.
+      503: problemResponse(
+        "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE)",
+      ),
+      413: problemResponse(
+        `A file larger than 5 MB (FILE_TOO_LARGE, naming it), a body over ${MAX_GENERATE_FILES} such files (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)`,
+      ),
     },
-    400: problemResponse(
-      `An invalid field (VALIDATION_ERROR), or more than ${MAX_GENERATE_FILES} files (TOO_MANY_REFERENCES), naming it`,
-    ),
-    402: problemResponse(
-      "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was stored or generated.",
-    ),
-    404: problemResponse("A stored reference could not be read back (IMAGE_NOT_FOUND)"),
-    415: problemResponse("A file is not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE), naming it"),
-    422: problemResponse(
-      "A file is truncated, padded or ambiguous (INVALID_IMAGE), has too many pixels (IMAGE_TOO_LARGE) or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE), naming it; or the model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE)",
-    ),
-    502: problemResponse("The model failed or answered something unusable"),
-    504: problemResponse("The model did not answer in time"),
-    ...quotaKeyErrorResponses,
-    ...commonErrorResponses,
-    // After the shared responses, whose 503 covers only the database and whose 413 only the body.
-    503: problemResponse(
-      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE)",
-    ),
-    413: problemResponse(
-      `A file larger than 5 MB (FILE_TOO_LARGE, naming it), a body over ${MAX_GENERATE_FILES} such files (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)`,
-    ),
-  },
-});
+  }),
+);

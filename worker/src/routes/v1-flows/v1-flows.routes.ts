@@ -11,6 +11,7 @@ import {
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { budgetResponseHeaders } from "../shared/generation-budget";
+import { idempotent } from "../shared/idempotency";
 import { FlowSchema, V1ImageSchema } from "../shared/v1-schemas";
 import { GenerationListQuery } from "../v1-generations/v1-generations.routes";
 import { V1GenerationSchema } from "../v1-generations/v1-generations.schemas";
@@ -197,38 +198,41 @@ export const deleteRoute = createRoute({
   },
 });
 
-export const regenerateRoute = createRoute({
-  method: "post",
-  path: "/api/v1/flows/{id}/regenerate",
-  operationId: "regenerateFlow",
-  summary: "Regenerate the flow's newest generation, in place",
-  description:
-    "Exactly POST /api/v1/generations/{id}/regenerate on the flow's newest live generation: the same prompt, ratio and references, with aliases resolved again now; its image keeps its id and storageUrl, its content is replaced. Spends one request of the hourly quota and is budgeted as a create.",
-  tags: ["Flows"],
-  middleware: [access.project({ rateLimited: true })],
-  security: keySecurity,
-  request: { params: flowParams },
-  responses: {
-    200: {
-      description: "The regenerated generation, with its image replaced in place: the same image id and storageUrl, new content",
-      headers: budgetResponseHeaders,
-      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+export const regenerateRoute = createRoute(
+  idempotent({
+    method: "post",
+    path: "/api/v1/flows/{id}/regenerate",
+    operationId: "regenerateFlow",
+    summary: "Regenerate the flow's newest generation, in place",
+    description:
+      "Exactly POST /api/v1/generations/{id}/regenerate on the flow's newest live generation: the same prompt, ratio and references, with aliases resolved again now; its image keeps its id and storageUrl, its content is replaced. Spends one request of the hourly quota and is budgeted as a create.",
+    tags: ["Flows"],
+    middleware: [access.project({ rateLimited: true })],
+    security: keySecurity,
+    request: { params: flowParams },
+    responses: {
+      200: {
+        description:
+          "The regenerated generation, with its image replaced in place: the same image id and storageUrl, new content",
+        headers: budgetResponseHeaders,
+        content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+      },
+      400: problemResponse(`${badId}, or the newest generation's references, found again, are more than 3 (TOO_MANY_REFERENCES)`),
+      402: problemResponse("The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated."),
+      404: problemResponse(
+        "This project has no such flow (FLOW_NOT_FOUND), the flow has no live generation to regenerate (GENERATION_NOT_FOUND: it holds only uploads, or its generations were deleted), or a reference it used is gone (IMAGE_NOT_FOUND)",
+      ),
+      422: problemResponse(
+        "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged",
+      ),
+      502: problemResponse("The model failed or answered something unusable; the generation and its image are unchanged"),
+      504: problemResponse("The model did not answer in time; the generation and its image are unchanged"),
+      ...quotaKeyErrorResponses,
+      ...commonErrorResponses,
+      // After the shared responses, whose 503 covers only the database.
+      503: problemResponse(
+        "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE)",
+      ),
     },
-    400: problemResponse(`${badId}, or the newest generation's references, found again, are more than 3 (TOO_MANY_REFERENCES)`),
-    402: problemResponse("The quoted upper bound would cross the monthly budget (BUDGET_EXCEEDED). Nothing was generated."),
-    404: problemResponse(
-      "This project has no such flow (FLOW_NOT_FOUND), the flow has no live generation to regenerate (GENERATION_NOT_FOUND: it holds only uploads, or its generations were deleted), or a reference it used is gone (IMAGE_NOT_FOUND)",
-    ),
-    422: problemResponse(
-      "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE); the generation and its image are unchanged",
-    ),
-    502: problemResponse("The model failed or answered something unusable; the generation and its image are unchanged"),
-    504: problemResponse("The model did not answer in time; the generation and its image are unchanged"),
-    ...quotaKeyErrorResponses,
-    ...commonErrorResponses,
-    // After the shared responses, whose 503 covers only the database.
-    503: problemResponse(
-      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY), or the database is unavailable (DATABASE_UNAVAILABLE)",
-    ),
-  },
-});
+  }),
+);

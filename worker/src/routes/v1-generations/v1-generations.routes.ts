@@ -12,47 +12,52 @@ import {
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { budgetResponseHeaders } from "../shared/generation-budget";
+import { idempotent } from "../shared/idempotency";
 import { MetaSchema } from "../shared/v1-schemas";
 import { CreateGenerationRequestSchema, V1GenerationSchema } from "./v1-generations.schemas";
 
-export const createGenerationRoute = createRoute({
-  method: "post",
-  path: "/api/v1/generations",
-  tags: ["Generations (v1)"],
-  operationId: "createGenerationV1",
-  summary: "Generate an image, from a prompt and up to 3 reference images",
-  description:
-    "Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).",
-  middleware: [access.project({ rateLimited: true })],
-  security: keySecurity,
-  request: { body: { content: { "application/json": { schema: CreateGenerationRequestSchema } }, required: true } },
-  responses: {
-    201: {
-      description: "The generation, with its output image and the images it used",
-      headers: budgetResponseHeaders,
-      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+export const createGenerationRoute = createRoute(
+  idempotent({
+    method: "post",
+    path: "/api/v1/generations",
+    tags: ["Generations (v1)"],
+    operationId: "createGenerationV1",
+    summary: "Generate an image, from a prompt and up to 3 reference images",
+    description:
+      "Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).",
+    middleware: [access.project({ rateLimited: true })],
+    security: keySecurity,
+    request: { body: { content: { "application/json": { schema: CreateGenerationRequestSchema } }, required: true } },
+    responses: {
+      201: {
+        description: "The generation, with its output image and the images it used",
+        headers: budgetResponseHeaders,
+        content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+      },
+      400: problemResponse(
+        "Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES)",
+      ),
+      402: problemResponse(
+        "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated.",
+      ),
+      404: problemResponse(
+        "A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found",
+      ),
+      409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call"),
+      422: problemResponse(
+        "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read",
+      ),
+      502: problemResponse("The model failed or answered something unusable"),
+      504: problemResponse("The model did not answer in time"),
+      ...quotaKeyErrorResponses,
+      ...commonErrorResponses,
+      // After the shared responses, whose 503 covers only the database.
+      503: problemResponse(
+        "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE)",
+      ),
     },
-    400: problemResponse(
-      "Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES)",
-    ),
-    402: problemResponse(
-      "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated.",
-    ),
-    404: problemResponse("A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found"),
-    409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call"),
-    422: problemResponse(
-      "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read",
-    ),
-    502: problemResponse("The model failed or answered something unusable"),
-    504: problemResponse("The model did not answer in time"),
-    ...quotaKeyErrorResponses,
-    ...commonErrorResponses,
-    // After the shared responses, whose 503 covers only the database.
-    503: problemResponse(
-      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE)",
-    ),
-  },
-});
+  }),
+);
 
 const GenerationParams = z.object({
   id: z
@@ -177,19 +182,21 @@ const regenerationResponses = {
   ),
 } as const;
 
-export const regenerateGenerationRoute = createRoute({
-  method: "post",
-  path: "/api/v1/generations/{id}/regenerate",
-  tags: ["Generations (v1)"],
-  operationId: "regenerateGenerationV1",
-  summary: "Generate again with the same parameters, in place",
-  description:
-    "The same prompt, ratio and references, with aliases resolved again now (a moved @alias gives its new image; @last never gives this generation's own output). The image keeps its id and storageUrl; its content is replaced. Also works on a failed generation, which gets its first image. Spends one request of the hourly quota and is budgeted as a create.",
-  middleware: [access.project({ rateLimited: true })],
-  security: keySecurity,
-  request: { params: GenerationParams },
-  responses: regenerationResponses,
-});
+export const regenerateGenerationRoute = createRoute(
+  idempotent({
+    method: "post",
+    path: "/api/v1/generations/{id}/regenerate",
+    tags: ["Generations (v1)"],
+    operationId: "regenerateGenerationV1",
+    summary: "Generate again with the same parameters, in place",
+    description:
+      "The same prompt, ratio and references, with aliases resolved again now (a moved @alias gives its new image; @last never gives this generation's own output). The image keeps its id and storageUrl; its content is replaced. Also works on a failed generation, which gets its first image. Spends one request of the hourly quota and is budgeted as a create.",
+    middleware: [access.project({ rateLimited: true })],
+    security: keySecurity,
+    request: { params: GenerationParams },
+    responses: regenerationResponses,
+  }),
+);
 
 export const UpdateGenerationRequestSchema = z
   .object({

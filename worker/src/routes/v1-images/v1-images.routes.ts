@@ -18,6 +18,7 @@ import {
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
 import { uploadLimit } from "../../middleware/upload-limit";
+import { idempotent } from "../shared/idempotency";
 import { FocalPointSchema, MetaSchema, V1ImageSchema } from "../shared/v1-schemas";
 
 const ALIAS_DESCRIPTION = `@ and 1-${MAX_ALIAS_LENGTH - 1} letters, digits, "_" or "-"`;
@@ -82,35 +83,37 @@ const badReference = problemResponse(
 );
 const readAccess = [access.project({ rateLimited: false })];
 
-export const uploadRoute = createRoute({
-  method: "post",
-  path: "/api/v1/images/upload",
-  tags: ["Images"],
-  operationId: "uploadV1Image",
-  summary: "Upload an image (v1)",
-  description:
-    "Checked like POST /api/upload and stored as an upload, with its aliases, flow and meta in the same transaction. Spends one request of the quota.",
-  middleware: [access.project({ rateLimited: true }), uploadLimit()],
-  security: keySecurity,
-  request: { body: { content: { "multipart/form-data": { schema: UploadForm } }, required: true } },
-  responses: {
-    201: imageResponse("The stored image"),
-    400: problemResponse("No file, an invalid field (VALIDATION_ERROR: meta, flowId, flowAlias) or alias (ALIAS_FORMAT_CHECK)"),
-    409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT)"),
-    415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
-    422: problemResponse(
-      "Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE)",
-    ),
-    ...quotaKeyErrorResponses,
-    ...commonErrorResponses,
-    503: problemResponse(
-      "Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
-    ),
-    413: problemResponse(
-      "Larger than 5 MB (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)",
-    ),
-  },
-});
+export const uploadRoute = createRoute(
+  idempotent({
+    method: "post",
+    path: "/api/v1/images/upload",
+    tags: ["Images"],
+    operationId: "uploadV1Image",
+    summary: "Upload an image (v1)",
+    description:
+      "Checked like POST /api/upload and stored as an upload, with its aliases, flow and meta in the same transaction. Spends one request of the quota.",
+    middleware: [access.project({ rateLimited: true }), uploadLimit()],
+    security: keySecurity,
+    request: { body: { content: { "multipart/form-data": { schema: UploadForm } }, required: true } },
+    responses: {
+      201: imageResponse("The stored image"),
+      400: problemResponse("No file, an invalid field (VALIDATION_ERROR: meta, flowId, flowAlias) or alias (ALIAS_FORMAT_CHECK)"),
+      409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT)"),
+      415: problemResponse("Not PNG, JPEG or WebP (UNSUPPORTED_FILE_TYPE)"),
+      422: problemResponse(
+        "Truncated, padded or ambiguous file (INVALID_IMAGE), too many pixels (IMAGE_TOO_LARGE), or an unsupported feature (UNSUPPORTED_IMAGE_FEATURE)",
+      ),
+      ...quotaKeyErrorResponses,
+      ...commonErrorResponses,
+      503: problemResponse(
+        "Storage is down or did not answer in time (STORAGE_UNAVAILABLE), or the database is (DATABASE_UNAVAILABLE)",
+      ),
+      413: problemResponse(
+        "Larger than 5 MB (FILE_TOO_LARGE), or a body that is not multipart over the request limit (PAYLOAD_TOO_LARGE)",
+      ),
+    },
+  }),
+);
 
 /** The list's filters; a flow's sub-list (GET /api/v1/flows/{id}/images) takes them without flowId. */
 export const ImageListQuery = z.object({

@@ -43,3 +43,24 @@ export async function pruneAuditEvents(
   });
   return { deleted };
 }
+
+/**
+ * Deletes idempotency records (services/idempotency.ts) that expired before `expiredBefore`: past
+ * it a key is free again and its record is never read. Oldest first, at most `limit` rows.
+ */
+export async function pruneIdempotencyRecords(
+  db: Database,
+  options: { expiredBefore: Date; limit: number },
+): Promise<{ deleted: number }> {
+  const cutoff = options.expiredBefore.toISOString();
+  const deleted = await deleteInBatches(options.limit, async (size) => {
+    const result = await db.execute(sql`
+      with expired as (
+        select api_key_id, key from idempotency_keys where expires_at < ${cutoff} order by expires_at limit ${size}
+      )
+      delete from idempotency_keys where (api_key_id, key) in (select api_key_id, key from expired)
+    `);
+    return result.rowCount ?? 0;
+  });
+  return { deleted };
+}
