@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
+import { sha256Hex } from "../src/domain/hash";
 import { IDEMPOTENCY_RECORDS_PRUNED_PER_RUN } from "../src/domain/limits";
 import { IDEMPOTENT_OPERATIONS } from "../src/routes/shared/idempotency";
+import { requestFingerprint } from "../src/services/idempotency";
 import { pruneIdempotencyRecords } from "../src/services/maintenance/pruning";
 import { api, callApp, freshIp, readProblem } from "./support/app";
 import { createProject, insertKey, quotaUsed, setQuotaUsed, withDb } from "./support/fixtures";
@@ -161,6 +163,29 @@ describe("Idempotency-Key on a generation", () => {
     expect(again.status).toBe(failed.status);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(await again.text()).toBe(await failed.text());
+    expect(await modelCalls(tag)).toBe(1);
+  });
+
+  it("lets a retry take over a key whose request ended without an answer, once its lock ran out", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const prompt = `an abandoned claim ${tag}`;
+    // A first request that claimed the key and then vanished (its isolate evicted) with no answer.
+    const body = await sha256Hex(JSON.stringify({ prompt, autoEnhance: false }));
+    const fingerprint = await requestFingerprint("POST", "/api/text-to-image", body);
+    await withDb((db) =>
+      db.execute(sql`
+        insert into idempotency_keys (api_key_id, key, fingerprint, locked_until, expires_at)
+        values (${key.id}, 'vanished', ${fingerprint}, now() + interval '1 hour', now() + interval '24 hours')
+      `),
+    );
+    expect((await textToImage(key.key, "vanished", prompt)).status).toBe(409);
+    await withDb((db) =>
+      db.execute(sql`update idempotency_keys set locked_until = now() - interval '1 second' where api_key_id = ${key.id}`),
+    );
+    const retried = await textToImage(key.key, "vanished", prompt);
+    expect(retried.status).toBe(201);
+    expect(await record(key.id, "vanished")).toMatchObject({ status: "done", response_status: 201 });
     expect(await modelCalls(tag)).toBe(1);
   });
 

@@ -218,6 +218,33 @@ describe("round trips to the database and storage", () => {
     named(traffic.database, /insert into "prompt_cache"/);
   });
 
+  it("with an Idempotency-Key, adds at most one round trip: the claim rides on the key check, the answer is stored before it is sent", async () => {
+    const generate = (tag: string, headers: Record<string, string> = {}) =>
+      traced(
+        "/api/text-to-image",
+        {
+          method: "POST",
+          headers: { "X-API-Key": key.key, "Content-Type": "application/json", ...headers },
+          body: JSON.stringify({ prompt: `a lighthouse in fog ${tag}`, autoEnhance: false }),
+        },
+        GEMINI_ENV,
+      );
+    // What the answer waited for: every request that started before it was sent.
+    const beforeAnswer = ({ traffic, respondedAt }: Awaited<ReturnType<typeof generate>>) =>
+      sequential([...traffic.database, ...traffic.storage].filter((request) => request.startedAt < respondedAt));
+
+    const plain = await generate(marker());
+    const keyed = await generate(marker(), { "Idempotency-Key": crypto.randomUUID() });
+    expect(plain.response.status).toBe(201);
+    expect(keyed.response.status).toBe(201);
+    expect(keyed.traffic.webSockets).toBe(0);
+    // The claim is part of the key check's statement, not a statement of its own.
+    expect(named(keyed.traffic.database, AUTH).queries).toEqual([expect.stringMatching(/insert into idempotency_keys/)]);
+    const stored = named(keyed.traffic.database, /update "idempotency_keys"/);
+    expect(stored.endedAt).toBeLessThanOrEqual(keyed.respondedAt);
+    expect(beforeAnswer(keyed)).toBeLessThanOrEqual(beforeAnswer(plain) + 1);
+  });
+
   it("with a monthly budget, adds one round trip before the model (the reservation) and settles after the response", async () => {
     const budgeted = await withDb(async (db) => {
       const created = await insertKey(db, { type: "project", scope });
