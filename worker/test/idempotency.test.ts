@@ -53,6 +53,9 @@ describe("Idempotency-Key on a generation", () => {
     expect(again.status).toBe(201);
     expect(again.headers.get("idempotent-replayed")).toBe("true");
     expect(again.headers.get("content-type")).toBe(first.headers.get("content-type"));
+    // The replay is a request of its own in the logs.
+    expect(again.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(again.headers.get("x-request-id")).not.toBe(first.headers.get("x-request-id"));
     expect(await again.text()).toBe(firstBody);
 
     expect(await modelCalls(tag)).toBe(1);

@@ -4,6 +4,7 @@
  */
 import { OpenAPIHono, type RouteConfig, type RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, type FieldError, PROBLEM_CONTENT_TYPE, toAppError, toProblem } from "../lib/errors";
 import { describeCause } from "../lib/log";
 import type { HonoEnv } from "../middleware/env";
@@ -74,7 +75,12 @@ export function problemResponse(c: Context<HonoEnv>, error: AppError): Response 
 /** The root app: one error handler and one not-found handler for everything mounted on it. */
 export function createApp() {
   const app = createRouter();
-  app.onError((error, c) => (error instanceof IdempotentReplay ? error.response : problemResponse(c, toAppError(error))));
+  app.onError((error, c) =>
+    error instanceof IdempotentReplay
+      ? // Sent through the context, so it gets this request's own headers (X-Request-Id) too.
+        c.body(error.answer.body, error.answer.status as ContentfulStatusCode, error.headers)
+      : problemResponse(c, toAppError(error)),
+  );
   app.notFound((c) => problemResponse(c, new AppError("NOT_FOUND", `No endpoint matches ${c.req.method} ${c.req.path}`)));
   return app;
 }

@@ -143,17 +143,18 @@ export async function releaseClaim(db: Database, apiKeyId: string, key: string):
 
 /**
  * Thrown by the key check when the key's first request has an answer: the app's error handler
- * sends `response`, the stored answer marked as a replay, and the handler never runs.
+ * sends it again, marked as a replay (`headers`), and the handler never runs.
  */
 export class IdempotentReplay extends Error {
-  readonly response: Response;
+  readonly answer: StoredAnswer;
 
   constructor(answer: StoredAnswer) {
     super("idempotent replay");
     this.name = "IdempotentReplay";
-    this.response = new Response(answer.body, {
-      status: answer.status,
-      headers: { ...answer.headers, [IDEMPOTENT_REPLAYED_HEADER]: "true" },
-    });
+    this.answer = answer;
+  }
+
+  get headers(): Record<string, string> {
+    return { ...this.answer.headers, [IDEMPOTENT_REPLAYED_HEADER]: "true" };
   }
 }
