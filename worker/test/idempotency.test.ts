@@ -258,6 +258,30 @@ describe("Idempotency-Key on uploads, key creation and quotes", () => {
     expect(other.status).toBe(422);
   });
 
+  it("replays a v1 generation and its regeneration: one model call each", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const post = (path: string, idempotencyKey: string, body?: unknown) =>
+      api(path, { method: "POST", key: key.key, body, env: GEMINI_ENV, headers: { "Idempotency-Key": idempotencyKey } });
+    const created = await post("/api/v1/generations", "v1-create", { prompt: `a kite ${tag}`, autoEnhance: false });
+    expect(created.status).toBe(201);
+    const createdBody = await created.text();
+    const again = await post("/api/v1/generations", "v1-create", { prompt: `a kite ${tag}`, autoEnhance: false });
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(createdBody);
+    expect(await generationRows(key.id)).toBe(1);
+
+    const { id } = (JSON.parse(createdBody) as { data: { id: string } }).data;
+    const regenerated = await post(`/api/v1/generations/${id}/regenerate`, "v1-regenerate");
+    expect(regenerated.status).toBe(200);
+    const replayed = await post(`/api/v1/generations/${id}/regenerate`, "v1-regenerate");
+    expect(replayed.headers.get("idempotent-replayed")).toBe("true");
+    expect(await replayed.text()).toBe(await regenerated.text());
+    // The same key on another path is another request.
+    expect((await post("/api/v1/generations", "v1-regenerate", { prompt: `a kite ${tag}` })).status).toBe(422);
+    expect(await modelCalls(tag)).toBe(2);
+  });
+
   it("replays a key creation: one key made", async () => {
     const master = await withDb((db) => insertKey(db, { type: "master" }));
     const name = `idem-${crypto.randomUUID()}`;
