@@ -2306,6 +2306,8 @@ export interface operations {
             /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3117,6 +3119,8 @@ export interface operations {
             /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3326,6 +3330,8 @@ export interface operations {
             /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3933,6 +3939,8 @@ export interface operations {
             /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4945,6 +4953,8 @@ export interface operations {
                 headers: {
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6822,6 +6832,8 @@ export interface operations {
             /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7103,6 +7115,8 @@ export interface operations {
                 headers: {
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -7629,6 +7643,8 @@ export interface operations {
             /** @description a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends) */
             409: {
                 headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

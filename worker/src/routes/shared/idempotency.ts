@@ -39,6 +39,11 @@ const replayedHeader = {
   },
 };
 
+/** The 409's Retry-After: the first request is running; a second is a fair wait before asking again. */
+const retryAfterHeader = {
+  "Retry-After": { description: "Seconds to wait before trying again", schema: { type: "integer", minimum: 0 } },
+};
+
 const MALFORMED = `the Idempotency-Key is empty, longer than ${MAX_IDEMPOTENCY_KEY_LENGTH} characters or not printable ASCII (VALIDATION_ERROR)`;
 const IN_PROGRESS = "a request with the same Idempotency-Key is still running (IDEMPOTENCY_IN_PROGRESS; retry after it ends)";
 const MISMATCH = "the Idempotency-Key was first used with another method, path or body (IDEMPOTENCY_MISMATCH)";
@@ -57,14 +62,17 @@ function withIdempotentResponses(responses: Responses): Responses {
       ? response
       : ({ ...declared, headers: { ...declared.headers, ...replayedHeader } } as Responses[string]);
   }
-  const merged = (status: string, addition: string) => {
+  const merged = (status: string, addition: string, headers: object = {}) => {
     const earlier = responses[status] as { description: string } | undefined;
+    const response = (earlier ? result[status] : problemResponse(addition)) as { headers?: object };
     result[status] = {
-      ...(earlier ? { ...result[status], description: `${earlier.description}; or ${addition}` } : problemResponse(addition)),
+      ...response,
+      ...(earlier ? { description: `${earlier.description}; or ${addition}` } : {}),
+      headers: { ...response.headers, ...headers },
     } as Responses[string];
   };
   merged("400", MALFORMED);
-  merged("409", IN_PROGRESS);
+  merged("409", IN_PROGRESS, retryAfterHeader);
   merged("422", MISMATCH);
   return result;
 }
