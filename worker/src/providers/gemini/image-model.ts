@@ -2,6 +2,7 @@ import type { ContentListUnion } from "@google/genai";
 import { IMAGE_OUTPUT_TOKENS, type TokenCounts } from "../../domain/pricing";
 import { imageInputTokens, legendBytes, promptWithLegend, sentSize } from "../../domain/references";
 import { inputTokenBound } from "../../domain/token-bounds";
+import { decodeBase64, encodeBase64 } from "../../lib/base64";
 import { AppError } from "../../lib/errors";
 import type { ImageModel, ImageRequest, ReferenceShape } from "../image-model";
 import type { GeminiClient } from "./client";
@@ -27,23 +28,6 @@ const MAX_MODEL_TEXT = 500;
  */
 export const IMAGE_CALL_TEXT_ALLOWANCE = 512;
 
-/** ES2025's native decoder and encoder (in workerd); TypeScript's lib does not know them yet. */
-const fromBase64 = (Uint8Array as unknown as { fromBase64?: (base64: string) => Uint8Array }).fromBase64;
-const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: (this: Uint8Array) => string }).toBase64;
-
-/** Chunks of the btoa fallback: String.fromCharCode takes its bytes as arguments, which are limited. */
-const BTOA_CHUNK = 0x8000;
-
-/** References leave as megabytes of base64, which the native encoder writes without a detour through strings. */
-function encodeBase64(bytes: Uint8Array): string {
-  if (nativeToBase64) return nativeToBase64.call(bytes);
-  let binary = "";
-  for (let at = 0; at < bytes.length; at += BTOA_CHUNK) {
-    binary += String.fromCharCode(...bytes.subarray(at, at + BTOA_CHUNK));
-  }
-  return btoa(binary);
-}
-
 /**
  * What the model reads. A prompt alone goes as a plain text, as it always has. With references,
  * one user turn holds the images first, in order, and then one text (the legend naming them,
@@ -60,10 +44,10 @@ function referenceTokens(references: readonly ReferenceShape[]): number {
   return references.reduce((sum, reference) => sum + imageInputTokens(sentSize(reference)), 0);
 }
 
-/** Images arrive as megabytes of base64: the native decoder is a hundred times faster than atob. */
-function decodeBase64(data: string, chargedTokens: TokenCounts | undefined): Uint8Array {
+/** Images arrive as megabytes of base64. */
+function decodeImageData(data: string, chargedTokens: TokenCounts | undefined): Uint8Array {
   try {
-    return fromBase64 ? fromBase64(data) : Uint8Array.from(atob(data), (char) => char.charCodeAt(0));
+    return decodeBase64(data);
   } catch (cause) {
     throw new AppError("UPSTREAM_BAD_RESPONSE", "The model's image data is not valid base64", { cause, chargedTokens });
   }
@@ -117,7 +101,7 @@ export function createGeminiImageModel(client: GeminiClient, model: string): Ima
         throw new AppError("NO_IMAGE", `The model returned no image (${finishReason || "no reason given"})${said}`, charged);
       }
       return {
-        bytes: decodeBase64(image.data, tokens),
+        bytes: decodeImageData(image.data, tokens),
         mimeType: image.mimeType ?? "application/octet-stream",
         text: text || undefined,
         usage: usageOf(response),
