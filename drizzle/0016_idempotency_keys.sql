@@ -6,8 +6,7 @@ CREATE TABLE "idempotency_keys" (
 	"status" "idempotency_status" DEFAULT 'in_progress' NOT NULL,
 	"locked_until" timestamp with time zone NOT NULL,
 	"response_status" integer,
-	"response_headers" jsonb,
-	"response_body" text,
+	"response_sealed" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
 	"expires_at" timestamp with time zone NOT NULL,
 	CONSTRAINT "idempotency_keys_api_key_id_key_pk" PRIMARY KEY("api_key_id","key")

@@ -4,6 +4,7 @@ import { sha256Hex } from "../src/domain/hash";
 import { IDEMPOTENCY_RECORDS_PRUNED_PER_RUN } from "../src/domain/limits";
 import { IDEMPOTENT_OPERATIONS } from "../src/routes/shared/idempotency";
 import { requestFingerprint } from "../src/services/idempotency";
+import { openAnswer, sealAnswer } from "../src/services/idempotency-seal";
 import { pruneIdempotencyRecords } from "../src/services/maintenance/pruning";
 import { api, callApp, freshIp, readProblem } from "./support/app";
 import { createProject, insertKey, quotaUsed, setQuotaUsed, withDb } from "./support/fixtures";
@@ -316,6 +317,108 @@ describe("Idempotency-Key on uploads, key creation and quotes", () => {
       db.execute<{ n: number }>(sql`select count(*)::int as n from idempotency_keys where api_key_id = ${key.id}`),
     );
     expect(rows.rows[0]?.n).toBe(0);
+  });
+});
+
+/** The record's whole row as PostgreSQL prints it: what a dump of the database holds. */
+async function rawRecord(apiKeyId: string, key: string): Promise<string> {
+  return withDb(async (db) => {
+    const rows = await db.execute<{ raw: string }>(
+      sql`select row_to_json(i)::text as raw from idempotency_keys i where api_key_id = ${apiKeyId} and key = ${key}`,
+    );
+    return rows.rows[0]?.raw ?? "";
+  });
+}
+
+describe("Idempotency-Key records at rest", () => {
+  it("keeps a created key's plaintext out of the database, and the replay still shows it", async () => {
+    const master = await withDb((db) => insertKey(db, { type: "master" }));
+    const name = `sealed-${crypto.randomUUID()}`;
+    const send = () =>
+      api("/api/admin/keys", {
+        key: master.key,
+        body: { type: "master", name },
+        headers: { "Idempotency-Key": "sealed-key" },
+      });
+    const first = await send();
+    expect(first.status).toBe(201);
+    const firstBody = await first.text();
+    const { apiKey } = (JSON.parse(firstBody) as { data: { apiKey: string } }).data;
+    expect(apiKey).toMatch(/^bnt_/);
+
+    const raw = await rawRecord(master.id, "sealed-key");
+    expect(raw).toContain('"status":"done"');
+    expect(raw).toContain('"response_sealed":"v1.');
+    expect(raw).not.toContain(apiKey);
+    expect(raw).not.toContain(apiKey.slice(-16));
+
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(again.headers.get("content-type")).toBe(first.headers.get("content-type"));
+    const againBody = await again.text();
+    expect(againBody).toBe(firstBody);
+    expect((JSON.parse(againBody) as { data: { apiKey: string } }).data.apiKey).toBe(apiKey);
+  });
+
+  it("keeps a generation's answer (its image URL, its prompt) out of the database", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const first = await textToImage(key.key, "sealed-generation", `a sealed jar ${tag}`);
+    expect(first.status).toBe(201);
+    const firstBody = await first.text();
+    const { url } = (JSON.parse(firstBody) as { data: { url: string } }).data;
+    const raw = await rawRecord(key.id, "sealed-generation");
+    expect(raw).toContain('"response_status":201');
+    expect(raw).not.toContain(new URL(url).pathname);
+    expect(raw).not.toContain(tag);
+
+    const again = await textToImage(key.key, "sealed-generation", `a sealed jar ${tag}`);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    expect(await again.text()).toBe(firstBody);
+  });
+
+  it("refuses a replay whose stored answer cannot be opened (altered, or an unknown scheme) with 422, running nothing", async () => {
+    const { key } = await freshProjectKey();
+    const tag = marker();
+    const prompt = `an altered record ${tag}`;
+    expect((await textToImage(key.key, "altered", prompt)).status).toBe(201);
+    const sealed = await withDb(async (db) => {
+      const rows = await db.execute<{ response_sealed: string }>(
+        sql`select response_sealed from idempotency_keys where api_key_id = ${key.id} and key = 'altered'`,
+      );
+      return rows.rows[0]?.response_sealed ?? "";
+    });
+    // One character of the ciphertext changed, then a scheme this version does not know.
+    const last = sealed.length - 6;
+    const altered = `${sealed.slice(0, last)}${sealed[last] === "A" ? "B" : "A"}${sealed.slice(last + 1)}`;
+    for (const stored of [altered, `v2.${sealed.slice(3)}`]) {
+      await withDb((db) =>
+        db.execute(sql`update idempotency_keys set response_sealed = ${stored} where api_key_id = ${key.id} and key = 'altered'`),
+      );
+      const retried = await textToImage(key.key, "altered", prompt);
+      expect(retried.status).toBe(422);
+      const problem = await readProblem(retried);
+      expect(problem.code).toBe("IDEMPOTENCY_MISMATCH");
+      expect(problem.detail).toContain("cannot be read");
+    }
+    expect(await modelCalls(tag)).toBe(1);
+    expect(await generationRows(key.id)).toBe(1);
+    expect(await withDb((db) => quotaUsed(db, key.id))).toBe(1);
+  });
+
+  it("seals under the presented API key: another key, key id or Idempotency-Key cannot open it", async () => {
+    const scope = { presentedKey: "bnt_pk_presented", apiKeyId: crypto.randomUUID(), idempotencyKey: "k-1" };
+    const parts = { headers: { "content-type": "application/json" }, body: '{"apiKey":"bnt_pk_secret"}' };
+    const sealed = await sealAnswer(parts, scope);
+    expect(sealed.startsWith("v1.")).toBe(true);
+    expect(sealed).not.toContain("bnt_pk_secret");
+    // A random IV per record: the same answer never seals the same way twice.
+    expect(await sealAnswer(parts, scope)).not.toBe(sealed);
+    expect(await openAnswer(sealed, scope)).toEqual(parts);
+    expect(await openAnswer(sealed, { ...scope, presentedKey: "bnt_pk_other" })).toBeUndefined();
+    expect(await openAnswer(sealed, { ...scope, apiKeyId: crypto.randomUUID() })).toBeUndefined();
+    expect(await openAnswer(sealed, { ...scope, idempotencyKey: "k-2" })).toBeUndefined();
   });
 });
 

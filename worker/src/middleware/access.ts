@@ -8,7 +8,7 @@ import { AppError, type ErrorCode } from "../lib/errors";
 import { AUTH_THROTTLE_SECONDS } from "../rate-limit/auth-throttle";
 import { recordAudit } from "../services/audit";
 import { checkApiKey, type KeyCheck } from "../services/auth";
-import { claimRefusal, IdempotentReplay } from "../services/idempotency";
+import { claimRefusal, IdempotentReplay, openReplay } from "../services/idempotency";
 import { generationBudgetMs } from "../services/maintenance/stuck-generations";
 import type { HonoEnv } from "./env";
 
@@ -258,7 +258,10 @@ export async function authorize(c: Context<HonoEnv>, options: AuthorizeOptions =
   if (idempotent && check.idempotency) {
     // A replay or a refusal spent nothing, so it is answered whatever the quota says.
     const outcome = check.idempotency;
-    if (outcome.kind === "replay") throw new IdempotentReplay(outcome.answer);
+    if (outcome.kind === "replay") {
+      const scope = { presentedKey: key, apiKeyId: caller.keyId, idempotencyKey: idempotent.key };
+      throw new IdempotentReplay(await openReplay(outcome.answer, scope));
+    }
     const refusal = claimRefusal(outcome);
     if (refusal) throw refusal;
     idempotent.heldBy = caller.keyId;

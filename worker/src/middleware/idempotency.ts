@@ -35,7 +35,9 @@ export const idempotency = createMiddleware<HonoEnv>(async function idempotency(
   const { db } = c.var.services;
   try {
     const answer = c.get("caller") ? await answerToStore(c.res) : undefined;
-    if (answer) await storeAnswer(db, apiKeyId, key, answer);
+    // The key that won the claim is the key a replay must present: its answer is sealed under it.
+    const presentedKey = c.get("presentedKey");
+    if (answer && presentedKey) await storeAnswer(db, { presentedKey, apiKeyId, idempotencyKey: key }, answer);
     else await releaseClaim(db, apiKeyId, key);
   } catch (error) {
     // The answer still goes out; the claim stays until its lock runs out (see access.ts).

@@ -62,14 +62,14 @@ export async function checkApiKey(
       from usable
       on conflict (api_key_id, key) do update
         set fingerprint = excluded.fingerprint, status = 'in_progress', locked_until = excluded.locked_until,
-            response_status = null, response_headers = null, response_body = null,
+            response_status = null, response_sealed = null,
             created_at = now(), expires_at = excluded.expires_at
         where idempotency_keys.expires_at <= now()
            or (idempotency_keys.status = 'in_progress' and idempotency_keys.locked_until <= now())
       returning 1
     ),
     earlier as (
-      select i.fingerprint, i.status, i.response_status, i.response_headers, i.response_body,
+      select i.fingerprint, i.status, i.response_status, i.response_sealed,
              i.expires_at <= now() or (i.status = 'in_progress' and i.locked_until <= now()) as stale
       from idempotency_keys i
       where i.api_key_id = (select id from usable) and i.key = ${claim.key}

@@ -2,7 +2,8 @@
  * `Idempotency-Key` on the POSTs that spend or create, after the IETF draft
  * (draft-ietf-httpapi-idempotency-key-header) and Stripe. The key is claimed in the same
  * statement that checks the API key (services/auth.ts), so the first request pays no extra round
- * trip for it; the answer is stored before it is sent, so a retry right after it sees it.
+ * trip for it; the answer is stored before it is sent, so a retry right after it sees it. The
+ * stored answer is sealed under the API key that asked (services/idempotency-seal.ts).
  */
 import { and, eq } from "drizzle-orm";
 import type { Database } from "../db/client";
@@ -10,6 +11,7 @@ import { idempotencyKeys } from "../db/schema";
 import { sha256Hex } from "../domain/hash";
 import { IDEMPOTENCY_MAX_BODY_BYTES, MAX_IDEMPOTENCY_KEY_LENGTH } from "../domain/limits";
 import { AppError } from "../lib/errors";
+import { openAnswer, type SealScope, sealAnswer } from "./idempotency-seal";
 
 export const IDEMPOTENCY_KEY_HEADER = "Idempotency-Key";
 export const IDEMPOTENT_REPLAYED_HEADER = "Idempotent-Replayed";
@@ -66,15 +68,21 @@ export interface EarlierRecord {
   status: "in_progress" | "done";
   stale: boolean;
   response_status: number | null;
-  response_headers: Record<string, string> | null;
-  response_body: string | null;
+  /** Headers and body, sealed: see services/idempotency-seal.ts. */
+  response_sealed: string | null;
+}
+
+/** A finished request's answer as the record holds it: to be opened with the presented key. */
+export interface SealedAnswer {
+  status: number;
+  sealed: string;
 }
 
 export type ClaimOutcome =
   | { kind: "claimed" }
   | { kind: "in-progress" }
   | { kind: "mismatch" }
-  | { kind: "replay"; answer: StoredAnswer };
+  | { kind: "replay"; answer: SealedAnswer };
 
 /**
  * What a claim that did not win means. A record the statement could not see, or saw expired or
@@ -85,10 +93,23 @@ export function claimOutcome(claimed: boolean, earlier: EarlierRecord | null, fi
   if (!earlier || earlier.stale) return { kind: "in-progress" };
   if (earlier.fingerprint !== fingerprint) return { kind: "mismatch" };
   if (earlier.status === "in_progress" || earlier.response_status === null) return { kind: "in-progress" };
-  return {
-    kind: "replay",
-    answer: { status: earlier.response_status, headers: earlier.response_headers ?? {}, body: earlier.response_body ?? "" },
-  };
+  return { kind: "replay", answer: { status: earlier.response_status, sealed: earlier.response_sealed ?? "" } };
+}
+
+/**
+ * The answer a replay sends, opened with the key the replay presented. One that cannot be opened
+ * (altered in the database, or sealed by a scheme this version does not know) is refused as a
+ * mismatch rather than run again: its request ran, and running it twice is what the key prevents.
+ */
+export async function openReplay(answer: SealedAnswer, scope: SealScope): Promise<StoredAnswer> {
+  const parts = await openAnswer(answer.sealed, scope);
+  if (!parts) {
+    throw new AppError(
+      "IDEMPOTENCY_MISMATCH",
+      `The stored answer of this ${IDEMPOTENCY_KEY_HEADER} cannot be read; use a new key for a new request`,
+    );
+  }
+  return { status: answer.status, ...parts };
 }
 
 /** The error a claim that lost answers with, when it is not a replay. */
@@ -123,12 +144,23 @@ export async function answerToStore(response: Response): Promise<StoredAnswer | 
   return { status: response.status, headers, body };
 }
 
-/** Stores the answer of the request that holds the claim, to be replayed until the record expires. */
-export async function storeAnswer(db: Database, apiKeyId: string, key: string, answer: StoredAnswer): Promise<void> {
+/**
+ * Stores the answer of the request that holds the claim, sealed under the key it presented, to
+ * be replayed until the record expires.
+ */
+export async function storeAnswer(db: Database, scope: SealScope, answer: StoredAnswer): Promise<void> {
+  const { apiKeyId, idempotencyKey } = scope;
+  const responseSealed = await sealAnswer({ headers: answer.headers, body: answer.body }, scope);
   await db
     .update(idempotencyKeys)
-    .set({ status: "done", responseStatus: answer.status, responseHeaders: answer.headers, responseBody: answer.body })
-    .where(and(eq(idempotencyKeys.apiKeyId, apiKeyId), eq(idempotencyKeys.key, key), eq(idempotencyKeys.status, "in_progress")));
+    .set({ status: "done", responseStatus: answer.status, responseSealed })
+    .where(
+      and(
+        eq(idempotencyKeys.apiKeyId, apiKeyId),
+        eq(idempotencyKeys.key, idempotencyKey),
+        eq(idempotencyKeys.status, "in_progress"),
+      ),
+    );
 }
 
 /**

@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { index, integer, pgEnum, pgTable, primaryKey, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { apiKeys } from "./api-keys";
 import { createdAt } from "./columns";
 
@@ -22,8 +22,12 @@ export const idempotencyKeys = pgTable(
     status: idempotencyStatus().notNull().default("in_progress"),
     lockedUntil: timestamp({ withTimezone: true }).notNull(),
     responseStatus: integer(),
-    responseHeaders: jsonb().$type<Record<string, string>>(),
-    responseBody: text(),
+    /**
+     * The answer's replayed headers and body, sealed (AES-256-GCM) under a key derived from the
+     * API key that asked, which the database holds only hashed: `v1.` and base64 of IV and
+     * ciphertext (services/idempotency-seal.ts).
+     */
+    responseSealed: text(),
     createdAt: createdAt(),
     expiresAt: timestamp({ withTimezone: true }).notNull(),
   },
