@@ -183,3 +183,15 @@ export const STRIPE_REJECTIONS_PER_RUN = 10;
  * past 35 days; a day less leaves room for clocks that disagree and a run that starts late.
  */
 export const STRIPE_METER_EVENT_MAX_AGE_MS = 34 * 24 * 60 * 60 * 1000;
+/**
+ * Waits between a webhook message's attempts, the Standard Webhooks schedule: after the first
+ * attempt fails, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each within a queue's 12 h maximum
+ * delay); a message whose eighth attempt fails is given up.
+ */
+export const WEBHOOK_RETRY_DELAYS_SECONDS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600] as const;
+/** Time one webhook attempt has to be answered. */
+export const WEBHOOK_ATTEMPT_TIMEOUT_MS = 15_000;
+/** How long a rotated-out webhook secret keeps signing alongside the new one. */
+export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+/** Longest webhook URL accepted. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
