@@ -8,7 +8,7 @@ import { recordAudit } from "../../services/audit";
 import { attemptDelivery, findDelivery, listDeliveries } from "../../services/webhooks/deliveries";
 import type { WebhookEventType } from "../../services/webhooks/events";
 import { readWebhookEndpoint, rotateWebhookSecret, saveWebhookSettings } from "../../services/webhooks/settings";
-import { checkWebhookUrl } from "../../services/webhooks/url-safety";
+import { requireWebhookUrl } from "../../services/webhooks/url-safety";
 import type { AppRouteHandler } from "../create-app";
 import type {
   DeliverySchema,
@@ -28,10 +28,7 @@ export const getWebhookSettings: AppRouteHandler<typeof getRoute> = async (c) =>
 export const setWebhookSettings: AppRouteHandler<typeof putRoute> = async (c) => {
   const caller = await authorizeProject(c);
   const body = c.req.valid("json");
-  const verdict = checkWebhookUrl(body.url, c.var.config.environment);
-  if (!verdict.ok) {
-    throw new AppError("VALIDATION_ERROR", `url: ${verdict.reason}`, { errors: [{ field: "url", message: verdict.reason }] });
-  }
+  const url = requireWebhookUrl(body.url, c.var.config.environment);
   const { db, defer } = c.var.services;
   const endpoint = await saveWebhookSettings(db, caller.project.id, body);
   defer(() =>
@@ -43,7 +40,7 @@ export const setWebhookSettings: AppRouteHandler<typeof putRoute> = async (c) =>
       projectId: caller.project.id,
       client: clientInfo(c),
       // The host only: a receiver's path may carry a token of its own.
-      metadata: { host: verdict.url.host, events: body.events.join(","), enabled: body.enabled },
+      metadata: { host: url.host, events: body.events.join(","), enabled: body.enabled },
     }),
   );
   return c.json({ success: true as const, data: settingsView(endpoint) }, 200);

@@ -1,6 +1,6 @@
 import { and, count, desc, eq, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
-import { type WebhookDelivery, webhookDeliveries } from "../../db/schema";
+import { type WebhookDelivery, webhookDeliveries, webhookEndpoints } from "../../db/schema";
 import { WEBHOOK_ATTEMPT_TIMEOUT_MS, WEBHOOK_RETRY_DELAYS_SECONDS } from "../../domain/limits";
 import { type GenerationEventData, generationPayload, type WebhookEventType } from "./events";
 import { activeSecrets, disableWebhookEndpoint, readWebhookEndpoint } from "./settings";
@@ -106,12 +106,17 @@ export async function attemptDelivery(
   options: { redeliver?: boolean } = {},
 ): Promise<AttemptOutcome> {
   const now = deps.now ?? (() => new Date());
-  const [delivery] = await deps.db.select().from(webhookDeliveries).where(eq(webhookDeliveries.id, deliveryId));
-  if (!delivery || (delivery.state !== "pending" && !options.redeliver)) return { next: "done" };
-  const endpoint = await readWebhookEndpoint(deps.db, delivery.projectId);
+  // The delivery and its project's endpoint (secrets, enabled) in one round trip.
+  const [found] = await deps.db
+    .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
+    .from(webhookDeliveries)
+    .leftJoin(webhookEndpoints, eq(webhookEndpoints.projectId, webhookDeliveries.projectId))
+    .where(eq(webhookDeliveries.id, deliveryId));
+  if (!found || (found.delivery.state !== "pending" && !options.redeliver)) return { next: "done" };
+  const { delivery, endpoint } = found;
   const sentAt = now();
   // A 410 disabled the project's endpoint: its queued attempts stop; a redelivery is asked for.
-  const stopped = endpoint !== undefined && !endpoint.enabled && !delivery.override && !options.redeliver;
+  const stopped = endpoint !== null && !endpoint.enabled && !delivery.override && !options.redeliver;
   const result: AttemptResult = stopped
     ? { refused: true, error: "refused: the endpoint is disabled" }
     : await send(deps, delivery, activeSecrets(endpoint, sentAt), sentAt);
@@ -122,7 +127,7 @@ export async function attemptDelivery(
   // A refusal (URL, secret) would be refused again: only a failed exchange is worth retrying.
   const retry = !succeeded && !gone && !options.redeliver && !result.refused && delaySeconds !== undefined;
   const state = nextState({ succeeded, gone, retry, redeliver: Boolean(options.redeliver), previous: delivery.state });
-  await deps.db
+  const record = deps.db
     .update(webhookDeliveries)
     .set({
       attempts: sql`${webhookDeliveries.attempts} + 1`,
@@ -140,7 +145,9 @@ export async function attemptDelivery(
     })
     .where(eq(webhookDeliveries.id, delivery.id));
   if (gone && !delivery.override) {
-    await disableWebhookEndpoint(deps.db, delivery.projectId, "The receiver answered 410 Gone");
+    await deps.db.batch([record, disableWebhookEndpoint(deps.db, delivery.projectId, "The receiver answered 410 Gone")]);
+  } else {
+    await record;
   }
   return retry && delaySeconds !== undefined ? { next: "retry", delaySeconds } : { next: "done" };
 }

@@ -62,15 +62,15 @@ export async function rotateWebhookSecret(
 }
 
 /** The secrets that sign a message sent at `now`: the current one and, during a rotation, the previous one. */
-export function activeSecrets(endpoint: WebhookEndpoint | undefined, now: Date): string[] {
+export function activeSecrets(endpoint: WebhookEndpoint | null | undefined, now: Date): string[] {
   if (!endpoint?.secret) return [];
   const previous = endpoint.previousSecret && endpoint.previousSecretExpiresAt && endpoint.previousSecretExpiresAt > now;
   return previous && endpoint.previousSecret ? [endpoint.secret, endpoint.previousSecret] : [endpoint.secret];
 }
 
-/** Stops deliveries to the project's endpoint until its settings are saved again. */
-export async function disableWebhookEndpoint(db: Database, projectId: string, reason: string): Promise<void> {
-  await db
+/** Stops deliveries to the project's endpoint until its settings are saved again: a statement, to batch with others. */
+export function disableWebhookEndpoint(db: Database, projectId: string, reason: string) {
+  return db
     .update(webhookEndpoints)
     .set({ enabled: false, disabledReason: reason, updatedAt: sql`now()` })
     .where(eq(webhookEndpoints.projectId, projectId));

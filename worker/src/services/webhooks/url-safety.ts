@@ -8,6 +8,8 @@
  * are all 127.0.0.1 by the time they are looked at.
  */
 
+import { AppError } from "../../lib/errors";
+
 /** Ports an https receiver may listen on: the standard one, and the common alternative. */
 export const WEBHOOK_PORTS = ["", "443", "8443"] as const;
 
@@ -52,6 +54,17 @@ export function checkWebhookUrl(raw: string, environment: string): UrlVerdict {
   if (!(WEBHOOK_PORTS as readonly string[]).includes(url.port)) return refuse("must use port 443 or 8443");
   const hostProblem = privateHost(host);
   return hostProblem ? refuse(hostProblem) : { ok: true, url };
+}
+
+/**
+ * The URL, or a 400 VALIDATION_ERROR naming `field`: for the settings' `url`, and for a webhook
+ * URL a request names for itself.
+ */
+export function requireWebhookUrl(raw: string, environment: string, field = "url"): URL {
+  const verdict = checkWebhookUrl(raw, environment);
+  if (!verdict.ok)
+    throw new AppError("VALIDATION_ERROR", `${field}: ${verdict.reason}`, { errors: [{ field, message: verdict.reason }] });
+  return verdict.url;
 }
 
 function refuse(reason: string): UrlVerdict {
