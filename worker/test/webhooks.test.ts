@@ -3,7 +3,7 @@ import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
 import { createDatabase } from "../src/db/client";
-import { webhookDeliveries } from "../src/db/schema";
+import { webhookDeliveries, webhookEndpoints } from "../src/db/schema";
 import { WEBHOOK_RETRY_DELAYS_SECONDS } from "../src/domain/limits";
 import { attemptDelivery, queueWebhookEvent, type WebhookEvent } from "../src/services/webhooks/deliveries";
 import { checkWebhookUrl } from "../src/services/webhooks/url-safety";
@@ -195,9 +195,10 @@ describe("POST /api/v1/webhooks/secret", () => {
     const response = await api("/api/v1/webhooks", { key: key.key });
     const text = await response.text();
     expect(text).not.toContain(secret.slice(6));
-    expect((JSON.parse(text) as ApiBody<"getWebhookSettings", 200>).data.secret).toMatchObject({
-      exists: true,
-      previousExpiresAt: null,
+    expect((JSON.parse(text) as ApiBody<"getWebhookSettings", 200>).data).toMatchObject({
+      url: null,
+      enabled: false,
+      secret: { exists: true, previousExpiresAt: null },
     });
   });
 });
@@ -244,6 +245,24 @@ describe("webhook deliveries", () => {
     ] as const) {
       new Webhook(secret).verify(request!.body, { ...request!.headers, "webhook-signature": signature! });
     }
+  });
+
+  it("stop carrying the replaced secret's signature once the 24 hours of a rotation are over", async () => {
+    const { projectId, key, inbox } = await projectWithEndpoint("rotation-end");
+    const current = await rotate(key);
+    const overlap = Date.parse((await settingsOf(key)).secret.previousExpiresAt ?? "") - Date.now();
+    expect(overlap).toBeGreaterThan(24 * 3600_000 - 60_000);
+    expect(overlap).toBeLessThanOrEqual(24 * 3600_000);
+    await db()
+      .update(webhookEndpoints)
+      .set({ previousSecretExpiresAt: new Date(Date.now() - 1000) })
+      .where(eq(webhookEndpoints.projectId, projectId));
+    expect((await settingsOf(key)).secret.previousExpiresAt).toBeNull();
+    const { message } = await queueOne(projectId);
+    await consumeOnce(deps, message!);
+    const [request] = await receivedBy(inbox);
+    expect(request!.headers["webhook-signature"]!.split(" ")).toHaveLength(1);
+    new Webhook(current).verify(request!.body, request!.headers);
   });
 
   it("are sent only for subscribed events of an enabled endpoint, or to the request's own webhook", async () => {

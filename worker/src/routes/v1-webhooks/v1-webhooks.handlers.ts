@@ -95,14 +95,21 @@ function settingsView(endpoint: WebhookEndpoint | undefined) {
   return {
     url: endpoint?.url ?? null,
     events: (endpoint?.events ?? []) as WebhookEventType[],
-    enabled: endpoint?.enabled ?? false,
+    // A project may create its secret before saving a URL: nothing is sent until there is one.
+    enabled: Boolean(endpoint?.url) && (endpoint?.enabled ?? false),
     disabledReason: endpoint?.disabledReason ?? null,
     secret: {
       exists: Boolean(endpoint?.secret),
       createdAt: endpoint?.secretCreatedAt?.toISOString() ?? null,
-      previousExpiresAt: endpoint?.previousSecret ? (endpoint.previousSecretExpiresAt?.toISOString() ?? null) : null,
+      previousExpiresAt: rotationEnd(endpoint)?.toISOString() ?? null,
     },
   };
+}
+
+/** When the replaced secret stops signing, while it still signs. */
+function rotationEnd(endpoint: WebhookEndpoint | undefined): Date | undefined {
+  const end = endpoint?.previousSecret ? endpoint.previousSecretExpiresAt : null;
+  return end && end > new Date() ? end : undefined;
 }
 
 function deliveryView(delivery: WebhookDelivery): z.infer<typeof DeliverySchema> {
