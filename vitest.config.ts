@@ -33,6 +33,7 @@ export default defineConfig({
                 // Not STRIPE_*: the billing export stays off unless a test turns it on.
                 STRIPE_FAKE_URL: inject("stripeUrl"),
                 STRIPE_FAKE_SECRET_KEY: inject("stripeSecretKey"),
+                WEBHOOK_RECEIVER_URL: inject("webhookReceiverUrl"),
                 ISOLATED_DATABASE_URLS: inject("isolatedDatabaseUrls"),
                 PAUSABLE_STACK_URL: inject("pausableStackUrl"),
                 ROUND_TRIPS_URL: inject("roundTripsUrl"),

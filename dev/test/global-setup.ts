@@ -5,6 +5,7 @@ import { applyMigrations, ensureDatabase } from "../stack/migrations.ts";
 import { freePort } from "../stack/ports.ts";
 import { localPostgresUrl } from "../stack/postgres.ts";
 import { type StripeFake, startStripeFake } from "../stripe-fake/server.ts";
+import { startWebhookReceiver, type WebhookReceiver } from "../webhook-receiver/server.ts";
 import { type PausableStackControl, startPausableStackControl } from "./support/pausable-stack.ts";
 import { ROUND_TRIP_DATABASE, type RoundTripLog, startRoundTripLog } from "./support/round-trip-log.ts";
 import { tempDir } from "./support/temp-dir.ts";
@@ -18,6 +19,8 @@ declare module "vitest" {
     /** The Stripe-protocol fake (dev/stripe-fake), and the secret key it accepts. */
     stripeUrl: string;
     stripeSecretKey: string;
+    /** The webhook receiver (dev/webhook-receiver) on 127.0.0.1. */
+    webhookReceiverUrl: string;
     /** Migrated databases of their own, for tests that need a platform with no keys at all. */
     isolatedDatabaseUrls: Record<string, string>;
     /** Control of a PostgreSQL and S3 server of their own that tests may pause (see pausable-stack.ts). */
@@ -39,20 +42,21 @@ const STRIPE_SECRET_KEY = "sk_test_banatie_fake_0123456789";
 let stack: Stack | undefined;
 let gemini: GeminiFake | undefined;
 let stripe: StripeFake | undefined;
+let receiver: WebhookReceiver | undefined;
 let pausable: PausableStackControl | undefined;
 let roundTrips: RoundTripLog | undefined;
 let dataDir: Awaited<ReturnType<typeof tempDir>> | undefined;
 
 /**
  * Starts throwaway PostgreSQL (migrated), the Neon WebSocket proxy and SQL-over-HTTP server, the
- * S3-protocol server, the Gemini-protocol fake and the Stripe-protocol fake on free ports for the Worker tests, and removes
+ * S3-protocol server, the Gemini-protocol fake, the Stripe-protocol fake and a webhook receiver on free ports for the Worker tests, and removes
  * them afterwards.
  */
 export async function setup(project: TestProject) {
   dataDir = await tempDir("test");
   const log = await startRoundTripLog();
   roundTrips = log;
-  [stack, gemini, stripe, pausable] = await Promise.all([
+  [stack, gemini, stripe, pausable, receiver] = await Promise.all([
     startStack({
       dataDir: dataDir.path,
       ports: { postgres: 0, wsProxy: 0, s3: 0 },
@@ -66,6 +70,7 @@ export async function setup(project: TestProject) {
     startGeminiFake({ apiKey: "test-gemini-key" }),
     startStripeFake({ secretKey: STRIPE_SECRET_KEY }),
     startPausableStackControl(),
+    startWebhookReceiver(),
   ]);
   project.provide("workerVars", { ...stack.workerVars, ENVIRONMENT: "test", BOOTSTRAP_TOKEN });
   const isolated: Record<string, string> = {};
@@ -80,11 +85,12 @@ export async function setup(project: TestProject) {
   project.provide("geminiUrl", gemini.url);
   project.provide("stripeUrl", stripe.url);
   project.provide("stripeSecretKey", STRIPE_SECRET_KEY);
+  project.provide("webhookReceiverUrl", receiver.url);
   project.provide("pausableStackUrl", pausable.url);
   project.provide("roundTripsUrl", log.url);
 }
 
 export async function teardown() {
-  await Promise.all([stack?.stop(), gemini?.stop(), stripe?.stop(), pausable?.stop(), roundTrips?.stop()]);
+  await Promise.all([stack?.stop(), gemini?.stop(), stripe?.stop(), pausable?.stop(), roundTrips?.stop(), receiver?.stop()]);
   await dataDir?.remove();
 }

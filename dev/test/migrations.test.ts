@@ -27,6 +27,8 @@ const TABLES = [
   "rate_limit_windows",
   "usage_daily",
   "usage_events",
+  "webhook_deliveries",
+  "webhook_endpoints",
 ];
 
 let postgres: LocalPostgres;

@@ -23,6 +23,7 @@ import { usageRoutes } from "./routes/usage";
 import { v1FlowRoutes } from "./routes/v1-flows";
 import { v1GenerationRoutes } from "./routes/v1-generations";
 import { v1ImageRoutes } from "./routes/v1-images";
+import { v1WebhookRoutes } from "./routes/v1-webhooks";
 
 /** Builds the Banatie API: every resource's routes and the OpenAPI document. */
 export function buildApp() {
@@ -48,6 +49,7 @@ export function buildApp() {
   app.route("/", imageRoutes);
   app.route("/", v1FlowRoutes);
   app.route("/", v1GenerationRoutes);
+  app.route("/", v1WebhookRoutes);
 
   app.use("/api/openapi.json", access.public());
   app.openAPIRegistry.registerComponent("securitySchemes", "ApiKeyHeader", securitySchemes.ApiKeyHeader);
@@ -82,6 +84,7 @@ export function buildApp() {
       { name: "Images", description: "Stored images" },
       { name: "Usage", description: "What was used and spent, by day" },
       { name: "Flows", description: "Banatie v1: chains of generations and uploads sharing a flow id, and their aliases" },
+      { name: "Webhooks", description: "Banatie v1: signed notifications of generation events, their settings and deliveries" },
       { name: "Generations (v1)", description: "Banatie's v1 generations: references, aliases and flows" },
     ],
   }));

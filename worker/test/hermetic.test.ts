@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
  * What the test setup gives the Worker (vitest.config.ts: the local stack, the Gemini fake, the
  * Stripe fake's address and key (not as STRIPE_* settings: the billing export stays off), a dead
  * port, the bootstrap token of a non-development Worker, the control of the servers tests pause,
- * the log of what the database and storage servers were asked).
+ * the log of what the database and storage servers were asked, the webhook receiver).
  */
 const GIVEN = [
   "ENVIRONMENT",
@@ -26,6 +26,7 @@ const GIVEN = [
   "ROUND_TRIPS_URL",
   "STRIPE_FAKE_URL",
   "STRIPE_FAKE_SECRET_KEY",
+  "WEBHOOK_RECEIVER_URL",
 ];
 
 describe("the Worker under test", () => {
@@ -49,6 +50,7 @@ describe("the Worker under test", () => {
       "PAUSABLE_STACK_URL",
       "ROUND_TRIPS_URL",
       "STRIPE_FAKE_URL",
+      "WEBHOOK_RECEIVER_URL",
     ])
       expect(new URL(settings[name] ?? "").hostname, name).toBe("127.0.0.1");
     expect(settings.DATABASE_WS_PROXY).toMatch(/^127\.0\.0\.1:\d+$/);

@@ -1,7 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
-import { generations } from "../src/db/schema";
+import { generations, webhookDeliveries } from "../src/db/schema";
 import { problemResponse } from "../src/lib/openapi";
 import { createRouter } from "../src/routes/create-app";
 import { aliasWriteStatements } from "../src/services/aliases";
@@ -31,6 +31,24 @@ interface KeyedEndpoint {
 }
 
 /** A flow of another project: it exists there through one of its images (a lazy flow). */
+/** A delivery of another project, to a URL nothing is ever sent to. */
+async function foreignDelivery(other: TestProject): Promise<string> {
+  const [row] = await withDb((db) =>
+    db
+      .insert(webhookDeliveries)
+      .values({
+        projectId: other.project.id,
+        messageId: `msg_${crypto.randomUUID().replaceAll("-", "")}`,
+        eventType: "generation.failed",
+        url: "https://hooks.example.com/never",
+        payload: { type: "generation.failed", timestamp: new Date().toISOString(), data: {} },
+        state: "failed",
+      })
+      .returning({ id: webhookDeliveries.id }),
+  );
+  return (row as { id: string }).id;
+}
+
 async function foreignFlow(other: TestProject): Promise<string> {
   const flowId = crypto.randomUUID();
   await withDb((db) => insertImageRow(db, other, "uploads", { flowId }));
@@ -214,6 +232,24 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
   { method: "GET", path: "/api/project/image-settings", access: "project", accepted: { status: 200 } },
   { method: "PUT", path: "/api/project/image-settings", access: "project", accepted: { status: 200 }, body: { presets: {} } },
   { method: "GET", path: "/api/v1/flows", access: "project", accepted: { status: 200 } },
+  { method: "GET", path: "/api/v1/webhooks", access: "project", accepted: { status: 200 } },
+  {
+    method: "PUT",
+    path: "/api/v1/webhooks",
+    access: "project",
+    accepted: { status: 200 },
+    body: { url: "https://hooks.example.com/banatie", events: ["generation.failed"] },
+  },
+  { method: "POST", path: "/api/v1/webhooks/secret", access: "project", accepted: { status: 201 } },
+  { method: "GET", path: "/api/v1/webhooks/deliveries", access: "project", accepted: { status: 200 } },
+  {
+    method: "POST",
+    path: `/api/v1/webhooks/deliveries/${crypto.randomUUID()}/redeliver`,
+    access: "project",
+    accepted: { status: 404, code: "WEBHOOK_DELIVERY_NOT_FOUND" },
+    foreignResource: async (other) => `/api/v1/webhooks/deliveries/${await foreignDelivery(other)}/redeliver`,
+    foreignCode: "WEBHOOK_DELIVERY_NOT_FOUND",
+  },
   {
     method: "GET",
     path: `/api/v1/flows/${crypto.randomUUID()}`,

@@ -848,6 +848,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's webhook endpoint and events */
+        get: operations["getWebhookSettings"];
+        /**
+         * Set the project's webhook endpoint and events
+         * @description Replaces the settings and re-enables an endpoint a 410 disabled. The URL is checked again before every attempt.
+         */
+        put: operations["setWebhookSettings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create or rotate the signing secret (shown once)
+         * @description Answers a new `whsec_...` secret, shown only here. The secret it replaces keeps signing for 24 hours: meanwhile every delivery carries both signatures in `webhook-signature`.
+         */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The project's webhook deliveries, newest first */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/deliveries/{id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again now
+         * @description One attempt, now, with the same `webhook-id` (receivers drop what they have seen) and a new timestamp and signature; answers the delivery with that attempt's outcome.
+         */
+        post: operations["redeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -893,7 +971,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
             /** @example 0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a */
             requestId: string;
             /** @enum {boolean} */
@@ -904,7 +982,7 @@ export interface components {
                  * @example VALIDATION_ERROR
                  * @enum {string}
                  */
-                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
                 /** @example prompt: Too big: expected string to have <=5000 characters */
                 message: string;
             };
@@ -1121,7 +1199,7 @@ export interface components {
             /** Format: uuid */
             id: string;
             /** @enum {string} */
-            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "generation.deleted" | "flow.deleted" | "alias.changed" | "project.updated" | "project.image_settings_updated" | "organization.updated";
+            action: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "generation.deleted" | "flow.deleted" | "alias.changed" | "project.updated" | "project.image_settings_updated" | "project.webhooks_updated" | "project.webhook_secret_rotated" | "organization.updated";
             /** Format: uuid */
             actorKeyId: string | null;
             targetType: string | null;
@@ -1810,6 +1888,76 @@ export interface components {
             meta?: {
                 [key: string]: unknown;
             };
+        };
+        WebhookSettings: {
+            /** @description Null until the settings are saved */
+            url: string | null;
+            events: ("generation.started" | "generation.succeeded" | "generation.failed")[];
+            enabled: boolean;
+            /** @description Why deliveries stopped (the receiver answered 410) */
+            disabledReason: string | null;
+            secret: {
+                /** @description The secret itself is shown once, by POST /api/v1/webhooks/secret */
+                exists: boolean;
+                /** Format: date-time */
+                createdAt: string | null;
+                /**
+                 * Format: date-time
+                 * @description During a rotation: until then, deliveries carry the previous secret's signature too
+                 */
+                previousExpiresAt: string | null;
+            };
+        };
+        WebhookSecret: {
+            /**
+             * @description Shown only in this answer: store it now
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description When the replaced secret stops signing; null on the first secret
+             */
+            previousExpiresAt: string | null;
+        };
+        WebhookDelivery: {
+            /** Format: uuid */
+            id: string;
+            /**
+             * @description The `webhook-id` header, the same for every attempt
+             * @example msg_2b7d1f0c9a8e4d6f8b1a3c5e7d9f0a2b
+             */
+            messageId: string;
+            /** @enum {string} */
+            event: "generation.started" | "generation.succeeded" | "generation.failed";
+            url: string;
+            /**
+             * @description pending: another attempt is due
+             * @enum {string}
+             */
+            state: "pending" | "succeeded" | "failed";
+            attempts: number;
+            /** @description The last attempt's HTTP status; null without an answer */
+            responseStatus: number | null;
+            /** @description How long the last attempt took */
+            latencyMs: number | null;
+            /** @description Why the last attempt failed, when the status does not say */
+            error: string | null;
+            /** Format: date-time */
+            lastAttemptAt: string | null;
+            /** Format: date-time */
+            nextAttemptAt: string | null;
+            payload: {
+                type: string;
+                timestamp: string;
+                data: {
+                    [key: string]: unknown;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
         };
     };
     responses: never;
@@ -2601,7 +2749,7 @@ export interface operations {
     listAuditEvents: {
         parameters: {
             query?: {
-                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "generation.deleted" | "flow.deleted" | "alias.changed" | "project.updated" | "project.image_settings_updated" | "organization.updated";
+                action?: "bootstrap" | "key.created" | "key.revoked" | "key.recovered" | "key.budget_updated" | "quota.exceeded" | "budget.threshold_reached" | "auth.failed" | "image.deleted" | "generation.deleted" | "flow.deleted" | "alias.changed" | "project.updated" | "project.image_settings_updated" | "project.webhooks_updated" | "project.webhook_secret_rotated" | "organization.updated";
                 /** @description Events by this key or about it */
                 keyId?: string;
                 /** @description Events at or after this time (ISO 8601) */
@@ -7720,6 +7868,482 @@ export interface operations {
                 headers: {
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The project's webhook settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WebhookSettings"];
+                    };
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setWebhookSettings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Where events are POSTed: https on port 443 or 8443, a public host (no IP of a private, loopback, link-local or shared range, no localhost, .local or .internal), no user name or password. In development, http://127.0.0.1:<port> and http://localhost:<port> too.
+                     * @example https://example.com/hooks/banatie
+                     */
+                    url: string;
+                    /**
+                     * @description The events sent to `url`
+                     * @example [
+                     *       "generation.succeeded",
+                     *       "generation.failed"
+                     *     ]
+                     */
+                    events: ("generation.started" | "generation.succeeded" | "generation.failed")[];
+                    /**
+                     * @description Saving with true (the default) re-enables an endpoint a 410 disabled
+                     * @default true
+                     */
+                    enabled?: boolean;
+                };
+            };
+        };
+        responses: {
+            /** @description The project's webhook settings */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WebhookSettings"];
+                    };
+                };
+            };
+            /** @description A URL Banatie will not send to, or an unknown event (VALIDATION_ERROR, naming the field); nothing is saved */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new secret */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WebhookSecret"];
+                    };
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"][];
+                        pagination: components["schemas"]["OffsetPagination"];
+                    };
+                };
+            };
+            /** @description limit or offset out of range (VALIDATION_ERROR, naming the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    redeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The delivery's id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery after the attempt */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["WebhookDelivery"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR, naming the field) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No delivery of this project has that id (WEBHOOK_DELIVERY_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

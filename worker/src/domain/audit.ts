@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   "alias.changed",
   "project.updated",
   "project.image_settings_updated",
+  "project.webhooks_updated",
+  "project.webhook_secret_rotated",
   "organization.updated",
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

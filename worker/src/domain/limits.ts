@@ -194,3 +194,16 @@ export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000;
 export const IDEMPOTENCY_MAX_BODY_BYTES = 64 * 1024;
 /** Expired idempotency records the maintenance deletes per run, in batches. */
 export const IDEMPOTENCY_RECORDS_PRUNED_PER_RUN = 10_000;
+
+/**
+ * Waits between a webhook message's attempts, the Standard Webhooks schedule: after the first
+ * attempt fails, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h (each within a queue's 12 h maximum
+ * delay); a message whose eighth attempt fails is given up.
+ */
+export const WEBHOOK_RETRY_DELAYS_SECONDS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600] as const;
+/** Time one webhook attempt has to be answered. */
+export const WEBHOOK_ATTEMPT_TIMEOUT_MS = 15_000;
+/** How long a rotated-out webhook secret keeps signing alongside the new one. */
+export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+/** Longest webhook URL accepted. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   IMAGE_NOT_FOUND: { status: 404, title: "Image not found" },
   GENERATION_NOT_FOUND: { status: 404, title: "Generation not found" },
   FLOW_NOT_FOUND: { status: 404, title: "Flow not found" },
+  WEBHOOK_DELIVERY_NOT_FOUND: { status: 404, title: "Webhook delivery not found" },
   METHOD_NOT_ALLOWED: { status: 405, title: "Method not allowed" },
   RANGE_NOT_SATISFIABLE: { status: 416, title: "Range not satisfiable" },
   LAST_MASTER_KEY: { status: 409, title: "Last active master key" },

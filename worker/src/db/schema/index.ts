@@ -16,3 +16,5 @@ export * from "./prompt-cache";
 export * from "./rate-limit-windows";
 export * from "./usage-daily";
 export * from "./usage-events";
+export * from "./webhook-deliveries";
+export * from "./webhook-endpoints";
