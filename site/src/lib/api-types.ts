@@ -848,6 +848,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/generations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an asynchronous generation that has not started
+         * @description A pending asynchronous generation (Prefer: respond-async) is canceled: it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One already processing (it runs to its end), finished, or made synchronously is 409 GENERATION_NOT_CANCELABLE and keeps what it spent. Spends no quota.
+         */
+        post: operations["cancelGenerationV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/openapi.json": {
         parameters: {
             query?: never;
@@ -893,7 +913,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "GENERATION_NOT_CANCELABLE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "GENERATION_CANCELED" | "GENERATION_RETRIES_EXHAUSTED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "QUEUE_UNAVAILABLE" | "TRANSFORM_BUSY";
             /** @example 0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a */
             requestId: string;
             /** @enum {boolean} */
@@ -904,7 +924,7 @@ export interface components {
                  * @example VALIDATION_ERROR
                  * @enum {string}
                  */
-                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "GENERATION_NOT_CANCELABLE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "GENERATION_CANCELED" | "GENERATION_RETRIES_EXHAUSTED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "QUEUE_UNAVAILABLE" | "TRANSFORM_BUSY";
                 /** @example prompt: Too big: expected string to have <=5000 characters */
                 message: string;
             };
@@ -1308,6 +1328,17 @@ export interface components {
                 generation: number;
             };
         };
+        AcceptedGeneration: {
+            /** Format: uuid */
+            generationId: string;
+            /**
+             * @description Where it stands; GET statusUrl for the whole generation, its image included
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "success" | "failed";
+            /** @example /api/v1/generations/9b2f4c7e-1d3a-4e5b-8c6d-7f8e9a0b1c2d */
+            statusUrl: string;
+        };
         TextToImageRequest: {
             /** @example кот в космосе */
             prompt: string;
@@ -1656,8 +1687,11 @@ export interface components {
             projectId: string;
             /** Format: uuid */
             flowId: string | null;
-            /** @enum {string} */
-            status: "pending" | "success" | "failed";
+            /**
+             * @description pending (accepted, not started), processing (an asynchronous generation being run), success or failed (see errorCode)
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "success" | "failed";
             /** @description The prompt the image model received */
             prompt: string;
             /** @description The client's prompt when it was enhanced; else null */
@@ -1677,6 +1711,8 @@ export interface components {
             cost: components["schemas"]["Cost"];
             /** @description In-place regenerations of this generation */
             retryCount: number;
+            /** @description Why it failed: an error code, GENERATION_CANCELED or GENERATION_RETRIES_EXHAUSTED included; null otherwise */
+            errorCode: string | null;
             errorMessage: string | null;
             /**
              * @description Any JSON object, at most 4096 bytes as UTF-8 JSON
@@ -2988,7 +3024,10 @@ export interface operations {
     textToImage: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description respond-async: answer 202 at once and run the generation from the queue; wait=N (1-60): wait up to N seconds for the result, then 201 with it or 202. Other preferences are ignored (RFC 7240). */
+                prefer?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -3029,6 +3068,31 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["Generation"];
+                    };
+                };
+            };
+            /** @description With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N the request first waits up to N seconds, and `status` says where it stands then (success or failed once it ended); the image is read at statusUrl. */
+            202: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AcceptedGeneration"];
                     };
                 };
             };
@@ -6141,7 +6205,7 @@ export interface operations {
     listFlowGenerations: {
         parameters: {
             query?: {
-                /** @description processing is read as pending: a generation in progress */
+                /** @description processing: an asynchronous generation being run */
                 status?: "pending" | "processing" | "success" | "failed";
                 limit?: number;
                 offset?: number | null;
@@ -6734,7 +6798,7 @@ export interface operations {
             query?: {
                 /** @description Only this flow's generations */
                 flowId?: string;
-                /** @description processing is read as pending: a generation in progress */
+                /** @description processing: an asynchronous generation being run */
                 status?: "pending" | "processing" | "success" | "failed";
                 limit?: number;
                 offset?: number | null;
@@ -6833,7 +6897,10 @@ export interface operations {
     createGenerationV1: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description respond-async: answer 202 at once and run the generation from the queue; wait=N (1-60): wait up to N seconds for the result, then 201 with it or 202. Other preferences are ignored (RFC 7240). */
+                prefer?: string;
+            };
             path?: never;
             cookie?: never;
         };
@@ -6843,7 +6910,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The generation, with its output image and the images it used */
+            /** @description The generation, with its output image and the images it used; with Prefer: wait=N, the asynchronous generation that ended within N seconds (success, or failed with its errorCode) */
             201: {
                 headers: {
                     /** @description The budget that limits this key: key or project */
@@ -6854,6 +6921,35 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description With Prefer: respond-async (or a wait=N that ran out): the generation, pending, accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location. */
+            202: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6965,7 +7061,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), the database is unavailable (DATABASE_UNAVAILABLE), or an asynchronous generation could not be queued (QUEUE_UNAVAILABLE; nothing spent) */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -7471,6 +7567,117 @@ export interface operations {
             /** @description The model did not answer in time; the generation and its image are unchanged */
             504: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The canceled generation */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation in this project (GENERATION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The generation has started, ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -183,3 +183,9 @@ export const STRIPE_REJECTIONS_PER_RUN = 10;
  * past 35 days; a day less leaves room for clocks that disagree and a run that starts late.
  */
 export const STRIPE_METER_EVENT_MAX_AGE_MS = 34 * 24 * 60 * 60 * 1000;
+
+/** The longest `Prefer: wait=N` a generating request may hold its connection for (as Replicate's). */
+export const MAX_PREFER_WAIT_SECONDS = 60;
+
+/** How often a request held by `Prefer: wait=N` reads its generation's status. */
+export const PREFER_WAIT_POLL_MS = 250;

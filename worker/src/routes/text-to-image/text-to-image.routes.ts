@@ -3,6 +3,7 @@ import { ASPECT_RATIO_VALUES, DEFAULT_ASPECT_RATIO, OUTPUT_FORMATS } from "../..
 import { MAX_PROMPT_LENGTH } from "../../domain/limits";
 import { commonErrorResponses, keySecurity, problemResponse, quotaKeyErrorResponses, successEnvelope } from "../../lib/openapi";
 import { access } from "../../middleware/access";
+import { AcceptedGenerationSchema, acceptedResponseHeaders, PreferHeaders } from "../shared/async-generation";
 import { EnhancementOptionsSchema } from "../shared/enhancement-schemas";
 import { budgetResponseHeaders } from "../shared/generation-budget";
 import { GenerationSchema } from "../shared/generation-schemas";
@@ -54,7 +55,10 @@ export const textToImageRoute = createRoute({
     "Improves the prompt (unless autoEnhance is false), generates the image, stores it and returns its public URL. Spends one request of the key's hourly quota. When the key or its project has a monthly budget, the quoted upper bound is reserved first (402 BUDGET_EXCEEDED, before any model call, when it would cross the tighter budget) and settled to the actual cost afterwards, or released if the generation fails. With dryRun, only quotes the generation (as POST /api/quotes does).",
   middleware: [access.project({ rateLimited: true })],
   security: keySecurity,
-  request: { body: { content: { "application/json": { schema: TextToImageRequestSchema } }, required: true } },
+  request: {
+    headers: PreferHeaders,
+    body: { content: { "application/json": { schema: TextToImageRequestSchema } }, required: true },
+  },
   responses: {
     200: {
       description: "With dryRun: the quote, an upper bound of the cost; nothing was generated, stored or spent",
@@ -64,6 +68,12 @@ export const textToImageRoute = createRoute({
       description: "The generated image",
       headers: budgetResponseHeaders,
       content: { "application/json": { schema: successEnvelope(GenerationSchema) } },
+    },
+    202: {
+      description:
+        "With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N the request first waits up to N seconds, and `status` says where it stands then (success or failed once it ended); the image is read at statusUrl.",
+      headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
+      content: { "application/json": { schema: successEnvelope(AcceptedGenerationSchema) } },
     },
     400: problemResponse("Invalid request"),
     402: problemResponse(
