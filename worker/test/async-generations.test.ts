@@ -307,6 +307,25 @@ describe("POST /api/text-to-image with Prefer: respond-async", () => {
   });
 });
 
+describe("POST /api/text-to-image with Prefer: wait=N", () => {
+  it("waits for the outcome and answers 202 with the status it reached", async () => {
+    const { key } = await freshProjectKey();
+    const queue = recordingQueue();
+    const posting = api("/api/text-to-image", {
+      key: key.key,
+      body: { prompt: `tti wait ${marker()}` },
+      headers: { Prefer: "wait=10" },
+      env: { ...GEMINI_ENV, GENERATIONS_QUEUE: queue.binding },
+    });
+    await vi.waitUntil(() => queue.sent.length === 1, { timeout: 5000, interval: 20 });
+    await deliver(queue.sent.map((message) => message.generationId));
+    const response = await posting;
+    expect(response.status).toBe(202);
+    expect(response.headers.get("preference-applied")).toBe("wait=10");
+    expect(((await response.json()) as ApiBody<"textToImage", 202>).data.status).toBe("success");
+  });
+});
+
 describe("the Worker's own queue", () => {
   it("delivers an accepted generation to the consumer, which runs it", async () => {
     const { key } = await freshProjectKey();
