@@ -257,20 +257,46 @@ describe("POST /api/v1/generations/{id}/cancel", () => {
     expect(await withDb((db) => quotaUsed(db, key.id))).toBe(0);
   });
 
-  it("refuses to cancel one that has started (409), which then finishes and keeps its quota", async () => {
+  it("lets a running one finish and discards it: 202, then failed with no image, its quota kept and nothing billed", async () => {
     const { key } = await freshProjectKey();
+    await withBudget(key.id);
     const tag = marker();
     const generation = await accepted(
-      (await create(key.key, { prompt: `running ${tag} [fake:delay=800]` }, "respond-async")).response,
+      (await create(key.key, { prompt: `running ${tag} [fake:delay=800]`, autoEnhance: false }, "respond-async")).response,
     );
     const consuming = deliver([generation.id]);
     await vi.waitUntil(async () => (await row(generation.id))?.status === "processing", { timeout: 5000, interval: 20 });
     const response = await api(`/api/v1/generations/${generation.id}/cancel`, { key: key.key, method: "POST" });
-    expect(response.status).toBe(409);
-    expect((await readProblem(response)).code).toBe("GENERATION_NOT_CANCELABLE");
-    await consuming;
-    expect((await read(key.key, generation.id)).status).toBe("success");
+    expect(response.status).toBe(202);
+    expect(((await response.json()) as ApiBody<"cancelGenerationV1", 202>).data.status).toBe("processing");
+    const result = await consuming;
+    expect(result.explicitAcks).toHaveLength(1);
+
+    const discarded = await read(key.key, generation.id);
+    expect(discarded).toMatchObject({ status: "failed", errorCode: "GENERATION_CANCELED", outputImage: null });
+    expect(await fakeRequests(tag)).toHaveLength(1);
     expect(await withDb((db) => quotaUsed(db, key.id))).toBe(1);
+    await vi.waitUntil(async () => (await openReservations(key.id)) === 0, { timeout: 5000 });
+    const images = await withDb(
+      async (db) =>
+        (await db.execute<{ n: number }>(sql`select count(*)::int as n from images where generation_id = ${generation.id}`))
+          .rows[0]?.n,
+    );
+    expect(images).toBe(0);
+
+    const again = await api(`/api/v1/generations/${generation.id}/cancel`, { key: key.key, method: "POST" });
+    expect(again.status).toBe(409);
+    expect((await readProblem(again)).code).toBe("GENERATION_NOT_CANCELABLE");
+  });
+
+  it("refuses to cancel a generation that ended (409)", async () => {
+    const { key } = await freshProjectKey();
+    const { response } = await create(key.key, { prompt: `done ${marker()}` }, null);
+    const made = ((await response.json()) as ApiBody<"createGenerationV1", 201>).data;
+    const cancel = await api(`/api/v1/generations/${made.id}/cancel`, { key: key.key, method: "POST" });
+    expect(cancel.status).toBe(409);
+    expect((await readProblem(cancel)).code).toBe("GENERATION_NOT_CANCELABLE");
+    expect((await read(key.key, made.id)).status).toBe("success");
   });
 
   it("does not find another project's generation (404)", async () => {

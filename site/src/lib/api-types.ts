@@ -859,7 +859,7 @@ export interface paths {
         put?: never;
         /**
          * Cancel an asynchronous generation that has not started
-         * @description A pending asynchronous generation (Prefer: respond-async) is canceled: it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One already processing (it runs to its end), finished, or made synchronously is 409 GENERATION_NOT_CANCELABLE and keeps what it spent. Spends no quota.
+         * @description A pending asynchronous generation (Prefer: respond-async) is canceled (200): it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One processing is not stopped (202): it runs to its end and its image is discarded, so it ends failed with GENERATION_CANCELED; its quota request stays spent, its budget reservation is released. One that ended, or was made synchronously, is 409 GENERATION_NOT_CANCELABLE. Spends no quota.
          */
         post: operations["cancelGenerationV1"];
         delete?: never;
@@ -7586,8 +7586,21 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The canceled generation */
+            /** @description The canceled generation: failed, errorCode GENERATION_CANCELED, refunded */
             200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The generation was running: still processing, it will end failed with GENERATION_CANCELED and no image */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7635,7 +7648,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The generation has started, ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed */
+            /** @description The generation has ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -131,6 +131,8 @@ interface GenerationRun {
   attempts: number;
   /** Calls the providers charged for (or the stand-ins made), recorded as usage with the outcome. */
   calls: ModelCall[];
+  /** Its image is discarded if it is canceled while it runs (an asynchronous generation). */
+  cancelable?: boolean;
 }
 
 /** The prompt the model gets: enhanced when asked (and the enhancer answered), else the original. */
@@ -228,6 +230,7 @@ async function storeAndRecord(
           usage: outcome.usage,
           attempts: run.attempts,
           aliases: request.aliases,
+          cancelable: run.cancelable,
         },
         usageEventRows(caller, generationId, run.calls, true),
         { queueForBilling: deps.billingExport },
@@ -352,6 +355,8 @@ export interface RunOptions {
    * failed, its budget still reserved: the queue consumer's transient faults.
    */
   keepsPending?: (failure: AppError) => boolean;
+  /** Discards the image of a generation canceled while it runs (GENERATION_CANCELED): an asynchronous one. */
+  cancelable?: boolean;
 }
 
 /**
@@ -375,6 +380,7 @@ export async function runGeneration(
     timings: {},
     attempts: 0,
     calls: [],
+    cancelable: options.cancelable,
   };
   const { db } = deps;
   const { generationId, timings } = run;

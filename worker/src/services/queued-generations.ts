@@ -167,7 +167,7 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
   const record = generationRecord(deps, owner, request, row.id);
   await onGenerationEvent(deps, { type: "generation.started", generationId });
   try {
-    await runGeneration(deps, owner, request, record, { keepsPending: isTransient });
+    await runGeneration(deps, owner, request, record, { keepsPending: isTransient, cancelable: true });
   } catch (error) {
     const failure = error as AppError;
     if (isTransient(failure)) {
@@ -176,7 +176,9 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
       );
       return "retry";
     }
-    await refundQueuedGeneration(deps, generationId);
+    // Canceled while it ran: the model was called, so its request of the quota stays spent (its
+    // budget reservation was released: nothing is billed for an image nobody gets).
+    if (failure.code !== "GENERATION_CANCELED") await refundQueuedGeneration(deps, generationId);
     await onGenerationEvent(deps, { type: "generation.failed", generationId });
     return "failed";
   }
@@ -241,13 +243,15 @@ export async function readGenerationStatus(db: Database, generationId: string): 
 
 export const hasEnded = (status: GenerationStatus) => status === "succeeded" || status === "failed";
 
-/** What canceling did: canceled (and refunded), or why not. */
-export type CancelOutcome = "canceled" | "not-found" | "started";
+/** What canceling did: canceled (and refunded), to be discarded when it ends, or why not. */
+export type CancelOutcome = "canceled" | "discarding" | "not-found" | "not-cancelable";
 
 /**
- * Cancels an asynchronous generation of the project that has not started: failed with
+ * Cancels an asynchronous generation of the project. One that has not started is failed with
  * GENERATION_CANCELED and refunded, and its claim then fails so the model is never called. One
- * already claimed (running), finished, or run synchronously cannot be canceled.
+ * running is marked: it runs to its end, and its image is discarded (it ends failed with
+ * GENERATION_CANCELED; its quota request stays spent). One that ended, or was made
+ * synchronously, cannot be canceled.
  */
 export async function cancelQueuedGeneration(
   deps: Pick<GenerationDeps, "db" | "defer">,
@@ -255,7 +259,7 @@ export async function cancelQueuedGeneration(
   generationId: string,
 ): Promise<CancelOutcome> {
   const code: ErrorCode = "GENERATION_CANCELED";
-  const result = await deps.db.execute<{ canceled: boolean }>(sql`
+  const result = await deps.db.execute<{ canceled: boolean; discarding: boolean }>(sql`
     with target as (
       select id from generations where id = ${generationId} and project_id = ${projectId} and deleted_at is null
     ),
@@ -264,12 +268,18 @@ export async function cancelQueuedGeneration(
              completed_at = now(), updated_at = now()
       where id = (select id from target) and status = 'pending' and queued_request is not null
       returning id
+    ),
+    discarding as (
+      update generations set cancel_requested_at = coalesce(cancel_requested_at, now()), updated_at = now()
+      where id = (select id from target) and status = 'processing' and queued_request is not null
+      returning id
     )
-    select exists (select 1 from canceled) as canceled from target
+    select exists (select 1 from canceled) as canceled, exists (select 1 from discarding) as discarding from target
   `);
   const [row] = result.rows;
   if (!row) return "not-found";
-  if (!row.canceled) return "started";
+  if (row.discarding) return "discarding";
+  if (!row.canceled) return "not-cancelable";
   await refundQueuedGeneration(deps, generationId);
   await onGenerationEvent(deps, { type: "generation.failed", generationId });
   return "canceled";

@@ -70,6 +70,8 @@ export const generations = pgTable(
     quotaWindowStart: timestampTz(),
     /** When its quota was refunded (a failed or canceled asynchronous generation): never twice. */
     refundedAt: timestampTz(),
+    /** When it was canceled while running: it runs to its end, and its image is discarded. */
+    cancelRequestedAt: timestampTz(),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     completedAt: timestampTz(),

@@ -224,14 +224,16 @@ export const cancelGeneration: AppRouteHandler<typeof cancelGenerationRoute> = a
   const { services } = c.var;
   const outcome = await cancelQueuedGeneration(services, caller.project.id, id);
   if (outcome === "not-found") throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
-  if (outcome === "started") {
+  if (outcome === "not-cancelable") {
     throw new AppError(
       "GENERATION_NOT_CANCELABLE",
-      `Generation ${id} has already started or ended, or was not asynchronous: only a pending asynchronous generation can be canceled`,
+      `Generation ${id} has already ended, or was not asynchronous: only an asynchronous generation that has not ended can be canceled`,
     );
   }
   const { views } = await readGenerations(services.db, { projectId: caller.project.id }, { id, limit: 1, offset: 0 });
   const [view] = views;
   if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
-  return c.json({ success: true as const, data: toV1Generation(c, caller, view) }, 200);
+  const data = toV1Generation(c, caller, view);
+  // A running one is not stopped: it ends, and its image is discarded.
+  return outcome === "discarding" ? c.json({ success: true as const, data }, 202) : c.json({ success: true as const, data }, 200);
 };

@@ -237,20 +237,22 @@ export const cancelGenerationRoute = createRoute({
   operationId: "cancelGenerationV1",
   summary: "Cancel an asynchronous generation that has not started",
   description:
-    "A pending asynchronous generation (Prefer: respond-async) is canceled: it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One already processing (it runs to its end), finished, or made synchronously is 409 GENERATION_NOT_CANCELABLE and keeps what it spent. Spends no quota.",
+    "A pending asynchronous generation (Prefer: respond-async) is canceled (200): it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One processing is not stopped (202): it runs to its end and its image is discarded, so it ends failed with GENERATION_CANCELED; its quota request stays spent, its budget reservation is released. One that ended, or was made synchronously, is 409 GENERATION_NOT_CANCELABLE. Spends no quota.",
   middleware: [access.project({ rateLimited: false })],
   security: keySecurity,
   request: { params: GenerationParams },
   responses: {
     200: {
-      description: "The canceled generation",
+      description: "The canceled generation: failed, errorCode GENERATION_CANCELED, refunded",
+      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+    },
+    202: {
+      description: "The generation was running: still processing, it will end failed with GENERATION_CANCELED and no image",
       content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
     },
     400: problemResponse("The id is not a UUID (VALIDATION_ERROR)"),
     404: problemResponse("No such generation in this project (GENERATION_NOT_FOUND)"),
-    409: problemResponse(
-      "The generation has started, ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed",
-    ),
+    409: problemResponse("The generation has ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed"),
     ...readResponses,
   },
 });
