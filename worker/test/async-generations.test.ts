@@ -182,6 +182,44 @@ describe("POST /api/v1/generations with Prefer: respond-async", () => {
     expect(await fakeRequests(tag)).toHaveLength(0);
   });
 
+  it("gives the image its alias and flow alias when it is made, moving the alias as a synchronous request does", async () => {
+    const { key } = await freshProjectKey();
+    const before = await create(key.key, { prompt: `first hero ${marker()}`, alias: "@hero" }, null);
+    const previous = ((await before.response.json()) as ApiBody<"createGenerationV1", 201>).data;
+    const flowId = crypto.randomUUID();
+    const generation = await accepted(
+      (await create(key.key, { prompt: `new hero ${marker()}`, alias: "@hero", flowId, flowAlias: "@cover" }, "respond-async"))
+        .response,
+    );
+    await deliver([generation.id]);
+    const made = await read(key.key, generation.id);
+    expect(made.status).toBe("success");
+    const aliases = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ alias: string; flow_id: string | null; image_id: string }>(
+            sql`select alias, flow_id, image_id from image_aliases where alias in ('@hero', '@cover') and image_id in (${made.outputImageId}, ${previous.outputImageId})`,
+          )
+        ).rows,
+    );
+    expect(aliases).toEqual(
+      expect.arrayContaining([
+        { alias: "@hero", flow_id: null, image_id: made.outputImageId },
+        { alias: "@cover", flow_id: flowId, image_id: made.outputImageId },
+      ]),
+    );
+    expect(aliases).toHaveLength(2);
+    const audited = await withDb(
+      async (db) =>
+        (
+          await db.execute<{ n: number }>(
+            sql`select count(*)::int as n from audit_events where action = 'alias.changed' and target_id = ${made.outputImageId}`,
+          )
+        ).rows[0]?.n,
+    );
+    expect(audited).toBeGreaterThanOrEqual(1);
+  });
+
   it("without a Prefer header answers 201 with the image as before and queues nothing", async () => {
     const { key } = await freshProjectKey();
     const { response, queue } = await create(key.key, { prompt: `sync ${marker()}` }, null);

@@ -9,12 +9,15 @@ import type { Database } from "../db/client";
 import type { Generation, QueuedRequest, ReferenceResolution } from "../db/schema";
 import type { AspectRatio, OutputFormat, Template } from "../domain/catalog";
 import type { GenerationOwner } from "../lib/access-types";
+import type { ClientInfo } from "../lib/client-address";
 import type { AppError, ErrorCode } from "../lib/errors";
+import { recordAudit } from "./audit";
 import { budgetSettlement, findBudgetReservation } from "./budgets";
 import {
   type GenerationDeps,
   type GenerationReference,
   type GenerationRequest,
+  type GenerationResult,
   generationRecord,
   insertGeneration,
   runGeneration,
@@ -26,6 +29,9 @@ export interface Acceptance {
   budgetReservationId: string | null;
   quotaWindowStart: Date;
 }
+
+/** The consumer acts for no client: its audit lines name none. */
+const NO_CLIENT: ClientInfo = { ip: null, userAgent: null };
 
 /** Faults worth another attempt from the queue (message.retry()): the model or a store was down, not the request wrong. */
 const TRANSIENT_CODES: ReadonlySet<ErrorCode> = new Set([
@@ -142,7 +148,7 @@ async function requestOf(deps: GenerationDeps, row: ClaimedRow): Promise<{ owner
             settlement: budgetSettlement(deps, reservation, {
               organizationId: owner.organization.id,
               // No client made this call: the audit of a reached threshold names none.
-              client: { ip: null, userAgent: null },
+              client: NO_CLIENT,
             }),
           },
         }
@@ -166,8 +172,9 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
   const { owner, request } = await requestOf(deps, row);
   const record = generationRecord(deps, owner, request, row.id);
   await onGenerationEvent(deps, { type: "generation.started", generationId });
+  let result: GenerationResult;
   try {
-    await runGeneration(deps, owner, request, record, { keepsPending: isTransient, cancelable: true });
+    result = await runGeneration(deps, owner, request, record, { keepsPending: isTransient, cancelable: true });
   } catch (error) {
     const failure = error as AppError;
     if (isTransient(failure)) {
@@ -181,6 +188,20 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
     if (failure.code !== "GENERATION_CANCELED") await refundQueuedGeneration(deps, generationId);
     await onGenerationEvent(deps, { type: "generation.failed", generationId });
     return "failed";
+  }
+  // Moving an alias changes what its URL shows: audited as the synchronous request does (no client).
+  for (const change of result.aliasChanges) {
+    deps.defer(() =>
+      recordAudit(deps.db, {
+        action: "alias.changed",
+        actorKeyId: owner.keyId,
+        target: { type: "image", id: result.imageId },
+        organizationId: owner.organization.id,
+        projectId: owner.project.id,
+        client: NO_CLIENT,
+        metadata: { ...change },
+      }),
+    );
   }
   await onGenerationEvent(deps, { type: "generation.succeeded", generationId });
   return "succeeded";
@@ -209,7 +230,7 @@ export async function refundQueuedGeneration(deps: Pick<GenerationDeps, "db" | "
   if (!row?.budget_reservation_id) return;
   const reservation = await findBudgetReservation(deps.db, row.budget_reservation_id);
   if (reservation) {
-    budgetSettlement(deps, reservation, { organizationId: row.organization_id, client: { ip: null, userAgent: null } }).release();
+    budgetSettlement(deps, reservation, { organizationId: row.organization_id, client: NO_CLIENT }).release();
   }
 }
 
