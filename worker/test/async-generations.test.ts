@@ -220,6 +220,28 @@ describe("POST /api/v1/generations with Prefer: respond-async", () => {
     expect(audited).toBeGreaterThanOrEqual(1);
   });
 
+  it("sends the model the reference images resolved at acceptance", async () => {
+    const { key } = await freshProjectKey();
+    const before = await create(key.key, { prompt: `reference ${marker()}`, autoEnhance: false }, null);
+    const reference = ((await before.response.json()) as ApiBody<"createGenerationV1", 201>).data;
+    const tag = marker();
+    const generation = await accepted(
+      (
+        await create(
+          key.key,
+          { prompt: `with a reference ${tag}`, referenceImages: [reference.outputImageId], autoEnhance: false },
+          "respond-async",
+        )
+      ).response,
+    );
+    expect(generation.referencedImages).toEqual([{ imageId: reference.outputImageId, alias: null }]);
+    await deliver([generation.id]);
+    expect((await read(key.key, generation.id)).status).toBe("success");
+    const [call] = await fakeRequests(tag);
+    const images = call?.body.contents.flatMap((content) => content.parts).filter((part) => part.inlineData);
+    expect(images).toHaveLength(1);
+  });
+
   it("without a Prefer header answers 201 with the image as before and queues nothing", async () => {
     const { key } = await freshProjectKey();
     const { response, queue } = await create(key.key, { prompt: `sync ${marker()}` }, null);
