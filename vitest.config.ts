@@ -39,6 +39,11 @@ export default defineConfig({
                 ROUND_TRIPS_URL: inject("roundTripsUrl"),
               },
               r2Buckets: ["IMAGES_BUCKET"],
+              // Queued generations are delivered at once rather than after wrangler.toml's batch timeout.
+              queueConsumers: {
+                "banatie-generations": { maxBatchTimeout: 0.05 },
+                "banatie-generations-dlq": { maxBatchTimeout: 0.05 },
+              },
             },
           })),
         ],

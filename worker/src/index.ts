@@ -5,5 +5,6 @@ import { scheduled } from "./scheduled";
 const app = buildApp();
 
 // The Workers runtime reads the module's default export: requests go to the app, cron triggers
-// to the maintenance jobs, queue batches (webhook deliveries) to their consumers.
+// to the maintenance jobs, queue batches to their consumers (asynchronous generations, webhook
+// deliveries).
 export default { fetch: app.fetch, scheduled, queue } satisfies ExportedHandler<Env>;

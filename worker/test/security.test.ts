@@ -121,6 +121,14 @@ const KEYED_ENDPOINTS: KeyedEndpoint[] = [
     foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}/regenerate`,
   },
   {
+    method: "POST",
+    path: `/api/v1/generations/${crypto.randomUUID()}/cancel`,
+    access: "project",
+    accepted: { status: 404, code: "GENERATION_NOT_FOUND" },
+    foreignCode: "GENERATION_NOT_FOUND",
+    foreignResource: async (other) => `/api/v1/generations/${await insertGenerationRow(other)}/cancel`,
+  },
+  {
     method: "DELETE",
     path: `/api/v1/generations/${crypto.randomUUID()}`,
     access: "project",

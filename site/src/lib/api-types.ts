@@ -848,6 +848,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/generations/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel an asynchronous generation that has not started
+         * @description A pending asynchronous generation (Prefer: respond-async) is canceled (200): it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One processing is not stopped (202): it runs to its end and its image is discarded, so it ends failed with GENERATION_CANCELED; its quota request stays spent, its budget reservation is released. One that ended, or was made synchronously, is 409 GENERATION_NOT_CANCELABLE. Spends no quota.
+         */
+        post: operations["cancelGenerationV1"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhooks": {
         parameters: {
             query?: never;
@@ -971,7 +991,7 @@ export interface components {
              * @example VALIDATION_ERROR
              * @enum {string}
              */
-            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+            code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "GENERATION_NOT_CANCELABLE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "GENERATION_CANCELED" | "GENERATION_RETRIES_EXHAUSTED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "QUEUE_UNAVAILABLE" | "TRANSFORM_BUSY";
             /** @example 0b6c8f0e-7f57-4a55-9a1c-5f0f3d9b1c2a */
             requestId: string;
             /** @enum {boolean} */
@@ -982,7 +1002,7 @@ export interface components {
                  * @example VALIDATION_ERROR
                  * @enum {string}
                  */
-                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "TRANSFORM_BUSY";
+                code: "VALIDATION_ERROR" | "MALFORMED_JSON" | "INVALID_TRANSFORM" | "ALIAS_FORMAT_CHECK" | "TOO_MANY_REFERENCES" | "MISSING_API_KEY" | "BOOTSTRAP_TOKEN_REQUIRED" | "MALFORMED_API_KEY" | "INVALID_API_KEY" | "EXPIRED_API_KEY" | "REVOKED_API_KEY" | "BUDGET_EXCEEDED" | "INSUFFICIENT_SCOPE" | "ACCESS_NOT_DECLARED" | "BOOTSTRAP_COMPLETED" | "INVALID_BOOTSTRAP_TOKEN" | "URL_EXPIRED" | "INVALID_SIGNATURE" | "SIGNATURE_REQUIRED" | "NOT_FOUND" | "API_KEY_NOT_FOUND" | "PROJECT_NOT_FOUND" | "ORGANIZATION_NOT_FOUND" | "IMAGE_NOT_FOUND" | "GENERATION_NOT_FOUND" | "FLOW_NOT_FOUND" | "WEBHOOK_DELIVERY_NOT_FOUND" | "METHOD_NOT_ALLOWED" | "RANGE_NOT_SATISFIABLE" | "LAST_MASTER_KEY" | "IMAGE_IN_USE" | "ALIAS_CONFLICT" | "IDEMPOTENCY_IN_PROGRESS" | "GENERATION_NOT_CANCELABLE" | "PAYLOAD_TOO_LARGE" | "FILE_TOO_LARGE" | "UNSUPPORTED_FILE_TYPE" | "INVALID_IMAGE" | "IMAGE_TOO_LARGE" | "UNSUPPORTED_IMAGE_FEATURE" | "OUTPUT_TOO_LARGE" | "CONTENT_BLOCKED" | "NO_IMAGE" | "IDEMPOTENCY_MISMATCH" | "UNSUPPORTED_MEDIA_TYPE" | "RATE_LIMIT_EXCEEDED" | "TOO_MANY_REQUESTS" | "VARIANT_LIMIT" | "AUTH_THROTTLED" | "INTERNAL_ERROR" | "GENERATION_ABANDONED" | "GENERATION_CANCELED" | "GENERATION_RETRIES_EXHAUSTED" | "CONFIGURATION_ERROR" | "BOOTSTRAP_NOT_CONFIGURED" | "UPSTREAM_ERROR" | "UPSTREAM_BAD_RESPONSE" | "UPSTREAM_RATE_LIMITED" | "UPSTREAM_TIMEOUT" | "DATABASE_UNAVAILABLE" | "STORAGE_UNAVAILABLE" | "QUEUE_UNAVAILABLE" | "TRANSFORM_BUSY";
                 /** @example prompt: Too big: expected string to have <=5000 characters */
                 message: string;
             };
@@ -1386,6 +1406,17 @@ export interface components {
                 generation: number;
             };
         };
+        AcceptedGeneration: {
+            /** Format: uuid */
+            generationId: string;
+            /**
+             * @description Where it stands; GET statusUrl for the whole generation, its image included
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "success" | "failed";
+            /** @example /api/v1/generations/9b2f4c7e-1d3a-4e5b-8c6d-7f8e9a0b1c2d */
+            statusUrl: string;
+        };
         TextToImageRequest: {
             /** @example кот в космосе */
             prompt: string;
@@ -1734,8 +1765,11 @@ export interface components {
             projectId: string;
             /** Format: uuid */
             flowId: string | null;
-            /** @enum {string} */
-            status: "pending" | "success" | "failed";
+            /**
+             * @description pending (accepted, not started), processing (an asynchronous generation being run), success or failed (see errorCode)
+             * @enum {string}
+             */
+            status: "pending" | "processing" | "success" | "failed";
             /** @description The prompt the image model received */
             prompt: string;
             /** @description The client's prompt when it was enhanced; else null */
@@ -1755,6 +1789,8 @@ export interface components {
             cost: components["schemas"]["Cost"];
             /** @description In-place regenerations of this generation */
             retryCount: number;
+            /** @description Why it failed: an error code, GENERATION_CANCELED or GENERATION_RETRIES_EXHAUSTED included; null otherwise */
+            errorCode: string | null;
             errorMessage: string | null;
             /**
              * @description Any JSON object, at most 4096 bytes as UTF-8 JSON
@@ -3172,6 +3208,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description respond-async: answer 202 at once and run the generation from the queue; wait=N (1-60): wait up to N seconds for the result, then 201 with it or 202. Other preferences are ignored (RFC 7240). */
+                prefer?: string;
                 /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
                 "Idempotency-Key"?: string;
             };
@@ -3219,6 +3257,33 @@ export interface operations {
                         /** @enum {boolean} */
                         success: true;
                         data: components["schemas"]["Generation"];
+                    };
+                };
+            };
+            /** @description With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N the request first waits up to N seconds, and `status` says where it stands then (success or failed once it ended); the image is read at statusUrl. */
+            202: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["AcceptedGeneration"];
                     };
                 };
             };
@@ -6443,7 +6508,7 @@ export interface operations {
     listFlowGenerations: {
         parameters: {
             query?: {
-                /** @description processing is read as pending: a generation in progress */
+                /** @description processing: an asynchronous generation being run */
                 status?: "pending" | "processing" | "success" | "failed";
                 limit?: number;
                 offset?: number | null;
@@ -7070,7 +7135,7 @@ export interface operations {
             query?: {
                 /** @description Only this flow's generations */
                 flowId?: string;
-                /** @description processing is read as pending: a generation in progress */
+                /** @description processing: an asynchronous generation being run */
                 status?: "pending" | "processing" | "success" | "failed";
                 limit?: number;
                 offset?: number | null;
@@ -7170,6 +7235,8 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
+                /** @description respond-async: answer 202 at once and run the generation from the queue; wait=N (1-60): wait up to N seconds for the result, then 201 with it or 202. Other preferences are ignored (RFC 7240). */
+                prefer?: string;
                 /** @description Makes a retry safe: the first request's answer (status, body, Content-Type, Location) is stored and replayed for 24 hours to requests with the same key, from the same API key, with Idempotent-Replayed: true; a replay runs nothing and spends no quota or budget. 1 to 255 printable ASCII characters, bare or as a quoted structured-field string; a UUID v4 is a good key. Answers over 64 KiB, and refusals before the request runs (invalid input, the key check, the hourly quota), are not kept. */
                 "Idempotency-Key"?: string;
             };
@@ -7182,7 +7249,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The generation, with its output image and the images it used */
+            /** @description The generation, with its output image and the images it used; with Prefer: wait=N, the asynchronous generation that ended within N seconds (success, or failed with its errorCode) */
             201: {
                 headers: {
                     /** @description The budget that limits this key: key or project */
@@ -7193,6 +7260,37 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
+                    /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
+                    "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description With Prefer: respond-async (or a wait=N that ran out): the generation, pending, accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location. */
+            202: {
+                headers: {
+                    /** @description The budget that limits this key: key or project */
+                    "X-Budget-Scope"?: string;
+                    /** @description That monthly budget, in USD */
+                    "X-Budget-Limit-Usd"?: string;
+                    /** @description What is left of it, in USD, with this request's quoted upper bound held until it settles */
+                    "X-Budget-Remaining-Usd"?: string;
+                    /** @description When the budget resets: the start of the next calendar month (UTC) */
+                    "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -7324,7 +7422,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE) */
+            /** @description The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), the database is unavailable (DATABASE_UNAVAILABLE), or an asynchronous generation could not be queued (QUEUE_UNAVAILABLE; nothing spent) */
             503: {
                 headers: {
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
@@ -7868,6 +7966,130 @@ export interface operations {
                 headers: {
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelGenerationV1: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The canceled generation: failed, errorCode GENERATION_CANCELED, refunded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The generation was running: still processing, it will end failed with GENERATION_CANCELED and no image */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["V1Generation"];
+                    };
+                };
+            };
+            /** @description The id is not a UUID (VALIDATION_ERROR) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, malformed, unknown, expired or revoked API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key may not call this endpoint */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such generation in this project (GENERATION_NOT_FOUND) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The generation has ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A request body over 64 KiB (PAYLOAD_TOO_LARGE); every request except a multipart upload is held to this limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests with this key at once (TOO_MANY_REQUESTS: its burst limit), or refused before the key was checked: too many failed authentications from this client (AUTH_THROTTLED), for a minute. Retry-After says when to try again. */
+            429: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error or invalid server configuration */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The database is down or did not answer in time (DATABASE_UNAVAILABLE); retry after Retry-After seconds */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before trying again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {

@@ -207,3 +207,9 @@ export const WEBHOOK_ATTEMPT_TIMEOUT_MS = 15_000;
 export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
 /** Longest webhook URL accepted. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+/** The longest `Prefer: wait=N` a generating request may hold its connection for (as Replicate's). */
+export const MAX_PREFER_WAIT_SECONDS = 60;
+
+/** How often a request held by `Prefer: wait=N` reads its generation's status. */
+export const PREFER_WAIT_POLL_MS = 250;

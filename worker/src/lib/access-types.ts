@@ -30,3 +30,6 @@ export interface Caller {
 }
 
 export type ProjectCaller = Caller & { organization: { id: string; slug: string }; project: { id: string; slug: string } };
+
+/** Whom a generation is made for: what its rows and storage keys name (a queued one has no request). */
+export type GenerationOwner = Pick<ProjectCaller, "keyId" | "organization" | "project">;

@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   IMAGE_IN_USE: { status: 409, title: "Image in use" },
   ALIAS_CONFLICT: { status: 409, title: "Alias already exists" },
   IDEMPOTENCY_IN_PROGRESS: { status: 409, title: "A request with this Idempotency-Key is still running" },
+  GENERATION_NOT_CANCELABLE: { status: 409, title: "Generation already started" },
   PAYLOAD_TOO_LARGE: { status: 413, title: "Request body too large" },
   FILE_TOO_LARGE: { status: 413, title: "File too large" },
   UNSUPPORTED_FILE_TYPE: { status: 415, title: "Unsupported file type" },
@@ -62,6 +63,10 @@ export const ERROR_CODES = {
   INTERNAL_ERROR: { status: 500, title: "Internal server error" },
   // Never an HTTP answer: recorded on a generation the maintenance found pending long past its budget.
   GENERATION_ABANDONED: { status: 500, title: "Generation abandoned before it finished" },
+  // Never HTTP answers: recorded on an asynchronous generation canceled before it started, and on
+  // one whose queue message exhausted its retries (the dead-letter queue).
+  GENERATION_CANCELED: { status: 409, title: "Generation canceled" },
+  GENERATION_RETRIES_EXHAUSTED: { status: 503, title: "Generation retried until it gave up" },
   CONFIGURATION_ERROR: { status: 500, title: "Server misconfigured" },
   BOOTSTRAP_NOT_CONFIGURED: { status: 500, title: "Bootstrap token not configured" },
   UPSTREAM_ERROR: { status: 502, title: "The image model failed" },
@@ -70,6 +75,7 @@ export const ERROR_CODES = {
   UPSTREAM_TIMEOUT: { status: 504, title: "The image model did not answer in time" },
   DATABASE_UNAVAILABLE: { status: 503, title: "Database unavailable" },
   STORAGE_UNAVAILABLE: { status: 503, title: "Object storage unavailable" },
+  QUEUE_UNAVAILABLE: { status: 503, title: "Generation queue unavailable" },
   TRANSFORM_BUSY: { status: 503, title: "Transformations busy" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 

@@ -136,6 +136,37 @@ export async function reserveBudget(db: Database, caller: ProjectCaller, usdMicr
   };
 }
 
+/**
+ * A reservation still open, by its id: what a queued generation settles or releases when it
+ * finishes, in another request than the one that reserved it. Null once closed.
+ */
+export async function findBudgetReservation(db: Database, id: string): Promise<BudgetReservation | null> {
+  const result = await db.execute<{
+    key_id: string;
+    project_id: string;
+    period_start: string;
+    scopes: BudgetScope[];
+    usd_micros: number;
+  }>(sql`
+    select key_id, project_id, period_start, scopes, usd_micros::float8 as usd_micros
+    from budget_reservations where id = ${id}
+  `);
+  const [row] = result.rows;
+  if (!row) return null;
+  const periodStart = new Date(row.period_start);
+  const usdMicros = Number(row.usd_micros);
+  return {
+    id,
+    keyId: row.key_id,
+    projectId: row.project_id,
+    periodStart,
+    resetAt: budgetPeriod(periodStart).resetAt,
+    usdMicros,
+    // Settling needs only the scopes: what they stand at is read again by the settlement itself.
+    standings: row.scopes.map((scope) => ({ scope, budgetUsdMicros: 0, spentUsdMicros: 0, reservedUsdMicros: usdMicros })),
+  };
+}
+
 /** 402 naming the budget that would be crossed, what it has spent, and when it resets. */
 function budgetExceeded(standings: BudgetStanding[], usdMicros: number, resetAt: Date): AppError {
   const crossed = standings.filter((s) => s.spentUsdMicros + s.reservedUsdMicros + usdMicros > s.budgetUsdMicros);

@@ -8,7 +8,7 @@ import type { TokenUsage } from "../domain/usage";
 import { convertImage, type EncodedImage } from "../images/codec";
 import { searchText } from "../images/search-text";
 import { sanitizeFilename, storageKey } from "../images/storage-key";
-import type { ProjectCaller } from "../lib/access-types";
+import type { GenerationOwner } from "../lib/access-types";
 import { AppError, toAppError } from "../lib/errors";
 import { logFailure } from "../lib/log";
 import type { ImageModel, ReferenceImage } from "../providers/image-model";
@@ -71,6 +71,8 @@ export interface GenerationReference extends StoredReference {
 /** A reservation to settle to the actual cost on success, or release on failure. */
 export interface GenerationBudget {
   settlement: BudgetSettlement;
+  /** Its budget_reservations row, which an asynchronous generation keeps to settle it later. */
+  reservationId?: string;
 }
 
 /** What happened to the prompt: the enhancement, or why the original was used instead. */
@@ -119,7 +121,7 @@ async function stage<T>(timings: GenerationTimings, name: keyof GenerationTiming
 /** One generation in progress: what was asked, by whom, and what it has cost so far. */
 interface GenerationRun {
   deps: GenerationDeps;
-  caller: ProjectCaller;
+  caller: GenerationOwner;
   request: GenerationRequest;
   generationId: string;
   filename: string | null;
@@ -129,6 +131,8 @@ interface GenerationRun {
   attempts: number;
   /** Calls the providers charged for (or the stand-ins made), recorded as usage with the outcome. */
   calls: ModelCall[];
+  /** Its image is discarded if it is canceled while it runs (an asynchronous generation). */
+  cancelable?: boolean;
 }
 
 /** The prompt the model gets: enhanced when asked (and the enhancer answered), else the original. */
@@ -226,6 +230,7 @@ async function storeAndRecord(
           usage: outcome.usage,
           attempts: run.attempts,
           aliases: request.aliases,
+          cancelable: run.cancelable,
         },
         usageEventRows(caller, generationId, run.calls, true),
         { queueForBilling: deps.billingExport },
@@ -291,6 +296,37 @@ function settleMadeImage(
   };
 }
 
+/** The generation row a request is recorded as, before the model is called. */
+export function generationRecord(
+  deps: Pick<GenerationDeps, "imageModel">,
+  caller: GenerationOwner,
+  request: GenerationRequest,
+  generationId: string = crypto.randomUUID(),
+): GenerationRecord {
+  return {
+    id: generationId,
+    projectId: caller.project.id,
+    apiKeyId: caller.keyId,
+    originalPrompt: request.prompt,
+    template: request.autoEnhance ? request.template : null,
+    aspectRatio: request.aspectRatio,
+    outputFormat: request.outputFormat,
+    provider: deps.imageModel.provider,
+    model: deps.imageModel.model,
+    flowId: request.flowId ?? null,
+    meta: request.meta ?? {},
+  };
+}
+
+/** The pending row of a generation and the images it uses, in the model's order (one transaction). */
+export function insertGeneration(
+  db: Database,
+  record: GenerationRecord,
+  references: readonly GenerationReference[] = [],
+): Promise<void> {
+  return insertPendingGeneration(db, record, references.map(referenceRecord));
+}
+
 /**
  * Generates an image and records it. Order keeps everything consistent: a `pending` generation
  * row first; then `storeImage` puts the object and runs the one statement that inserts the image
@@ -300,50 +336,65 @@ function settleMadeImage(
  */
 export async function generateImage(
   deps: GenerationDeps,
-  caller: ProjectCaller,
+  caller: GenerationOwner,
   request: GenerationRequest,
+): Promise<GenerationResult> {
+  const record = generationRecord(deps, caller, request);
+  // The pending row is written while the model works; it is awaited before anything is stored.
+  const pending = insertGeneration(deps.db, record, request.references);
+  // Observed here so a failure cannot go unhandled before it is awaited.
+  pending.catch(() => {});
+  return runGeneration(deps, caller, request, record, { written: pending });
+}
+
+export interface RunOptions {
+  /** The pending row's write, awaited before anything is stored; already written by default. */
+  written?: Promise<void>;
+  /**
+   * A failure that leaves the generation as it is (pending, for another attempt) rather than
+   * failed, its budget still reserved: the queue consumer's transient faults.
+   */
+  keepsPending?: (failure: AppError) => boolean;
+  /** Discards the image of a generation canceled while it runs (GENERATION_CANCELED): an asynchronous one. */
+  cancelable?: boolean;
+}
+
+/**
+ * Runs a recorded generation to its outcome: the one path of the synchronous request and the
+ * queue consumer (see generateImage for the order of writes).
+ */
+export async function runGeneration(
+  deps: GenerationDeps,
+  caller: GenerationOwner,
+  request: GenerationRequest,
+  record: GenerationRecord,
+  options: RunOptions = {},
 ): Promise<GenerationResult> {
   const run: GenerationRun = {
     started: Date.now(),
     deps,
     caller,
     request,
-    generationId: crypto.randomUUID(),
+    generationId: record.id,
     filename: request.filename ? sanitizeFilename(request.filename) : null,
     timings: {},
     attempts: 0,
     calls: [],
+    cancelable: options.cancelable,
   };
-  const { db, imageModel } = deps;
+  const { db } = deps;
   const { generationId, timings } = run;
-
-  const record: GenerationRecord = {
-    id: generationId,
-    projectId: caller.project.id,
-    apiKeyId: caller.keyId,
-    originalPrompt: request.prompt,
-    template: request.autoEnhance ? request.template : null,
-    aspectRatio: request.aspectRatio,
-    outputFormat: request.outputFormat,
-    provider: imageModel.provider,
-    model: imageModel.model,
-    flowId: request.flowId ?? null,
-    meta: request.meta ?? {},
-  };
   const references = request.references ?? [];
-  // The pending row is written while the model works; it is awaited before anything is stored.
-  const pending = insertPendingGeneration(db, record, references.map(referenceRecord));
   // Read while the prompt is enhanced; both are needed before the model call.
   const loading = references.length > 0 ? loadReferences(deps, references) : Promise.resolve([]);
   // Observed here so a failure cannot go unhandled before the awaits below.
-  pending.catch(() => {});
   loading.catch(() => {});
 
   try {
     const { enhancement, prompt } = await choosePrompt(run);
     const { image, usage } = await generateAndConvert(run, prompt, await loading);
     const sha256 = await sha256Hex(image.bytes);
-    await pending;
+    await options.written;
     const row = await storeAndRecord(run, image, sha256, { prompt, enhancement, usage });
     return {
       ...settleMadeImage(run, { image, sha256, prompt, enhancement, usage }),
@@ -355,9 +406,10 @@ export async function generateImage(
       aliasChanges: row.aliasChanges,
     };
   } catch (error) {
+    const failure = toAppError(error);
+    if (options.keepsPending?.(failure)) throw failure;
     // A failed generation is never charged to the user.
     request.budget?.settlement.release();
-    const failure = toAppError(error);
     timings.totalMs = Date.now() - run.started;
     // The calls the provider charged for are kept, not billable: the user got no image.
     const usage = usageEventRows(caller, generationId, run.calls, false);
@@ -429,7 +481,7 @@ export interface RegenerationResult extends GenerationResult {
  */
 export async function regenerateImage(
   deps: GenerationDeps,
-  caller: ProjectCaller,
+  caller: GenerationOwner,
   request: GenerationRequest,
   target: RegenerationTarget,
 ): Promise<RegenerationResult> {

@@ -4,6 +4,7 @@
  */
 import { sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
+import { DrizzleQueryError } from "drizzle-orm/errors";
 import type { Database } from "../db/client";
 import {
   type GenerationTimings,
@@ -13,6 +14,7 @@ import {
   type ReferenceResolution,
 } from "../db/schema";
 import type { TokenUsage } from "../domain/usage";
+import { AppError } from "../lib/errors";
 import { type AliasChange, type AliasWrite, aliasWriteStatements, rethrowAliasConflict } from "./aliases";
 import type { ImageRecord } from "./images";
 import { type UsageRecording, usageStatements } from "./usage";
@@ -60,6 +62,36 @@ export interface GenerationSuccess {
   timings: GenerationTimings;
   usage: TokenUsage | null;
   attempts: number;
+  /**
+   * An asynchronous generation, which may be canceled while it runs: the batch refuses
+   * (GENERATION_CANCELED) to record an image for one canceled meanwhile.
+   */
+  cancelable?: boolean;
+}
+
+/** Marks the failing cast that refuses to record a canceled generation's image, so the batch rolls back. */
+const CANCELED_MARK = "banatie:generation-canceled:";
+
+/**
+ * Fails the batch when the generation was canceled while running (the batch's update holds its
+ * row, so a cancel either landed first and is seen here, or waits and finds it ended). The mark
+ * is joined to the id so that the cast is not folded into a constant and raised for every row.
+ */
+function notCanceledGuard(db: Database, generationId: string): BatchItem<"pg"> {
+  return db.execute(sql`
+    select case when cancel_requested_at is not null then (${CANCELED_MARK} || id::text)::int end as canceled
+    from generations where id = ${generationId}
+  `);
+}
+
+/** Rethrows a batch's failure: the guard's refusal as GENERATION_CANCELED, anything else as aliases do. */
+function rethrowCanceledOrAliasConflict(error: unknown): never {
+  const driverError = error instanceof DrizzleQueryError ? error.cause : error;
+  const { message } = (driverError ?? {}) as { message?: unknown };
+  if (typeof message === "string" && message.includes(CANCELED_MARK)) {
+    throw new AppError("GENERATION_CANCELED", "Canceled while it ran: its image was discarded");
+  }
+  return rethrowAliasConflict(error);
 }
 
 /**
@@ -110,9 +142,11 @@ export async function recordGenerationSucceeded(
   const aliases = success.aliases
     ? aliasWriteStatements(db, { ...success.aliases, projectId: image.projectId, imageId: image.id })
     : { statements: [], changes: () => [] };
+  // Last: by then the update holds the row, so a cancel either committed before (and is seen) or waits.
+  const guard = success.cancelable ? [notCanceledGuard(db, success.generationId)] : [];
   const results = await db
-    .batch([succeeded, ...aliases.statements, ...usageStatements(db, usage, recording)])
-    .catch(rethrowAliasConflict);
+    .batch([succeeded, ...aliases.statements, ...usageStatements(db, usage, recording), ...guard])
+    .catch(rethrowCanceledOrAliasConflict);
   const [recorded] = results;
   const row = recorded.rows[0];
   if (!row) throw new Error("The image row was not written");

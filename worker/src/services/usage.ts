@@ -8,7 +8,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../db/client";
 import { billingExports, type NewUsageEvent, type UsageEventKind, usageDaily, usageEvents } from "../db/schema";
 import { costMicros, PRICE_VERSION, type Provider, priceOf, type TokenCounts } from "../domain/pricing";
-import type { ProjectCaller } from "../lib/access-types";
+import type { GenerationOwner } from "../lib/access-types";
 
 /** One call of an image model or a prompt enhancer, as it will be recorded. */
 export interface ModelCall {
@@ -47,7 +47,7 @@ function priceCall(call: ModelCall): number | null {
  * error, though the provider was, and the platform owner sees that cost.
  */
 export function usageEventRows(
-  caller: ProjectCaller,
+  caller: GenerationOwner,
   generationId: string | null,
   calls: ModelCall[],
   succeeded: boolean,

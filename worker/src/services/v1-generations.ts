@@ -139,7 +139,7 @@ export interface GenerationView {
   id: string;
   projectId: string;
   flowId: string | null;
-  status: "pending" | "succeeded" | "failed";
+  status: "pending" | "processing" | "succeeded" | "failed";
   originalPrompt: string;
   finalPrompt: string | null;
   template: string | null;
@@ -153,6 +153,7 @@ export interface GenerationView {
   cost: Cost;
   attempts: number;
   regenerationCount: number;
+  errorCode: string | null;
   errorMessage: string | null;
   meta: Record<string, unknown>;
   createdAt: Date;
@@ -184,6 +185,7 @@ interface GenerationViewRow extends Record<string, unknown> {
   timings: GenerationTimings;
   attempts: number;
   regeneration_count: number;
+  error_code: string | null;
   error_message: string | null;
   meta: Record<string, unknown>;
   created_at: string;
@@ -223,7 +225,7 @@ export async function readGenerations(
   if (!filter.includeDeleted) conditions.push(sql`g.deleted_at is null`);
   const result = await db.execute<GenerationViewRow>(sql`
     select g.id, g.project_id, g.flow_id, g.status, g.original_prompt, g.final_prompt, g.template, g.aspect_ratio,
-           g.provider, g.model, g.timings, g.attempts, g.regeneration_count, g.error_message, g.meta,
+           g.provider, g.model, g.timings, g.attempts, g.regeneration_count, g.error_code, g.error_message, g.meta,
            g.created_at, g.updated_at, g.deleted_at,
            o.id as image_id, o.storage_key, o.mime_type, o.width, o.height, o.bytes,
            coalesce((select json_agg(json_build_object('imageId', r.image_id, 'alias', r.alias) order by r.position)
@@ -275,6 +277,7 @@ function toView(row: GenerationViewRow): GenerationView {
     },
     attempts: row.attempts,
     regenerationCount: row.regeneration_count,
+    errorCode: row.error_code,
     errorMessage: row.error_message,
     meta: row.meta,
     createdAt: new Date(row.created_at),

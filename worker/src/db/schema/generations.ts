@@ -5,7 +5,22 @@ import { apiKeys } from "./api-keys";
 import { createdAt, id, timestampTz } from "./columns";
 import { projects } from "./projects";
 
-export const generationStatus = pgEnum("generation_status", ["pending", "succeeded", "failed"]);
+/**
+ * `processing`: an asynchronous generation claimed by the queue consumer (a synchronous one goes
+ * from pending straight to an outcome).
+ */
+export const generationStatus = pgEnum("generation_status", ["pending", "processing", "succeeded", "failed"]);
+
+/** What the queue consumer needs of an asynchronous generation beyond the row's own columns. */
+export interface QueuedRequest {
+  filename?: string;
+  quality?: number;
+  autoEnhance: boolean;
+  /** The project alias the image takes. */
+  alias?: string;
+  /** The flow whose row is written or touched, and the flow alias the image takes there. */
+  flow?: { id: string; alias?: string };
+}
 
 /** Milliseconds spent in each stage of a generation. */
 export interface GenerationTimings {
@@ -47,6 +62,16 @@ export const generations = pgTable(
     meta: jsonb().$type<Record<string, unknown>>().notNull().default({}),
     /** Times the generation was regenerated in place, keeping its image id. */
     regenerationCount: integer().notNull().default(0),
+    /** Set on asynchronous generations (`Prefer: respond-async`): what the queue consumer runs. */
+    queuedRequest: jsonb().$type<QueuedRequest>(),
+    /** The budget reservation made at acceptance, settled or released by whoever finishes it. */
+    budgetReservationId: uuid(),
+    /** The quota window the accepted request was counted in, to refund it there. */
+    quotaWindowStart: timestampTz(),
+    /** When its quota was refunded (a failed or canceled asynchronous generation): never twice. */
+    refundedAt: timestampTz(),
+    /** When it was canceled while running: it runs to its end, and its image is discarded. */
+    cancelRequestedAt: timestampTz(),
     createdAt: createdAt(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     completedAt: timestampTz(),

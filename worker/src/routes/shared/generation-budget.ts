@@ -41,6 +41,7 @@ export async function reserveForBudget(
   if (!reservation) return undefined;
   for (const [name, value] of Object.entries(budgetHeaders(reservation.standings, reservation.resetAt))) c.header(name, value);
   return {
+    reservationId: reservation.id,
     settlement: budgetSettlement({ db, defer }, reservation, { organizationId: caller.organization.id, client: clientInfo(c) }),
   };
 }

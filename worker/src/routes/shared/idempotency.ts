@@ -77,6 +77,13 @@ function withIdempotentResponses(responses: Responses): Responses {
   return result;
 }
 
+/** The route's own request headers (as one zod object) with the Idempotency-Key beside them. */
+function withIdempotencyHeader(own: NonNullable<RouteConfig["request"]>["headers"]) {
+  if (own === undefined) return IdempotencyHeaders;
+  if (own instanceof z.ZodObject) return own.merge(IdempotencyHeaders);
+  throw new Error("an idempotent route declares its own headers as one zod object");
+}
+
 /**
  * Declares a route idempotent: the middleware that honours the header (after the route's own,
  * so uploads are hashed as they stream) and the shared OpenAPI declaration. Only the operations
@@ -91,7 +98,7 @@ export function idempotent<R extends RouteConfig>(route: R): R {
   return {
     ...route,
     middleware: [...middleware, idempotency],
-    request: { ...route.request, headers: IdempotencyHeaders },
+    request: { ...route.request, headers: withIdempotencyHeader(route.request?.headers) },
     responses: withIdempotentResponses(route.responses),
   };
 }

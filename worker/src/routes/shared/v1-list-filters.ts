@@ -7,11 +7,11 @@ import { AppError } from "../../lib/errors";
 import type { GenerationView } from "../../services/v1-generations";
 import type { V1ImageListQuery } from "../../services/v1-images";
 
-/** The generation filters; v1's `success` is a succeeded generation, `processing` a pending one. */
+/** The generation filters; v1's `success` is a succeeded generation. */
 export function generationListFilter<Query extends { status?: "pending" | "processing" | "success" | "failed" }>(
   query: Query,
 ): Omit<Query, "status"> & { status?: GenerationView["status"] } {
-  const status = query.status === "success" ? "succeeded" : query.status === "processing" ? "pending" : query.status;
+  const status = query.status === "success" ? "succeeded" : query.status;
   return { ...query, status };
 }
 

@@ -1,8 +1,9 @@
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
 import { lookUpPromptCache } from "../../services/enhancement";
-import { generateImage } from "../../services/generation";
+import { type GenerationRequest, generateImage } from "../../services/generation";
 import { quoteGeneration } from "../../services/quotes";
 import type { AppRouteHandler } from "../create-app";
+import { acceptAsync, asyncPreference, generationLocation } from "../shared/async-generation";
 import { reserveForBudget } from "../shared/generation-budget";
 import { toGenerationBody } from "../shared/generation-schemas";
 import type { textToImageRoute } from "./text-to-image.routes";
@@ -10,6 +11,8 @@ import type { textToImageRoute } from "./text-to-image.routes";
 export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) => {
   const body = c.req.valid("json");
   const template = body.enhancementOptions?.template ?? "general";
+  // Read before the key check: a malformed preference spends nothing. A quote ignores it.
+  const preference = body.dryRun ? null : asyncPreference(c.req.valid("header").prefer);
   if (body.dryRun) {
     // A quote spends no quota and reads no cache: the key check is its only round trip.
     await authorizeProject(c, { spendQuota: false });
@@ -21,7 +24,7 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     body.autoEnhance ? lookUpPromptCache(c.var.services, keyHash, body.prompt, template) : null,
   );
   const budget = await reserveForBudget(c, caller, { prompt: body.prompt, autoEnhance: body.autoEnhance, template });
-  const result = await generateImage(c.var.services, caller, {
+  const request: GenerationRequest = {
     prompt: body.prompt,
     filename: body.filename,
     aspectRatio: body.aspectRatio,
@@ -31,6 +34,17 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     template,
     cachedEnhancement,
     budget,
-  });
+  };
+  if (preference) {
+    const { generationId, status } = await acceptAsync(c, caller, request, preference);
+    const data = {
+      generationId,
+      status: status === "succeeded" ? ("success" as const) : status,
+      statusUrl: generationLocation(generationId),
+    };
+    // Always 202: its 201 is the image itself, which an asynchronous generation serves at statusUrl.
+    return c.json({ success: true as const, data }, 202);
+  }
+  const result = await generateImage(c.var.services, caller, request);
   return c.json({ success: true as const, data: toGenerationBody(c, result) }, 201);
 };

@@ -8,4 +8,5 @@ export const v1GenerationRoutes = createRouter()
   .openapi(routes.getGenerationRoute, handlers.getGeneration)
   .openapi(routes.deleteGenerationRoute, handlers.deleteGeneration)
   .openapi(routes.updateGenerationRoute, handlers.updateGeneration)
-  .openapi(routes.regenerateGenerationRoute, handlers.regenerateGeneration);
+  .openapi(routes.regenerateGenerationRoute, handlers.regenerateGeneration)
+  .openapi(routes.cancelGenerationRoute, handlers.cancelGeneration);

@@ -7,7 +7,8 @@ import { authorizeProject, authorizeProjectAlongside } from "../../middleware/ac
 import { assertAssignableAliases } from "../../services/aliases";
 import { recordAudit } from "../../services/audit";
 import { lookUpPromptCache } from "../../services/enhancement";
-import { generateImage } from "../../services/generation";
+import { type GenerationRequest, generateImage } from "../../services/generation";
+import { cancelQueuedGeneration, hasEnded } from "../../services/queued-generations";
 import {
   chooseReferences,
   findGenerationToDelete,
@@ -20,11 +21,13 @@ import {
   updateGenerationMetadata,
 } from "../../services/v1-generations";
 import type { AppRouteHandler } from "../create-app";
+import { acceptAsync, asyncPreference } from "../shared/async-generation";
 import { deleteProjectImage } from "../shared/delete-image";
 import { reserveForBudget } from "../shared/generation-budget";
 import { regenerateInPlace } from "../shared/regenerate-in-place";
 import { generationListFilter } from "../shared/v1-list-filters";
 import type {
+  cancelGenerationRoute,
   createGenerationRoute,
   deleteGenerationRoute,
   getGenerationRoute,
@@ -38,6 +41,7 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
   const body = c.req.valid("json");
   const template = body.enhancementOptions?.template ?? "general";
   // Malformed input is refused before the key check: it spends no quota.
+  const preference = asyncPreference(c.req.valid("header").prefer);
   const plan = planReferences(body.referenceImages, body.prompt);
   assertAssignableAliases([
     ...(body.alias ? [["alias", body.alias] as [string, string]] : []),
@@ -68,7 +72,7 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
   // A flow named by the client, or given an alias, gets its row; a fresh one stays lazy.
   const flowRow = flowId !== null && (body.flowId !== undefined || body.flowAlias !== undefined);
   const meta = body.meta ?? {};
-  const result = await generateImage(c.var.services, caller, {
+  const request: GenerationRequest = {
     prompt: body.prompt,
     filename: body.filename,
     aspectRatio,
@@ -85,7 +89,15 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
       ...(flowRow && flowId ? { flow: { id: flowId, ...(body.flowAlias ? { alias: body.flowAlias } : {}) } } : {}),
     },
     meta,
-  });
+  };
+  if (preference) {
+    const { generationId, status } = await acceptAsync(c, caller, request, preference);
+    const { views } = await readGenerations(db, { projectId: caller.project.id }, { id: generationId, limit: 1, offset: 0 });
+    const [view] = views;
+    if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${generationId} in this project`);
+    return c.json({ success: true as const, data: toV1Generation(c, caller, view) }, hasEnded(status) ? 201 : 202);
+  }
+  const result = await generateImage(c.var.services, caller, request);
   // Moving an alias changes what its URL shows: worth an audit line.
   const client = clientInfo(c);
   for (const change of result.aliasChanges) {
@@ -204,4 +216,24 @@ export const updateGeneration: AppRouteHandler<typeof updateGenerationRoute> = a
   const [view] = views;
   if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
   return c.json({ success: true as const, data: toV1Generation(c, caller, view) }, 200);
+};
+
+export const cancelGeneration: AppRouteHandler<typeof cancelGenerationRoute> = async (c) => {
+  const { id } = c.req.valid("param");
+  const caller = await authorizeProject(c);
+  const { services } = c.var;
+  const outcome = await cancelQueuedGeneration(services, caller.project.id, id);
+  if (outcome === "not-found") throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
+  if (outcome === "not-cancelable") {
+    throw new AppError(
+      "GENERATION_NOT_CANCELABLE",
+      `Generation ${id} has already ended, or was not asynchronous: only an asynchronous generation that has not ended can be canceled`,
+    );
+  }
+  const { views } = await readGenerations(services.db, { projectId: caller.project.id }, { id, limit: 1, offset: 0 });
+  const [view] = views;
+  if (!view) throw new AppError("GENERATION_NOT_FOUND", `No generation ${id} in this project`);
+  const data = toV1Generation(c, caller, view);
+  // A running one is not stopped: it ends, and its image is discarded.
+  return outcome === "discarding" ? c.json({ success: true as const, data }, 202) : c.json({ success: true as const, data }, 200);
 };

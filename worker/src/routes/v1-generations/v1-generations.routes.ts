@@ -11,6 +11,7 @@ import {
   successEnvelope,
 } from "../../lib/openapi";
 import { access } from "../../middleware/access";
+import { acceptedResponseHeaders, PreferHeaders } from "../shared/async-generation";
 import { budgetResponseHeaders } from "../shared/generation-budget";
 import { idempotent } from "../shared/idempotency";
 import { MetaSchema } from "../shared/v1-schemas";
@@ -18,45 +19,53 @@ import { CreateGenerationRequestSchema, V1GenerationSchema } from "./v1-generati
 
 export const createGenerationRoute = createRoute(
   idempotent({
-    method: "post",
-    path: "/api/v1/generations",
-    tags: ["Generations (v1)"],
-    operationId: "createGenerationV1",
-    summary: "Generate an image, from a prompt and up to 3 reference images",
-    description:
-      "Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).",
-    middleware: [access.project({ rateLimited: true })],
-    security: keySecurity,
-    request: { body: { content: { "application/json": { schema: CreateGenerationRequestSchema } }, required: true } },
-    responses: {
-      201: {
-        description: "The generation, with its output image and the images it used",
-        headers: budgetResponseHeaders,
-        content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
-      },
-      400: problemResponse(
-        "Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES)",
-      ),
-      402: problemResponse(
-        "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated.",
-      ),
-      404: problemResponse(
-        "A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found",
-      ),
-      409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call"),
-      422: problemResponse(
-        "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read",
-      ),
-      502: problemResponse("The model failed or answered something unusable"),
-      504: problemResponse("The model did not answer in time"),
-      ...quotaKeyErrorResponses,
-      ...commonErrorResponses,
-      // After the shared responses, whose 503 covers only the database.
-      503: problemResponse(
-        "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), or the database is unavailable (DATABASE_UNAVAILABLE)",
-      ),
+  method: "post",
+  path: "/api/v1/generations",
+  tags: ["Generations (v1)"],
+  operationId: "createGenerationV1",
+  summary: "Generate an image, from a prompt and up to 3 reference images",
+  description:
+    "Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).",
+  middleware: [access.project({ rateLimited: true })],
+  security: keySecurity,
+  request: {
+    headers: PreferHeaders,
+    body: { content: { "application/json": { schema: CreateGenerationRequestSchema } }, required: true },
+  },
+  responses: {
+    201: {
+      description:
+        "The generation, with its output image and the images it used; with Prefer: wait=N, the asynchronous generation that ended within N seconds (success, or failed with its errorCode)",
+      headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
+      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
     },
-  }),
+    202: {
+      description:
+        "With Prefer: respond-async (or a wait=N that ran out): the generation, pending, accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location.",
+      headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
+      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+    },
+    400: problemResponse(
+      "Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES)",
+    ),
+    402: problemResponse(
+      "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated.",
+    ),
+    404: problemResponse("A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found"),
+    409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call"),
+    422: problemResponse(
+      "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read",
+    ),
+    502: problemResponse("The model failed or answered something unusable"),
+    504: problemResponse("The model did not answer in time"),
+    ...quotaKeyErrorResponses,
+    ...commonErrorResponses,
+    // After the shared responses, whose 503 covers only the database.
+    503: problemResponse(
+      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), the database is unavailable (DATABASE_UNAVAILABLE), or an asynchronous generation could not be queued (QUEUE_UNAVAILABLE; nothing spent)",
+    ),
+  },
+}),
 );
 
 const GenerationParams = z.object({
@@ -92,7 +101,7 @@ export const GenerationListQuery = z.object({
   status: z
     .enum(["pending", "processing", "success", "failed"])
     .optional()
-    .openapi({ description: "processing is read as pending: a generation in progress" }),
+    .openapi({ description: "processing: an asynchronous generation being run" }),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(V1_DEFAULT_PAGE_SIZE),
   offset: z.coerce.number().int().min(0).max(MAX_LIST_OFFSET).default(0),
   includeDeleted: z
@@ -224,4 +233,31 @@ export const updateGenerationRoute = createRoute({
     body: { content: { "application/json": { schema: UpdateGenerationRequestSchema } }, required: true },
   },
   responses: regenerationResponses,
+});
+
+export const cancelGenerationRoute = createRoute({
+  method: "post",
+  path: "/api/v1/generations/{id}/cancel",
+  tags: ["Generations (v1)"],
+  operationId: "cancelGenerationV1",
+  summary: "Cancel an asynchronous generation that has not started",
+  description:
+    "A pending asynchronous generation (Prefer: respond-async) is canceled (200): it becomes failed with errorCode GENERATION_CANCELED, its request of the hourly quota and its budget reservation are refunded, and the queue consumer never runs it. One processing is not stopped (202): it runs to its end and its image is discarded, so it ends failed with GENERATION_CANCELED; its quota request stays spent, its budget reservation is released. One that ended, or was made synchronously, is 409 GENERATION_NOT_CANCELABLE. Spends no quota.",
+  middleware: [access.project({ rateLimited: false })],
+  security: keySecurity,
+  request: { params: GenerationParams },
+  responses: {
+    200: {
+      description: "The canceled generation: failed, errorCode GENERATION_CANCELED, refunded",
+      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+    },
+    202: {
+      description: "The generation was running: still processing, it will end failed with GENERATION_CANCELED and no image",
+      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+    },
+    400: problemResponse("The id is not a UUID (VALIDATION_ERROR)"),
+    404: problemResponse("No such generation in this project (GENERATION_NOT_FOUND)"),
+    409: problemResponse("The generation has ended, or was not asynchronous (GENERATION_NOT_CANCELABLE); nothing changed"),
+    ...readResponses,
+  },
 });

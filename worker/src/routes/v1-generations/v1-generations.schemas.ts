@@ -80,7 +80,10 @@ export const V1GenerationSchema = z
     id: z.string().uuid(),
     projectId: z.string().uuid(),
     flowId: z.string().uuid().nullable(),
-    status: z.enum(["pending", "success", "failed"]),
+    status: z.enum(["pending", "processing", "success", "failed"]).openapi({
+      description:
+        "pending (accepted, not started), processing (an asynchronous generation being run), success or failed (see errorCode)",
+    }),
     prompt: z.string().openapi({ description: "The prompt the image model received" }),
     originalPrompt: z.string().nullable().openapi({ description: "The client's prompt when it was enhanced; else null" }),
     autoEnhance: z.boolean(),
@@ -91,6 +94,9 @@ export const V1GenerationSchema = z
     processingTimeMs: z.number().int(),
     cost: CostSchema,
     retryCount: z.number().int().openapi({ description: "In-place regenerations of this generation" }),
+    errorCode: z.string().nullable().openapi({
+      description: "Why it failed: an error code, GENERATION_CANCELED or GENERATION_RETRIES_EXHAUSTED included; null otherwise",
+    }),
     errorMessage: z.string().nullable(),
     meta: MetaSchema,
     provider: z.enum(["gemini", "preview"]).nullable(),
@@ -147,6 +153,7 @@ export function viewOfResult(
     cost: result.cost,
     attempts: result.attempts,
     regenerationCount: request.regenerationCount ?? 0,
+    errorCode: null,
     errorMessage: null,
     meta: request.meta,
     createdAt: result.generation.createdAt,
@@ -155,7 +162,7 @@ export function viewOfResult(
   };
 }
 
-const STATUS = { pending: "pending", succeeded: "success", failed: "failed" } as const;
+const STATUS = { pending: "pending", processing: "processing", succeeded: "success", failed: "failed" } as const;
 
 /**
  * A generation as the v1 object; `enhancement` only in the answer of the request that made it
@@ -194,6 +201,7 @@ export function toV1Generation(
     processingTimeMs: timings.totalMs ?? 0,
     cost: view.cost,
     retryCount: view.regenerationCount,
+    errorCode: view.errorCode,
     errorMessage: view.errorMessage,
     meta: view.meta,
     provider: view.provider,
