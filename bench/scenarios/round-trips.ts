@@ -65,6 +65,66 @@ interface Endpoint {
 }
 
 /**
+ * POST /api/v1/generations as text-to-image is timed, then the same with an Idempotency-Key (a
+ * fresh one each request, so each runs rather than replays): the difference is what recording
+ * and completing the key adds to a generate call (at most 1 round trip, bench/budgets.json).
+ */
+function generateWithAndWithoutIdempotencyKey(projectKey: string, modelDelayMs: number): Endpoint[] {
+  const generate = (url: string, headers: Record<string, string>) =>
+    fetch(`${url}/api/v1/generations`, {
+      method: "POST",
+      headers: { "X-API-Key": projectKey, "Content-Type": "application/json", ...headers },
+      body: JSON.stringify({ prompt: `a lighthouse [fake:delay=${modelDelayMs}]`, autoEnhance: false, aspectRatio: "1:1" }),
+    });
+  return [
+    {
+      name: `POST /api/v1/generations (the Gemini fake answering in ${modelDelayMs} ms, no enhancement)`,
+      metric: "v1GenerationRoundTrips",
+      worker: "apiWithModel",
+      send: (url) => generate(url, {}),
+    },
+    {
+      name: "POST /api/v1/generations with an Idempotency-Key (a fresh one each request)",
+      metric: "v1GenerationIdempotentRoundTrips",
+      worker: "apiWithModel",
+      send: (url) => generate(url, { "Idempotency-Key": crypto.randomUUID() }),
+    },
+  ];
+}
+
+/**
+ * What an Idempotency-Key adds to a generate call, from the two endpoints above: sequential round
+ * trips (the latency overhead's difference over a round trip's delay), database exchanges per
+ * request, and the latency at the proxy delay, as a difference and a ratio.
+ */
+function idempotencyOverhead(
+  plain: EndpointResult,
+  idempotent: EndpointResult,
+  oneWayDelayMs: number,
+): { metrics: Record<string, number>; note: string } {
+  const exact = (idempotent.overheadMs - plain.overheadMs) / (2 * oneWayDelayMs);
+  const metrics = {
+    idempotencyExtraRoundTrips: Math.max(0, Math.round(exact)),
+    idempotencyExtraDatabaseExchanges: idempotent.databaseExchanges - plain.databaseExchanges,
+    idempotencyExtraLatencyMs: idempotent.delayedMedianMs - plain.delayedMedianMs,
+    idempotencyLatencyRatio: idempotent.delayedMedianMs / plain.delayedMedianMs,
+  };
+  const note =
+    `Idempotency-Key on POST /api/v1/generations: +${metrics.idempotencyExtraRoundTrips} round trips (${exact.toFixed(2)}), ` +
+    `+${metrics.idempotencyExtraDatabaseExchanges.toFixed(2)} database exchanges per request, ` +
+    `median ${idempotent.delayedMedianMs.toFixed(0)} ms vs ${plain.delayedMedianMs.toFixed(0)} ms at ${oneWayDelayMs} ms each way ` +
+    `(+${metrics.idempotencyExtraLatencyMs.toFixed(0)} ms, ${metrics.idempotencyLatencyRatio.toFixed(3)}x)`;
+  return { metrics, note };
+}
+
+/** What the scenario keeps of an endpoint's run for comparisons between endpoints. */
+interface EndpointResult {
+  overheadMs: number;
+  delayedMedianMs: number;
+  databaseExchanges: number;
+}
+
+/**
  * Round trips per request on each critical path: the Workers run as deployed (Miniflare) with a
  * latency proxy in front of PostgreSQL's WebSocket proxy and of the S3 server; each endpoint is
  * timed with no delay and with `oneWayDelayMs` each way, in turns. The difference over a round trip's
@@ -129,6 +189,7 @@ export const roundTripsScenario: Scenario = {
             }),
           }),
       },
+      ...generateWithAndWithoutIdempotencyKey(projectKey, modelDelayMs),
       {
         name: "GET image, edge-cache hit (delivery Worker)",
         metric: "imageHitRoundTrips",
@@ -156,6 +217,7 @@ export const roundTripsScenario: Scenario = {
 
     const measurements: Measurement[] = [];
     const metrics: Record<string, number> = {};
+    const results = new Map<string, EndpointResult>();
     const notes = [
       `${SAMPLES} sequential requests per endpoint with no delay and ${SAMPLES} with ${oneWayDelayMs} ms each way at the proxies, in turns ` +
         `(a new connection first waits one round trip, as a TCP handshake does); round trips = ` +
@@ -175,6 +237,11 @@ export const roundTripsScenario: Scenario = {
         const statements = perRequest(roundTrips.snapshot().queries - statementsBefore.queries);
         const counts = fronted.counts();
         const overheadMs = delayed.medianMs - direct.medianMs;
+        results.set(endpoint.metric, {
+          overheadMs,
+          delayedMedianMs: delayed.medianMs,
+          databaseExchanges: perRequest(counts.database?.exchanges ?? 0),
+        });
         const exact = overheadMs / (2 * oneWayDelayMs);
         metrics[endpoint.metric] = Math.max(0, Math.round(exact));
         metrics[endpoint.metric.replace(/RoundTrips$/, "LatencyOverheadMs")] = overheadMs;
@@ -185,6 +252,13 @@ export const roundTripsScenario: Scenario = {
           `${endpoint.name}: ${metrics[endpoint.metric]} round trips (${exact.toFixed(2)}), +${Math.max(0, overheadMs).toFixed(0)} ms; ` +
             `${describe("database", counts.database)} (${statements.toFixed(2)} statements), ${describe("storage", counts.storage)}`,
         );
+      }
+      const plain = results.get("v1GenerationRoundTrips");
+      const idempotent = results.get("v1GenerationIdempotentRoundTrips");
+      if (plain && idempotent) {
+        const overhead = idempotencyOverhead(plain, idempotent, oneWayDelayMs);
+        Object.assign(metrics, overhead.metrics);
+        notes.push(overhead.note);
       }
     } finally {
       await Promise.all(Object.values(workers).map((running) => running.stop()));
