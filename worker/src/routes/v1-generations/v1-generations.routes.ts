@@ -19,53 +19,55 @@ import { CreateGenerationRequestSchema, V1GenerationSchema } from "./v1-generati
 
 export const createGenerationRoute = createRoute(
   idempotent({
-  method: "post",
-  path: "/api/v1/generations",
-  tags: ["Generations (v1)"],
-  operationId: "createGenerationV1",
-  summary: "Generate an image, from a prompt and up to 3 reference images",
-  description:
-    "Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).",
-  middleware: [access.project({ rateLimited: true })],
-  security: keySecurity,
-  request: {
-    headers: PreferHeaders,
-    body: { content: { "application/json": { schema: CreateGenerationRequestSchema } }, required: true },
-  },
-  responses: {
-    201: {
-      description:
-        "The generation, with its output image and the images it used; with Prefer: wait=N, the asynchronous generation that ended within N seconds (success, or failed with its errorCode)",
-      headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
-      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+    method: "post",
+    path: "/api/v1/generations",
+    tags: ["Generations (v1)"],
+    operationId: "createGenerationV1",
+    summary: "Generate an image, from a prompt and up to 3 reference images",
+    description:
+      "Banatie's v1 create. referenceImages are image ids or @aliases (technical @last, @first, @upload within the flow, then the flow's aliases, then the project's); @aliases in the prompt that resolve are references too, after the explicit ones, each image once. The references are read from storage and sent to the model before the prompt. Spends one request of the key's hourly quota; with a monthly budget, the quoted upper bound (references included) is reserved first and settled or released as for text-to-image. The answer carries the flowId to continue the flow with (a new one when flowId is omitted).",
+    middleware: [access.project({ rateLimited: true })],
+    security: keySecurity,
+    request: {
+      headers: PreferHeaders,
+      body: { content: { "application/json": { schema: CreateGenerationRequestSchema } }, required: true },
     },
-    202: {
-      description:
-        "With Prefer: respond-async (or a wait=N that ran out): the generation, pending, accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location.",
-      headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
-      content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+    responses: {
+      201: {
+        description:
+          "The generation, with its output image and the images it used; with Prefer: wait=N, the asynchronous generation that ended within N seconds (success, or failed with its errorCode)",
+        headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
+        content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+      },
+      202: {
+        description:
+          "With Prefer: respond-async (or a wait=N that ran out): the generation, pending, accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location.",
+        headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
+        content: { "application/json": { schema: successEnvelope(V1GenerationSchema) } },
+      },
+      400: problemResponse(
+        "Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES)",
+      ),
+      402: problemResponse(
+        "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated.",
+      ),
+      404: problemResponse(
+        "A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found",
+      ),
+      409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call"),
+      422: problemResponse(
+        "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read",
+      ),
+      502: problemResponse("The model failed or answered something unusable"),
+      504: problemResponse("The model did not answer in time"),
+      ...quotaKeyErrorResponses,
+      ...commonErrorResponses,
+      // After the shared responses, whose 503 covers only the database.
+      503: problemResponse(
+        "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), the database is unavailable (DATABASE_UNAVAILABLE), or an asynchronous generation could not be queued (QUEUE_UNAVAILABLE; nothing spent)",
+      ),
     },
-    400: problemResponse(
-      "Invalid request (VALIDATION_ERROR), a reference or alias that is not an id or a valid @alias (ALIAS_FORMAT_CHECK), or more than 3 references (TOO_MANY_REFERENCES)",
-    ),
-    402: problemResponse(
-      "The request's quoted upper bound would cross the monthly budget of the key or its project (BUDGET_EXCEEDED). Nothing was generated.",
-    ),
-    404: problemResponse("A reference names no image of this project (IMAGE_NOT_FOUND); another project's image is never found"),
-    409: problemResponse("The flow already gives flowAlias to another image (ALIAS_CONFLICT); checked before any model call"),
-    422: problemResponse(
-      "The model refused (CONTENT_BLOCKED) or returned no image (NO_IMAGE), or a stored reference could not be read",
-    ),
-    502: problemResponse("The model failed or answered something unusable"),
-    504: problemResponse("The model did not answer in time"),
-    ...quotaKeyErrorResponses,
-    ...commonErrorResponses,
-    // After the shared responses, whose 503 covers only the database.
-    503: problemResponse(
-      "The model stayed rate limited (UPSTREAM_RATE_LIMITED), storage is down or did not answer in time (STORAGE_UNAVAILABLE), the isolate is busy fitting other images (TRANSFORM_BUSY, retry shortly), the database is unavailable (DATABASE_UNAVAILABLE), or an asynchronous generation could not be queued (QUEUE_UNAVAILABLE; nothing spent)",
-    ),
-  },
-}),
+  }),
 );
 
 const GenerationParams = z.object({
