@@ -11,12 +11,18 @@ import {
   STRIPE_EXPORTS_PER_RUN,
   STRIPE_METER_EVENT_MAX_AGE_MS,
   STUCK_GENERATIONS_PER_RUN,
+  WEBHOOK_DELIVERY_RETENTION_MS,
 } from "./domain/limits";
 import { logFailure } from "./lib/log";
 import { createStripeMeterEvents, type MeterEventSink } from "./providers/stripe/meter-events";
 import { exportUsageToStripe } from "./services/billing/stripe-export";
 import { randomSweepStart, sweepOrphanObjects } from "./services/maintenance/orphan-objects";
-import { pruneAuditEvents, pruneIdempotencyRecords, pruneQuotaWindows } from "./services/maintenance/pruning";
+import {
+  pruneAuditEvents,
+  pruneIdempotencyRecords,
+  pruneQuotaWindows,
+  pruneWebhookDeliveries,
+} from "./services/maintenance/pruning";
 import { releaseStaleReservations } from "./services/maintenance/stale-reservations";
 import { failStuckGenerations, generationBudgetMs } from "./services/maintenance/stuck-generations";
 import { createObjectStore, type ObjectStore } from "./storage";
@@ -71,6 +77,11 @@ export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise
   // Past its expiry a record is never read (a retry takes the key over): only its space is left.
   "prune-idempotency-keys": ({ db, now }) =>
     pruneIdempotencyRecords(db, { expiredBefore: now, limit: IDEMPOTENCY_RECORDS_PRUNED_PER_RUN }),
+  "prune-webhook-deliveries": ({ db, now }) =>
+    pruneWebhookDeliveries(db, {
+      createdBefore: new Date(now.getTime() - WEBHOOK_DELIVERY_RETENTION_MS),
+      limit: PRUNED_ROWS_PER_RUN,
+    }),
   "export-usage-to-stripe": async ({ db, meterEvents, now }) => {
     // Off unless STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME are set.
     if (!meterEvents) return { skipped: 1 };
