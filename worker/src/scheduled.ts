@@ -25,6 +25,7 @@ import {
 } from "./services/maintenance/pruning";
 import { releaseStaleReservations } from "./services/maintenance/stale-reservations";
 import { failStuckGenerations, generationBudgetMs } from "./services/maintenance/stuck-generations";
+import type { WebhookQueue } from "./services/webhooks/deliveries";
 import { createObjectStore, type ObjectStore } from "./storage";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -35,6 +36,8 @@ interface MaintenanceDeps {
   store: ObjectStore;
   /** Stripe's meter events, when the billing export is configured. */
   meterEvents?: MeterEventSink;
+  /** Where an abandoned generation's generation.failed webhook is queued. */
+  webhookQueue: WebhookQueue;
   now: Date;
 }
 
@@ -46,11 +49,12 @@ type JobReport = Record<string, number>;
  * do among what it already did) and bounded per run by a named limit (domain/limits.ts).
  */
 export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise<JobReport>> = {
-  "fail-stuck-generations": ({ db, config, now }) =>
-    failStuckGenerations(db, {
-      startedBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)),
-      limit: STUCK_GENERATIONS_PER_RUN,
-    }),
+  "fail-stuck-generations": ({ db, config, now, webhookQueue }) =>
+    failStuckGenerations(
+      db,
+      { startedBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)), limit: STUCK_GENERATIONS_PER_RUN },
+      webhookQueue,
+    ),
   // A reservation is made before its generation's model calls, so it outlives them by the same budget.
   "release-stale-budget-reservations": ({ db, config, now }) =>
     releaseStaleReservations(db, {
@@ -110,6 +114,7 @@ export async function runMaintenance(env: Env, now = new Date()): Promise<void> 
     db: createDatabase(config),
     store: createObjectStore(config.storage),
     meterEvents: config.stripe && createStripeMeterEvents(config.stripe),
+    webhookQueue: env.WEBHOOK_QUEUE,
     now,
   };
   for (const [job, run] of Object.entries(MAINTENANCE_JOBS)) {

@@ -1,11 +1,12 @@
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ApiBody } from "../../site/src/lib/api-contract";
 import { createDatabase } from "../src/db/client";
 import worker from "../src/index";
 import type { GenerationMessage } from "../src/queue";
+import { failStuckGenerations } from "../src/services/maintenance/stuck-generations";
 import { api, readProblem, testEnv } from "./support/app";
 import { quotaUsed, withDb } from "./support/fixtures";
 import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
@@ -154,6 +155,27 @@ describe("an asynchronous generation's webhooks", () => {
     const events = await verifiedEvents(inbox, secret);
     expect(events.map((event) => [event.type, event.data.errorCode])).toEqual([
       ["generation.failed", "GENERATION_RETRIES_EXHAUSTED"],
+    ]);
+  });
+
+  it("deliver generation.failed with GENERATION_ABANDONED when the maintenance fails one left processing", async () => {
+    const { key, inbox, secret } = await projectWithEndpoint("abandoned");
+    const { env, webhooks } = bindings();
+    const generation = await createAsync(key.key, { prompt: `orphaned ${marker()}` }, env);
+    await withDb((db) =>
+      db.execute(
+        sql`update generations set status = 'processing', updated_at = now() - interval '2 hours' where id = ${generation.id}`,
+      ),
+    );
+    const db = createDatabase({ databaseUrl: testEnv.DATABASE_URL, databaseHttpEndpoint: testEnv.DATABASE_HTTP_ENDPOINT });
+    await failStuckGenerations(db, { startedBefore: new Date(Date.now() - 3600_000), limit: 1000 }, webhooks);
+    await deliverWebhooks(webhooks);
+    // The scheduled maintenance of a test file running alongside may have failed it first: its
+    // event then comes through the Worker's own webhooks queue.
+    await vi.waitUntil(async () => (await receivedBy(inbox)).length > 0, { timeout: 4000, interval: 100 });
+    const events = await verifiedEvents(inbox, secret);
+    expect(events.map((event) => [event.type, event.data.id, event.data.errorCode])).toEqual([
+      ["generation.failed", generation.id, "GENERATION_ABANDONED"],
     ]);
   });
 
