@@ -25,6 +25,7 @@ import { servingScenario } from "./scenarios/serving.ts";
 import { transformScenario } from "./scenarios/transform.ts";
 import type { Scenario, ScenarioResult } from "./scenarios/types.ts";
 import { usageScenario } from "./scenarios/usage.ts";
+import { webhooksScenario } from "./scenarios/webhooks.ts";
 import { startBenchPlatform } from "./support.ts";
 
 const SCENARIOS: Scenario[] = [
@@ -36,6 +37,7 @@ const SCENARIOS: Scenario[] = [
   transformScenario,
   listingScenario,
   usageScenario,
+  webhooksScenario,
   mixedScenario,
 ];
 const RESULTS = path.join(ROOT, "bench", "results");

@@ -57,9 +57,12 @@ function generationDeps(env: Env): { deps: GenerationDeps; settled: () => Promis
     imageModel,
     enhancer,
     billingExport: config.stripe !== undefined,
+    webhookQueue: env.WEBHOOK_QUEUE,
     defer(task) {
       deferred.push(task().catch((error: unknown) => logFailure("background task failed", error)));
     },
+    // No response to wait for: in the background, as defer.
+    afterResponse: (task) => deps.defer(task),
   };
   return { deps, settled: () => Promise.allSettled(deferred) };
 }

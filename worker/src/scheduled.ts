@@ -11,14 +11,21 @@ import {
   STRIPE_EXPORTS_PER_RUN,
   STRIPE_METER_EVENT_MAX_AGE_MS,
   STUCK_GENERATIONS_PER_RUN,
+  WEBHOOK_DELIVERY_RETENTION_MS,
 } from "./domain/limits";
 import { logFailure } from "./lib/log";
 import { createStripeMeterEvents, type MeterEventSink } from "./providers/stripe/meter-events";
 import { exportUsageToStripe } from "./services/billing/stripe-export";
 import { randomSweepStart, sweepOrphanObjects } from "./services/maintenance/orphan-objects";
-import { pruneAuditEvents, pruneIdempotencyRecords, pruneQuotaWindows } from "./services/maintenance/pruning";
+import {
+  pruneAuditEvents,
+  pruneIdempotencyRecords,
+  pruneQuotaWindows,
+  pruneWebhookDeliveries,
+} from "./services/maintenance/pruning";
 import { releaseStaleReservations } from "./services/maintenance/stale-reservations";
 import { failStuckGenerations, generationBudgetMs } from "./services/maintenance/stuck-generations";
+import type { WebhookQueue } from "./services/webhooks/deliveries";
 import { createObjectStore, type ObjectStore } from "./storage";
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -29,6 +36,8 @@ interface MaintenanceDeps {
   store: ObjectStore;
   /** Stripe's meter events, when the billing export is configured. */
   meterEvents?: MeterEventSink;
+  /** Where an abandoned generation's generation.failed webhook is queued. */
+  webhookQueue: WebhookQueue;
   now: Date;
 }
 
@@ -40,11 +49,12 @@ type JobReport = Record<string, number>;
  * do among what it already did) and bounded per run by a named limit (domain/limits.ts).
  */
 export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise<JobReport>> = {
-  "fail-stuck-generations": ({ db, config, now }) =>
-    failStuckGenerations(db, {
-      startedBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)),
-      limit: STUCK_GENERATIONS_PER_RUN,
-    }),
+  "fail-stuck-generations": ({ db, config, now, webhookQueue }) =>
+    failStuckGenerations(
+      db,
+      { startedBefore: new Date(now.getTime() - generationBudgetMs(config.gemini)), limit: STUCK_GENERATIONS_PER_RUN },
+      webhookQueue,
+    ),
   // A reservation is made before its generation's model calls, so it outlives them by the same budget.
   "release-stale-budget-reservations": ({ db, config, now }) =>
     releaseStaleReservations(db, {
@@ -71,6 +81,11 @@ export const MAINTENANCE_JOBS: Record<string, (deps: MaintenanceDeps) => Promise
   // Past its expiry a record is never read (a retry takes the key over): only its space is left.
   "prune-idempotency-keys": ({ db, now }) =>
     pruneIdempotencyRecords(db, { expiredBefore: now, limit: IDEMPOTENCY_RECORDS_PRUNED_PER_RUN }),
+  "prune-webhook-deliveries": ({ db, now }) =>
+    pruneWebhookDeliveries(db, {
+      createdBefore: new Date(now.getTime() - WEBHOOK_DELIVERY_RETENTION_MS),
+      limit: PRUNED_ROWS_PER_RUN,
+    }),
   "export-usage-to-stripe": async ({ db, meterEvents, now }) => {
     // Off unless STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME are set.
     if (!meterEvents) return { skipped: 1 };
@@ -99,6 +114,7 @@ export async function runMaintenance(env: Env, now = new Date()): Promise<void> 
     db: createDatabase(config),
     store: createObjectStore(config.storage),
     meterEvents: config.stripe && createStripeMeterEvents(config.stripe),
+    webhookQueue: env.WEBHOOK_QUEUE,
     now,
   };
   for (const [job, run] of Object.entries(MAINTENANCE_JOBS)) {

@@ -434,9 +434,14 @@ describe("the stuck-generation sweep", () => {
   it("fails an asynchronous generation left processing (its consumer died) and refunds it", async () => {
     const { key } = await freshProjectKey();
     const generation = await accepted((await create(key.key, { prompt: `orphaned ${marker()}` }, "respond-async")).response);
-    await withDb((db) => db.execute(sql`update generations set status = 'processing' where id = ${generation.id}`));
+    // Left processing two hours ago: the sweep then leaves the generations other tests are running alone.
+    await withDb((db) =>
+      db.execute(
+        sql`update generations set status = 'processing', updated_at = now() - interval '2 hours' where id = ${generation.id}`,
+      ),
+    );
     const { failed } = await withDb((db) =>
-      failStuckGenerations(db, { startedBefore: new Date(Date.now() + 60_000), limit: 1000 }),
+      failStuckGenerations(db, { startedBefore: new Date(Date.now() - 3600_000), limit: 1000 }),
     );
     expect(failed).toBeGreaterThanOrEqual(1);
     expect(await read(key.key, generation.id)).toMatchObject({ status: "failed", errorCode: "GENERATION_ABANDONED" });

@@ -172,6 +172,15 @@ async function sweepScope(): Promise<SweepScope> {
 }
 
 /** The Idempotency-Keys whose records a key still has. */
+async function webhookDeliveriesOf(projectId: string): Promise<string[]> {
+  const rows = await withDb((db) =>
+    db.execute<{ event_type: string }>(
+      sql`select event_type from webhook_deliveries where project_id = ${projectId} order by event_type`,
+    ),
+  );
+  return rows.rows.map((row) => row.event_type);
+}
+
 async function idempotencyKeysOf(apiKeyId: string): Promise<string[]> {
   const rows = await withDb((db) =>
     db.execute<{ key: string }>(sql`select key from idempotency_keys where api_key_id = ${apiKeyId} order by key`),
@@ -191,6 +200,12 @@ describe("scheduled maintenance", () => {
         values (${key.id}, 'expired', 'f', 'done', now() - interval '25 hours', now() - interval '1 hour'),
                (${key.id}, 'live', 'f', 'done', now(), now() + interval '23 hours')
       `);
+      // Past the 30 days deliveries are kept, and within them; named by their event to tell them apart.
+      await db.execute(sql`
+        insert into webhook_deliveries (project_id, message_id, event_type, url, payload, state, created_at)
+        values (${scope.project.id}, ${`msg_${crypto.randomUUID()}`}, 'old', 'https://example.com/h', '{}', 'succeeded', now() - interval '31 days'),
+               (${scope.project.id}, ${`msg_${crypto.randomUUID()}`}, 'recent', 'https://example.com/h', '{}', 'failed', now() - interval '29 days')
+      `);
       return {
         stuck: await insertGeneration(db, 2 * HOUR),
         fresh: await insertGeneration(db, MINUTE),
@@ -208,6 +223,7 @@ describe("scheduled maintenance", () => {
       "prune-quota-windows",
       "prune-audit-events",
       "prune-idempotency-keys",
+      "prune-webhook-deliveries",
       "export-usage-to-stripe",
     ]);
     for (const line of lines) expect(line.durationMs).toBeGreaterThanOrEqual(0);
@@ -217,6 +233,7 @@ describe("scheduled maintenance", () => {
     expect(jobLine(lines, "prune-quota-windows").deleted).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "prune-audit-events").deleted).toBeGreaterThanOrEqual(1);
     expect(jobLine(lines, "prune-idempotency-keys").deleted).toBeGreaterThanOrEqual(1);
+    expect(jobLine(lines, "prune-webhook-deliveries").deleted).toBeGreaterThanOrEqual(1);
     // Off in tests unless a test sets STRIPE_SECRET_KEY and STRIPE_METER_EVENT_NAME (billing-export.test.ts).
     expect(jobLine(lines, "export-usage-to-stripe")).toMatchObject({ skipped: 1 });
     expect(errors).toEqual([]);
@@ -227,12 +244,14 @@ describe("scheduled maintenance", () => {
     expect(await windowStarts()).toEqual([currentWindow]);
     expect(await remainingAudit([oldAudit, recentAudit])).toEqual([recentAudit]);
     expect(await idempotencyKeysOf(key.id)).toEqual(["live"]);
+    expect(await webhookDeliveriesOf(scope.project.id)).toEqual(["recent"]);
 
     const again = await runScheduled();
     expect(jobLine(again, "fail-stuck-generations").failed).toBe(0);
     expect(jobLine(again, "prune-quota-windows").deleted).toBe(0);
     expect(jobLine(again, "prune-audit-events").deleted).toBe(0);
     expect(jobLine(again, "prune-idempotency-keys").deleted).toBe(0);
+    expect(jobLine(again, "prune-webhook-deliveries").deleted).toBe(0);
     expect((await statusOf([stuck, fresh])).map((row) => row.status).sort()).toEqual(["failed", "pending"]);
     expect(await windowStarts()).toEqual([currentWindow]);
     expect(await remainingAudit([oldAudit, recentAudit])).toEqual([recentAudit]);
@@ -303,6 +322,7 @@ describe("scheduled maintenance", () => {
       "prune-quota-windows",
       "prune-audit-events",
       "prune-idempotency-keys",
+      "prune-webhook-deliveries",
       "export-usage-to-stripe",
     ]);
     const failures = errors.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -184,7 +184,7 @@ describe("round trips to the database and storage", () => {
     const tag = marker();
     const prompt = `a lighthouse in fog ${tag}`;
     await scriptEnhancement(tag);
-    const { response, traffic } = await traced(
+    const { response, traffic, respondedAt } = await traced(
       "/api/text-to-image",
       {
         method: "POST",
@@ -196,7 +196,8 @@ describe("round trips to the database and storage", () => {
 
     expect(response.status).toBe(201);
     expect(traffic.webSockets).toBe(0);
-    expect(traffic.database).toHaveLength(5);
+    // The five of the generation, and its webhook event's one read once the response is ready.
+    expect(traffic.database).toHaveLength(6);
     expect(traffic.storage.map((request) => request.method)).toEqual(["PUT"]);
     const auth = named(traffic.database, AUTH);
     const cacheRead = named(traffic.database, /from "prompt_cache"/);
@@ -216,6 +217,8 @@ describe("round trips to the database and storage", () => {
     expect(sequential([auth, cacheRead, put, rows])).toBe(3);
     // The new prompt-cache entry is kept without anyone waiting for it.
     named(traffic.database, /insert into "prompt_cache"/);
+    // The generation's webhook event (none listen here): one statement, after everything the response waited for.
+    expect(named(traffic.database, /from webhook_endpoints e/).startedAt).toBeGreaterThanOrEqual(respondedAt);
   });
 
   it("with an Idempotency-Key, adds at most one round trip: the claim rides on the key check, the answer is stored before it is sent", async () => {

@@ -1445,6 +1445,19 @@ export interface components {
              * @default false
              */
             dryRun: boolean;
+            /**
+             * @description Where this generation's events are POSTed instead of the project's webhook endpoint (GET /api/v1/webhooks), signed with the project's secret. The same URL rules apply (https, a public host; http://127.0.0.1 in development); a URL Banatie would not send to is 400 naming `webhook`, before anything is spent.
+             * @example https://example.com/hooks/banatie
+             */
+            webhook?: string;
+            /**
+             * @description Which of this generation's events are sent (to `webhook`, or to the project's endpoint among those it subscribes to); all of them when omitted. A synchronous request (no Prefer header) sends no generation.started.
+             * @example [
+             *       "generation.succeeded",
+             *       "generation.failed"
+             *     ]
+             */
+            webhookEvents?: ("generation.started" | "generation.succeeded" | "generation.failed")[];
         };
         EnhancementOptions: {
             /**
@@ -1901,6 +1914,19 @@ export interface components {
             /** @description jpeg and webp only */
             quality?: number;
             filename?: string;
+            /**
+             * @description Where this generation's events are POSTed instead of the project's webhook endpoint (GET /api/v1/webhooks), signed with the project's secret. The same URL rules apply (https, a public host; http://127.0.0.1 in development); a URL Banatie would not send to is 400 naming `webhook`, before anything is spent.
+             * @example https://example.com/hooks/banatie
+             */
+            webhook?: string;
+            /**
+             * @description Which of this generation's events are sent (to `webhook`, or to the project's endpoint among those it subscribes to); all of them when omitted. A synchronous request (no Prefer header) sends no generation.started.
+             * @example [
+             *       "generation.succeeded",
+             *       "generation.failed"
+             *     ]
+             */
+            webhookEvents?: ("generation.started" | "generation.succeeded" | "generation.failed")[];
         };
         DeletedGenerationV1: {
             /** Format: uuid */

@@ -169,7 +169,7 @@ export const ORPHAN_DELETES_PER_RUN = 200;
 export const QUOTA_WINDOW_MS = 60 * 60 * 1000;
 /** Rows one maintenance statement deletes, so no statement holds locks for long. */
 export const MAINTENANCE_BATCH_SIZE = 1000;
-/** Rows a pruning job (quota windows, audit events) deletes per run, in batches. */
+/** Rows a pruning job (quota windows, audit events, webhook deliveries) deletes per run, in batches. */
 export const PRUNED_ROWS_PER_RUN = 10_000;
 /** Billable usage events the Stripe export sends per run (one request each), oldest first. */
 export const STRIPE_EXPORTS_PER_RUN = 500;
@@ -205,6 +205,11 @@ export const WEBHOOK_RETRY_DELAYS_SECONDS = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3
 export const WEBHOOK_ATTEMPT_TIMEOUT_MS = 15_000;
 /** How long a rotated-out webhook secret keeps signing alongside the new one. */
 export const WEBHOOK_SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+/**
+ * How long webhook deliveries are listed (GET /api/v1/webhooks/deliveries) before the maintenance
+ * prunes them: well past the last retry (about 38 hours after the first attempt).
+ */
+export const WEBHOOK_DELIVERY_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
 /** Longest webhook URL accepted. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 

@@ -12,6 +12,7 @@ import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import type { FailedAuthThrottle } from "../rate-limit/auth-throttle";
 import type { RateLimiter } from "../rate-limit/rate-limiter";
+import type { WebhookQueue } from "../services/webhooks/deliveries";
 import type { ObjectStore } from "../storage";
 
 /** Clients built per request by the services middleware; handlers reach them as `c.var.services`. */
@@ -33,11 +34,18 @@ export interface Services {
   clientLimiter: RateLimiter;
   /** The billing export is on (STRIPE_SECRET_KEY and a meter name set): billed usage is queued for it. */
   billingExport: boolean;
+  /** Where webhook deliveries are queued (WEBHOOK_QUEUE); the image-delivery Worker has none and never generates. */
+  webhookQueue: WebhookQueue;
   /**
    * Runs `task` after the response is sent (audit records of failures, for instance), before
    * the request's database session closes. Failures are logged, never surfaced to the caller.
    */
   defer(task: () => Promise<unknown>): void;
+  /**
+   * Like `defer`, but started only once the response is ready (every middleware done): for work
+   * that must not share the response's time at all, such as a generation's webhook events.
+   */
+  afterResponse(task: () => Promise<unknown>): void;
 }
 
 /** A request sent with an Idempotency-Key. */

@@ -6,6 +6,7 @@ import type { ImageModel } from "../providers/image-model";
 import type { PromptEnhancer } from "../providers/prompt-enhancer";
 import { failedAuthThrottle, type ThrottleMemory } from "../rate-limit/auth-throttle";
 import { bindingRateLimiter, unlimited } from "../rate-limit/rate-limiter";
+import type { WebhookQueue } from "../services/webhooks/deliveries";
 import { createObjectStore } from "../storage";
 import type { HonoEnv, Services } from "./env";
 
@@ -24,6 +25,11 @@ function lazy<T>(build: () => T): { get(): T; ifBuilt(): T | undefined } {
     ifBuilt: () => value,
   };
 }
+
+/** The image-delivery Worker has no WEBHOOK_QUEUE binding: it never generates, so nothing sends here. */
+const noWebhookQueue: WebhookQueue = {
+  send: () => Promise.reject(new Error("This Worker has no WEBHOOK_QUEUE binding")),
+};
 
 /** Clients over their failed-authentication budget, remembered for this isolate's lifetime. */
 const throttledClients: ThrottleMemory = new Map();
@@ -44,6 +50,7 @@ export const services = (createModels: ModelFactory) =>
     const config = loadConfig(c.env);
     const env = c.env as Partial<Env>;
     const deferred: Promise<unknown>[] = [];
+    const afterResponse: (() => Promise<unknown>)[] = [];
     const database = lazy(() => createDatabase(config));
     const session = lazy(() => createSessionDatabase(config));
     const store = lazy(() => createObjectStore(config.storage));
@@ -73,10 +80,14 @@ export const services = (createModels: ModelFactory) =>
       }),
       clientLimiter: env.PUBLIC_IP_LIMITER ? bindingRateLimiter(env.PUBLIC_IP_LIMITER) : unlimited,
       billingExport: config.stripe !== undefined,
+      webhookQueue: env.WEBHOOK_QUEUE ?? noWebhookQueue,
       defer(task) {
         deferred.push(
           task().catch((error: unknown) => logFailure("background task failed", error, { requestId: c.get("requestId") })),
         );
+      },
+      afterResponse(task) {
+        afterResponse.push(task);
       },
     };
     c.set("config", config);
@@ -84,6 +95,7 @@ export const services = (createModels: ModelFactory) =>
     try {
       await next();
     } finally {
+      for (const task of afterResponse) requestServices.defer(task);
       // Background work may still need the session's pool; close it only when that work is done.
       c.executionCtx.waitUntil(
         Promise.allSettled(deferred).then(() =>

@@ -17,6 +17,7 @@ import type { ObjectStore } from "../storage";
 import type { AliasChange, AliasWrite } from "./aliases";
 import type { BudgetSettlement } from "./budgets";
 import { type Enhancement, enhancementCall, enhancePrompt, failedEnhancementCall, type PromptCacheLookup } from "./enhancement";
+import { type GenerationNotify, onGenerationEvent } from "./generation-events";
 import {
   type GenerationRecord,
   type GenerationReferenceRecord,
@@ -29,6 +30,7 @@ import {
 import { storeImage } from "./image-store";
 import { loadReferences, type StoredReference } from "./references";
 import { billedCost, type Cost, type ModelCall, NO_TOKENS, usageEventRows } from "./usage";
+import type { WebhookQueue } from "./webhooks/deliveries";
 
 export interface GenerationDeps {
   db: Database;
@@ -36,8 +38,12 @@ export interface GenerationDeps {
   imageModel: ImageModel;
   enhancer: PromptEnhancer;
   defer: (task: () => Promise<unknown>) => void;
+  /** Runs `task` in the background once the response is ready (a request's) or at once (the queue consumer's). */
+  afterResponse: (task: () => Promise<unknown>) => void;
   /** Billed usage is queued for the billing export (Services.billingExport). */
   billingExport: boolean;
+  /** Where the generation's webhook deliveries are queued (the WEBHOOK_QUEUE binding). */
+  webhookQueue: WebhookQueue;
 }
 
 export interface GenerationRequest {
@@ -60,6 +66,8 @@ export interface GenerationRequest {
   aliases?: Omit<AliasWrite, "projectId" | "imageId">;
   /** The client's own JSON object on the generation. */
   meta?: Record<string, unknown>;
+  /** Where its webhook events go; without it a synchronous generation sends none. */
+  notify?: GenerationNotify;
 }
 
 /** A reference image of a request: where it is stored, what the client wrote and how it was found. */
@@ -333,6 +341,8 @@ export function insertGeneration(
  * row and marks the generation succeeded (it undoes the object if that statement fails). Any
  * failure leaves the generation `failed` with its code, and no image row or object. References
  * are read from storage while the prompt is enhanced, and reach the model before the prompt.
+ * Its outcome is sent to `request.notify`'s webhooks after the response (no "started": the
+ * caller is holding the request).
  */
 export async function generateImage(
   deps: GenerationDeps,
@@ -344,7 +354,15 @@ export async function generateImage(
   const pending = insertGeneration(deps.db, record, request.references);
   // Observed here so a failure cannot go unhandled before it is awaited.
   pending.catch(() => {});
-  return runGeneration(deps, caller, request, record, { written: pending });
+  const { notify } = request;
+  try {
+    const result = await runGeneration(deps, caller, request, record, { written: pending });
+    if (notify) onGenerationEvent(deps, { type: "generation.succeeded", generationId: record.id, notify });
+    return result;
+  } catch (error) {
+    if (notify) onGenerationEvent(deps, { type: "generation.failed", generationId: record.id, notify });
+    throw error;
+  }
 }
 
 export interface RunOptions {

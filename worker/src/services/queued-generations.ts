@@ -22,7 +22,7 @@ import {
   insertGeneration,
   runGeneration,
 } from "./generation";
-import { onGenerationEvent } from "./generation-events";
+import { type GenerationEventDeps, onGenerationEvent } from "./generation-events";
 
 /** What acceptance spent, kept on the row so that whoever ends the generation can settle or refund it. */
 export interface Acceptance {
@@ -61,6 +61,7 @@ export async function acceptQueuedGeneration(
     ...(request.quality !== undefined ? { quality: request.quality } : {}),
     ...(aliases?.alias ? { alias: aliases.alias } : {}),
     ...(aliases?.flow ? { flow: aliases.flow } : {}),
+    ...(request.notify ? { notify: request.notify } : {}),
   };
   const record = {
     ...generationRecord(deps, owner, request),
@@ -171,7 +172,7 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
   if (!row) return "skipped";
   const { owner, request } = await requestOf(deps, row);
   const record = generationRecord(deps, owner, request, row.id);
-  await onGenerationEvent(deps, { type: "generation.started", generationId });
+  onGenerationEvent(deps, { type: "generation.started", generationId });
   let result: GenerationResult;
   try {
     result = await runGeneration(deps, owner, request, record, { keepsPending: isTransient, cancelable: true });
@@ -186,7 +187,7 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
     // Canceled while it ran: the model was called, so its request of the quota stays spent (its
     // budget reservation was released: nothing is billed for an image nobody gets).
     if (failure.code !== "GENERATION_CANCELED") await refundQueuedGeneration(deps, generationId);
-    await onGenerationEvent(deps, { type: "generation.failed", generationId });
+    onGenerationEvent(deps, { type: "generation.failed", generationId });
     return "failed";
   }
   // Moving an alias changes what its URL shows: audited as the synchronous request does (no client).
@@ -203,7 +204,7 @@ export async function runQueuedGeneration(deps: GenerationDeps, generationId: st
       }),
     );
   }
-  await onGenerationEvent(deps, { type: "generation.succeeded", generationId });
+  onGenerationEvent(deps, { type: "generation.succeeded", generationId });
   return "succeeded";
 }
 
@@ -240,7 +241,7 @@ export async function refundQueuedGeneration(deps: Pick<GenerationDeps, "db" | "
  * retries (GENERATION_RETRIES_EXHAUSTED), acceptance one it could not queue (QUEUE_UNAVAILABLE).
  */
 export async function failQueuedGeneration(
-  deps: Pick<GenerationDeps, "db" | "defer">,
+  deps: Pick<GenerationDeps, "db" | "defer"> & GenerationEventDeps,
   generationId: string,
   failure: { code: ErrorCode; message: string },
 ): Promise<void> {
@@ -251,7 +252,7 @@ export async function failQueuedGeneration(
   `);
   if ((result.rowCount ?? 0) === 0) return;
   await refundQueuedGeneration(deps, generationId);
-  await onGenerationEvent(deps, { type: "generation.failed", generationId });
+  onGenerationEvent(deps, { type: "generation.failed", generationId });
 }
 
 export type GenerationStatus = Generation["status"];
@@ -275,7 +276,7 @@ export type CancelOutcome = "canceled" | "discarding" | "not-found" | "not-cance
  * synchronously, cannot be canceled.
  */
 export async function cancelQueuedGeneration(
-  deps: Pick<GenerationDeps, "db" | "defer">,
+  deps: Pick<GenerationDeps, "db" | "defer"> & GenerationEventDeps,
   projectId: string,
   generationId: string,
 ): Promise<CancelOutcome> {
@@ -302,6 +303,6 @@ export async function cancelQueuedGeneration(
   if (row.discarding) return "discarding";
   if (!row.canceled) return "not-cancelable";
   await refundQueuedGeneration(deps, generationId);
-  await onGenerationEvent(deps, { type: "generation.failed", generationId });
+  onGenerationEvent(deps, { type: "generation.failed", generationId });
   return "canceled";
 }

@@ -20,7 +20,12 @@ export interface QueuedRequest {
   alias?: string;
   /** The flow whose row is written or touched, and the flow alias the image takes there. */
   flow?: { id: string; alias?: string };
+  /** Where its webhook events go (services/generation-events.ts GenerationNotify). */
+  notify?: { imageUrlBase: string; webhookUrl?: string; webhookEvents?: readonly WebhookEventName[] };
 }
+
+/** A generation's webhook events (services/webhooks/events.ts WEBHOOK_EVENTS). */
+type WebhookEventName = "generation.started" | "generation.succeeded" | "generation.failed";
 
 /** Milliseconds spent in each stage of a generation. */
 export interface GenerationTimings {

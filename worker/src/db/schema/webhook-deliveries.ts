@@ -38,7 +38,11 @@ export const webhookDeliveries = pgTable(
     nextAttemptAt: timestamp({ withTimezone: true }),
     createdAt: createdAt(),
   },
-  (table) => [index("webhook_deliveries_project_created_idx").on(table.projectId, table.createdAt)],
+  (table) => [
+    index("webhook_deliveries_project_created_idx").on(table.projectId, table.createdAt),
+    // The maintenance prunes the oldest deliveries of every project.
+    index("webhook_deliveries_created_idx").on(table.createdAt),
+  ],
 );
 
 export type WebhookDelivery = typeof webhookDeliveries.$inferSelect;

@@ -1,4 +1,4 @@
-import { imageUrl } from "../../delivery/image-urls";
+import { imageUrl, imageUrlBase } from "../../delivery/image-urls";
 import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
 import { MAX_GENERATE_FILES } from "../../domain/limits";
 import { nearestAspectRatio, readUploadedImage } from "../../images/validate-upload";
@@ -78,6 +78,7 @@ export const generate: AppRouteHandler<typeof generateRoute> = async (c) => {
     cachedEnhancement: files.length === 0 ? cachedEnhancement : undefined,
     budget,
     references,
+    notify: { imageUrlBase: imageUrlBase(c) },
   });
   return c.json(
     {

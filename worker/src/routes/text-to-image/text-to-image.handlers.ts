@@ -6,6 +6,7 @@ import type { AppRouteHandler } from "../create-app";
 import { acceptAsync, asyncPreference, generationLocation } from "../shared/async-generation";
 import { reserveForBudget } from "../shared/generation-budget";
 import { toGenerationBody } from "../shared/generation-schemas";
+import { requestNotify } from "../shared/request-webhook";
 import type { textToImageRoute } from "./text-to-image.routes";
 
 export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) => {
@@ -13,6 +14,7 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
   const template = body.enhancementOptions?.template ?? "general";
   // Read before the key check: a malformed preference spends nothing. A quote ignores it.
   const preference = body.dryRun ? null : asyncPreference(c.req.valid("header").prefer);
+  const notify = requestNotify(c, body);
   if (body.dryRun) {
     // A quote spends no quota and reads no cache: the key check is its only round trip.
     await authorizeProject(c, { spendQuota: false });
@@ -34,6 +36,7 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
     template,
     cachedEnhancement,
     budget,
+    notify,
   };
   if (preference) {
     const { generationId, status } = await acceptAsync(c, caller, request, preference);

@@ -9,6 +9,7 @@ import { budgetResponseHeaders } from "../shared/generation-budget";
 import { GenerationSchema } from "../shared/generation-schemas";
 import { idempotent } from "../shared/idempotency";
 import { QuoteSchema } from "../shared/quote-schemas";
+import { requestWebhookFields } from "../shared/request-webhook";
 
 /** What a generation is asked with; a quote (POST /api/quotes) is asked with the same, and may add references. */
 export const textToImageFields = {
@@ -41,7 +42,7 @@ export function refineQuality(body: { quality?: number; outputFormat: string }, 
 }
 
 export const TextToImageRequestSchema = z
-  .object(textToImageFields)
+  .object({ ...textToImageFields, ...requestWebhookFields })
   .strict()
   .superRefine(refineQuality)
   .openapi("TextToImageRequest");

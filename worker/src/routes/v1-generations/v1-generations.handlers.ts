@@ -25,6 +25,7 @@ import { acceptAsync, asyncPreference } from "../shared/async-generation";
 import { deleteProjectImage } from "../shared/delete-image";
 import { reserveForBudget } from "../shared/generation-budget";
 import { regenerateInPlace } from "../shared/regenerate-in-place";
+import { requestNotify } from "../shared/request-webhook";
 import { generationListFilter } from "../shared/v1-list-filters";
 import type {
   cancelGenerationRoute,
@@ -42,6 +43,7 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
   const template = body.enhancementOptions?.template ?? "general";
   // Malformed input is refused before the key check: it spends no quota.
   const preference = asyncPreference(c.req.valid("header").prefer);
+  const notify = requestNotify(c, body);
   const plan = planReferences(body.referenceImages, body.prompt);
   assertAssignableAliases([
     ...(body.alias ? [["alias", body.alias] as [string, string]] : []),
@@ -89,6 +91,7 @@ export const createGeneration: AppRouteHandler<typeof createGenerationRoute> = a
       ...(flowRow && flowId ? { flow: { id: flowId, ...(body.flowAlias ? { alias: body.flowAlias } : {}) } } : {}),
     },
     meta,
+    notify,
   };
   if (preference) {
     const { generationId, status } = await acceptAsync(c, caller, request, preference);

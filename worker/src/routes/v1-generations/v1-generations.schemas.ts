@@ -12,6 +12,7 @@ import { CostSchema } from "../shared/cost-schemas";
 import { EnhancementOptionsSchema, EnhancementOutcomeSchema, serializeEnhancementOutcome } from "../shared/enhancement-schemas";
 import { TimingsSchema } from "../shared/generation-schemas";
 import { ImageUrlSchema } from "../shared/image-url-schemas";
+import { requestWebhookFields } from "../shared/request-webhook";
 import { MetaSchema } from "../shared/v1-schemas";
 
 export const CreateGenerationRequestSchema = z
@@ -47,6 +48,7 @@ export const CreateGenerationRequestSchema = z
     outputFormat: z.enum(OUTPUT_FORMATS).default("png"),
     quality: z.number().int().min(1).max(100).optional().openapi({ description: "jpeg and webp only" }),
     filename: z.string().trim().min(1).max(100).optional(),
+    ...requestWebhookFields,
   })
   .strict()
   .superRefine((body, ctx) => {

@@ -64,3 +64,25 @@ export async function pruneIdempotencyRecords(
   });
   return { deleted };
 }
+
+/**
+ * Deletes webhook deliveries created before `createdBefore` (WEBHOOK_DELIVERY_RETENTION_MS ago),
+ * oldest first, at most `limit` rows: by then every attempt is long over, and the list only shows
+ * the recent ones that matter.
+ */
+export async function pruneWebhookDeliveries(
+  db: Database,
+  options: { createdBefore: Date; limit: number },
+): Promise<{ deleted: number }> {
+  const cutoff = options.createdBefore.toISOString();
+  const deleted = await deleteInBatches(options.limit, async (size) => {
+    const result = await db.execute(sql`
+      with expired as (
+        select id from webhook_deliveries where created_at < ${cutoff} order by created_at limit ${size}
+      )
+      delete from webhook_deliveries where id in (select id from expired)
+    `);
+    return result.rowCount ?? 0;
+  });
+  return { deleted };
+}

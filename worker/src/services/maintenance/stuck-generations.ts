@@ -3,7 +3,9 @@ import type { Config } from "../../config";
 import type { Database } from "../../db/client";
 import { MODEL_CALLS_PER_GENERATION, STUCK_GENERATION_MARGIN_MS } from "../../domain/limits";
 import type { ErrorCode } from "../../lib/errors";
+import { onGenerationEvent } from "../generation-events";
 import { refundQueuedGeneration } from "../queued-generations";
+import type { WebhookQueue } from "../webhooks/deliveries";
 
 /**
  * The longest a generation can run: every model call with all its attempts at their full
@@ -21,11 +23,13 @@ const ABANDONED_MESSAGE = "The generation was still pending long after its time 
  * Marks generations pending since before `startedBefore`, or processing (claimed by the queue
  * consumer) since then, as failed with GENERATION_ABANDONED, at most `limit` of them, oldest
  * first; an asynchronous one is refunded. Rows a request is writing right now are skipped, and a
- * generation that completes meanwhile keeps its outcome, so a rerun changes nothing more.
+ * generation that completes meanwhile keeps its outcome, so a rerun changes nothing more. With
+ * `webhookQueue`, each sends generation.failed to whoever listens.
  */
 export async function failStuckGenerations(
   db: Database,
   options: { startedBefore: Date; limit: number },
+  webhookQueue?: WebhookQueue,
 ): Promise<{ failed: number }> {
   // The rows are chosen once, in a CTE: as a subquery of the UPDATE, PostgreSQL may run the
   // LIMIT again for rows the statement already changed and so go past the limit.
@@ -45,9 +49,11 @@ export async function failStuckGenerations(
   `);
   // The budget releases are awaited here: a scheduled run has no response to defer them after.
   const releases: Promise<unknown>[] = [];
-  const deps = { db, defer: (task: () => Promise<unknown>) => void releases.push(task()) };
+  const defer = (task: () => Promise<unknown>) => void releases.push(task());
+  const deps = { db, defer, afterResponse: defer };
   for (const row of result.rows as { id: string; queued: boolean }[]) {
     if (row.queued) await refundQueuedGeneration(deps, row.id);
+    if (webhookQueue) onGenerationEvent({ ...deps, webhookQueue }, { type: "generation.failed", generationId: row.id });
   }
   await Promise.allSettled(releases);
   return { failed: result.rowCount ?? 0 };

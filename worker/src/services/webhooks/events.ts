@@ -12,6 +12,8 @@ export interface GenerationEventData {
   imageUrl: string | null;
   /** What the generation was charged, in USD micros; null while unknown. */
   costUsdMicros: number | null;
+  /** Why it failed (a generation.failed event); null otherwise. */
+  errorCode?: string | null;
 }
 
 /** The body of a generation event, in the Standard Webhooks shape (`type`, `timestamp`, `data`). */
@@ -24,6 +26,7 @@ export function generationPayload(type: WebhookEventType, generation: Generation
       status: generation.status,
       imageUrl: generation.imageUrl,
       costUsdMicros: generation.costUsdMicros,
+      errorCode: generation.errorCode ?? null,
     },
   };
 }
