@@ -30,7 +30,8 @@ let offset = 0;
 function showSettings(settings: Settings) {
   url.value = settings.url ?? "";
   for (const box of eventBoxes) box.checked = settings.events.includes(box.value as Settings["events"][number]);
-  enabled.checked = settings.enabled;
+  // Before the first save the API reports an endpoint that is not enabled; saving one enables it unless unticked.
+  enabled.checked = settings.url === null || settings.enabled;
   const reason = byId("disabled-reason");
   reason.hidden = !settings.disabledReason;
   reason.textContent = settings.disabledReason
@@ -151,10 +152,13 @@ async function loadDeliveries(from: number) {
     offset = from;
     byId("deliveries").replaceChildren(...data.map(deliveryRow));
     byId("deliveries-empty").hidden = pagination.total > 0;
+    // An empty table and pager say nothing the empty state does not.
+    byId("deliveries-table").hidden = pagination.total === 0;
+    byId("deliveries-pager").hidden = pagination.total === 0;
     previous.disabled = offset === 0;
     next.disabled = !pagination.hasMore;
     byId("deliveries-page").textContent = pagination.total ? `${offset + 1}–${offset + data.length} of ${pagination.total}` : "";
-    deliveriesStatus.done(pagination.total ? `${pagination.total} deliveries.` : "No deliveries yet.");
+    deliveriesStatus.done(`Up to date as of ${new Date().toLocaleTimeString()}.`);
   } catch (error) {
     deliveriesStatus.fail(error);
   }

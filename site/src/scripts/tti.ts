@@ -1,6 +1,6 @@
 import { apiUrl, callApi, loadInfo } from "../lib/api";
 import type { ApiBody, Schema } from "../lib/api-contract";
-import { cancelOutcomeText, followGeneration, RESPOND_ASYNC } from "../lib/async-generation";
+import { cancelOutcomeText, followGeneration, isEnded, RESPOND_ASYNC } from "../lib/async-generation";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, fillSelect, h, prettyJson, safeHref } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
@@ -340,8 +340,16 @@ function showEnhancement(enhancement: Schema<"V1Generation">["enhancement"], sen
   byId("improvements").replaceChildren(...(applied?.improvements ?? []).map((item) => h("li", {}, item)));
 }
 
-/** A generation that ended failed, as a problem the status region can show: its errorCode and message. */
+/**
+ * A generation that did not succeed, as a problem the status region can show: its errorCode and
+ * message, or, when the page stopped following it before it ended, where to find it later.
+ */
 function generationFailure(generation: Schema<"V1Generation">): ApiError {
+  if (!isEnded(generation.status))
+    return new ApiError(0, {
+      title: "No longer followed",
+      detail: `The page stopped following generation ${generation.id} while it was ${generation.status}: GET ${GENERATIONS_PATH}/${generation.id} says how it ended.`,
+    });
   return new ApiError(0, {
     title: "Generation failed",
     detail: generation.errorMessage ?? undefined,
