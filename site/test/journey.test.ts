@@ -9,7 +9,7 @@ import { missingPython, skipIfMissing } from "../../dev/test/support/requirement
 import { type ReceivedWebhook, startWebhookReceiver } from "../../dev/webhook-receiver/server.ts";
 import { type OpenApiDocument, openApiContract } from "../../worker/test/support/openapi-contract.ts";
 import type { ApiBody } from "../src/lib/api-contract.ts";
-import { cancelOutcomeText } from "../src/lib/async-generation.ts";
+import { cancelOutcomeText, nextPollDelay } from "../src/lib/async-generation.ts";
 import { flowPageHref, imagePageHref } from "../src/lib/image-pages.ts";
 import { budgetProblemText, formatUsdMicros, usdToMicros } from "../src/lib/money.ts";
 import { monthRange, utcMonth } from "../src/lib/usage.ts";
@@ -515,6 +515,26 @@ describe("a new user's journey through the site", () => {
       if (request.method() === "POST" && new URL(request.url()).pathname === "/api/v1/generations") posts.push(request.headers());
     };
     page.on("request", onRequest);
+    // Reads of each generation the page follows: how many, and never two of one generation at once.
+    const reads = { total: 0, inFlight: new Map<string, number>(), mostAtOnce: 0 };
+    const readOf = (request: Request) =>
+      request.method() === "GET" && /^\/api\/v1\/generations\/[^/]+$/.test(new URL(request.url()).pathname)
+        ? new URL(request.url()).pathname
+        : null;
+    const onRead = (request: Request) => {
+      const read = readOf(request);
+      if (!read) return;
+      reads.total++;
+      reads.inFlight.set(read, (reads.inFlight.get(read) ?? 0) + 1);
+      reads.mostAtOnce = Math.max(reads.mostAtOnce, reads.inFlight.get(read) ?? 0);
+    };
+    const onReadEnd = (request: Request) => {
+      const read = readOf(request);
+      if (read) reads.inFlight.set(read, (reads.inFlight.get(read) ?? 1) - 1);
+    };
+    page.on("request", onRead);
+    page.on("requestfinished", onReadEnd);
+    page.on("requestfailed", onReadEnd);
     await visit("/demo/tti");
     await page.locator("#template option").nth(6).waitFor({ state: "attached" });
     await page.getByLabel("Run asynchronously").check();
@@ -534,13 +554,22 @@ describe("a new user's journey through the site", () => {
 
     // The fake holds each model call 2.5 s, so the results are seen processing on their way to success.
     await page.getByLabel("Prompt", { exact: true }).fill(`${JOURNEY_PROMPT} [fake:delay=2500]`);
+    const started = Date.now();
     const status = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
+    const elapsed = Date.now() - started;
     expect(status, status.text).toMatchObject({ state: "done" });
     journey.asyncRequests += 2;
     expect(posts.map((headers) => headers.prefer)).toEqual(["respond-async", "respond-async"]);
     expect(await page.locator("#request-headers").innerText()).toContain("Prefer: respond-async");
     expect(await page.locator("#result-plain .lifecycle").innerText()).toBe("Status: pending → processing → success");
     expect(await page.locator("#result-enhanced .lifecycle").innerText()).toMatch(/^Status: pending → (processing → )?success$/);
+    // Followed with reads of the Location, one at a time per generation, waiting longer and longer between them: no
+    // more reads of each than the backoff fits in the time it took.
+    let fitting = 0;
+    for (let waited = nextPollDelay(0); waited <= elapsed; waited += nextPollDelay(fitting)) fitting++;
+    expect(reads.total).toBeGreaterThanOrEqual(2);
+    expect(reads.total).toBeLessThanOrEqual(2 * fitting);
+    expect(reads.mostAtOnce).toBe(1);
     const received = JSON.parse((await page.locator("#response-json").textContent()) ?? "");
     for (const [panel, side] of [
       ["#result-plain", "withoutEnhancement"],
@@ -578,7 +607,11 @@ describe("a new user's journey through the site", () => {
       await api<{ data: Generation }>(`/api/v1/generations/${sides.withoutEnhancement.data.id}`, journey.projectKey)
     ).data;
     expect(stopped).toMatchObject({ status: "failed", errorCode: "GENERATION_CANCELED", outputImage: null });
+    expect(reads.mostAtOnce).toBe(1);
     page.off("request", onRequest);
+    page.off("request", onRead);
+    page.off("requestfinished", onReadEnd);
+    page.off("requestfailed", onReadEnd);
     await checkPage("demo-tti-async-canceled");
   });
 
