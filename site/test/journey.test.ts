@@ -3,11 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
+import { type ReceivedWebhook, startWebhookReceiver } from "../../dev/webhook-receiver/server.ts";
 import { type OpenApiDocument, openApiContract } from "../../worker/test/support/openapi-contract.ts";
 import type { ApiBody } from "../src/lib/api-contract.ts";
+import { cancelOutcomeText, nextPollDelay } from "../src/lib/async-generation.ts";
 import { flowPageHref, imagePageHref } from "../src/lib/image-pages.ts";
 import { budgetProblemText, formatUsdMicros, usdToMicros } from "../src/lib/money.ts";
 import { monthRange, utcMonth } from "../src/lib/usage.ts";
@@ -37,6 +39,8 @@ const journey = {
   referenceRequests: 0,
   /** Uploads made as references, which the gallery lists with the other uploads. */
   referenceUploads: 0,
+  /** Requests the asynchronous workbench and the webhooks page spent (a generation canceled before it started is refunded). */
+  asyncRequests: 0,
 };
 
 /** Opens a page by the path the site links to: it must answer 200 itself, not through a redirect. */
@@ -503,6 +507,226 @@ describe("a new user's journey through the site", () => {
     }
   });
 
+  it("runs the workbench asynchronously: each result follows its generation's status, and one is canceled", async () => {
+    type Generation = ApiBody<"getGenerationV1", 200>["data"];
+    // The headers Chromium sent with each POST of a generation.
+    const posts: Record<string, string>[] = [];
+    const onRequest = (request: Request) => {
+      if (request.method() === "POST" && new URL(request.url()).pathname === "/api/v1/generations") posts.push(request.headers());
+    };
+    page.on("request", onRequest);
+    // Reads of each generation the page follows: how many, and never two of one generation at once.
+    const reads = { total: 0, inFlight: new Map<string, number>(), mostAtOnce: 0 };
+    const readOf = (request: Request) =>
+      request.method() === "GET" && /^\/api\/v1\/generations\/[^/]+$/.test(new URL(request.url()).pathname)
+        ? new URL(request.url()).pathname
+        : null;
+    const onRead = (request: Request) => {
+      const read = readOf(request);
+      if (!read) return;
+      reads.total++;
+      reads.inFlight.set(read, (reads.inFlight.get(read) ?? 0) + 1);
+      reads.mostAtOnce = Math.max(reads.mostAtOnce, reads.inFlight.get(read) ?? 0);
+    };
+    const onReadEnd = (request: Request) => {
+      const read = readOf(request);
+      if (read) reads.inFlight.set(read, (reads.inFlight.get(read) ?? 1) - 1);
+    };
+    page.on("request", onRead);
+    page.on("requestfinished", onReadEnd);
+    page.on("requestfailed", onReadEnd);
+    await visit("/demo/tti");
+    await page.locator("#template option").nth(6).waitFor({ state: "attached" });
+    await page.getByLabel("Run asynchronously").check();
+    // The code for these settings asks for the same: cURL sends the header, JavaScript follows Location to the image.
+    expect(await page.locator("#tti-code pre").innerText()).toContain('-H "Prefer: respond-async"');
+    await page.getByRole("tab", { name: "JavaScript" }).click();
+    const javascript = await page.locator("#tti-code pre").innerText();
+    expect(javascript).toContain('Prefer: "respond-async"');
+    const dir = await mkdtemp(path.join(tmpdir(), "banatie-snippet-"));
+    try {
+      await writeFile(path.join(dir, "snippet.mjs"), javascript);
+      expect(await runSnippet(process.execPath, [path.join(dir, "snippet.mjs")], journey.projectKey)).toMatch(/^http.*\.png$/);
+      journey.asyncRequests++;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+
+    // The fake holds each model call 2.5 s, so the results are seen processing on their way to success.
+    await page.getByLabel("Prompt", { exact: true }).fill(`${JOURNEY_PROMPT} [fake:delay=2500]`);
+    const started = Date.now();
+    const status = await settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
+    const elapsed = Date.now() - started;
+    expect(status, status.text).toMatchObject({ state: "done" });
+    journey.asyncRequests += 2;
+    expect(posts.map((headers) => headers.prefer)).toEqual(["respond-async", "respond-async"]);
+    expect(await page.locator("#request-headers").innerText()).toContain("Prefer: respond-async");
+    expect(await page.locator("#result-plain .lifecycle").innerText()).toBe("Status: pending → processing → success");
+    expect(await page.locator("#result-enhanced .lifecycle").innerText()).toMatch(/^Status: pending → (processing → )?success$/);
+    // Followed with reads of the Location, one at a time per generation, waiting longer and longer between them: no
+    // more reads of each than the backoff fits in the time it took.
+    let fitting = 0;
+    for (let waited = nextPollDelay(0); waited <= elapsed; waited += nextPollDelay(fitting)) fitting++;
+    expect(reads.total).toBeGreaterThanOrEqual(2);
+    expect(reads.total).toBeLessThanOrEqual(2 * fitting);
+    expect(reads.mostAtOnce).toBe(1);
+    const received = JSON.parse((await page.locator("#response-json").textContent()) ?? "");
+    for (const [panel, side] of [
+      ["#result-plain", "withoutEnhancement"],
+      ["#result-enhanced", "withEnhancement"],
+    ] as const) {
+      expect(await imageLoaded(page, `${panel} img`)).toBe(true);
+      expect(await page.locator(panel).getByRole("button", { name: "Cancel" }).isHidden()).toBe(true);
+      // The API, read with the key outside the browser, holds the same succeeded generation.
+      const stored = (await api<{ data: Generation }>(`/api/v1/generations/${received[side].data.id}`, journey.projectKey)).data;
+      expect(stored.status).toBe("success");
+      expect(stored.outputImage?.url).toBe(await page.locator(`${panel} img`).getAttribute("src"));
+      expect(Number(await page.locator(`${panel} .cost`).getAttribute("data-usd-micros"))).toBe(stored.cost.usdMicros);
+    }
+    await checkPage("demo-tti-async");
+
+    // Canceled while queued or running: the panel says which, and the generation ends failed, GENERATION_CANCELED.
+    await page.getByLabel("Prompt", { exact: true }).fill(`${JOURNEY_PROMPT} [fake:delay=4000]`);
+    const ended = settled(page, "#tti-status", () => page.getByRole("button", { name: "Generate both" }).click());
+    const cancel = page.locator("#result-plain").getByRole("button", { name: "Cancel" });
+    await cancel.waitFor();
+    const canceled = await settled(page, "#result-plain .cancel-status", () => cancel.click());
+    expect(canceled, canceled.text).toMatchObject({ state: "done" });
+    expect([cancelOutcomeText(200), cancelOutcomeText(202)]).toContain(canceled.text);
+    // Canceled before it started, its request was refunded; once running, it stays spent.
+    journey.asyncRequests += canceled.text === cancelOutcomeText(200) ? 1 : 2;
+    const outcome = await ended;
+    expect(outcome.state).toBe("error");
+    expect(outcome.text).toContain("GENERATION_CANCELED");
+    expect(await page.locator("#result-plain .lifecycle").innerText()).toMatch(/^Status: pending → .*failed$/);
+    expect(await page.locator("#result-plain .result-status").innerText()).toContain("Generation failed");
+    expect(await cancel.isHidden()).toBe(true);
+    expect(await imageLoaded(page, "#result-enhanced img")).toBe(true);
+    const sides = JSON.parse((await page.locator("#response-json").textContent()) ?? "");
+    const stopped = (
+      await api<{ data: Generation }>(`/api/v1/generations/${sides.withoutEnhancement.data.id}`, journey.projectKey)
+    ).data;
+    expect(stopped).toMatchObject({ status: "failed", errorCode: "GENERATION_CANCELED", outputImage: null });
+    expect(reads.mostAtOnce).toBe(1);
+    page.off("request", onRequest);
+    page.off("request", onRead);
+    page.off("requestfinished", onReadEnd);
+    page.off("requestfailed", onReadEnd);
+    await checkPage("demo-tti-async-canceled");
+  });
+
+  it("sets the project's webhook endpoint and events, rotates its secret once shown, and lists its deliveries", async () => {
+    const receiver = await startWebhookReceiver();
+    const inbox = `${receiver.url}/hooks/journey`;
+    const received = async () =>
+      (await (await fetch(`${receiver.url}/__fake/inboxes/journey/requests`)).json()) as ReceivedWebhook[];
+    try {
+      await visit("/admin/apikeys");
+      await Promise.all([page.waitForURL(`${site}/admin/webhooks`), page.locator('header a[href="/admin/webhooks"]').click()]);
+      expect(await settled(page, "#settings-status")).toMatchObject({ state: "done", text: "No endpoint set yet." });
+      expect(await page.locator("#secret-state").innerText()).toContain("No signing secret yet");
+      await settled(page, "#deliveries-status");
+      expect(await page.locator("#deliveries-empty").innerText()).toBe("No deliveries yet.");
+
+      // A private address is refused by the API, which names the field.
+      watch.expectFailure("/api/v1/webhooks", 400);
+      await page.getByLabel("URL", { exact: true }).fill("https://10.0.0.1");
+      await page.getByLabel("generation.succeeded").check();
+      const refused = await settled(page, "#settings-status", () =>
+        page.getByRole("button", { name: "Save", exact: true }).click(),
+      );
+      expect(refused.state).toBe("error");
+      expect(refused.text).toMatch(/\(400\)[\s\S]*url: .+[\s\S]*VALIDATION_ERROR/);
+      type Settings = ApiBody<"getWebhookSettings", 200>["data"];
+      const unchanged = (await api<{ data: Settings }>("/api/v1/webhooks", journey.projectKey)).data;
+      expect(unchanged.url).toBeNull();
+
+      // A receiver on this machine (ENVIRONMENT test allows http://127.0.0.1) for two of the three events.
+      await page.getByLabel("URL", { exact: true }).fill(inbox);
+      await page.getByLabel("generation.failed").check();
+      const saved = await settled(page, "#settings-status", () =>
+        page.getByRole("button", { name: "Save", exact: true }).click(),
+      );
+      expect(saved, saved.text).toMatchObject({ state: "done" });
+      const settings = (await api<{ data: Settings }>("/api/v1/webhooks", journey.projectKey)).data;
+      expect(settings).toMatchObject({ url: inbox, events: ["generation.succeeded", "generation.failed"], enabled: true });
+
+      // The secret is shown once, with a warning, and copies; rotating again leaves the previous one signing for a while.
+      const rotate = page.getByRole("button", { name: "Rotate secret" });
+      expect(await settled(page, "#secret-status", () => rotate.click())).toMatchObject({ state: "done" });
+      const first = await page.getByLabel("New signing secret").inputValue();
+      expect(first).toMatch(/^whsec_[A-Za-z0-9+/=]+$/);
+      expect(await page.locator("#secret-result").getByRole("alert").innerText()).toContain("Shown once");
+      await page.getByRole("button", { name: "Copy", exact: true }).click();
+      await page.locator("#secret-copy-feedback", { hasText: "Copied" }).waitFor();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(first);
+      expect(await settled(page, "#secret-status", () => rotate.click())).toMatchObject({ state: "done" });
+      const second = await page.getByLabel("New signing secret").inputValue();
+      expect(second).toMatch(/^whsec_/);
+      expect(second).not.toBe(first);
+      expect(await page.locator("#secret-state").innerText()).toContain("The previous secret still signs too, until");
+      // Shown once: the settings never carry it, and a reload shows the state only.
+      expect(JSON.stringify(await api("/api/v1/webhooks", journey.projectKey))).not.toContain(second);
+      await visit("/admin/webhooks");
+      await settled(page, "#settings-status");
+      expect(await page.locator("#secret-result").isHidden()).toBe(true);
+      expect(await page.getByLabel("URL", { exact: true }).inputValue()).toBe(inbox);
+      expect(await page.getByLabel("generation.started").isChecked()).toBe(false);
+      expect(await page.getByLabel("generation.succeeded").isChecked()).toBe(true);
+      expect(await page.locator("#secret-state").innerText()).toContain("The previous secret still signs too, until");
+      await checkPage("admin-webhooks");
+
+      // A generation with the key. Its events are delivered once generations emit them: the page then lists each
+      // delivery and sends one again; until then, it says there is none.
+      await api("/api/v1/generations", journey.projectKey, {
+        method: "POST",
+        json: { prompt: JOURNEY_PROMPT, autoEnhance: false },
+      });
+      journey.asyncRequests++;
+      type Deliveries = ApiBody<"listWebhookDeliveries", 200>;
+      let deliveries = await api<Deliveries>("/api/v1/webhooks/deliveries", journey.projectKey);
+      // Waits for the first attempts to be made, so none lands while the page redelivers.
+      const waiting = () => deliveries.pagination.total === 0 || deliveries.data.some((delivery) => delivery.state === "pending");
+      for (let wait = 0; wait < 20 && waiting(); wait++) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        deliveries = await api<Deliveries>("/api/v1/webhooks/deliveries", journey.projectKey);
+      }
+      const listed = await settled(page, "#deliveries-status", () =>
+        page.getByRole("button", { name: "Refresh", exact: true }).click(),
+      );
+      expect(listed, listed.text).toMatchObject({ state: "done" });
+      deliveries = await api<Deliveries>("/api/v1/webhooks/deliveries", journey.projectKey);
+      const rows = page.locator("#deliveries tr");
+      if (deliveries.pagination.total === 0) {
+        expect(await page.locator("#deliveries-empty").innerText()).toBe("No deliveries yet.");
+        expect(await rows.count()).toBe(0);
+      } else {
+        expect(await page.locator("#deliveries-empty").isHidden()).toBe(true);
+        expect(await rows.evaluateAll((items) => items.map((item) => item.getAttribute("data-id")))).toEqual(
+          deliveries.data.map((delivery) => delivery.id),
+        );
+        const newest = deliveries.data[0]!;
+        expect(await rows.first().innerText()).toContain(newest.event);
+        const before = (await received()).length;
+        const again = await settled(page, "#deliveries-status", () =>
+          rows
+            .first()
+            .getByRole("button", { name: /^Redeliver/ })
+            .click(),
+        );
+        expect(again, again.text).toMatchObject({ state: "done" });
+        expect(again.text).toMatch(/^Redelivered: HTTP 204 in \d/);
+        // The receiver got it again, with the same webhook-id, signed by both secrets while the rotation lasts.
+        const sent = (await received()).slice(before);
+        expect(sent.map((request) => request.headers["webhook-id"])).toEqual([newest.messageId]);
+        expect(sent[0]?.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
+        expect(await rows.first().locator(".attempts").innerText()).toBe(String(newest.attempts + 1));
+      }
+    } finally {
+      await receiver.stop();
+    }
+  });
+
   it("finds the generated image in the gallery, with thumbnails and metadata", async () => {
     // What the server does today with the thumbnail option decides what the page may do: show it, or fall back.
     const thumbnail = await fetch(`${journey.generatedUrl}?preset=thumbnail`);
@@ -552,8 +776,9 @@ describe("a new user's journey through the site", () => {
     const status = await settled(page, "#upload-status", () => page.getByRole("button", { name: "Upload", exact: true }).click());
     expect(status, status.text).toMatchObject({ state: "done" });
     expect(await page.locator("#upload-progress").evaluate((element: HTMLProgressElement) => element.value)).toBe(100);
-    // Two generations on the workbench, one by each snippet that ran, and this upload, from the upload's own headers.
-    const left = await quotaLeft(2 + journey.snippetsRun + journey.referenceRequests + 1);
+    // Two generations on the workbench, one by each snippet that ran, the references', the asynchronous ones, and this
+    // upload, from the upload's own headers.
+    const left = await quotaLeft(2 + journey.snippetsRun + journey.referenceRequests + journey.asyncRequests + 1);
     expect(await page.locator("#quota").innerText()).toMatch(new RegExp(`^Quota: ${left} of 100 requests left this hour`));
     journey.uploadedUrl = (await page.locator("#result-url").getAttribute("href")) ?? "";
     expect(journey.uploadedUrl).toMatch(/\/api\/images\/default\/journey\/uploads\/.+\.png$/);

@@ -1,7 +1,13 @@
 import { execFile } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { missingPython, skipIfMissing } from "../../dev/test/support/requirements.ts";
+import { cancelOutcomeText, isEnded, nextPollDelay, POLL_DELAY } from "../src/lib/async-generation.ts";
 import { aspectRatio, formatBytes } from "../src/lib/format.ts";
 import { checkFile, checkPixels } from "../src/lib/image-file.ts";
 import { budgetProblemText, costText, formatUsdMicros, imagePriceText, quoteText, usdToMicros } from "../src/lib/money.ts";
@@ -21,6 +27,7 @@ import {
   type UsagePage,
 } from "../src/lib/usage.ts";
 import { chartLayout, niceCeiling } from "../src/lib/usage-chart.ts";
+import { deliveryResponseText, secretStateText } from "../src/lib/webhooks.ts";
 
 const run = promisify(execFile);
 
@@ -72,6 +79,128 @@ describe("generated snippets survive awkward input", () => {
     expect(snippets.curl).toContain(`-F 'filename=Banner'`);
     expect(snippets.javascript).toContain(`form.append("filename", "Banner");`);
     expect(snippets.python).toContain(`data={"filename": "Banner"}`);
+  });
+});
+
+/**
+ * A stand-in for POST /api/v1/generations with `Prefer: respond-async`: 202 with a relative
+ * Location, then the generation pending, processing and succeeded on each read of it. Records
+ * the Prefer header and the key each request carried.
+ */
+async function queuedGenerationServer() {
+  const statuses = ["pending", "processing", "success"];
+  const seen: { method: string; url: string; prefer: string | undefined; key: string | undefined }[] = [];
+  let reads = 0;
+  const server = createServer((request, response) => {
+    seen.push({
+      method: request.method ?? "",
+      url: request.url ?? "",
+      prefer: request.headers.prefer as string | undefined,
+      key: request.headers["x-api-key"] as string | undefined,
+    });
+    request.resume();
+    request.on("end", () => {
+      const status = request.method === "POST" ? "pending" : statuses[Math.min(++reads, 2)];
+      const data = { id: "g1", status, outputImage: status === "success" ? { url: "https://banatie.example/g1.png" } : null };
+      const headers = {
+        "Content-Type": "application/json",
+        ...(request.method === "POST" ? { Location: "/api/v1/generations/g1" } : {}),
+      };
+      response.writeHead(request.method === "POST" ? 202 : 200, headers).end(JSON.stringify({ success: true, data }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/generations`;
+  return { url, seen, close: () => new Promise((resolve) => server.close(resolve)) };
+}
+
+describe("asynchronous generations in the workbench", () => {
+  it("sends Prefer: respond-async in every language, and the JavaScript follows Location to the image", async () => {
+    const server = await queuedGenerationServer();
+    const dir = await mkdtemp(path.join(tmpdir(), "banatie-async-"));
+    try {
+      const { curl, javascript } = jsonPostSnippets(server.url, { prompt: "x" }, "outputImage.url", true);
+      expect(curl).toContain(`-H "Prefer: respond-async"`);
+      await writeFile(path.join(dir, "snippet.mjs"), javascript);
+      const { stdout } = await run(process.execPath, [path.join(dir, "snippet.mjs")], {
+        env: { ...process.env, BANATIE_API_KEY: "bnt_pk_test" },
+        timeout: 20_000,
+      });
+      expect(stdout.trim()).toBe("https://banatie.example/g1.png");
+      expect(server.seen).toEqual([
+        { method: "POST", url: "/api/v1/generations", prefer: "respond-async", key: "bnt_pk_test" },
+        { method: "GET", url: "/api/v1/generations/g1", prefer: undefined, key: "bnt_pk_test" },
+        { method: "GET", url: "/api/v1/generations/g1", prefer: undefined, key: "bnt_pk_test" },
+      ]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+      await server.close();
+    }
+  });
+
+  it("follows Location to the image in Python too", async (context) => {
+    skipIfMissing(context, await missingPython());
+    const server = await queuedGenerationServer();
+    try {
+      const { python } = jsonPostSnippets(server.url, { prompt: "x" }, "outputImage.url", true);
+      const { stdout } = await run("python3", ["-c", python], {
+        env: { ...process.env, BANATIE_API_KEY: "bnt_pk_test" },
+        timeout: 20_000,
+      });
+      expect(stdout.trim()).toBe("https://banatie.example/g1.png");
+      expect(server.seen.map((request) => [request.method, request.prefer])).toEqual([
+        ["POST", "respond-async"],
+        ["GET", undefined],
+        ["GET", undefined],
+      ]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("leaves Prefer out of the snippets of a synchronous call", () => {
+    const snippets = jsonPostSnippets("https://banatie.example/api/v1/generations", { prompt: "x" }, "outputImage.url");
+    for (const snippet of Object.values(snippets)) expect(snippet).not.toContain("respond-async");
+  });
+
+  it("reads a queued generation less and less often, up to a ceiling, until it ends", () => {
+    const delays = Array.from({ length: 12 }, (_, attempt) => nextPollDelay(attempt));
+    expect(delays[0]).toBe(POLL_DELAY.firstMs);
+    for (let index = 1; index < delays.length; index++) expect(delays[index]).toBeGreaterThanOrEqual(delays[index - 1]!);
+    expect(delays.at(-1)).toBe(POLL_DELAY.maxMs);
+    expect(["pending", "processing", "success", "failed"].filter((status) => isEnded(status as never))).toEqual([
+      "success",
+      "failed",
+    ]);
+  });
+
+  it("says what each answer to a cancel means", () => {
+    expect(cancelOutcomeText(200)).toContain("refunded");
+    expect(cancelOutcomeText(202)).toContain("discarded");
+  });
+});
+
+describe("the webhooks page", () => {
+  const now = Date.parse("2026-12-02T12:00:00Z");
+
+  it("says whether a secret exists and whether the previous one still signs", () => {
+    expect(secretStateText({ exists: false, createdAt: null, previousExpiresAt: null }, now)).toContain("No signing secret yet");
+    const rotating = secretStateText(
+      { exists: true, createdAt: "2026-12-02T11:00:00Z", previousExpiresAt: "2026-12-03T11:00:00Z" },
+      now,
+    );
+    expect(rotating).toContain("The previous secret still signs too, until");
+    const settled = secretStateText(
+      { exists: true, createdAt: "2026-12-01T11:00:00Z", previousExpiresAt: "2026-12-02T11:00:00Z" },
+      now,
+    );
+    expect(settled).toContain("No previous secret signs any more.");
+  });
+
+  it("words a delivery's last answer: status and latency, the failure, or nothing yet", () => {
+    expect(deliveryResponseText({ responseStatus: 204, latencyMs: 12, error: null })).toBe("HTTP 204 in 12 ms");
+    expect(deliveryResponseText({ responseStatus: null, latencyMs: 15_000, error: "timeout" })).toBe("no answer (timeout)");
+    expect(deliveryResponseText({ responseStatus: null, latencyMs: null, error: null })).toBe("not sent yet");
   });
 });
 

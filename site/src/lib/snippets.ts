@@ -59,41 +59,99 @@ function pyPrintUrl(urlPath: string): string[] {
   ];
 }
 
-/** A JSON POST to `url` with `body`, printing the image URL found at `urlPath` in the answer's data. */
-export function jsonPostSnippets(url: string, body: unknown, urlPath = "url"): Snippets {
+/**
+ * A JSON POST to `url` with `body`, printing the image URL found at `urlPath` in the answer's data.
+ * With `respondAsync`, the request sends `Prefer: respond-async`: the answer is a 202 with the
+ * generation pending, so the JavaScript and Python follow its Location until it ends, and cURL
+ * prints the pending generation and says how to follow it.
+ */
+export function jsonPostSnippets(url: string, body: unknown, urlPath = "url", respondAsync = false): Snippets {
   const json = JSON.stringify(body);
   const pretty = JSON.stringify(body, null, 2);
   return {
     curl: [
       `# export ${KEY_VARIABLE}=bnt_pk_...`,
+      ...(respondAsync
+        ? [
+            `# Answers 202 at once with the generation pending. Follow it with its Location header,`,
+            `# GET ${new URL(url).origin}/api/v1/generations/<id> with the same key, until data.status is success or failed.`,
+          ]
+        : []),
       `curl -sS -X POST ${shellQuote(url)} \\`,
       `  -H "X-API-Key: $${KEY_VARIABLE}" \\`,
       `  -H "Content-Type: application/json" \\`,
+      ...(respondAsync ? [`  -H "Prefer: respond-async" \\`] : []),
       `  -d ${shellQuote(json)}`,
     ].join("\n"),
     javascript: [
       `// Node 18+ (save as .mjs); the key comes from the environment.`,
       `const response = await fetch(${JSON.stringify(url)}, {`,
       `  method: "POST",`,
-      `  headers: { "X-API-Key": process.env.${KEY_VARIABLE}, "Content-Type": "application/json" },`,
+      respondAsync
+        ? `  headers: { "X-API-Key": process.env.${KEY_VARIABLE}, "Content-Type": "application/json", Prefer: "respond-async" },`
+        : `  headers: { "X-API-Key": process.env.${KEY_VARIABLE}, "Content-Type": "application/json" },`,
       `  body: JSON.stringify(${pretty.replaceAll("\n", "\n  ")}),`,
       `});`,
-      ...jsPrintUrl(urlPath),
+      ...(respondAsync ? jsFollowLocation(urlPath) : jsPrintUrl(urlPath)),
     ].join("\n"),
     python: [
       `import os`,
+      ...(respondAsync ? [`import time`, `from urllib.parse import urljoin`] : []),
       ``,
       `import requests`,
       ``,
       `response = requests.post(`,
       `    ${JSON.stringify(url)},`,
-      `    headers={"X-API-Key": os.environ["${KEY_VARIABLE}"]},`,
+      respondAsync
+        ? `    headers={"X-API-Key": os.environ["${KEY_VARIABLE}"], "Prefer": "respond-async"},`
+        : `    headers={"X-API-Key": os.environ["${KEY_VARIABLE}"]},`,
       `    json=${pythonLiteral(body, 4)},`,
       `    timeout=120,`,
       `)`,
-      ...pyPrintUrl(urlPath),
+      ...(respondAsync ? pyFollowLocation(urlPath) : pyPrintUrl(urlPath)),
     ].join("\n"),
   };
+}
+
+/** After a `Prefer: respond-async` POST: read the generation at its Location each second until it ends. */
+function jsFollowLocation(urlPath: string): string[] {
+  return [
+    `let result = await response.json();`,
+    `if (!response.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
+    `// 202: queued. Follow the Location header until the generation succeeds or fails.`,
+    `const location = new URL(response.headers.get("Location"), response.url);`,
+    `while (result.data.status === "pending" || result.data.status === "processing") {`,
+    `  await new Promise((resolve) => setTimeout(resolve, 1000));`,
+    `  const poll = await fetch(location, { headers: { "X-API-Key": process.env.${KEY_VARIABLE} } });`,
+    `  result = await poll.json();`,
+    `  if (!poll.ok) throw new Error(\`\${result.code}: \${result.detail}\`);`,
+    `}`,
+    `if (result.data.status === "failed") throw new Error(\`\${result.data.errorCode}: \${result.data.errorMessage}\`);`,
+    `console.log(result.data.${urlPath});`,
+  ];
+}
+
+function pyFollowLocation(urlPath: string): string[] {
+  const keys = urlPath
+    .split(".")
+    .map((key) => `[${JSON.stringify(key)}]`)
+    .join("");
+  return [
+    `result = response.json()`,
+    `if not response.ok:`,
+    `    raise SystemExit(f"{result['code']}: {result['detail']}")`,
+    `# 202: queued. Follow the Location header until the generation succeeds or fails.`,
+    `location = urljoin(response.url, response.headers["Location"])`,
+    `while result["data"]["status"] in ("pending", "processing"):`,
+    `    time.sleep(1)`,
+    `    poll = requests.get(location, headers={"X-API-Key": os.environ["${KEY_VARIABLE}"]}, timeout=30)`,
+    `    result = poll.json()`,
+    `    if not poll.ok:`,
+    `        raise SystemExit(f"{result['code']}: {result['detail']}")`,
+    `if result["data"]["status"] == "failed":`,
+    `    raise SystemExit(f"{result['data']['errorCode']}: {result['data']['errorMessage']}")`,
+    `print(result["data"]${keys})`,
+  ];
 }
 
 /** A multipart upload of a local file to `url`, with extra text fields. */

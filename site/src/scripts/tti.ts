@@ -1,5 +1,6 @@
 import { apiUrl, callApi, loadInfo } from "../lib/api";
 import type { ApiBody, Schema } from "../lib/api-contract";
+import { cancelOutcomeText, followGeneration, isEnded, RESPOND_ASYNC } from "../lib/async-generation";
 import { codeTabs } from "../lib/code-tabs";
 import { byId, fillSelect, h, prettyJson, safeHref } from "../lib/dom";
 import { formatBytes, formatMs } from "../lib/format";
@@ -18,6 +19,7 @@ const prompt = byId<HTMLTextAreaElement>("prompt");
 const template = byId<HTMLSelectElement>("template");
 const aspectRatio = byId<HTMLSelectElement>("aspect-ratio");
 const outputFormat = byId<HTMLSelectElement>("output-format");
+const respondAsync = byId<HTMLInputElement>("respond-async");
 const generate = byId<HTMLButtonElement>("generate");
 const formStatus = statusRegion(byId("tti-status"));
 const showCode = codeTabs(byId("tti-code"));
@@ -50,7 +52,7 @@ function updateForm() {
   byId("template-hint").textContent = templateHints.get(template.value) ?? "";
   byId("flow-line").hidden = !flowId;
   byId("flow-id").textContent = flowId ?? "";
-  showCode(jsonPostSnippets(apiUrl(GENERATIONS_PATH), requestBody(true), "outputImage.url"));
+  showCode(jsonPostSnippets(apiUrl(GENERATIONS_PATH), requestBody(true), "outputImage.url", respondAsync.checked));
   scheduleQuote();
 }
 
@@ -191,9 +193,47 @@ function altText(promptSent: string): string {
 function resultPanel(id: string, name: string) {
   const section = byId(id);
   const slot = section.querySelector<HTMLElement>(".result-slot")!;
-  const status = statusRegion(section.querySelector<HTMLElement>(".result-status")!);
+  const statusElement = section.querySelector<HTMLElement>(".result-status")!;
+  const status = statusRegion(statusElement);
+  // An asynchronous generation's statuses as they change, and its Cancel button with what canceling answered.
+  const lifecycle = h("p", { class: "lifecycle small-text", hidden: true });
+  const cancelButton = h("button", { type: "button", class: "secondary small", hidden: true }, "Cancel");
+  const cancelElement = h("div", { class: "status cancel-status", role: "status", "aria-live": "polite" });
+  const cancelStatus = statusRegion(cancelElement);
+  section.insertBefore(h("div", { class: "lifecycle-line" }, lifecycle, cancelButton), statusElement);
+  section.insertBefore(cancelElement, statusElement);
+  let seen: string[] = [];
+  let onCancel: (() => void) | undefined;
+  cancelButton.addEventListener("click", () => onCancel?.());
+  const track = (generation: Schema<"V1Generation">) => {
+    if (seen.at(-1) !== generation.status) seen.push(generation.status);
+    lifecycle.dataset.status = generation.status;
+    lifecycle.replaceChildren("Status: ", h("strong", {}, seen.join(" → ")));
+    const open = generation.status === "pending" || generation.status === "processing";
+    cancelButton.hidden = !open;
+    if (open) status.busy(generation.status === "pending" ? "Pending: queued, not started yet…" : "Processing…");
+  };
   return {
     status,
+    cancelStatus,
+    /** A 202: the generation is queued; `cancel` runs when the visitor presses Cancel. */
+    queued(generation: Schema<"V1Generation">, cancel: () => void) {
+      seen = [];
+      onCancel = cancel;
+      lifecycle.hidden = false;
+      track(generation);
+    },
+    /** A newer status read from the generation's Location. */
+    progress: track,
+    /** Hides the lifecycle of an earlier asynchronous run before a new run starts. */
+    reset() {
+      seen = [];
+      onCancel = undefined;
+      lifecycle.hidden = true;
+      cancelButton.hidden = true;
+      cancelStatus.clear();
+    },
+    cancelButton,
     waiting() {
       section.setAttribute("aria-busy", "true");
       // A visible stopwatch; kept out of the live region so screen readers are not told every tenth of a second.
@@ -300,17 +340,70 @@ function showEnhancement(enhancement: Schema<"V1Generation">["enhancement"], sen
   byId("improvements").replaceChildren(...(applied?.improvements ?? []).map((item) => h("li", {}, item)));
 }
 
-async function run(panel: ReturnType<typeof resultPanel>, body: ReturnType<typeof requestBody>) {
+/**
+ * A generation that did not succeed, as a problem the status region can show: its errorCode and
+ * message, or, when the page stopped following it before it ended, where to find it later.
+ */
+function generationFailure(generation: Schema<"V1Generation">): ApiError {
+  if (!isEnded(generation.status))
+    return new ApiError(0, {
+      title: "No longer followed",
+      detail: `The page stopped following generation ${generation.id} while it was ${generation.status}: GET ${GENERATIONS_PATH}/${generation.id} says how it ended.`,
+    });
+  return new ApiError(0, {
+    title: "Generation failed",
+    detail: generation.errorMessage ?? undefined,
+    code: generation.errorCode ?? undefined,
+  });
+}
+
+/** Cancels a queued generation of `panel` and shows what the API answered: 200, 202 or the 409 problem. */
+async function cancel(panel: ReturnType<typeof resultPanel>, generationId: string) {
+  panel.cancelButton.setAttribute("aria-disabled", "true");
+  panel.cancelStatus.busy("Canceling…");
+  try {
+    const result = await callApi<ApiBody<"cancelGenerationV1", 200>>(`${GENERATIONS_PATH}/${generationId}/cancel`, {
+      method: "POST",
+      key: "project",
+    });
+    panel.cancelStatus.done(cancelOutcomeText(result.status));
+  } catch (error) {
+    panel.cancelStatus.fail(error);
+  } finally {
+    panel.cancelButton.removeAttribute("aria-disabled");
+  }
+}
+
+/** Stops following queued generations when the page is left, so no read outlives it. */
+let following = new AbortController();
+window.addEventListener("pagehide", () => following.abort());
+
+async function run(panel: ReturnType<typeof resultPanel>, body: ReturnType<typeof requestBody>, queue: boolean) {
+  panel.reset();
   panel.waiting();
   const started = performance.now();
   try {
-    const result = await callApi<ApiBody<"createGenerationV1", 201>>(GENERATIONS_PATH, {
+    const result = await callApi<ApiBody<"createGenerationV1", 201 | 202>>(GENERATIONS_PATH, {
       method: "POST",
       json: body,
       key: "project",
+      headers: queue ? RESPOND_ASYNC : {},
     });
-    panel.show(result.body.data, performance.now() - started);
-    return { ok: true as const, body: result.body, generation: result.body.data };
+    let generation = result.body.data;
+    if (result.status === 202) {
+      const id = generation.id;
+      panel.queued(generation, () => cancel(panel, id));
+      const location = result.headers.get("Location") ?? `${GENERATIONS_PATH}/${id}`;
+      generation = await followGeneration(location, generation, following.signal, panel.progress);
+      panel.progress(generation);
+      if (generation.status !== "success") {
+        const error = generationFailure(generation);
+        panel.fail(error);
+        return { ok: false as const, body: { ...result.body, data: generation }, error };
+      }
+    }
+    panel.show(generation, performance.now() - started);
+    return { ok: true as const, body: { ...result.body, data: generation }, generation };
   } catch (error) {
     panel.fail(error);
     return { ok: false as const, body: error instanceof ApiError ? error.body : String(error), error };
@@ -332,11 +425,20 @@ form.addEventListener("submit", async (event) => {
   formStatus.busy("Generating two images in parallel…");
   try {
     const bodies = { withoutEnhancement: requestBody(false), withEnhancement: requestBody(true) };
+    const queue = respondAsync.checked;
+    const headers = { "Content-Type": "application/json", "X-API-Key": "(your project key)", ...(queue ? RESPOND_ASYNC : {}) };
+    byId("request-headers").firstElementChild!.textContent = Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}`)
+      .join("\n");
     byId("request-json").firstElementChild!.textContent = prettyJson(bodies);
     byId("response-json").firstElementChild!.textContent = "Waiting for the answers…";
     byId("response-tree").replaceChildren(h("p", { class: "muted" }, "Waiting for the answers…"));
     const started = performance.now();
-    const [first, second] = await Promise.all([run(plain, bodies.withoutEnhancement), run(enhanced, bodies.withEnhancement)]);
+    following = new AbortController();
+    const [first, second] = await Promise.all([
+      run(plain, bodies.withoutEnhancement, queue),
+      run(enhanced, bodies.withEnhancement, queue),
+    ]);
     const received = { withoutEnhancement: first.body, withEnhancement: second.body };
     byId("response-json").firstElementChild!.textContent = prettyJson(received);
     byId("response-tree").replaceChildren(jsonTree(received));
@@ -358,7 +460,7 @@ form.addEventListener("submit", async (event) => {
   }
 });
 
-for (const control of [prompt, template, aspectRatio, outputFormat]) control.addEventListener("input", updateForm);
+for (const control of [prompt, template, aspectRatio, outputFormat, respondAsync]) control.addEventListener("input", updateForm);
 // A key added in the "API keys" menu applies at once: fresh quota, and no stale "add a key" problem.
 references.onChange(updateForm);
 byId("new-flow").addEventListener("click", startNewFlow);
