@@ -7,7 +7,7 @@ import type { GenerationMessage } from "../src/queue";
 import { failStuckGenerations } from "../src/services/maintenance/stuck-generations";
 import { api, fetchWorker, freshIp, readProblem, testEnv } from "./support/app";
 import { quotaUsed, withDb } from "./support/fixtures";
-import { fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
+import { download, fakeRequests, freshProjectKey, GEMINI_ENV, marker } from "./support/generation";
 
 const QUEUE = "banatie-generations";
 const DEAD_LETTERS = "banatie-generations-dlq";
@@ -394,21 +394,81 @@ describe("POST /api/text-to-image with Prefer: respond-async", () => {
 });
 
 describe("POST /api/text-to-image with Prefer: wait=N", () => {
-  it("waits for the outcome and answers 202 with the status it reached", async () => {
-    const { key } = await freshProjectKey();
+  /** Posts text-to-image with Prefer: wait=`seconds` and delivers its queued message; the answer. */
+  async function waitedTextToImage(key: string, prompt: string, seconds: number) {
     const queue = recordingQueue();
     const posting = api("/api/text-to-image", {
-      key: key.key,
-      body: { prompt: `tti wait ${marker()}` },
-      headers: { Prefer: "wait=10" },
+      key,
+      body: { prompt, autoEnhance: false },
+      headers: { Prefer: `wait=${seconds}` },
       env: { ...GEMINI_ENV, GENERATIONS_QUEUE: queue.binding },
     });
     await vi.waitUntil(() => queue.sent.length === 1, { timeout: 5000, interval: 20 });
-    await deliver(queue.sent.map((message) => message.generationId));
+    const delivering = deliver(queue.sent.map((message) => message.generationId));
     const response = await posting;
-    expect(response.status).toBe(202);
+    await delivering;
+    return response;
+  }
+
+  it("answers 201 with what a synchronous text-to-image answers when the generation ends in time", async () => {
+    const { key } = await freshProjectKey();
+    const response = await waitedTextToImage(key.key, `tti wait ${marker()}`, 10);
+    expect(response.status).toBe(201);
     expect(response.headers.get("preference-applied")).toBe("wait=10");
-    expect(((await response.json()) as ApiBody<"textToImage", 202>).data.status).toBe("success");
+    const { data } = (await response.json()) as ApiBody<"textToImage", 201>;
+    expect(response.headers.get("location")).toBe(`/api/v1/generations/${data.generationId}`);
+
+    const sync = await api("/api/text-to-image", {
+      key: key.key,
+      body: { prompt: `tti sync ${marker()}`, autoEnhance: false },
+      env: GEMINI_ENV,
+    });
+    expect(sync.status).toBe(201);
+    const synchronous = ((await sync.json()) as ApiBody<"textToImage", 201>).data;
+    expect(Object.keys(data).sort()).toEqual(Object.keys(synchronous).sort());
+    expect(data).toMatchObject({
+      format: synchronous.format,
+      mimeType: synchronous.mimeType,
+      width: synchronous.width,
+      height: synchronous.height,
+      aspectRatio: synchronous.aspectRatio,
+      provider: synchronous.provider,
+      model: synchronous.model,
+      enhancement: null,
+      attempts: 1,
+    });
+    expect(data.cost.usdMicros).toBe(synchronous.cost.usdMicros);
+    expect((await read(key.key, data.generationId)).outputImageId).toBe(data.imageId);
+    const { response: image, bytes } = await download(data.url);
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-type")).toBe(data.mimeType);
+    expect(bytes.byteLength).toBe(data.bytes);
+  });
+
+  it("answers 202 with where it stands when the generation outlasts the wait", async () => {
+    const { key } = await freshProjectKey();
+    const response = await waitedTextToImage(key.key, `tti slow ${marker()} [fake:delay=2500]`, 1);
+    expect(response.status).toBe(202);
+    expect(response.headers.get("preference-applied")).toBe("wait=1");
+    const { data } = (await response.json()) as ApiBody<"textToImage", 202>;
+    expect(data.status).toBe("processing");
+    expect(data.statusUrl).toBe(`/api/v1/generations/${data.generationId}`);
+  });
+
+  it("answers the problem a synchronous request would when the generation failed in time", async () => {
+    const { key } = await freshProjectKey();
+    const response = await waitedTextToImage(key.key, `tti refused ${marker()} [fake:block=SAFETY]`, 10);
+    expect(response.status).toBe(422);
+    const problem = await readProblem(response);
+    expect(problem.code).toBe("CONTENT_BLOCKED");
+
+    const sync = await api("/api/text-to-image", {
+      key: key.key,
+      body: { prompt: `tti refused sync ${marker()} [fake:block=SAFETY]`, autoEnhance: false },
+      env: GEMINI_ENV,
+    });
+    const synchronous = await readProblem(sync);
+    expect(problem).toMatchObject({ status: synchronous.status, title: synchronous.title, detail: synchronous.detail });
   });
 });
 

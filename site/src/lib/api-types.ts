@@ -1339,7 +1339,7 @@ export interface components {
             model: string;
             /** @description The prompt the image model received */
             prompt: string;
-            /** @description Null when autoEnhance is false */
+            /** @description Null when autoEnhance is false, and on an asynchronous generation (Prefer: wait=N), whose enhancement is not stored */
             enhancement: (components["schemas"]["Enhancement"] & {
                 /** @enum {boolean} */
                 applied: true;
@@ -3263,7 +3263,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description The generated image */
+            /** @description The generated image; with Prefer: wait=N, the asynchronous generation that succeeded within N seconds, answered as without Prefer (its enhancement is null: what the enhancer did is not stored), with Location and Preference-Applied. One that failed within N seconds answers the problem it failed with, as without Prefer. */
             201: {
                 headers: {
                     /** @description The budget that limits this key: key or project */
@@ -3274,6 +3274,10 @@ export interface operations {
                     "X-Budget-Remaining-Usd"?: string;
                     /** @description When the budget resets: the start of the next calendar month (UTC) */
                     "X-Budget-Reset"?: string;
+                    /** @description The generation: GET it to follow its status */
+                    Location?: string;
+                    /** @description The preference honoured: respond-async, or wait=N */
+                    "Preference-Applied"?: string;
                     /** @description true when this is the stored answer of an earlier request with the same Idempotency-Key */
                     "Idempotent-Replayed"?: "true";
                     [name: string]: unknown;
@@ -3286,7 +3290,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N the request first waits up to N seconds, and `status` says where it stands then (success or failed once it ended); the image is read at statusUrl. */
+            /** @description With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N, the generation had not ended within N seconds: `status` says where it stands (pending or processing); the image is read at statusUrl once it succeeds. */
             202: {
                 headers: {
                     /** @description The budget that limits this key: key or project */

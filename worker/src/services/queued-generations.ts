@@ -8,9 +8,10 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import type { Generation, QueuedRequest, ReferenceResolution } from "../db/schema";
 import type { AspectRatio, OutputFormat, Template } from "../domain/catalog";
+import type { TokenUsage } from "../domain/usage";
 import type { GenerationOwner } from "../lib/access-types";
 import type { ClientInfo } from "../lib/client-address";
-import type { AppError, ErrorCode } from "../lib/errors";
+import { AppError, ERROR_CODES, type ErrorCode } from "../lib/errors";
 import { recordAudit } from "./audit";
 import { budgetSettlement, findBudgetReservation } from "./budgets";
 import {
@@ -23,6 +24,7 @@ import {
   runGeneration,
 } from "./generation";
 import { type GenerationEventDeps, onGenerationEvent } from "./generation-events";
+import { readGenerations } from "./v1-generations";
 
 /** What acceptance spent, kept on the row so that whoever ends the generation can settle or refund it. */
 export interface Acceptance {
@@ -264,6 +266,65 @@ export async function readGenerationStatus(db: Database, generationId: string): 
 }
 
 export const hasEnded = (status: GenerationStatus) => status === "succeeded" || status === "failed";
+
+/**
+ * An ended asynchronous generation as its synchronous request would have answered it (the request
+ * that waited for it with `Prefer: wait=N` answers the same): its result, read from its stored
+ * rows, or, when it failed, the AppError it failed with. What the enhancer did is not stored, so
+ * `enhancement` is null. Null when it has no live image (deleted since).
+ */
+export async function readEndedGeneration(
+  db: Database,
+  projectId: string,
+  generationId: string,
+): Promise<GenerationResult | null> {
+  const [{ views }, stored] = await Promise.all([
+    readGenerations(db, { projectId }, { id: generationId, limit: 1, offset: 0 }),
+    db.execute<{
+      output_format: OutputFormat;
+      token_usage: TokenUsage | null;
+      sha256: string;
+      original_filename: string | null;
+      created_at: string;
+    }>(sql`
+      select g.output_format, g.token_usage, i.sha256, i.original_filename, i.created_at
+      from generations g join images i on i.generation_id = g.id and i.deleted_at is null
+      where g.id = ${generationId} and g.project_id = ${projectId}
+    `),
+  ]);
+  const [view] = views;
+  if (view?.status === "failed") {
+    const code = view.errorCode && view.errorCode in ERROR_CODES ? (view.errorCode as ErrorCode) : "INTERNAL_ERROR";
+    throw new AppError(code, view.errorMessage ?? "The generation failed");
+  }
+  const [image] = stored.rows;
+  if (!view?.output || !image || !view.provider) return null;
+  return {
+    generationId: view.id,
+    imageId: view.output.id,
+    flowId: view.flowId,
+    storageKey: view.output.storageKey,
+    filename: image.original_filename,
+    width: view.output.width,
+    height: view.output.height,
+    format: image.output_format,
+    mimeType: view.output.mimeType,
+    bytes: view.output.bytes,
+    sha256: image.sha256,
+    aspectRatio: view.aspectRatio,
+    provider: view.provider,
+    model: view.model ?? "",
+    prompt: view.finalPrompt ?? view.originalPrompt,
+    enhancement: null,
+    timings: { enhanceMs: 0, generateMs: 0, encodeMs: 0, storeMs: 0, totalMs: 0, ...view.timings },
+    usage: image.token_usage,
+    cost: view.cost,
+    attempts: view.attempts,
+    createdAt: new Date(image.created_at),
+    generation: { createdAt: view.createdAt, updatedAt: view.updatedAt },
+    aliasChanges: [],
+  };
+}
 
 /** What canceling did: canceled (and refunded), to be discarded when it ends, or why not. */
 export type CancelOutcome = "canceled" | "discarding" | "not-found" | "not-cancelable";

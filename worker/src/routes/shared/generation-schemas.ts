@@ -36,7 +36,10 @@ export const GenerationSchema = z
       .openapi({ description: '"preview" is the offline stand-in used without GEMINI_API_KEY' }),
     model: z.string(),
     prompt: z.string().openapi({ description: "The prompt the image model received" }),
-    enhancement: EnhancementOutcomeSchema.nullable().openapi({ description: "Null when autoEnhance is false" }),
+    enhancement: EnhancementOutcomeSchema.nullable().openapi({
+      description:
+        "Null when autoEnhance is false, and on an asynchronous generation (Prefer: wait=N), whose enhancement is not stored",
+    }),
     timings: TimingsSchema,
     usage: z
       .object({ promptTokens: z.number().optional(), outputTokens: z.number().optional(), totalTokens: z.number().optional() })

@@ -1,6 +1,7 @@
 import { authorizeProject, authorizeProjectAlongside } from "../../middleware/access";
 import { lookUpPromptCache } from "../../services/enhancement";
 import { type GenerationRequest, generateImage } from "../../services/generation";
+import { hasEnded, readEndedGeneration } from "../../services/queued-generations";
 import { quoteGeneration } from "../../services/quotes";
 import type { AppRouteHandler } from "../create-app";
 import { acceptAsync, asyncPreference, generationLocation } from "../shared/async-generation";
@@ -40,12 +41,14 @@ export const textToImage: AppRouteHandler<typeof textToImageRoute> = async (c) =
   };
   if (preference) {
     const { generationId, status } = await acceptAsync(c, caller, request, preference);
+    // Ended within wait=N: answered as the synchronous request would have (a failure throws its problem).
+    const result = hasEnded(status) ? await readEndedGeneration(c.var.services.db, caller.project.id, generationId) : null;
+    if (result) return c.json({ success: true as const, data: toGenerationBody(c, result) }, 201);
     const data = {
       generationId,
       status: status === "succeeded" ? ("success" as const) : status,
       statusUrl: generationLocation(generationId),
     };
-    // Always 202: its 201 is the image itself, which an asynchronous generation serves at statusUrl.
     return c.json({ success: true as const, data }, 202);
   }
   const result = await generateImage(c.var.services, caller, request);

@@ -68,13 +68,14 @@ export const textToImageRoute = createRoute(
         content: { "application/json": { schema: successEnvelope(QuoteSchema) } },
       },
       201: {
-        description: "The generated image",
-        headers: budgetResponseHeaders,
+        description:
+          "The generated image; with Prefer: wait=N, the asynchronous generation that succeeded within N seconds, answered as without Prefer (its enhancement is null: what the enhancer did is not stored), with Location and Preference-Applied. One that failed within N seconds answers the problem it failed with, as without Prefer.",
+        headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
         content: { "application/json": { schema: successEnvelope(GenerationSchema) } },
       },
       202: {
         description:
-          "With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N the request first waits up to N seconds, and `status` says where it stands then (success or failed once it ended); the image is read at statusUrl.",
+          "With Prefer: respond-async: the generation was accepted and queued; its quota and budget are spent, and refunded if it fails or is canceled. Follow it at Location (statusUrl). With Prefer: wait=N, the generation had not ended within N seconds: `status` says where it stands (pending or processing); the image is read at statusUrl once it succeeds.",
         headers: { ...budgetResponseHeaders, ...acceptedResponseHeaders },
         content: { "application/json": { schema: successEnvelope(AcceptedGenerationSchema) } },
       },
