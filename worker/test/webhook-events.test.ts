@@ -299,3 +299,73 @@ describe("a synchronous generation's webhooks", () => {
     expect(await receivedBy(inbox)).toEqual([]);
   });
 });
+
+describe("a regeneration's webhooks", () => {
+  /** A synchronous generation of a project with a webhook endpoint, its own event already dropped. */
+  async function generated(base: string) {
+    const endpoint = await projectWithEndpoint(base);
+    const { env, webhooks } = bindings();
+    const response = await api("/api/v1/generations", {
+      key: endpoint.key.key,
+      body: { prompt: `to regenerate ${marker()}`, autoEnhance: false },
+      env,
+    });
+    expect(response.status).toBe(201);
+    const made = ((await response.json()) as ApiBody<"createGenerationV1", 201>).data;
+    webhooks.sent.splice(0);
+    return { ...endpoint, env, webhooks, made };
+  }
+
+  it("deliver generation.succeeded for the same generation from POST /api/v1/generations/{id}/regenerate", async () => {
+    const { key, inbox, secret, env, webhooks, made } = await generated("regen");
+    const response = await api(`/api/v1/generations/${made.id}/regenerate`, { key: key.key, method: "POST", env });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const regenerated = ((await response.json()) as ApiBody<"regenerateGenerationV1", 200>).data;
+    await deliverWebhooks(webhooks);
+    // The cost is the generation's, as GET shows it: every run of it, this one included.
+    const read = await api(`/api/v1/generations/${made.id}`, { key: key.key });
+    const now = ((await read.json()) as ApiBody<"getGenerationV1", 200>).data;
+    const events = await verifiedEvents(inbox, secret);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: "generation.succeeded",
+      data: {
+        id: made.id,
+        status: "success",
+        imageUrl: regenerated.outputImage?.url,
+        costUsdMicros: now.cost.usdMicros,
+        errorCode: null,
+      },
+    });
+    expect(regenerated.outputImageId).toBe(made.outputImageId);
+  });
+
+  it("deliver generation.succeeded from POST /api/v1/flows/{id}/regenerate", async () => {
+    const { key, inbox, secret, env, webhooks, made } = await generated("regen-flow");
+    const response = await api(`/api/v1/flows/${made.flowId}/regenerate`, { key: key.key, method: "POST", env });
+    expect(response.status, await response.clone().text()).toBe(200);
+    const regenerated = ((await response.json()) as ApiBody<"regenerateFlow", 200>).data;
+    await deliverWebhooks(webhooks);
+    const events = await verifiedEvents(inbox, secret);
+    expect(events.map((event) => [event.type, event.data.id, event.data.imageUrl])).toEqual([
+      ["generation.succeeded", made.id, regenerated.outputImage?.url],
+    ]);
+  });
+
+  it("deliver generation.failed with the error code when PUT /api/v1/generations/{id} regenerates and the model refuses", async () => {
+    const { key, inbox, secret, env, webhooks, made } = await generated("regen-refused");
+    const response = await api(`/api/v1/generations/${made.id}`, {
+      key: key.key,
+      method: "PUT",
+      body: { prompt: `refused ${marker()} [fake:block=SAFETY]` },
+      env,
+    });
+    expect(response.status).toBe(422);
+    expect((await readProblem(response)).code).toBe("CONTENT_BLOCKED");
+    await deliverWebhooks(webhooks);
+    const events = await verifiedEvents(inbox, secret);
+    expect(events.map((event) => event.data)).toEqual([
+      { id: made.id, status: "failed", imageUrl: null, costUsdMicros: 0, errorCode: "CONTENT_BLOCKED" },
+    ]);
+  });
+});

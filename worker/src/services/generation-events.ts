@@ -4,7 +4,8 @@
  * request reports it succeeded or failed (it has no "started" worth telling: the caller holds the
  * request and gets the outcome in the answer). Each event is queued in the background once the
  * response is ready (`afterResponse`), so it adds no latency, and goes where queueWebhookEvent says: the
- * request's own webhook if it named one, else the project's endpoint, when subscribed.
+ * request's own webhook if it named one, else the project's endpoint, when subscribed. A
+ * regeneration in place reports as a synchronous request does, under the generation's id.
  */
 import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
@@ -28,6 +29,8 @@ export interface GenerationEvent {
   generationId: string;
   /** A synchronous request's own; an asynchronous generation's is read from its row. */
   notify?: GenerationNotify;
+  /** Why a regeneration failed: the generation keeps its image, so its row records no error. */
+  errorCode?: string;
 }
 
 /** What events need of a generation's dependencies (GenerationDeps has them all; declared here, as generation.ts emits events). */
@@ -92,6 +95,7 @@ async function queueGenerationEvent(deps: GenerationEventDeps, event: Generation
   // Nobody listens: neither the request's own webhook nor the project's endpoint (queueWebhookEvent decides the rest).
   if (!wanted.includes(event.type) || !(notify?.webhookUrl || row.subscribed)) return;
   const succeeded = event.type === "generation.succeeded";
+  const failed = event.type === "generation.failed";
   const webhookEvent: WebhookEvent = {
     projectId: row.project_id,
     type: event.type,
@@ -99,9 +103,9 @@ async function queueGenerationEvent(deps: GenerationEventDeps, event: Generation
       id: event.generationId,
       status: EVENT_STATUS[event.type],
       imageUrl: succeeded && row.storage_key && notify ? `${notify.imageUrlBase}${row.storage_key}` : null,
-      // Unknown until it ends; a failed one is charged nothing.
-      costUsdMicros: event.type === "generation.started" ? null : row.cost_usd_micros,
-      errorCode: event.type === "generation.failed" ? row.error_code : null,
+      // Unknown until it ends; a failed run is charged nothing (a failed regeneration's row keeps what earlier runs cost).
+      costUsdMicros: event.type === "generation.started" ? null : failed ? 0 : row.cost_usd_micros,
+      errorCode: failed ? (event.errorCode ?? row.error_code) : null,
     },
     ...(notify?.webhookUrl ? { webhook: { url: notify.webhookUrl, events: wanted } } : {}),
   };

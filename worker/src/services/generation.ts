@@ -495,7 +495,8 @@ export interface RegenerationResult extends GenerationResult {
  * place: the new object is stored under a new key, then one transaction points the same image row
  * at it (its id and stable URL stay), updates the generation and adds the usage events. On any
  * failure the generation and its image stay as they were; the calls the provider charged for are
- * recorded, not billable, and the budget reservation is released.
+ * recorded, not billable, and the budget reservation is released. Its outcome is sent to
+ * `request.notify`'s webhooks after the response, as generateImage's is.
  */
 export async function regenerateImage(
   deps: GenerationDeps,
@@ -560,6 +561,7 @@ export async function regenerateImage(
         );
       },
     );
+    if (request.notify) onGenerationEvent(deps, { type: "generation.succeeded", generationId, notify: request.notify });
     return {
       ...settleMadeImage(run, { image, sha256, prompt, enhancement, usage }),
       imageId: row.imageId,
@@ -577,6 +579,9 @@ export async function regenerateImage(
     await recordRegenerationFailed(deps.db, usageEventRows(caller, generationId, run.calls, false)).catch((cause: unknown) =>
       logFailure("failed regeneration's usage not recorded", cause, { generationId }),
     );
+    if (request.notify) {
+      onGenerationEvent(deps, { type: "generation.failed", generationId, notify: request.notify, errorCode: failure.code });
+    }
     throw failure;
   }
 }

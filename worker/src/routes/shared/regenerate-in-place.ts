@@ -67,6 +67,8 @@ export async function regenerateInPlace(
       references,
       flowId: generation.flowId,
       meta: generation.meta,
+      // Its outcome goes to the project's webhook endpoint, as a synchronous generation's does.
+      notify: { imageUrlBase: imageUrlBase(c) },
     },
     { generationId: generation.id, image: generation.image, filename: generation.image?.filename ?? null, alongside },
   );
