@@ -46,11 +46,16 @@ function jsPrintUrl(urlPath: string): string[] {
   ];
 }
 
-function pyPrintUrl(urlPath: string): string[] {
-  const keys = urlPath
+/** `outputImage.url` as Python subscripts: `["outputImage"]["url"]`. */
+function pyKeys(urlPath: string): string {
+  return urlPath
     .split(".")
     .map((key) => `[${JSON.stringify(key)}]`)
     .join("");
+}
+
+function pyPrintUrl(urlPath: string): string[] {
+  const keys = pyKeys(urlPath);
   return [
     `result = response.json()`,
     `if not response.ok:`,
@@ -132,10 +137,7 @@ function jsFollowLocation(urlPath: string): string[] {
 }
 
 function pyFollowLocation(urlPath: string): string[] {
-  const keys = urlPath
-    .split(".")
-    .map((key) => `[${JSON.stringify(key)}]`)
-    .join("");
+  const keys = pyKeys(urlPath);
   return [
     `result = response.json()`,
     `if not response.ok:`,

@@ -12,6 +12,11 @@ export function validateUploadedImage(bytes: Uint8Array): ImageHeader {
   return inspectImage(bytes, MAX_IMAGE_PIXELS);
 }
 
+/** An uploaded file's name without its extension: the default name it is stored under. */
+export function uploadBaseName(file: File): string {
+  return file.name.replace(/\.[^.]*$/, "");
+}
+
 /**
  * An uploaded file's bytes and header, checked as every upload is: at most MAX_UPLOAD_BYTES
  * (413 FILE_TOO_LARGE), then validateUploadedImage. With `field`, a refusal names that field

@@ -1,7 +1,7 @@
 import { imageUrl, imageUrlBase } from "../../delivery/image-urls";
 import { DEFAULT_ASPECT_RATIO } from "../../domain/catalog";
 import { MAX_GENERATE_FILES } from "../../domain/limits";
-import { nearestAspectRatio, readUploadedImage } from "../../images/validate-upload";
+import { nearestAspectRatio, readUploadedImage, uploadBaseName } from "../../images/validate-upload";
 import { AppError } from "../../lib/errors";
 import { authorizeProjectAlongside } from "../../middleware/access";
 import { lookUpPromptCache } from "../../services/enhancement";
@@ -51,7 +51,7 @@ export const generate: AppRouteHandler<typeof generateRoute> = async (c) => {
           bytes,
           header,
           category: "references",
-          filename: (files[index] as File).name.replace(/\.[^.]*$/, ""),
+          filename: uploadBaseName(files[index] as File),
         }),
       ),
     );

@@ -1,5 +1,5 @@
 import { imageUrl } from "../../delivery/image-urls";
-import { readUploadedImage } from "../../images/validate-upload";
+import { readUploadedImage, uploadBaseName } from "../../images/validate-upload";
 import { authorizeProject } from "../../middleware/access";
 import { storeUpload } from "../../services/uploads";
 import type { AppRouteHandler } from "../create-app";
@@ -15,7 +15,7 @@ export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
     bytes,
     header,
     category: form.category,
-    filename: form.filename ?? form.file.name.replace(/\.[^.]*$/, ""),
+    filename: form.filename ?? uploadBaseName(form.file),
   });
   return c.json(
     {

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { ALIAS_PATTERN } from "../../domain/aliases";
-import { readUploadedImage } from "../../images/validate-upload";
+import { readUploadedImage, uploadBaseName } from "../../images/validate-upload";
 import type { ProjectCaller } from "../../lib/access-types";
 import { AppError } from "../../lib/errors";
 import { offsetPagination } from "../../lib/openapi";
@@ -70,7 +70,7 @@ export const uploadImage: AppRouteHandler<typeof uploadRoute> = async (c) => {
     bytes,
     header,
     category: "uploads",
-    filename: form.file.name.replace(/\.[^.]*$/, ""),
+    filename: uploadBaseName(form.file),
     placement,
   });
   auditAliasChanges(c, caller, stored.aliasChanges);
